@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// Thin bin: everything lives in the compiled CLI (STYLE.md habit 10).
+import { main } from '../dist/cli/main.js';
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (err) => {
+    // main() turns every expected failure into a message and an exit code; this is the last guard.
+    process.stderr.write(`winnow: internal error: ${err && err.message ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,44 @@
+/** What layer 1 rules say; layers 2 and 3 turn ANALYZE into ALLOW or BLOCK. */
+export type RuleAction = 'BLOCK' | 'ALLOW' | 'ANALYZE';
+export type Verdict = 'ALLOW' | 'BLOCK';
+export type Layer = 1 | 2 | 3;
+
+/** One piece of layer-2 evidence about who wrote a path. */
+export interface Evidence {
+  kind: 'fanotify' | 'open-handle' | 'temporal' | 'exec' | 'none';
+  /** PID of the writer or holder, when known. */
+  pid?: number;
+  command?: string;
+  autonomous: boolean;
+  detail?: string;
+}
+
+/** Per-layer cost of one decision (nanoseconds for L1, microseconds for L2/L3). */
+export interface DecisionTimings {
+  l1Ns?: number;
+  l2Us?: number;
+  l3Us?: number;
+}
+
+/**
+ * The record every decision produces, printed as-is by `filter test --json` and `filter debug`.
+ * `rule` is the text of the rule that matched (`ALLOW:docs/**:User docs`), or a built-in name
+ * such as `builtin:git-ignored`, or null when the default action applied.
+ */
+export interface Decision {
+  path: string;
+  decision: Verdict;
+  layer: Layer;
+  rule: string | null;
+  reason: string;
+  evidence?: Evidence[];
+  timings?: DecisionTimings;
+}
+
+/** The layer-1 answer before the deeper layers run. */
+export interface RuleMatch {
+  action: RuleAction;
+  /** The rule text, `builtin:…` for built-in blocks, or null for the default action. */
+  rule: string | null;
+  reason: string;
+}

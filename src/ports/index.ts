@@ -1,0 +1,170 @@
+/**
+ * Ports: the effectful edges, as types only. `daemon/` is wired with implementations of these;
+ * `adapters/` provides the real ones and tests provide fakes.
+ */
+import type { WatchEvent, Priority } from '../core/event.js';
+
+/** Time as a number; the one source of `now` (STYLE.md habit 3). */
+export interface Clock {
+  now(): number;
+}
+
+/** The shell's one timer. Component tests use a manual implementation driven by `advance()`. */
+export interface Scheduler {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export interface StreamSpec {
+  name: string;
+  /** Absolute directories to watch. */
+  dirs: string[];
+  priority: Priority;
+}
+
+export interface WatcherSubscription {
+  close(): Promise<void>;
+}
+
+export interface Watcher {
+  /**
+   * Subscribes to a stream. `onEvents` receives normalised events (workspace-relative paths);
+   * `onError` receives watcher errors (after which the daemon rescans).
+   */
+  subscribe(
+    stream: StreamSpec,
+    onEvents: (events: WatchEvent[]) => void,
+    onError: (err: Error) => void,
+  ): Promise<WatcherSubscription>;
+  /** Writes a snapshot of the tree state so that `eventsSince` can report what changed while down. */
+  writeSnapshot(stream: StreamSpec, snapshotFile: string): Promise<void>;
+  /** Events since the snapshot was written; empty when there is no snapshot. */
+  eventsSince(stream: StreamSpec, snapshotFile: string): Promise<WatchEvent[]>;
+}
+
+export interface ProcInfo {
+  pid: number;
+  ppid: number;
+  name: string;
+  /** Full command line, space-joined. */
+  cmd: string;
+  uid?: number;
+  user?: string;
+}
+
+export interface ProcessTable {
+  /** A snapshot of the process table (may be cached by the adapter). */
+  list(): Promise<ProcInfo[]>;
+}
+
+/** One write seen by an exact writer trace (fanotify through fatrace). */
+export interface WriteRecord {
+  pid: number;
+  command: string;
+  /** Workspace-relative path. */
+  path: string;
+  at: number;
+}
+
+export type TraceState =
+  | { mode: 'active' }
+  | { mode: 'unavailable'; reason: string }
+  | { mode: 'off'; reason: string }
+  | { mode: 'restarting'; reason: string };
+
+export interface WriterTrace {
+  start(): Promise<TraceState>;
+  state(): TraceState;
+  /** Recent writers of a path at or after `since` (epoch ms), newest last. */
+  writersOf(path: string, since: number): WriteRecord[];
+  /**
+   * Resolves once every write that happened before the call has been read from the trace (or
+   * after `maxWaitMs`), so a decision made right after a watcher event sees its writer.
+   */
+  flush(maxWaitMs: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Low-level /proc (or platform) probes used by layer 2. */
+export interface ProcProbe {
+  /** Workspace-relative paths that `pid` holds open, or null when it cannot be read. */
+  openFiles(pid: number): Promise<string[] | null>;
+  /** Cumulative bytes written by `pid` (`/proc/PID/io` wchar), or null when it cannot be read. */
+  writeCounter(pid: number): Promise<number | null>;
+}
+
+export interface StatusEntry {
+  path: string;
+  /** Two-letter porcelain v1 code, e.g. ` M`, `??`, ` D`, `R `. */
+  code: string;
+  /** For renames and copies: the original path. */
+  from?: string;
+}
+
+/** A repository operation in progress, or a detached HEAD: commits wait while one is present. */
+export type RepoBlock = 'merge' | 'rebase' | 'cherry-pick' | 'revert' | 'bisect' | 'detached' | 'unborn-unsupported';
+
+export interface GitStep {
+  args: string[];
+  /** Bytes to feed on stdin (NUL-separated pathspecs). */
+  stdin?: string;
+  /** Extra environment for this step. */
+  env?: Record<string, string>;
+}
+
+export interface CommitResult {
+  /** The new commit's id, or null when there was nothing to commit. */
+  sha: string | null;
+  paths: string[];
+}
+
+export interface Git {
+  readonly root: string;
+  readonly gitDir: string;
+  /** Why commits must wait now, or null. */
+  blocked(): Promise<RepoBlock | null>;
+  /** Changed and untracked (not ignored) paths, like `git status --porcelain -z --untracked-files=all`. */
+  status(): Promise<StatusEntry[]>;
+  /** Of `paths`, those git ignores (.gitignore, info/exclude, global excludes). */
+  ignored(paths: string[]): Promise<Set<string>>;
+  /** Of `paths`, those in the index (tracked). */
+  tracked(paths: string[]): Promise<Set<string>>;
+  /** Number of tracked files. */
+  trackedCount(): Promise<number>;
+  /** Content of `path` at HEAD with its blob id, or null when absent. Cached by blob id. */
+  headBlob(path: string): Promise<{ id: string; content: Buffer } | null>;
+  headSha(): Promise<string | null>;
+  /** Runs planned steps in order; throws GitError on failure. */
+  run(steps: GitStep[]): Promise<{ stdout: string; stderr: string }[]>;
+  /** Recent commits, newest first. */
+  log(max: number): Promise<{ sha: string; at: number; subject: string }[]>;
+  close(): Promise<void>;
+}
+
+export interface FileStat {
+  size: number;
+  mtimeMs: number;
+  isFile: boolean;
+  isDirectory: boolean;
+  isSymlink: boolean;
+  /** FIFO, socket or device. */
+  isSpecial: boolean;
+}
+
+export interface Fs {
+  readFile(abs: string): Promise<Buffer>;
+  /** lstat; null when absent. */
+  stat(abs: string): Promise<FileStat | null>;
+  /** Writes via temp + rename with mode 0600. */
+  writeFileAtomic(abs: string, data: string | Buffer): Promise<void>;
+  mkdirp(abs: string): Promise<void>;
+  remove(abs: string): Promise<void>;
+  /** Free bytes on the file system holding `abs`. */
+  freeBytes(abs: string): Promise<number>;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface Logger {
+  log(level: LogLevel, msg: string, fields?: Record<string, unknown>): void;
+}
