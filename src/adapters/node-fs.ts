@@ -1,25 +1,8 @@
-import { lstat, mkdir, open, readFile, rename, rm, statfs, unlink } from 'node:fs/promises';
-import { dirname, basename, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { lstat, mkdir, readFile, rm, statfs } from 'node:fs/promises';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import type { Fs, FileStat } from '../ports/index.js';
 
-/** Writes `data` to `abs` through a temp file in the same directory and a rename, mode 0600. */
-export async function writeFileAtomic(abs: string, data: string | Buffer): Promise<void> {
-  const tmp = join(dirname(abs), `.${basename(abs)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const fh = await open(tmp, 'wx', 0o600);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await rename(tmp, abs);
-  } catch (e) {
-    await unlink(tmp).catch(() => undefined);
-    throw e;
-  }
-}
+export { writeFileAtomic };
 
 export const nodeFs: Fs = {
   readFile: (abs) => readFile(abs),

@@ -1,6 +1,6 @@
 import { readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomicPort } from './state-io.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 
 /**
  * The pause signal `<state>/pause`: lines PID, ISO time, reason. Anyone may write it (winnow pause,
@@ -58,7 +58,7 @@ export async function readPause(stateDir: string, now: number, maxMs: number): P
 }
 
 export async function raisePause(stateDir: string, p: { pid: number; at: number; reason: string; until?: number }): Promise<void> {
-  await writeFileAtomicPort(pauseFile(stateDir), formatPause(p));
+  await writeFileAtomic(pauseFile(stateDir), formatPause(p));
 }
 
 /** Drops the pause. With `onlyPid`, only a pause raised by that PID (the syncer drops its own). */
