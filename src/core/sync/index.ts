@@ -1,0 +1,4 @@
+export * from './queue.js';
+export * from './schedule.js';
+export * from './conflict.js';
+export * from './errors.js';
