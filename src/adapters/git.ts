@@ -1,0 +1,477 @@
+/**
+ * The `Git` port on plain `child_process.spawn`. simple-git is kept off this path: it waits a fixed
+ * ~50 ms after every command that prints nothing (`add`, `commit -q`), several times a commit's cost.
+ *
+ * Every call: a timeout (SIGTERM, then SIGKILL), `GIT_TERMINAL_PROMPT=0`, `LC_ALL=C`,
+ * `GIT_LITERAL_PATHSPECS=1`; read-only calls add `GIT_OPTIONAL_LOCKS=0` so they never take
+ * `index.lock` from under the person's own git. Pathspecs always follow `--` (in argv chunks under
+ * the argv limit) or go through stdin with `--pathspec-from-file=- --pathspec-file-nul`.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LRUCache } from 'lru-cache';
+import type { Git, GitStep, Logger, RepoBlock, StatusEntry } from '../ports/index.js';
+
+/** A git command that ran and failed, or did not finish in time. */
+export class GitError extends Error {
+  override name = 'GitError';
+  constructor(
+    readonly args: readonly string[],
+    readonly code: number | null,
+    readonly stderr: string,
+    readonly timedOut: boolean,
+  ) {
+    super(
+      timedOut
+        ? `git ${args.slice(0, 3).join(' ')} did not finish in time and was stopped.`
+        : `git ${args.slice(0, 3).join(' ')} failed (exit ${code}): ${firstLines(stderr)}`,
+    );
+  }
+}
+
+export interface GitOptions {
+  gitDir: string;
+  stateDir: string;
+  timeoutMs: number;
+  hooks: boolean;
+  logger?: Logger;
+}
+
+/** Bytes of pathspec argv per spawn; far under Linux's 2 MiB ARG_MAX and Windows' 32 KiB command line. */
+const ARGV_CHUNK_BYTES = 24 * 1024;
+/** After SIGTERM (git removes its lock files on SIGTERM), SIGKILL if it is still there. */
+const KILL_GRACE_MS = 2_000;
+/** Blob contents kept in memory, by blob id (layer 3 compares against HEAD on every change). */
+const BLOB_CACHE_BYTES = 64 * 1024 * 1024;
+
+const IDENTITY = ['-c', 'user.name=winnow', '-c', 'user.email=winnow@localhost'];
+
+interface ExecOptions {
+  stdin?: string | Buffer;
+  env?: Record<string, string>;
+  readOnly?: boolean;
+  /** Exit codes that are answers, not failures (check-ignore exits 1 when nothing is ignored). */
+  okCodes?: readonly number[];
+}
+
+interface ExecResult {
+  code: number;
+  stdout: Buffer;
+  stderr: string;
+}
+
+/** The environment every git call starts from: inherited, minus variables that would redirect git. */
+function baseEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  // Set when winnow is started from inside a git hook; they would point git at another repo/index.
+  for (const k of ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_PREFIX', 'GIT_OBJECT_DIRECTORY']) delete env[k];
+  env.GIT_TERMINAL_PROMPT = '0';
+  env.LC_ALL = 'C';
+  env.GIT_LITERAL_PATHSPECS = '1';
+  return env;
+}
+
+/**
+ * Creates the adapter for the work tree at `root`. Makes `<stateDir>/hooks-empty` (the
+ * `core.hooksPath` used when hooks are off) and checks whether a commit identity is configured.
+ *
+ * @example
+ *   const git = await createGit('/repo', { gitDir: '/repo/.git', stateDir: '/repo/.git/winnow', timeoutMs: 30_000, hooks: false });
+ *   await git.status();
+ */
+export async function createGit(root: string, opts: GitOptions): Promise<Git> {
+  const env = baseEnv();
+  const roEnv: NodeJS.ProcessEnv = { ...env, GIT_OPTIONAL_LOCKS: '0' };
+  const timeoutMs = opts.timeoutMs;
+
+  function exec(args: string[], o: ExecOptions = {}): Promise<ExecResult> {
+    return new Promise((resolve, reject) => {
+      let child: ChildProcessWithoutNullStreams;
+      try {
+        child = spawn('git', args, {
+          cwd: root,
+          env: o.env ? { ...(o.readOnly ? roEnv : env), ...o.env } : o.readOnly ? roEnv : env,
+          stdio: ['pipe', 'pipe', 'pipe'],
+        });
+      } catch (e) {
+        reject(new GitError(args, null, (e as Error).message, false));
+        return;
+      }
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      let timedOut = false;
+      let killTimer: NodeJS.Timeout | undefined;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        child.kill('SIGTERM');
+        killTimer = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
+        killTimer.unref();
+      }, timeoutMs);
+      child.stdout.on('data', (b: Buffer) => out.push(b));
+      child.stderr.on('data', (b: Buffer) => err.push(b));
+      // git may exit before reading all of stdin (an early fatal): that EPIPE is not the failure to report.
+      child.stdin.on('error', () => undefined);
+      child.on('error', (e) => {
+        clearTimeout(timer);
+        if (killTimer) clearTimeout(killTimer);
+        const msg = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'git was not found on PATH. Install git 2.25 or newer.' : e.message;
+        reject(new GitError(args, null, msg, false));
+      });
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        if (killTimer) clearTimeout(killTimer);
+        const stderr = Buffer.concat(err).toString('utf8');
+        if (timedOut) return reject(new GitError(args, code, stderr, true));
+        if (code === 0 || (code !== null && o.okCodes?.includes(code))) {
+          resolve({ code: code ?? 0, stdout: Buffer.concat(out), stderr });
+        } else reject(new GitError(args, code, stderr, false));
+      });
+      if (o.stdin !== undefined) child.stdin.end(o.stdin);
+      else child.stdin.end();
+    });
+  }
+
+  /** Runs `args -- <chunk>` for each argv chunk of `paths`, concatenating stdout. */
+  async function execChunked(args: string[], paths: readonly string[], o: ExecOptions): Promise<Buffer> {
+    const outs: Buffer[] = [];
+    for (const chunk of chunkPaths(paths, ARGV_CHUNK_BYTES)) {
+      outs.push((await exec([...args, '--', ...chunk], o)).stdout);
+    }
+    return Buffer.concat(outs);
+  }
+
+  const identityMissing = !(await hasIdentity(exec, env));
+  if (!opts.hooks) await mkdir(join(opts.stateDir, 'hooks-empty'), { recursive: true, mode: 0o700 });
+
+  const blobs = new CatFile(root, roEnv, timeoutMs);
+
+  const git: Git = {
+    root,
+    gitDir: opts.gitDir,
+
+    async blocked(): Promise<RepoBlock | null> {
+      const g = opts.gitDir;
+      if (await exists(join(g, 'MERGE_HEAD'))) return 'merge';
+      if ((await exists(join(g, 'rebase-merge'))) || (await exists(join(g, 'rebase-apply')))) return 'rebase';
+      if (await exists(join(g, 'CHERRY_PICK_HEAD'))) return 'cherry-pick';
+      if (await exists(join(g, 'REVERT_HEAD'))) return 'revert';
+      if (await exists(join(g, 'BISECT_LOG'))) return 'bisect';
+      const head = await readFile(join(g, 'HEAD'), 'utf8').catch(() => null);
+      // An unborn branch is still `ref: refs/heads/x`: commits work on it.
+      if (head !== null && !head.startsWith('ref:')) return 'detached';
+      return null;
+    },
+
+    async status(): Promise<StatusEntry[]> {
+      const r = await exec(['status', '--porcelain=v1', '-z', '--untracked-files=all'], { readOnly: true });
+      return parsePorcelainZ(r.stdout.toString('utf8'));
+    },
+
+    async ignored(paths) {
+      const found = new Set<string>();
+      if (paths.length === 0) return found;
+      // No --no-index: a tracked file that matches .gitignore is not ignored.
+      const args = ['check-ignore', '-z', '--stdin'];
+      try {
+        // check-ignore takes path names, not patterns, and refuses the `literal` pathspec magic.
+        const r = await exec(args, { readOnly: true, stdin: nulJoin(paths), okCodes: [1], env: { GIT_LITERAL_PATHSPECS: '0' } });
+        for (const p of splitNul(r.stdout.toString('utf8'))) found.add(p);
+      } catch (e) {
+        if (!(e instanceof GitError) || e.timedOut) throw e;
+        // One path git cannot judge (beyond a symlink, outside the repo) fails the whole call:
+        // ask one by one; such a path is not ignored (git could not track it either).
+        if (paths.length === 1) return found;
+        for (const p of paths) for (const q of await git.ignored([p])) found.add(q);
+      }
+      return found;
+    },
+
+    async tracked(paths) {
+      const want = new Set(paths);
+      const found = new Set<string>();
+      if (want.size === 0) return found;
+      const out = await execChunked(['ls-files', '-z', '--cached'], [...want], { readOnly: true });
+      for (const p of splitNul(out.toString('utf8'))) if (want.has(p)) found.add(p);
+      return found;
+    },
+
+    async trackedCount() {
+      const r = await exec(['ls-files', '-z', '--cached'], { readOnly: true });
+      let n = 0;
+      for (const b of r.stdout) if (b === 0) n++;
+      return n;
+    },
+
+    headBlob: (path) => blobs.headBlob(path, exec),
+
+    async headSha() {
+      const r = await exec(['rev-parse', '-q', '--verify', 'HEAD^{commit}'], { readOnly: true, okCodes: [1, 128] });
+      const sha = r.stdout.toString('utf8').trim();
+      return r.code === 0 && sha ? sha : null;
+    },
+
+    async run(steps: GitStep[]) {
+      const results: { stdout: string; stderr: string }[] = [];
+      for (const s of steps) {
+        const args = identityMissing ? [...IDENTITY, ...s.args] : s.args;
+        const r = await exec(args, { stdin: s.stdin, env: s.env });
+        results.push({ stdout: r.stdout.toString('utf8'), stderr: r.stderr });
+      }
+      return results;
+    },
+
+    async log(max) {
+      const r = await exec(['log', `-n${Math.max(1, Math.floor(max))}`, '-z', '--format=%H%x00%ct%x00%s'], {
+        readOnly: true,
+        okCodes: [128],
+      });
+      if (r.code !== 0) return []; // unborn branch: no commits yet
+      const f = r.stdout.toString('utf8').split('\0');
+      const out: { sha: string; at: number; subject: string }[] = [];
+      for (let i = 0; i + 2 < f.length; i += 3) out.push({ sha: f[i]!.trim(), at: Number(f[i + 1]) * 1000, subject: f[i + 2]! });
+      return out;
+    },
+
+    async close() {
+      await blobs.close();
+    },
+  };
+  return git;
+}
+
+type Exec = (args: string[], o?: ExecOptions) => Promise<ExecResult>;
+
+async function hasIdentity(exec: Exec, env: NodeJS.ProcessEnv): Promise<boolean> {
+  const envName = env.GIT_AUTHOR_NAME && env.GIT_COMMITTER_NAME;
+  const envEmail = env.GIT_AUTHOR_EMAIL && env.GIT_COMMITTER_EMAIL;
+  if (envName && envEmail) return true;
+  const get = async (key: string) =>
+    (await exec(['config', '--get', key], { readOnly: true, okCodes: [1] })).stdout.toString('utf8').trim() !== '';
+  try {
+    return (envName || (await get('user.name'))) && (envEmail || (await get('user.email'))) ? true : false;
+  } catch {
+    return false;
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function firstLines(s: string): string {
+  const t = s.trim().split('\n').slice(0, 3).join(' ');
+  return t || '(no message)';
+}
+
+function nulJoin(paths: readonly string[]): string {
+  return paths.map((p) => p + '\0').join('');
+}
+
+function splitNul(s: string): string[] {
+  const parts = s.split('\0');
+  if (parts[parts.length - 1] === '') parts.pop();
+  return parts;
+}
+
+/** Splits `paths` into runs whose argv bytes stay under `maxBytes` (lint-staged's chunkFiles habit). */
+export function chunkPaths(paths: readonly string[], maxBytes: number): string[][] {
+  const chunks: string[][] = [];
+  let cur: string[] = [];
+  let size = 0;
+  for (const p of paths) {
+    const n = Buffer.byteLength(p) + 1;
+    if (cur.length && size + n > maxBytes) {
+      chunks.push(cur);
+      cur = [];
+      size = 0;
+    }
+    cur.push(p);
+    size += n;
+  }
+  if (cur.length) chunks.push(cur);
+  return chunks;
+}
+
+/**
+ * Parses `git status --porcelain=v1 -z`: `XY path\0`, and for renames/copies `XY new\0old\0`.
+ */
+export function parsePorcelainZ(text: string): StatusEntry[] {
+  const f = text.split('\0');
+  const out: StatusEntry[] = [];
+  for (let i = 0; i < f.length; i++) {
+    const rec = f[i]!;
+    if (rec.length < 4) continue;
+    const code = rec.slice(0, 2);
+    const path = rec.slice(3);
+    if (code[0] === 'R' || code[0] === 'C' || code[1] === 'R' || code[1] === 'C') {
+      out.push({ path, code, from: f[++i] ?? '' });
+    } else out.push({ path, code });
+  }
+  return out;
+}
+
+/**
+ * One long-lived `git cat-file --batch-command` (git ≥ 2.36; `--batch` before that): `info
+ * HEAD:path` costs a pipe round trip, and contents are fetched only for blob ids not cached yet.
+ * Requests run one at a time; the process is restarted if it dies or stops answering.
+ */
+class CatFile {
+  private proc: ChildProcessWithoutNullStreams | null = null;
+  private buf: Buffer = Buffer.alloc(0);
+  private want: { n: number | 'line'; resolve: (b: Buffer) => void; reject: (e: Error) => void } | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
+  private mode: 'command' | 'batch' | null = null;
+  private readonly cache = new LRUCache<string, Buffer>({
+    maxSize: BLOB_CACHE_BYTES,
+    sizeCalculation: (b) => Math.max(1, b.length),
+  });
+
+  constructor(
+    private readonly root: string,
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly timeoutMs: number,
+  ) {}
+
+  headBlob(path: string, exec: Exec): Promise<{ id: string; content: Buffer } | null> {
+    const p = this.queue.then(() => this.lookup(path, exec));
+    this.queue = p.catch(() => undefined);
+    return p;
+  }
+
+  private async lookup(path: string, exec: Exec): Promise<{ id: string; content: Buffer } | null> {
+    let id: string;
+    if (/[\n\r]/.test(path)) {
+      // The batch protocol is line-based: ask ls-tree (NUL-terminated) for this rare name's blob id.
+      const r = await exec(['ls-tree', '-z', '--full-tree', 'HEAD', '--', path], { readOnly: true, okCodes: [128] });
+      const m = /^\d+ blob ([0-9a-f]+)\t/.exec(r.stdout.toString('utf8'));
+      if (r.code !== 0 || !m) return null;
+      id = m[1]!;
+    } else {
+      await this.ensure(exec);
+      if (this.mode === 'batch') return this.viaBatch(`HEAD:${path}`);
+      const header = (await this.request(`info HEAD:${path}\n`, 'line')).toString('utf8');
+      const m = /^([0-9a-f]+) (\S+) (\d+)$/.exec(header);
+      if (!m || m[2] !== 'blob') return null; // "missing", "ambiguous", or a tree
+      id = m[1]!;
+    }
+    const hit = this.cache.get(id);
+    if (hit) return { id, content: hit };
+    await this.ensure(exec);
+    const got = await this.viaBatch(id, this.mode === 'command' ? 'contents ' : '');
+    return got;
+  }
+
+  private async viaBatch(spec: string, prefix = ''): Promise<{ id: string; content: Buffer } | null> {
+    const header = (await this.request(`${prefix}${spec}\n`, 'line')).toString('utf8');
+    const m = /^([0-9a-f]+) (\S+) (\d+)$/.exec(header);
+    if (!m) return null;
+    const size = Number(m[3]);
+    const body = await this.read(size + 1); // contents, then a newline
+    if (m[2] !== 'blob') return null;
+    const content = body.subarray(0, size);
+    this.cache.set(m[1]!, content);
+    return { id: m[1]!, content };
+  }
+
+  private async ensure(exec: Exec): Promise<void> {
+    if (this.proc) return;
+    if (this.mode === null) {
+      const v = (await exec(['version'], { readOnly: true })).stdout.toString('utf8');
+      const m = /(\d+)\.(\d+)/.exec(v);
+      const [maj, min] = m ? [Number(m[1]), Number(m[2])] : [0, 0];
+      this.mode = maj > 2 || (maj === 2 && min >= 36) ? 'command' : 'batch';
+    }
+    const proc = spawn('git', ['cat-file', this.mode === 'command' ? '--batch-command' : '--batch'], {
+      cwd: this.root,
+      env: this.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    this.proc = proc;
+    this.buf = Buffer.alloc(0);
+    proc.stdout.on('data', (b: Buffer) => {
+      this.buf = this.buf.length ? Buffer.concat([this.buf, b]) : b;
+      this.pump();
+    });
+    proc.stderr.resume();
+    proc.stdin.on('error', () => undefined);
+    const onGone = (why: string) => {
+      if (this.proc !== proc) return;
+      this.proc = null;
+      const w = this.want;
+      this.want = null;
+      w?.reject(new GitError(['cat-file', '--batch'], null, why, false));
+    };
+    proc.on('error', (e) => onGone(e.message));
+    proc.on('close', (code) => onGone(`git cat-file exited (${code})`));
+  }
+
+  private request(line: string, n: number | 'line'): Promise<Buffer> {
+    const proc = this.proc;
+    if (!proc) return Promise.reject(new GitError(['cat-file'], null, 'git cat-file is not running', false));
+    const p = this.read(n);
+    proc.stdin.write(line);
+    return p;
+  }
+
+  private read(n: number | 'line'): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        // No answer in time: the process is wedged. Kill it; the next request starts a new one.
+        const proc = this.proc;
+        this.proc = null;
+        this.want = null;
+        proc?.kill('SIGKILL');
+        reject(new GitError(['cat-file', '--batch'], null, '', true));
+      }, this.timeoutMs);
+      this.want = {
+        n,
+        resolve: (b) => {
+          clearTimeout(timer);
+          resolve(b);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    const w = this.want;
+    if (!w) return;
+    if (w.n === 'line') {
+      const i = this.buf.indexOf(0x0a);
+      if (i < 0) return;
+      const line = this.buf.subarray(0, i);
+      this.buf = this.buf.subarray(i + 1);
+      this.want = null;
+      w.resolve(line);
+    } else {
+      if (this.buf.length < w.n) return;
+      // Copy: the cached Buffer must not pin the whole stdout chunk.
+      const body = Buffer.from(this.buf.subarray(0, w.n));
+      this.buf = this.buf.subarray(w.n);
+      this.want = null;
+      w.resolve(body);
+    }
+  }
+
+  async close(): Promise<void> {
+    const proc = this.proc;
+    this.proc = null;
+    if (!proc) return;
+    await new Promise<void>((resolve) => {
+      proc.once('close', () => resolve());
+      proc.stdin.end();
+      setTimeout(() => proc.kill('SIGKILL'), KILL_GRACE_MS).unref();
+    });
+  }
+}
