@@ -1,13 +1,120 @@
-import type { CommandSpec } from '../types.js';
-import { RuntimeError } from '../types.js';
+import { open, stat, watch } from 'node:fs/promises';
+import { join, resolve, relative, isAbsolute } from 'node:path';
+import type { CommandSpec, CliIO } from '../types.js';
+import { UsageError } from '../types.js';
+import type { Decision } from '../../core/decision.js';
+import { normalisePath } from '../../core/event.js';
+import { decisionRecord, formatDecision } from '../format.js';
+import { runningDaemon } from '../daemon-info.js';
 
-// PLACEHOLDER: replaced by the real command while the service is built.
 export const command: CommandSpec = {
   name: 'filter',
-  summary: 'filter',
-  usage: 'filter',
-  options: {},
-  async run() {
-    throw new RuntimeError('winnow filter is not built yet.');
+  summary: 'Explain decisions: `filter test PATH...` classifies paths now; `filter debug [DIR]` streams every decision live.',
+  usage: 'filter test PATH... [--json] [--config FILE]\n       winnow filter debug [DIR] [--json] [--config FILE]',
+  options: { json: { type: 'boolean' }, config: { type: 'string', short: 'c' } },
+  optionHelp: { json: 'one JSON decision record per line', config: 'config file (default: .winnow.json at the workspace root)' },
+  details:
+    'A record: {"path","decision":"ALLOW|BLOCK","layer":1|2|3,"rule","reason"} plus evidence and\n' +
+    'per-layer timings. `filter debug` follows the running daemon\'s decisions; with no daemon it\n' +
+    'watches the workspace itself and classifies without committing, until Ctrl-C.',
+  async run(args, io) {
+    const [sub, ...rest] = args.positionals;
+    const json = Boolean(args.values.json);
+    const configPath = args.values.config as string | undefined;
+    if (sub === 'test') return filterTest(rest, json, configPath, io);
+    if (sub === 'debug') return filterDebug(rest[0], json, configPath, io);
+    throw new UsageError(`filter needs a subcommand: \`winnow filter test PATH...\` or \`winnow filter debug [DIR]\`${sub ? ` (got "${sub}")` : ''}.`);
   },
 };
+
+function print(d: Decision, json: boolean, io: CliIO): void {
+  io.stdout(json ? JSON.stringify(decisionRecord(d)) + '\n' : formatDecision(d));
+}
+
+async function filterTest(paths: string[], json: boolean, configPath: string | undefined, io: CliIO): Promise<number> {
+  if (!paths.length) throw new UsageError('filter test needs at least one PATH, e.g. `winnow filter test docs/a.md`.');
+  const { createFilter } = await import('../../index.js');
+  // Like git, the workspace is the one around the current directory; paths are relative to it.
+  const f = await createFilter({ cwd: io.cwd, configPath });
+  try {
+    const now = Date.now();
+    const events = paths.map((p) => {
+      const abs = resolve(io.cwd, p);
+      const rel = normalisePath(f.workspace.root, abs);
+      const outside = relative(f.workspace.root, abs);
+      if (rel === null || outside.startsWith('..') || isAbsolute(outside)) {
+        throw new UsageError(`${p} is outside the workspace ${f.workspace.root}.`);
+      }
+      return { path: rel, kind: 'update' as const, stream: 'filter', priority: 'high' as const, at: now, source: 'rescan' as const };
+    });
+    const decisions = await f.classifier.classify(events);
+    for (const d of decisions) print(d, json, io);
+    return 0;
+  } finally {
+    await f.close();
+  }
+}
+
+async function filterDebug(dir: string | undefined, json: boolean, configPath: string | undefined, io: CliIO): Promise<number> {
+  const { loadWorkspace } = await import('../../index.js');
+  const { workspace } = await loadWorkspace(dir, io.cwd, configPath);
+  const holder = await runningDaemon(workspace.stateDir);
+  const ac = new AbortController();
+  const onSig = () => ac.abort();
+  process.once('SIGINT', onSig);
+  process.once('SIGTERM', onSig);
+  try {
+    if (holder) {
+      io.stderr(`winnow: following the decisions of the daemon (pid ${holder.pid}); Ctrl-C to stop.\n`);
+      await followLog(join(workspace.stateDir, 'winnow.log'), (d) => print(d, json, io), ac.signal);
+      return 0;
+    }
+    const { createWinnow } = await import('../../index.js');
+    const w = await createWinnow({ dir: workspace.root, cwd: io.cwd, configPath, dryRun: true, noLogFile: true });
+    w.service.onDecision((d) => print(d, json, io));
+    await w.service.start();
+    io.stderr('winnow: no daemon runs here; watching and classifying without committing. Ctrl-C to stop.\n');
+    await new Promise<void>((r) => ac.signal.addEventListener('abort', () => r(), { once: true }));
+    await w.close();
+    return 0;
+  } finally {
+    process.off('SIGINT', onSig);
+    process.off('SIGTERM', onSig);
+  }
+}
+
+/** Prints decision lines appended to the daemon's JSON log from now on. */
+async function followLog(file: string, onDecision: (d: Decision) => void, signal: AbortSignal): Promise<void> {
+  let pos = (await stat(file).catch(() => null))?.size ?? 0;
+  let partial = '';
+  const drain = async () => {
+    const st = await stat(file).catch(() => null);
+    if (!st) return;
+    if (st.size < pos) pos = 0; // rotated
+    if (st.size === pos) return;
+    const fh = await open(file, 'r');
+    try {
+      const buf = Buffer.alloc(st.size - pos);
+      await fh.read(buf, 0, buf.length, pos);
+      pos = st.size;
+      const text = partial + buf.toString('utf8');
+      const lines = text.split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        try {
+          const o = JSON.parse(line) as Decision & { msg?: string };
+          if (o.msg === 'decision') onDecision(o);
+        } catch {
+          /* not a JSON line */
+        }
+      }
+    } finally {
+      await fh.close();
+    }
+  };
+  try {
+    for await (const _ of watch(file, { signal })) await drain();
+  } catch (e) {
+    if ((e as Error).name !== 'AbortError') throw e;
+  }
+}

@@ -1,13 +1,16 @@
 import type { CommandSpec } from '../types.js';
-import { RuntimeError } from '../types.js';
+import { resolveWorkspace } from '../../daemon/workspace.js';
+import { dropPause } from '../../daemon/pause.js';
 
-// PLACEHOLDER: replaced by the real command while the service is built.
 export const command: CommandSpec = {
   name: 'resume',
-  summary: 'resume',
-  usage: 'resume',
+  summary: 'Drop the pause signal: due changes are committed again.',
+  usage: 'resume [DIR]',
   options: {},
-  async run() {
-    throw new RuntimeError('winnow resume is not built yet.');
+  async run(args, io) {
+    const ws = await resolveWorkspace(args.positionals[0], io.cwd);
+    const dropped = await dropPause(ws.stateDir);
+    io.stderr(dropped ? 'winnow: resumed.\n' : 'winnow: was not paused.\n');
+    return 0;
   },
 };

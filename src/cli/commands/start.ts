@@ -1,13 +1,100 @@
-import type { CommandSpec } from '../types.js';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { CommandSpec, CliIO } from '../types.js';
 import { RuntimeError } from '../types.js';
+import { loadWorkspace } from '../../index.js';
+import { AlreadyRunningError } from '../../daemon/service.js';
+import { runningDaemon } from '../daemon-info.js';
 
-// PLACEHOLDER: replaced by the real command while the service is built.
+const BIN = fileURLToPath(new URL('../../../bin/winnow.js', import.meta.url));
+
 export const command: CommandSpec = {
   name: 'start',
-  summary: 'start',
-  usage: 'start',
-  options: {},
-  async run() {
-    throw new RuntimeError('winnow start is not built yet.');
+  summary: 'Run the service on a workspace: watch, classify, settle, commit. Foreground unless --daemon.',
+  usage: 'start [DIR] [--config FILE] [--daemon]',
+  options: {
+    config: { type: 'string', short: 'c' },
+    daemon: { type: 'boolean', short: 'd' },
+    quiet: { type: 'boolean', short: 'q' },
+  },
+  optionHelp: {
+    config: 'config file (default: DIR/.winnow.json)',
+    daemon: 'detach; log to <git-dir>/winnow/winnow.log',
+    quiet: 'foreground: do not echo log lines to stderr',
+  },
+  details:
+    'SIGTERM or Ctrl-C finishes the commit in flight and exits 0; accepted changes not yet\n' +
+    'committed are kept in the state dir and committed after the next start.',
+  async run(args, io) {
+    const dir = args.positionals[0];
+    const configPath = args.values.config as string | undefined;
+    // Validate everything before detaching, so bad input fails here with exit 2.
+    const { workspace } = await loadWorkspace(dir, io.cwd, configPath);
+    const holder = await runningDaemon(workspace.stateDir);
+    if (holder) throw new RuntimeError(new AlreadyRunningError(holder, workspace.root).message);
+    if (args.values.daemon) return detach(workspace.root, configPath, io);
+    return foreground(workspace.root, configPath, io, Boolean(args.values.quiet));
   },
 };
+
+async function foreground(root: string, configPath: string | undefined, io: CliIO, quiet: boolean): Promise<number> {
+  const { createWinnow } = await import('../../index.js');
+  const w = await createWinnow({ dir: root, cwd: io.cwd, configPath, echo: quiet ? undefined : (l) => io.stderr(l) });
+  // The event loop is held by this promise's interval until a signal arrives; it never polls.
+  let keepAlive: NodeJS.Timeout | null = setInterval(() => undefined, 1 << 30);
+  let resolveDone!: (code: number) => void;
+  const done = new Promise<number>((r) => (resolveDone = r));
+  let stopping = false;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    w.logger.log('info', 'stopping', { signal: sig });
+    w.close().then(
+      () => resolveDone(0),
+      (e: Error) => {
+        w.logger.log('error', 'stop failed', { error: e.message });
+        resolveDone(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGHUP', onSignal);
+  try {
+    await w.service.start();
+  } catch (e) {
+    clearInterval(keepAlive);
+    await w.close().catch(() => undefined);
+    if (e instanceof AlreadyRunningError) throw new RuntimeError(e.message);
+    throw e;
+  }
+  if (process.send) process.send({ ready: true, pid: process.pid });
+  const code = await done;
+  if (keepAlive) clearInterval(keepAlive);
+  keepAlive = null;
+  process.off('SIGTERM', onSignal);
+  process.off('SIGINT', onSignal);
+  process.off('SIGHUP', onSignal);
+  return code;
+}
+
+/** Starts a detached copy of the foreground service and waits for it to say it is ready. */
+async function detach(root: string, configPath: string | undefined, io: CliIO): Promise<number> {
+  const argv = [BIN, 'start', root, '--quiet', ...(configPath ? ['--config', configPath] : [])];
+  const child = spawn(process.execPath, argv, {
+    cwd: root,
+    detached: true,
+    stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+    env: io.env,
+  });
+  const result = await new Promise<{ ok: boolean; message: string }>((resolve) => {
+    child.once('message', (m: { ready?: boolean; pid?: number }) => resolve({ ok: Boolean(m?.ready), message: `pid ${m?.pid}` }));
+    child.once('exit', (code) => resolve({ ok: false, message: `exited with code ${code} before it was ready; see <git-dir>/winnow/winnow.log` }));
+    child.once('error', (e) => resolve({ ok: false, message: e.message }));
+  });
+  if (child.connected) child.disconnect();
+  child.unref();
+  if (!result.ok) throw new RuntimeError(`the background service did not start: ${result.message}.`);
+  io.stderr(`winnow: running on ${root} in the background (${result.message}). \`winnow status\` shows what it does.\n`);
+  return 0;
+}

@@ -1,13 +1,79 @@
 import type { CommandSpec } from '../types.js';
-import { RuntimeError } from '../types.js';
+import { resolveWorkspace } from '../../daemon/workspace.js';
+import { runningDaemon, readState } from '../daemon-info.js';
+import { readPause } from '../../daemon/pause.js';
+import { DEFAULTS } from '../../core/config/defaults.js';
+import { ago } from '../format.js';
 
-// PLACEHOLDER: replaced by the real command while the service is built.
+interface StateView {
+  pending?: { path: string; dueAt: string | null }[];
+  waiting?: string | null;
+  lastCommits?: { sha: string; at: string; paths: string[] }[];
+  rateLimit?: { maxPerHour: number; maxPerDay: number; hourTokens: number; today: number; nextAt: number | string | null } | null;
+  breaker?: { open: boolean; until: number | string | null; failures: number; lastError: string | null } | null;
+  decisions?: { ALLOW: number; BLOCK: number; byLayer: Record<string, number> };
+  evidence?: Record<string, unknown>;
+  quarantined?: { path: string; events: number; periodMs: number }[];
+  held?: { path: string; reason: string }[];
+  watcher?: { mode: string; reason: string | null };
+  sync?: unknown;
+  idle?: boolean;
+}
+
 export const command: CommandSpec = {
   name: 'status',
-  summary: 'status',
-  usage: 'status',
-  options: {},
-  async run() {
-    throw new RuntimeError('winnow status is not built yet.');
+  summary: 'Is winnow running; what is pending and when it commits; last commits, rate limit, breaker, evidence modes.',
+  usage: 'status [DIR] [--json]',
+  options: { json: { type: 'boolean' } },
+  optionHelp: { json: 'print the state object (docs/internals.md) with "running"' },
+  async run(args, io) {
+    const ws = await resolveWorkspace(args.positionals[0], io.cwd);
+    const holder = await runningDaemon(ws.stateDir);
+    const state = ((await readState(ws.stateDir)) ?? {}) as StateView & Record<string, unknown>;
+    const now = Date.now();
+    const pause = await readPause(ws.stateDir, now, DEFAULTS.pause.maxMs).catch(() => null);
+    const out = {
+      ...state,
+      workspace: ws.root,
+      running: Boolean(holder),
+      pid: holder?.pid ?? null,
+      pause: holder ? (state.pause ?? null) : pause ? { pid: pause.pid, reason: pause.reason, expiresAt: new Date(pause.expiresAt).toISOString() } : null,
+    };
+    if (args.values.json) {
+      io.stdout(JSON.stringify(out) + '\n');
+      return 0;
+    }
+    io.stdout(human(out, now));
+    return 0;
   },
 };
+
+function human(s: StateView & { workspace: string; running: boolean; pid: number | null; pause: unknown }, now: number): string {
+  const L: string[] = [];
+  L.push(`workspace  ${s.workspace}`);
+  L.push(`running    ${s.running ? `yes (pid ${s.pid})` : 'no'}`);
+  if (s.watcher && s.watcher.mode !== 'live') L.push(`watcher    ${s.watcher.mode}: ${s.watcher.reason ?? ''}`);
+  if (s.waiting) L.push(`waiting    ${s.waiting}`);
+  const pending = s.pending ?? [];
+  L.push(`pending    ${pending.length ? pending.length : 'nothing'}`);
+  for (const p of pending.slice(0, 20)) L.push(`  ${p.path}  ${p.dueAt ? `commits ${ago(p.dueAt, now)}` : 'queued for the next commit'}`);
+  if (pending.length > 20) L.push(`  … and ${pending.length - 20} more`);
+  const commits = s.lastCommits ?? [];
+  L.push(`commits    ${commits.length ? '' : 'none yet'}`);
+  for (const c of commits.slice(0, 5)) L.push(`  ${c.sha.slice(0, 10)}  ${ago(c.at, now)}  ${c.paths.slice(0, 3).join(', ')}${c.paths.length > 3 ? ` (+${c.paths.length - 3} more)` : ''}`);
+  if (s.rateLimit) {
+    const r = s.rateLimit;
+    const next = r.nextAt ? `; next commit possible ${ago(new Date(r.nextAt).toISOString(), now)}` : '';
+    L.push(`rate limit ${r.today}/${r.maxPerDay} today, ${Math.floor(r.hourTokens)}/${r.maxPerHour} left this hour${next}`);
+  }
+  if (s.breaker) {
+    const b = s.breaker;
+    L.push(`breaker    ${b.open ? `open until ${new Date(b.until ?? 0).toISOString()} after ${b.failures} failures: ${b.lastError ?? ''}` : `closed${b.failures ? ` (${b.failures} recent failures)` : ''}`}`);
+  }
+  if (s.decisions) L.push(`decisions  ${s.decisions.ALLOW} allowed, ${s.decisions.BLOCK} blocked (layer 1: ${s.decisions.byLayer['1'] ?? 0}, layer 2: ${s.decisions.byLayer['2'] ?? 0}, layer 3: ${s.decisions.byLayer['3'] ?? 0})`);
+  if (s.evidence) L.push(`evidence   ${Object.entries(s.evidence).map(([k, v]) => `${k}=${String(v)}`).join(', ')}`);
+  for (const q of s.quarantined ?? []) L.push(`quarantined ${q.path}: changed ${q.events} times every ~${Math.round(q.periodMs / 1000)}s with no human evidence (see \`winnow rules suggest\`)`);
+  for (const h of s.held ?? []) L.push(`held       ${h.path}: ${h.reason}`);
+  if (s.sync) L.push(`sync       ${JSON.stringify(s.sync)}`);
+  return L.join('\n') + '\n';
+}

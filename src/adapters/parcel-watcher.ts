@@ -1,0 +1,90 @@
+import watcher from '@parcel/watcher';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Clock, StreamSpec, Watcher, WatcherSubscription } from '../ports/index.js';
+import { normalisePath, type WatchEvent } from '../core/event.js';
+
+/**
+ * The only module that sees @parcel/watcher (STYLE.md habit 1): events leave it as WatchEvents
+ * with workspace-relative posix paths. `.git` directories are not watched at all — winnow's own
+ * commits must never come back as events (the loop the product exists to prevent).
+ */
+const IGNORE = ['.git', '**/.git'];
+
+/** An inotify watch-limit failure, with the sysctl to raise in the message. */
+export class WatchLimitError extends Error {
+  override name = 'WatchLimitError';
+}
+
+function explain(err: Error): Error {
+  const msg = err.message ?? String(err);
+  if (/ENOSPC|No space left on device|inotify_add_watch|too many open files|EMFILE/i.test(msg)) {
+    return new WatchLimitError(
+      `the kernel's inotify limit was reached (${msg.trim()}). winnow falls back to rescans with \`git status\`; ` +
+        'raise the limit with `sudo sysctl fs.inotify.max_user_watches=524288` (and fs.inotify.max_user_instances=512), ' +
+        'persisted in /etc/sysctl.d/60-winnow.conf.',
+    );
+  }
+  return err;
+}
+
+export function createParcelWatcher(root: string, clock: Clock): Watcher {
+  const toEvents = (stream: StreamSpec, raw: watcher.Event[], source: WatchEvent['source']): WatchEvent[] => {
+    const at = clock.now();
+    const out: WatchEvent[] = [];
+    for (const e of raw) {
+      const path = normalisePath(root, e.path);
+      if (path === null) continue;
+      out.push({ path, kind: e.type, stream: stream.name, priority: stream.priority, at, source });
+    }
+    return out;
+  };
+
+  return {
+    async subscribe(stream, onEvents, onError): Promise<WatcherSubscription> {
+      const subs: watcher.AsyncSubscription[] = [];
+      try {
+        for (const dir of stream.dirs) {
+          subs.push(
+            await watcher.subscribe(
+              dir,
+              (err, events) => {
+                if (err) onError(explain(err));
+                if (events && events.length) onEvents(toEvents(stream, events, 'watch'));
+              },
+              { ignore: IGNORE },
+            ),
+          );
+        }
+      } catch (e) {
+        await Promise.all(subs.map((s) => s.unsubscribe().catch(() => undefined)));
+        throw explain(e as Error);
+      }
+      return {
+        async close() {
+          await Promise.all(subs.map((s) => s.unsubscribe().catch(() => undefined)));
+        },
+      };
+    },
+
+    async writeSnapshot(stream, snapshotFile) {
+      await mkdir(dirname(snapshotFile), { recursive: true, mode: 0o700 });
+      // One snapshot per stream; a stream with several dirs keeps one file per dir.
+      await Promise.all(stream.dirs.map((dir, i) => watcher.writeSnapshot(dir, `${snapshotFile}${i ? `.${i}` : ''}`, { ignore: IGNORE })));
+    },
+
+    async eventsSince(stream, snapshotFile) {
+      const out: WatchEvent[] = [];
+      for (const [i, dir] of stream.dirs.entries()) {
+        const file = `${snapshotFile}${i ? `.${i}` : ''}`;
+        try {
+          const raw = await watcher.getEventsSince(dir, file, { ignore: IGNORE });
+          out.push(...toEvents(stream, raw, 'catchup'));
+        } catch {
+          // No snapshot yet (first start) or an unreadable one: `git status` still reconciles.
+        }
+      }
+      return out;
+    },
+  };
+}
