@@ -1,0 +1,146 @@
+/**
+ * What to do about a failed git call, how long to back off, and the circuit breaker — all pure
+ * (STYLE.md habits 2, 6, 7): time and randomness are arguments.
+ */
+
+/** What the caller can do about a failure. */
+export type RetryAction =
+  /** Transient (a lock, a full disk, a timeout, a remote that is down): try again after a backoff. */
+  | 'retry'
+  /** Retrying the same command will not help; the breaker opens and a person has to look. */
+  | 'abort'
+  /** Not a failure: there was nothing to commit. */
+  | 'noop'
+  /** The inputs changed under us (a path vanished): plan again from fresh facts. */
+  | 'replan';
+
+export type FailureKind =
+  | 'index-lock'
+  | 'disk-full'
+  | 'timeout'
+  | 'remote-down'
+  | 'nothing-to-commit'
+  | 'pathspec-vanished'
+  | 'fatal';
+
+export interface FailureInfo {
+  code: number | null;
+  stderr: string;
+  timedOut: boolean;
+}
+
+export interface Classified {
+  kind: FailureKind;
+  action: RetryAction;
+  /** One line for `status` and the log. */
+  reason: string;
+}
+
+const RULES: { kind: FailureKind; action: RetryAction; re: RegExp; reason: string }[] = [
+  {
+    kind: 'index-lock',
+    action: 'retry',
+    re: /index\.lock': File exists|Unable to create '.*\.lock'|another git process seems to be running|cannot lock ref|Unable to create .*\.lock/i,
+    reason: 'another git process holds a lock in the repository',
+  },
+  {
+    kind: 'disk-full',
+    action: 'retry',
+    re: /No space left on device|ENOSPC|Disk quota exceeded|EDQUOT|short write|unable to write (new index file|loose object|sha1 file)/i,
+    reason: 'the disk is full',
+  },
+  {
+    kind: 'remote-down',
+    action: 'retry',
+    re: /Could not resolve host|Connection (refused|timed out|reset)|Could not read from remote repository|unable to access '.*':|The remote end hung up|Network is unreachable|early EOF|remote: Internal Server Error|HTTP 5\d\d/i,
+    reason: 'the remote cannot be reached',
+  },
+  {
+    kind: 'nothing-to-commit',
+    action: 'noop',
+    re: /nothing to commit|no changes added to commit|nothing added to commit/i,
+    reason: 'nothing to commit',
+  },
+  {
+    kind: 'pathspec-vanished',
+    action: 'replan',
+    re: /pathspec '.*' did not match any file|did not match any file\(s\) known to git|unable to (stat|index file)|No such file or directory|could not open '.*' for reading/i,
+    reason: 'a path changed or vanished while it was being committed',
+  },
+];
+
+/**
+ * @example classifyGitFailure({ code: 128, stderr: "fatal: Unable to create '/r/.git/index.lock': File exists.", timedOut: false })
+ *   // { kind: 'index-lock', action: 'retry', reason: 'another git process holds a lock in the repository' }
+ */
+export function classifyGitFailure(f: FailureInfo): Classified {
+  if (f.timedOut) return { kind: 'timeout', action: 'retry', reason: 'git did not answer in time' };
+  for (const r of RULES) if (r.re.test(f.stderr)) return { kind: r.kind, action: r.action, reason: r.reason };
+  // `git commit` exits 1 with nothing on stderr when there is nothing to commit and -q is given.
+  if (f.code === 1 && f.stderr.trim() === '') return { kind: 'nothing-to-commit', action: 'noop', reason: 'nothing to commit' };
+  const first = f.stderr.trim().split('\n').find((l) => l.trim()) ?? `exit ${f.code}`;
+  return { kind: 'fatal', action: 'abort', reason: first.replace(/^(fatal|error): /, '') };
+}
+
+export interface BackoffConfig {
+  baseMs: number;
+  maxMs: number;
+}
+
+/**
+ * Delay before retry number `attempt` (1-based): exponential from `baseMs`, capped at `maxMs`, with
+ * "equal jitter" — half fixed, half random — so that several winnow instances (or winnow and the
+ * person's own git) do not retry in lock step, while a retry never comes sooner than half the step.
+ *
+ * @param random a number in [0, 1) (Math.random in production, fixed in tests)
+ */
+export function backoffMs(attempt: number, cfg: BackoffConfig, random: number): number {
+  const exp = Math.min(cfg.maxMs, cfg.baseMs * 2 ** Math.max(0, attempt - 1));
+  const r = Math.min(Math.max(random, 0), 1);
+  return Math.round(exp / 2 + (exp / 2) * r);
+}
+
+export interface BreakerConfig {
+  /** Consecutive failures that open the breaker (`retry.attempts`). */
+  attempts: number;
+  cooldownMs: number;
+}
+
+export interface BreakerState {
+  readonly phase: 'closed' | 'open' | 'half-open';
+  readonly failures: number;
+  /** While open: when it becomes half-open. */
+  readonly until: number | null;
+  readonly lastError: string | null;
+}
+
+export const CLOSED: BreakerState = Object.freeze({ phase: 'closed', failures: 0, until: null, lastError: null });
+
+/** The breaker as seen at `now`: an open breaker whose cooldown has passed is half-open. */
+export function breakerAt(b: BreakerState, now: number): BreakerState {
+  if (b.phase === 'open' && b.until !== null && now >= b.until) return { ...b, phase: 'half-open' };
+  return b;
+}
+
+/** True when an attempt may be made at `now` (closed, or half-open for one trial). */
+export function breakerAllows(b: BreakerState, now: number): boolean {
+  return breakerAt(b, now).phase !== 'open';
+}
+
+/**
+ * Records a failure at `now`. Opens after `attempts` consecutive failures, at once on a failed
+ * half-open trial, and at once when `force` (an `abort`: retrying cannot help).
+ */
+export function breakerFailure(b: BreakerState, cfg: BreakerConfig, now: number, error: string, force = false): BreakerState {
+  const cur = breakerAt(b, now);
+  const failures = cur.failures + 1;
+  if (force || cur.phase === 'half-open' || failures >= cfg.attempts) {
+    return { phase: 'open', failures, until: now + cfg.cooldownMs, lastError: error };
+  }
+  return { phase: 'closed', failures, until: null, lastError: error };
+}
+
+/** A success closes the breaker and forgets the failures (the last error stays for `status`). */
+export function breakerSuccess(b: BreakerState): BreakerState {
+  return { phase: 'closed', failures: 0, until: null, lastError: b.lastError };
+}

@@ -1,0 +1,78 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  classifyGitFailure,
+  backoffMs,
+  breakerAt,
+  breakerAllows,
+  breakerFailure,
+  breakerSuccess,
+  CLOSED,
+  type RetryAction,
+  type FailureKind,
+} from '../../src/core/commit/retry-policy.js';
+
+test('classify: git failures to retry | abort | noop | replan', () => {
+  const cases: [stderr: string, code: number | null, timedOut: boolean, kind: FailureKind, action: RetryAction][] = [
+    ["fatal: Unable to create '/r/.git/index.lock': File exists.\n\nAnother git process seems to be running", 128, false, 'index-lock', 'retry'],
+    ['error: unable to write new index file', 128, false, 'disk-full', 'retry'],
+    ['fatal: write error: No space left on device', 128, false, 'disk-full', 'retry'],
+    ['', null, true, 'timeout', 'retry'],
+    ["fatal: unable to access 'https://x/': Could not resolve host: x", 128, false, 'remote-down', 'retry'],
+    ['On branch main\nnothing to commit, working tree clean', 1, false, 'nothing-to-commit', 'noop'],
+    ['no changes added to commit (use "git add" and/or "git commit -a")', 1, false, 'nothing-to-commit', 'noop'],
+    ['', 1, false, 'nothing-to-commit', 'noop'],
+    ["error: pathspec 'gone.txt' did not match any file(s) known to git", 1, false, 'pathspec-vanished', 'replan'],
+    ["fatal: pathspec 'gone.txt' did not match any files", 128, false, 'pathspec-vanished', 'replan'],
+    ['fatal: bad object HEAD', 128, false, 'fatal', 'abort'],
+    ['fatal: not a git repository (or any of the parent directories): .git', 128, false, 'fatal', 'abort'],
+  ];
+  for (const [stderr, code, timedOut, kind, action] of cases) {
+    const c = classifyGitFailure({ stderr, code, timedOut });
+    assert.equal(c.kind, kind, stderr);
+    assert.equal(c.action, action, stderr);
+    assert.ok(c.reason.length > 0);
+  }
+  assert.equal(classifyGitFailure({ stderr: 'fatal: bad object HEAD', code: 128, timedOut: false }).reason, 'bad object HEAD');
+});
+
+test('backoff: exponential, capped, equal jitter from the injected random number', () => {
+  const cfg = { baseMs: 2000, maxMs: 60_000 };
+  const cases: [attempt: number, random: number, want: number][] = [
+    [1, 0, 1000],
+    [1, 0.999999, 2000],
+    [2, 0, 2000],
+    [3, 0.5, 6000],
+    [5, 1, 32_000],
+    [6, 1, 60_000],
+    [20, 0, 30_000],
+  ];
+  for (const [a, r, want] of cases) assert.equal(backoffMs(a, cfg, r), want, `attempt ${a} random ${r}`);
+});
+
+test('breaker: closed → open after attempts → half-open after cooldown → closed on success', () => {
+  const cfg = { attempts: 3, cooldownMs: 1000 };
+  let b = CLOSED;
+  b = breakerFailure(b, cfg, 0, 'e1');
+  b = breakerFailure(b, cfg, 10, 'e2');
+  assert.equal(b.phase, 'closed');
+  assert.ok(breakerAllows(b, 10));
+  b = breakerFailure(b, cfg, 20, 'e3');
+  assert.deepEqual(b, { phase: 'open', failures: 3, until: 1020, lastError: 'e3' });
+  assert.equal(breakerAllows(b, 1019), false);
+  assert.equal(breakerAt(b, 1020).phase, 'half-open');
+  assert.ok(breakerAllows(b, 1020));
+  // A failed trial re-opens at once.
+  const again = breakerFailure(b, cfg, 1500, 'e4');
+  assert.equal(again.phase, 'open');
+  assert.equal(again.until, 2500);
+  const ok = breakerSuccess(breakerAt(b, 1020));
+  assert.equal(ok.phase, 'closed');
+  assert.equal(ok.failures, 0);
+});
+
+test('breaker: an abort opens it at once', () => {
+  const b = breakerFailure(CLOSED, { attempts: 5, cooldownMs: 100 }, 0, 'bad object', true);
+  assert.equal(b.phase, 'open');
+  assert.equal(b.until, 100);
+});
