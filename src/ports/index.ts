@@ -55,6 +55,11 @@ export interface ProcInfo {
 export interface ProcessTable {
   /** A snapshot of the process table (may be cached by the adapter). */
   list(): Promise<ProcInfo[]>;
+  /**
+   * A fresh snapshot, bypassing the cache (a writer PID the cached table does not know started
+   * after it was taken). Optional: without it the classifier uses `list()`.
+   */
+  refresh?(): Promise<ProcInfo[]>;
 }
 
 /** One write seen by an exact writer trace (fanotify through fatrace). */
@@ -64,6 +69,11 @@ export interface WriteRecord {
   /** Workspace-relative path. */
   path: string;
   at: number;
+  /**
+   * Parent chain of the writer (nearest first) read when the write was seen, so a short-lived
+   * child that has exited since can still be traced to an autonomous ancestor. Optional.
+   */
+  ancestors?: number[];
 }
 
 export type TraceState =
@@ -87,9 +97,15 @@ export interface WriterTrace {
 
 /** Low-level /proc (or platform) probes used by layer 2. */
 export interface ProcProbe {
-  /** Workspace-relative paths that `pid` holds open, or null when it cannot be read. */
+  /**
+   * Workspace-relative paths that `pid` holds open for writing (read-only handles, such as an
+   * indexer's, say nothing about who wrote a file), or null when it cannot be read.
+   */
   openFiles(pid: number): Promise<string[] | null>;
-  /** Cumulative bytes written by `pid` (`/proc/PID/io` wchar), or null when it cannot be read. */
+  /**
+   * Cumulative bytes written by `pid` towards files (`/proc/PID/io` write_bytes: page-granular,
+   * excludes pipes and terminals unlike wchar), or null when it cannot be read.
+   */
   writeCounter(pid: number): Promise<number | null>;
 }
 

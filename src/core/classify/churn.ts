@@ -1,0 +1,95 @@
+/**
+ * Churn detector (SPEC "Coordination"): a path that keeps changing on a schedule with no human
+ * evidence is quarantined — the classifier treats it as BLOCK and `status` reports it. Human
+ * evidence for the path (a known writer outside the autonomous set) lifts the quarantine.
+ * Pure: a mutable state object plus functions of `now`; no timers.
+ */
+
+export interface ChurnOptions {
+  /** Changes needed inside the window before a path can be judged regular. */
+  minEvents: number;
+  windowMs: number;
+  /** Largest allowed coefficient of variation (stddev / mean) of the intervals. */
+  maxJitter: number;
+}
+
+export interface QuarantinedPath {
+  path: string;
+  events: number;
+  periodMs: number;
+}
+
+export interface ChurnState {
+  /** Recent change times per path (ascending), trimmed to the window. */
+  times: Map<string, number[]>;
+  quarantine: Map<string, QuarantinedPath>;
+}
+
+/** Paths tracked at once: beyond this the oldest-touched are forgotten (memory bound). */
+const MAX_PATHS = 10_000;
+
+export function createChurnState(): ChurnState {
+  return { times: new Map(), quarantine: new Map() };
+}
+
+/**
+ * Records one change of `path` at `at`. `human`: a writer outside the autonomous set is known,
+ * which clears the path's history and lifts its quarantine. Returns the quarantine entry when the
+ * path is (now) quarantined.
+ *
+ * @example
+ * const s = createChurnState();
+ * for (let i = 0; i < 5; i++) recordChange(s, 'x.json', i * 1000, false, opts); // → {events: 5, periodMs: 1000}
+ */
+export function recordChange(s: ChurnState, path: string, at: number, human: boolean, o: ChurnOptions): QuarantinedPath | null {
+  if (human) {
+    s.times.delete(path);
+    s.quarantine.delete(path);
+    return null;
+  }
+  let list = s.times.get(path);
+  if (list) s.times.delete(path); // re-insert: Map order doubles as least-recently-changed order
+  else list = [];
+  if (list.length === 0 || at >= list[list.length - 1]!) list.push(at);
+  while (list.length && list[0]! < at - o.windowMs) list.shift();
+  // Only the last minEvents intervals matter; keep a few more for the count shown in status.
+  const keep = Math.max(o.minEvents * 2, 8);
+  if (list.length > keep) list.splice(0, list.length - keep);
+  s.times.set(path, list);
+  if (s.times.size > MAX_PATHS) {
+    const oldest = s.times.keys().next().value;
+    if (oldest !== undefined) s.times.delete(oldest);
+  }
+  const q = s.quarantine.get(path);
+  const judged = judgeRegular(list, o);
+  if (judged) {
+    const entry = { path, events: list.length, periodMs: judged };
+    s.quarantine.set(path, entry);
+    return entry;
+  }
+  if (q) {
+    q.events += 1;
+    return q;
+  }
+  return null;
+}
+
+/** The period in ms when the last `minEvents` changes are evenly spaced, else null. */
+export function judgeRegular(times: readonly number[], o: ChurnOptions): number | null {
+  if (o.minEvents < 2 || times.length < o.minEvents) return null;
+  const last = times.slice(times.length - o.minEvents);
+  const intervals: number[] = [];
+  for (let i = 1; i < last.length; i++) intervals.push(last[i]! - last[i - 1]!);
+  const mean = intervals.reduce((a, b) => a + b, 0) / intervals.length;
+  if (mean <= 0) return null;
+  const variance = intervals.reduce((a, b) => a + (b - mean) ** 2, 0) / intervals.length;
+  return Math.sqrt(variance) / mean <= o.maxJitter ? Math.round(mean) : null;
+}
+
+export function isQuarantined(s: ChurnState, path: string): QuarantinedPath | null {
+  return s.quarantine.get(path) ?? null;
+}
+
+export function quarantinedList(s: ChurnState): QuarantinedPath[] {
+  return [...s.quarantine.values()].map((q) => ({ ...q })).sort((a, b) => a.path.localeCompare(b.path));
+}

@@ -1,0 +1,454 @@
+/**
+ * The classifier: one Decision per watch event. Layer 1 (rules, git-ignored, unsafe file types) →
+ * layer 2 (who wrote it: fanotify writers, autonomous open handles, temporal correlation) → layer
+ * 3 (content vs HEAD) → churn quarantine. Effects come in through ports; the policies live in
+ * core/classify/*.
+ *
+ * The classifier does not start the writer trace (the lifecycle does, so that
+ * `autonomous.fanotify: "on"` can fail start-up before anything else runs); `close()` stops it.
+ */
+import { readlink, realpath } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LRUCache } from 'lru-cache';
+import type { Config } from '../core/config/defaults.js';
+import type { Decision, Evidence, RuleMatch } from '../core/decision.js';
+import type { WatchEvent } from '../core/event.js';
+import { normalisePath } from '../core/event.js';
+import type { Clock, Fs, Git, Logger, ProcInfo, ProcessTable, ProcProbe, TraceState, WriterTrace } from '../ports/index.js';
+import { compareContent, isJsonPath, isLogOrTemp, parseJson, type ContentOptions, type JsonParse } from '../core/classify/content.js';
+import {
+  autonomousSet,
+  judgeOwnership,
+  pageRound,
+  type AutonomousProc,
+  type HandleEvidence,
+  type TemporalEvidence,
+  type WriterEvidence,
+} from '../core/classify/ownership.js';
+import { createChurnState, isQuarantined, quarantinedList, recordChange, type ChurnOptions } from '../core/classify/churn.js';
+import { readExecRegistry } from './exec-registry.js';
+
+/**
+ * What the classifier needs of layer 1: the compiled rule set of core/classify/rules.ts
+ * satisfies it (`RuleSet.match`).
+ */
+export interface RuleMatcher {
+  match(path: string): RuleMatch;
+}
+
+export interface ClassifierDeps {
+  root: string;
+  stateDir: string;
+  config: Config;
+  rules: RuleMatcher;
+  git: Git;
+  fs: Fs;
+  clock: Clock;
+  logger: Logger;
+  processes: ProcessTable;
+  trace: WriterTrace | null;
+  probe: ProcProbe;
+  /** `winnow exec` roots; default reads `<stateDir>/exec/`. Tests may inject. */
+  execRoots?: () => Promise<number[]>;
+}
+
+export interface EvidenceModes {
+  fanotify: TraceState['mode'];
+  fanotifyReason?: string;
+  openHandle: boolean;
+  temporal: boolean;
+  processTable: boolean;
+}
+
+export interface Classifier {
+  /** One decision per event, same order. Records evidence + per-layer timings in each Decision. */
+  classify(events: WatchEvent[]): Promise<Decision[]>;
+  evidenceModes(): EvidenceModes;
+  quarantined(): { path: string; events: number; periodMs: number }[];
+  close(): Promise<void>;
+}
+
+/** How long a decision waits for the trace to catch up with the writes before the event. */
+const FLUSH_WAIT_MS = 50;
+/** Write-counter samples kept per process, and for how long. */
+const SAMPLES_PER_PID = 16;
+const SAMPLE_KEEP_MS = 60_000;
+/** Recent changes remembered to explain autonomous write bytes (bounded). */
+const RECENT_MAX = 5_000;
+/** Sizes looked up per call to explain write bytes; beyond this the rest count as large (ALLOW side). */
+const SIZE_LOOKUPS_MAX = 500;
+
+interface Pending {
+  idx: number;
+  ev: WatchEvent;
+  rule: RuleMatch | null;
+  l1Ns: number;
+  decided: Decision | null;
+}
+
+interface Recent {
+  path: string;
+  at: number;
+  size?: number;
+}
+
+const now_ns = () => process.hrtime.bigint();
+
+export function createClassifier(deps: ClassifierDeps): Classifier {
+  const { root, config, git, fs, clock, logger } = deps;
+  const contentOpts: ContentOptions = config.json;
+  const churnOpts: ChurnOptions = config.churn;
+  const windowMs = config.autonomous.correlationWindowMs;
+  const commands = config.autonomous.commands.map((c) => new RegExp(c));
+  const churn = createChurnState();
+  const headJson = new LRUCache<string, JsonParse>({ max: 256 });
+  const samples = new Map<number, { at: number; bytes: number }[]>();
+  const recent: Recent[] = [];
+  let psFailed: string | null = null;
+  const probeOk = { handles: process.platform === 'linux' || process.platform === 'darwin', io: process.platform === 'linux' };
+  let memo: { table: ProcInfo[]; roots: string; set: Map<number, AutonomousProc> } | null = null;
+  const warned = new Set<string>();
+
+  const warnOnce = (key: string, msg: string, fields: Record<string, unknown>) => {
+    if (warned.has(key)) return;
+    warned.add(key);
+    logger.log('warn', msg, fields);
+  };
+
+  const execRoots =
+    deps.execRoots ?? (async () => (await readExecRegistry(deps.stateDir)).map((r) => r.pid));
+
+  async function autonomous(force: boolean, rootsHint?: number[]): Promise<Map<number, AutonomousProc>> {
+    let roots: number[] = rootsHint ?? [];
+    if (!rootsHint) {
+      try {
+        roots = await execRoots();
+      } catch (e) {
+        warnOnce('exec', 'cannot read winnow exec registrations', { error: String(e) });
+      }
+    }
+    let table: ProcInfo[];
+    try {
+      table = force && deps.processes.refresh ? await deps.processes.refresh() : await deps.processes.list();
+      // A `winnow exec` root the cached table does not know started after it was taken.
+      if (!force && deps.processes.refresh && roots.some((r) => !table.some((p) => p.pid === r))) {
+        table = await deps.processes.refresh();
+      }
+      psFailed = null;
+    } catch (e) {
+      psFailed = `process table unavailable: ${(e as Error).message}`;
+      warnOnce('ps', 'process table unavailable; layer 2 sees only fanotify writers', { error: String(e) });
+      table = memo?.table ?? [];
+    }
+    const key = roots.join(',');
+    if (memo && memo.table === table && memo.roots === key) return memo.set;
+    const set = autonomousSet(table, { commands, users: config.autonomous.users, execRoots: roots });
+    memo = { table, roots: key, set };
+    return set;
+  }
+
+  function traceActive(): boolean {
+    return deps.trace !== null && deps.trace.state().mode === 'active';
+  }
+
+  /** Layer 1 extras: the file types winnow never follows or commits. */
+  async function unsafeKind(path: string): Promise<{ rule: string; reason: string } | null> {
+    const abs = join(root, path);
+    const st = await fs.stat(abs).catch(() => null);
+    if (!st) return null;
+    if (st.isSpecial) return { rule: 'builtin:special-file', reason: 'FIFO, socket or device: never read or committed' };
+    if (st.isSymlink) {
+      const target = await realpath(abs).catch(() => null);
+      if (target === null) return null; // dangling: committed as a link, never followed
+      if (normalisePath(root, target) === null && target !== root) {
+        return { rule: 'builtin:symlink-outside', reason: `symlink pointing outside the workspace (${target}): never followed` };
+      }
+      return null;
+    }
+    if (st.isDirectory) {
+      if (await fs.stat(join(abs, '.git')).catch(() => null)) {
+        return { rule: 'builtin:nested-repo', reason: 'a nested git repository: not committed into this one' };
+      }
+      return { rule: 'builtin:directory', reason: 'a directory: its files are classified one by one' };
+    }
+    return null;
+  }
+
+  async function currentContent(path: string): Promise<Buffer | null> {
+    const abs = join(root, path);
+    const st = await fs.stat(abs);
+    if (!st) return null;
+    // git stores a symlink as its target text: compare that, never the followed content.
+    if (st.isSymlink) return Buffer.from(await readlink(abs));
+    try {
+      return await fs.readFile(abs);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+  }
+
+  async function layer3(path: string, at: number): Promise<{ decision: 'ALLOW' | 'BLOCK'; reason: string }> {
+    const current = await currentContent(path);
+    const kind = isLogOrTemp(path);
+    // A new file (nothing at HEAD) needs no HEAD read beyond the lookup itself.
+    const head = kind ? null : await git.headBlob(path);
+    let hj: JsonParse | undefined;
+    if (head && current && isJsonPath(path) && head.content.length <= contentOpts.maxBytes) {
+      hj = headJson.get(head.id);
+      if (!hj) {
+        hj = parseJson(head.content);
+        headJson.set(head.id, hj);
+      }
+    }
+    return compareContent(path, head ? head.content : null, current, contentOpts, at, hj);
+  }
+
+  /** Write-counter samples of the autonomous processes, for temporal correlation. */
+  async function sampleCounters(set: Map<number, AutonomousProc>, at: number): Promise<void> {
+    let readable = 0;
+    await Promise.all(
+      [...set.keys()].map(async (pid) => {
+        const bytes = await deps.probe.writeCounter(pid);
+        if (bytes === null) return;
+        readable++;
+        let list = samples.get(pid);
+        if (!list) samples.set(pid, (list = []));
+        list.push({ at, bytes });
+        while (list.length > SAMPLES_PER_PID || (list.length > 2 && list[0]!.at < at - SAMPLE_KEEP_MS)) list.shift();
+      }),
+    );
+    for (const pid of samples.keys()) if (!set.has(pid)) samples.delete(pid);
+    if (set.size && readable === 0) {
+      warnOnce('io', 'cannot read /proc/PID/io of the autonomous processes (run as their user or root); temporal correlation is off', {});
+    }
+    probeOk.io = readable > 0 || set.size === 0 ? probeOk.io : false;
+  }
+
+  async function sizeOf(path: string): Promise<number> {
+    const st = await fs.stat(join(root, path)).catch(() => null);
+    return st && st.isFile ? st.size : 0;
+  }
+
+  async function temporalFor(
+    ev: WatchEvent,
+    set: Map<number, AutonomousProc>,
+    budget: { lookups: number },
+  ): Promise<TemporalEvidence | null> {
+    let active = 0;
+    let from = Infinity;
+    const movers: TemporalEvidence['movers'] = [];
+    let any = false;
+    for (const [pid, list] of samples) {
+      const cur = list[list.length - 1];
+      if (!cur || list.length < 2) continue;
+      // Baseline: the latest sample covering the whole window before the event; else the oldest
+      // one taken before the event (covers the write unless sampled between it and its event).
+      let base: { at: number; bytes: number } | undefined;
+      for (let i = list.length - 2; i >= 0; i--) {
+        if (list[i]!.at <= ev.at - windowMs) {
+          base = list[i];
+          break;
+        }
+      }
+      base ??= list.find((s, i) => i < list.length - 1 && s.at < ev.at);
+      if (!base) continue;
+      any = true;
+      const d = cur.bytes - base.bytes;
+      from = Math.min(from, base.at);
+      if (d > 0) {
+        active += d;
+        movers.push({ pid, command: set.get(pid)?.cmd ?? '?', bytes: d });
+      }
+    }
+    if (!any) return null;
+    let explained = 0;
+    let pathBytes = 0;
+    if (active > 0) {
+      const seen = new Set<string>();
+      for (let i = recent.length - 1; i >= 0; i--) {
+        const r = recent[i]!;
+        if (r.at < from) break;
+        if (r.path === ev.path) continue;
+        if (seen.has(r.path)) continue;
+        seen.add(r.path);
+        if (r.size === undefined) {
+          if (budget.lookups-- > 0) r.size = await sizeOf(r.path);
+          else r.size = Number.MAX_SAFE_INTEGER; // unknown: count it as explaining everything (towards ALLOW)
+        }
+        explained += pageRound(r.size);
+        if (explained >= active) break;
+      }
+      pathBytes = await sizeOf(ev.path);
+    }
+    return { activeBytes: active, explainedBytes: explained, pathBytes, movers, windowMs };
+  }
+
+  function remember(events: WatchEvent[]): void {
+    for (const e of events) recent.push({ path: e.path, at: e.at, ...(e.kind === 'delete' ? { size: 0 } : {}) });
+    const cutoff = clock.now() - SAMPLE_KEEP_MS;
+    let drop = 0;
+    while (drop < recent.length && (recent[drop]!.at < cutoff || recent.length - drop > RECENT_MAX)) drop++;
+    if (drop) recent.splice(0, drop);
+  }
+
+  async function classify(events: WatchEvent[]): Promise<Decision[]> {
+    const out: Decision[] = new Array(events.length);
+    const pend: Pending[] = [];
+    // Layer 1: rules.
+    for (let i = 0; i < events.length; i++) {
+      const ev = events[i]!;
+      const t0 = now_ns();
+      if (ev.path === '.git' || ev.path.startsWith('.git/')) {
+        out[i] = { path: ev.path, decision: 'BLOCK', layer: 1, rule: 'builtin:git-dir', reason: "git's own directory", timings: { l1Ns: Number(now_ns() - t0) } };
+        continue;
+      }
+      const m = deps.rules.match(ev.path);
+      const l1Ns = Number(now_ns() - t0);
+      if (m.action === 'BLOCK') {
+        out[i] = { path: ev.path, decision: 'BLOCK', layer: 1, rule: m.rule, reason: m.reason, timings: { l1Ns } };
+        continue;
+      }
+      pend.push({ idx: i, ev, rule: m, l1Ns, decided: null });
+    }
+    remember(events);
+    // Layer 1, built in: git-ignored beats ALLOW rules; one batched check per call.
+    if (pend.length) {
+      let ignored = new Set<string>();
+      try {
+        ignored = await git.ignored([...new Set(pend.map((p) => p.ev.path))]);
+      } catch (e) {
+        logger.log('warn', 'git check-ignore failed; treating paths as not ignored this time', { error: String(e) });
+      }
+      for (const p of pend) {
+        if (ignored.has(p.ev.path)) {
+          p.decided = { path: p.ev.path, decision: 'BLOCK', layer: 1, rule: 'builtin:git-ignored', reason: 'git ignores it (.gitignore, info/exclude or global excludes)', timings: { l1Ns: p.l1Ns } };
+          continue;
+        }
+        const unsafe = await unsafeKind(p.ev.path);
+        if (unsafe) {
+          p.decided = { path: p.ev.path, decision: 'BLOCK', layer: 1, rule: unsafe.rule, reason: unsafe.reason, timings: { l1Ns: p.l1Ns } };
+          continue;
+        }
+        if (p.rule!.action === 'ALLOW') {
+          p.decided = { path: p.ev.path, decision: 'ALLOW', layer: 1, rule: p.rule!.rule, reason: p.rule!.reason, timings: { l1Ns: p.l1Ns } };
+        }
+      }
+    }
+    const analyze = pend.filter((p) => !p.decided);
+    if (analyze.length) await analyzeAll(analyze);
+    for (const p of pend) out[p.idx] = p.decided!;
+    return out;
+  }
+
+  async function analyzeAll(list: Pending[]): Promise<void> {
+    const t0 = now_ns();
+    const at = clock.now();
+    const tracing = traceActive();
+    if (tracing) await deps.trace!.flush(FLUSH_WAIT_MS);
+    let set = await autonomous(false);
+    // Writers per path, from the trace.
+    const writers = new Map<string, WriterEvidence[]>();
+    if (tracing) {
+      let unknown = false;
+      const pidsOf = (p: Pending) => deps.trace!.writersOf(p.ev.path, p.ev.at - windowMs);
+      for (const p of list) for (const w of pidsOf(p)) if (!set.has(w.pid) && !memo?.table.some((x) => x.pid === w.pid)) unknown = true;
+      if (unknown && deps.processes.refresh) set = await autonomous(true);
+      for (const p of list) {
+        const ws = pidsOf(p).map((w): WriterEvidence => {
+          const direct = set.get(w.pid);
+          if (direct) return { pid: w.pid, command: direct.cmd, autonomous: true, why: direct.why };
+          const anc = w.ancestors?.find((a) => set.has(a));
+          if (anc !== undefined) return { pid: w.pid, command: w.command, autonomous: true, why: `descendant of autonomous ${anc}` };
+          return { pid: w.pid, command: memo?.table.find((x) => x.pid === w.pid)?.cmd ?? w.command, autonomous: false };
+        });
+        if (ws.length) writers.set(p.ev.path, ws);
+      }
+    }
+    // Open handles and write counters: only when there is an autonomous process to look at, and
+    // only for paths fanotify did not already settle.
+    const needWeaker = list.some((p) => !writers.has(p.ev.path));
+    const handles = new Map<string, HandleEvidence[]>();
+    let handlesKnown = false;
+    if (needWeaker && set.size) {
+      const results = await Promise.all([...set].map(async ([pid, info]) => ({ pid, info, files: await deps.probe.openFiles(pid) })));
+      for (const r of results) {
+        if (r.files === null) continue;
+        handlesKnown = true;
+        for (const f of r.files) {
+          let l = handles.get(f);
+          if (!l) handles.set(f, (l = []));
+          l.push({ pid: r.pid, command: r.info.cmd, why: r.info.why });
+        }
+      }
+      await sampleCounters(set, at);
+    } else if (set.size === 0) {
+      samples.clear();
+    }
+    const sharedUs = Number(now_ns() - t0) / 1000 / list.length;
+    const budget = { lookups: SIZE_LOOKUPS_MAX };
+    for (const p of list) {
+      const t1 = now_ns();
+      const ev = p.ev;
+      const ws = writers.get(ev.path) ?? null;
+      const temporal = !ws && set.size ? await temporalFor(ev, set, budget) : null;
+      const own = judgeOwnership({
+        writers: tracing ? ws ?? [] : null,
+        handles: handlesKnown ? handles.get(ev.path) ?? [] : null,
+        temporal,
+      });
+      const l2Us = sharedUs + Number(now_ns() - t1) / 1000;
+      const counted = ev.source === undefined || ev.source === 'watch';
+      const q = counted ? recordChange(churn, ev.path, ev.at, own.human, churnOpts) : isQuarantined(churn, ev.path);
+      const evidence = own.evidence as Evidence[];
+      const rule = p.rule!.rule;
+      if (own.verdict === 'BLOCK') {
+        p.decided = { path: ev.path, decision: 'BLOCK', layer: 2, rule, reason: own.reason, evidence, timings: { l1Ns: p.l1Ns, l2Us } };
+        continue;
+      }
+      const t2 = now_ns();
+      let l3: { decision: 'ALLOW' | 'BLOCK'; reason: string };
+      try {
+        l3 = await layer3(ev.path, at);
+      } catch (e) {
+        // Unreadable now (permissions, a race with a rename): a content change is the safe side —
+        // a person's edit is never dropped; a rescan looks again.
+        l3 = { decision: 'ALLOW', reason: `content change (could not compare: ${(e as Error).message})` };
+      }
+      const l3Us = Number(now_ns() - t2) / 1000;
+      const timings = { l1Ns: p.l1Ns, l2Us, l3Us };
+      if (l3.decision === 'ALLOW' && q && !own.human) {
+        p.decided = {
+          path: ev.path,
+          decision: 'BLOCK',
+          layer: 2,
+          rule: 'builtin:churn',
+          reason: `quarantined: changed ${q.events} times every ~${Math.round(q.periodMs / 1000)} s with no human evidence (winnow rules suggest proposes a rule)`,
+          evidence,
+          timings,
+        };
+        continue;
+      }
+      const reason = `${l3.reason}${own.human ? `; ${own.reason}` : ''}`;
+      p.decided = { path: ev.path, decision: l3.decision, layer: 3, rule, reason, evidence, timings };
+    }
+  }
+
+  return {
+    classify,
+    evidenceModes() {
+      const st: TraceState = deps.trace ? deps.trace.state() : { mode: 'off', reason: 'no writer trace configured' };
+      return {
+        fanotify: st.mode,
+        ...('reason' in st ? { fanotifyReason: st.reason } : {}),
+        openHandle: probeOk.handles,
+        temporal: probeOk.io,
+        processTable: psFailed === null,
+      };
+    },
+    quarantined: () => quarantinedList(churn),
+    async close() {
+      await deps.trace?.stop();
+    },
+  };
+}
