@@ -4,7 +4,8 @@ import { access, constants, lstat, opendir, readFile, readdir, readlink, statfs 
 import { delimiter, join, relative, resolve } from 'node:path';
 import type { CliIO, CommandSpec } from '../types.js';
 import { DEFAULTS, type Config } from '../../core/config/defaults.js';
-import { parseConfigText, ConfigError } from '../../core/config/schema.js';
+import { ConfigError } from '../../core/config/schema.js';
+import { loadWorkspaceConfig } from '../../adapters/config-file.js';
 import { resolveWorkspace, type Workspace } from '../../daemon/workspace.js';
 
 const run = promisify(execFile);
@@ -135,8 +136,8 @@ export function evaluate(f: DoctorFacts): DoctorReport {
   else add({ id: 'workspace', status: 'ok', summary: ws.root });
 
   const cfg = f.config.config ?? DEFAULTS;
-  if (f.config.error) add({ id: 'config', status: 'fail', summary: f.config.error, fix: 'Fix the key named above; `winnow rules check` validates config and rules.' });
-  else if (ws) add({ id: 'config', status: 'ok', summary: f.config.file ? `${f.config.file} is valid` : 'no .winnow.json: defaults apply' });
+  if (f.config.error) add({ id: 'config', status: 'fail', summary: f.config.error, fix: 'Fix the file, key or line named above; `winnow rules check` validates config and rules.' });
+  else if (ws) add({ id: 'config', status: 'ok', summary: f.config.file ? `${f.config.file}: valid` : 'no .winnow.json: defaults apply' });
 
   if (ws && !f.identity.ok) {
     add({
@@ -156,7 +157,7 @@ export function evaluate(f: DoctorFacts): DoctorReport {
       add({ id: 'inotify-watches', status: 'warn', summary: 'cannot read /proc/sys/fs/inotify/max_user_watches', fix: 'Check it with `sysctl fs.inotify.max_user_watches`.' });
     } else {
       const need = (i.workspaceDirs ?? 0) + (i.usedWatches ?? 0);
-      const what = `fs.inotify.max_user_watches = ${i.maxUserWatches}${i.workspaceDirs !== null ? `; the workspace has ${i.workspaceDirs} directories` : ''}${i.usedWatches !== null ? `; your processes hold ${i.usedWatches} watches` : ''}`;
+      const what = `fs.inotify.max_user_watches = ${i.maxUserWatches}${i.workspaceDirs !== null ? `; the workspace has ${i.workspaceDirs} director${i.workspaceDirs === 1 ? "y" : "ies"}` : ''}${i.usedWatches !== null ? `; your processes hold ${i.usedWatches} watches` : ''}`;
       if (need > i.maxUserWatches) {
         add({ id: 'inotify-watches', status: 'fail', summary: `${what}: the limit will be hit and winnow falls back to periodic rescans`, fix: `Raise it: ${sysctlW}.` });
       } else if (need * WATCH_HEADROOM > i.maxUserWatches) {
@@ -371,19 +372,14 @@ async function stateEntries(stateDir: string): Promise<StateEntry[] | null> {
   return out;
 }
 
-async function loadConfig(ws: Workspace, configFlag: string | undefined, cwd: string): Promise<DoctorFacts['config']> {
-  const abs = configFlag ? resolve(cwd, configFlag) : join(ws.root, '.winnow.json');
-  let text: string;
+/** Config and rule files through the same loader `start` uses, so doctor judges what would run. */
+function loadConfig(ws: Workspace, configFlag: string | undefined, cwd: string): DoctorFacts['config'] {
   try {
-    text = await readFile(abs, 'utf8');
+    const loaded = loadWorkspaceConfig(ws.root, configFlag === undefined ? undefined : resolve(cwd, configFlag));
+    const rules = loaded.ruleSources.length ? ` with rules from ${loaded.ruleSources.join(', ')}` : '';
+    return { file: loaded.configFile ? `${loaded.configFile}${rules}` : null, config: loaded.config };
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !configFlag) return { file: null, config: null };
-    return { file: abs, config: null, error: `${abs}: cannot read the config file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).` };
-  }
-  try {
-    return { file: abs, config: parseConfigText(text, abs) };
-  } catch (e) {
-    if (e instanceof ConfigError) return { file: abs, config: null, error: e.message };
+    if (e instanceof ConfigError) return { file: configFlag ?? null, config: null, error: e.message };
     throw e;
   }
 }
@@ -410,7 +406,7 @@ export async function gatherFacts(opts: { dir?: string; config?: string; cwd: st
     workspace = { error: (e as Error).message };
   }
 
-  const config = ws ? await loadConfig(ws, opts.config, opts.cwd) : { file: null, config: null };
+  const config = ws ? loadConfig(ws, opts.config, opts.cwd) : { file: null, config: null };
 
   let inotify: DoctorFacts['inotify'] = null;
   if (linux) {
