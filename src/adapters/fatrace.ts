@@ -1,0 +1,286 @@
+/**
+ * Exact writer attribution through fanotify, by running Debian's `fatrace` as a child process
+ * (`fatrace -tt -f W`: epoch timestamps, write events only, all mounts) and reading which PID
+ * wrote which path. Needs root or CAP_SYS_ADMIN.
+ *
+ * Output lines look like `1795314613.916015 bash(2760): CWO /tmp/x.txt`: epoch seconds with
+ * microseconds, comm(pid), event types padded to three columns, then the path (may hold spaces;
+ * deleted files end in ` (deleted)`).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, readFileSync, realpathSync } from 'node:fs';
+import { mkdir, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { LRUCache } from 'lru-cache';
+import type { Clock, Logger, TraceState, WriteRecord, WriterTrace } from '../ports/index.js';
+
+export interface FatraceOptions {
+  root: string;
+  stateDir: string;
+  mode: 'auto' | 'on' | 'off';
+  logger: Logger;
+  clock: Clock;
+  /** Writers to ignore besides winnow itself and its children (always ignored). */
+  ignorePid?: (pid: number) => boolean;
+  /** The fatrace binary (default: `fatrace` on PATH, then /usr/sbin/fatrace). */
+  bin?: string;
+}
+
+/** The trace is required (`autonomous.fanotify: "on"`) and cannot run: the CLI exits 1. */
+export class TraceUnavailableError extends Error {
+  override name = 'TraceUnavailableError';
+}
+
+const LINE = /^(\d+(?:\.\d+)?) (.+?)\((\d+)\): ([RWOC+<>]{1,6}) +(\/.*)$/;
+const PATHS_MAX = 10_000;
+const PER_PATH = 8;
+const KEEP_MS = 60_000;
+const READY_WAIT_MS = 5_000;
+const RESTARTS_MAX = 5;
+/** A run that lasted this long resets the restart budget. */
+const HEALTHY_RUN_MS = 60_000;
+
+/** Parses one fatrace line; null for anything else (headers, lines without a path). */
+export function parseFatraceLine(line: string): { at: number; comm: string; pid: number; types: string; path: string } | null {
+  const m = LINE.exec(line);
+  if (!m) return null;
+  let path = m[5]!;
+  if (path.endsWith(' (deleted)')) path = path.slice(0, -' (deleted)'.length);
+  return { at: Math.round(Number(m[1]) * 1000), comm: m[2]!, pid: Number(m[3]), types: m[4]!, path };
+}
+
+function findBinary(explicit?: string): string | null {
+  const candidates = explicit ? [explicit] : [...(process.env.PATH ?? '').split(':').filter(Boolean).map((d) => join(d, 'fatrace')), '/usr/sbin/fatrace', '/usr/bin/fatrace'];
+  for (const c of candidates) {
+    try {
+      accessSync(c, constants.X_OK);
+      return c;
+    } catch {
+      // next
+    }
+  }
+  return null;
+}
+
+/** True when this process may use fanotify: root, or CAP_SYS_ADMIN (bit 21) in its effective set. */
+function fanotifyPermitted(): boolean {
+  if (process.getuid?.() === 0) return true;
+  try {
+    const m = /^CapEff:\s*([0-9a-f]+)/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    return m ? (BigInt('0x' + m[1]) & (1n << 21n)) !== 0n : false;
+  } catch {
+    return false;
+  }
+}
+
+function parentOf(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // comm may contain spaces and parentheses: fields resume after the last ')'.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    return Number.isFinite(ppid) ? ppid : null;
+  } catch {
+    return null;
+  }
+}
+
+export function createFatraceTrace(opts: FatraceOptions): WriterTrace {
+  let root = opts.root;
+  try {
+    root = realpathSync(opts.root);
+  } catch {
+    // keep as given
+  }
+  const rootSlash = root.endsWith('/') ? root : root + '/';
+  const cookieDir = join(opts.stateDir, 'cookies');
+  let cookieDirReal = cookieDir;
+  const gitPrefix = rootSlash + '.git/';
+  const writes = new LRUCache<string, WriteRecord[]>({ max: PATHS_MAX });
+  // A PID's parent chain rarely changes while it lives; cache it briefly so a write storm does
+  // not read /proc ten times per line.
+  const ancestry = new LRUCache<number, number[]>({ max: 4096, ttl: 10_000 });
+  const cookies = new Map<string, () => void>();
+  let st: TraceState =
+    opts.mode === 'off' ? { mode: 'off', reason: 'autonomous.fanotify is "off"' } : { mode: 'unavailable', reason: 'not started' };
+  let child: ChildProcess | null = null;
+  let stopping = false;
+  let restarts = 0;
+  let restartTimer: NodeJS.Timeout | null = null;
+  let cookieSeq = 0;
+  let lastStderr = '';
+
+  const ancestorsOf = (pid: number): number[] => {
+    const hit = ancestry.get(pid);
+    if (hit) return hit;
+    const chain: number[] = [];
+    let p: number | null = pid;
+    for (let i = 0; i < 64 && p !== null && p > 1; i++) {
+      p = parentOf(p);
+      if (p !== null && p > 0) chain.push(p);
+    }
+    ancestry.set(pid, chain);
+    return chain;
+  };
+
+  const onLine = (line: string) => {
+    const r = parseFatraceLine(line);
+    if (!r) return;
+    if (r.path.startsWith(cookieDirReal + '/') || r.path.startsWith(cookieDir + '/')) {
+      const done = cookies.get(r.path.slice(r.path.lastIndexOf('/') + 1));
+      done?.();
+      return;
+    }
+    if (!r.path.startsWith(rootSlash) || r.path.startsWith(gitPrefix)) return;
+    if (r.pid === process.pid) return;
+    const ancestors = ancestorsOf(r.pid);
+    // winnow's own children (its git processes) never count as writers.
+    if (ancestors.includes(process.pid) || opts.ignorePid?.(r.pid)) return;
+    const rel = r.path.slice(rootSlash.length);
+    let list = writes.get(rel);
+    if (!list) writes.set(rel, (list = []));
+    const last = list[list.length - 1];
+    // One save is several events (W, then CW on close): keep one record per run of a writer.
+    if (last && last.pid === r.pid) last.at = r.at;
+    else list.push({ pid: r.pid, command: r.comm, path: rel, at: r.at, ancestors });
+    if (list.length > PER_PATH) list.splice(0, list.length - PER_PATH);
+  };
+
+  /** Writes a cookie file and resolves true when the trace reports it, false after `ms`. */
+  const cookie = async (ms: number): Promise<boolean> => {
+    const name = `${process.pid}-${++cookieSeq}`;
+    const file = join(cookieDir, name);
+    let timer: NodeJS.Timeout | undefined;
+    const seen = new Promise<boolean>((resolve) => {
+      cookies.set(name, () => resolve(true));
+      timer = setTimeout(() => resolve(false), ms);
+      timer.unref();
+    });
+    try {
+      await writeFile(file, '', { mode: 0o600 });
+    } catch {
+      cookies.delete(name);
+      clearTimeout(timer);
+      return false;
+    }
+    const ok = await seen;
+    clearTimeout(timer);
+    cookies.delete(name);
+    await unlink(file).catch(() => undefined);
+    return ok;
+  };
+
+  const spawnChild = (bin: string): ChildProcess => {
+    const c = spawn(bin, ['-tt', '-f', 'W'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    lastStderr = '';
+    c.stderr!.setEncoding('utf8');
+    c.stderr!.on('data', (d: string) => {
+      lastStderr = (lastStderr + d).slice(-2000);
+    });
+    createInterface({ input: c.stdout!, crlfDelay: Infinity }).on('line', onLine);
+    return c;
+  };
+
+  const launch = async (bin: string): Promise<TraceState> => {
+    const c = spawnChild(bin);
+    child = c;
+    const startedAt = Date.now();
+    const exited = new Promise<string>((resolve) => {
+      c.once('error', (e) => resolve(e.message));
+      c.once('exit', (code, sig) => resolve(`fatrace exited (${sig ?? `code ${code}`})${lastStderr.trim() ? `: ${lastStderr.trim().split('\n').pop()}` : ''}`));
+    });
+    // Ready once the trace sees a cookie we wrote: fanotify marks are in place.
+    const deadline = Date.now() + READY_WAIT_MS;
+    let ready = false;
+    let early: string | null = null;
+    void exited.then((why) => {
+      early = why;
+    });
+    while (!ready && early === null && Date.now() < deadline) ready = await cookie(250);
+    if (!ready) {
+      if (early === null) c.kill('SIGTERM');
+      child = null;
+      return { mode: 'unavailable', reason: early ?? 'fatrace started but reported no events within 5 s' };
+    }
+    void exited.then((why) => {
+      if (child !== c || stopping) return;
+      child = null;
+      if (Date.now() - startedAt > HEALTHY_RUN_MS) restarts = 0;
+      if (restarts >= RESTARTS_MAX) {
+        st = { mode: 'unavailable', reason: `${why}; gave up after ${RESTARTS_MAX} restarts` };
+        opts.logger.log('error', 'fanotify trace stopped for good; layer 2 falls back to open handles and temporal correlation', { reason: why });
+        return;
+      }
+      const delay = Math.min(30_000, 1_000 * 2 ** restarts++);
+      st = { mode: 'restarting', reason: `${why}; restarting in ${delay} ms` };
+      opts.logger.log('warn', 'fanotify trace died; restarting', { reason: why, delayMs: delay, attempt: restarts });
+      restartTimer = setTimeout(() => {
+        restartTimer = null;
+        if (stopping) return;
+        void launch(bin).then((s) => {
+          if (stopping) return;
+          st = s;
+          if (s.mode === 'active') opts.logger.log('info', 'fanotify trace restarted', {});
+          else opts.logger.log('warn', 'fanotify trace could not restart', { reason: s.mode === 'unavailable' ? s.reason : '' });
+        });
+      }, delay);
+      restartTimer.unref();
+    });
+    return { mode: 'active' };
+  };
+
+  return {
+    async start() {
+      if (opts.mode === 'off') return st;
+      stopping = false;
+      const fail = (reason: string): TraceState => {
+        st = { mode: 'unavailable', reason };
+        if (opts.mode === 'on') {
+          throw new TraceUnavailableError(
+            `autonomous.fanotify is "on" but the fanotify trace cannot run: ${reason}. Run winnow as root (or grant CAP_SYS_ADMIN), install fatrace (apt install fatrace), or set "autonomous.fanotify" to "auto" or "off" in .winnow.json.`,
+          );
+        }
+        opts.logger.log('info', 'fanotify trace unavailable; layer 2 uses open handles and temporal correlation', { reason });
+        return st;
+      };
+      if (process.platform !== 'linux') return fail('fanotify exists only on Linux');
+      const bin = findBinary(opts.bin);
+      if (!bin) return fail('fatrace is not installed');
+      if (!fanotifyPermitted()) return fail('fanotify needs root or CAP_SYS_ADMIN');
+      await mkdir(cookieDir, { recursive: true, mode: 0o700 });
+      try {
+        cookieDirReal = realpathSync(cookieDir);
+      } catch {
+        // keep
+      }
+      const s = await launch(bin);
+      if (s.mode !== 'active') return fail(s.reason);
+      st = s;
+      return st;
+    },
+    state: () => st,
+    writersOf(path, since) {
+      const list = writes.get(path);
+      if (!list) return [];
+      const floor = Math.max(since, opts.clock.now() - KEEP_MS);
+      return list.filter((w) => w.at >= floor);
+    },
+    async flush(maxWaitMs) {
+      if (st.mode !== 'active' || !child) return;
+      await cookie(maxWaitMs);
+    },
+    async stop() {
+      stopping = true;
+      if (restartTimer) clearTimeout(restartTimer);
+      restartTimer = null;
+      const c = child;
+      child = null;
+      if (opts.mode !== 'off') st = { mode: 'off', reason: 'stopped' };
+      if (!c || c.exitCode !== null || c.signalCode !== null) return;
+      await new Promise<void>((resolve) => {
+        c.once('exit', () => resolve());
+        c.kill('SIGTERM');
+      });
+    },
+  };
+}
