@@ -268,7 +268,9 @@ export function createClassifier(deps: ClassifierDeps): Classifier {
       const seen = new Set<string>();
       for (let i = recent.length - 1; i >= 0; i--) {
         const r = recent[i]!;
-        if (r.at < from) break;
+        // A change at or before the baseline sample was written before it (samples are taken
+        // after the events of their batch), so its bytes are not in the delta.
+        if (r.at <= from) break;
         if (r.path === ev.path) continue;
         if (seen.has(r.path)) continue;
         seen.add(r.path);

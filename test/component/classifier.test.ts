@@ -1,0 +1,312 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createClassifier, type ClassifierDeps } from '../../src/daemon/classifier.js';
+import { compileRules, parseRules } from '../../src/core/classify/rules.js';
+import { mergeConfig } from '../../src/core/config/schema.js';
+import type { WatchEvent, EventSource } from '../../src/core/event.js';
+import type { FileStat, Fs, Git, ProcInfo, ProcProbe, TraceState, WriteRecord, WriterTrace } from '../../src/ports/index.js';
+import { ManualClock } from '../helpers/clock.js';
+
+const ROOT = '/ws';
+
+class FakeFs implements Fs {
+  files = new Map<string, { data: Buffer; kind?: 'dir' | 'fifo' }>();
+  set(rel: string, data: string | object, kind?: 'dir' | 'fifo') {
+    this.files.set(`${ROOT}/${rel}`, { data: Buffer.from(typeof data === 'string' ? data : JSON.stringify(data)), ...(kind ? { kind } : {}) });
+  }
+  async readFile(abs: string) {
+    const f = this.files.get(abs);
+    if (!f) throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
+    return f.data;
+  }
+  async stat(abs: string): Promise<FileStat | null> {
+    const f = this.files.get(abs);
+    if (!f) return null;
+    return { size: f.data.length, mtimeMs: 0, isFile: !f.kind, isDirectory: f.kind === 'dir', isSymlink: false, isSpecial: f.kind === 'fifo' };
+  }
+  async writeFileAtomic() {}
+  async mkdirp() {}
+  async remove() {}
+  async freeBytes() {
+    return 1e12;
+  }
+}
+
+class FakeGit implements Partial<Git> {
+  head = new Map<string, { id: string; content: Buffer }>();
+  ignoredSet = new Set<string>();
+  ignoredCalls: string[][] = [];
+  setHead(rel: string, data: string | object) {
+    const content = Buffer.from(typeof data === 'string' ? data : JSON.stringify(data));
+    this.head.set(rel, { id: `blob-${rel}-${content.length}`, content });
+  }
+  async ignored(paths: string[]) {
+    this.ignoredCalls.push(paths);
+    return new Set(paths.filter((p) => this.ignoredSet.has(p)));
+  }
+  async headBlob(path: string) {
+    return this.head.get(path) ?? null;
+  }
+}
+
+class FakeTrace implements WriterTrace {
+  st: TraceState = { mode: 'active' };
+  records: WriteRecord[] = [];
+  flushes = 0;
+  async start() {
+    return this.st;
+  }
+  state() {
+    return this.st;
+  }
+  writersOf(path: string, since: number) {
+    return this.records.filter((r) => r.path === path && r.at >= since);
+  }
+  async flush() {
+    this.flushes++;
+  }
+  stopped = false;
+  async stop() {
+    this.stopped = true;
+  }
+}
+
+class FakeProcs {
+  table: ProcInfo[] = [
+    { pid: 1, ppid: 0, name: 'init', cmd: '/sbin/init' },
+    { pid: 10, ppid: 1, name: 'bash', cmd: 'bash' },
+    { pid: 11, ppid: 10, name: 'vim', cmd: 'vim notes.md' },
+    { pid: 20, ppid: 1, name: 'node', cmd: 'node /opt/claude-autonomous.mjs' },
+    { pid: 21, ppid: 20, name: 'sh', cmd: 'sh -c ./sync.sh' },
+  ];
+  lists = 0;
+  refreshes = 0;
+  async list() {
+    this.lists++;
+    return this.table;
+  }
+  async refresh() {
+    this.refreshes++;
+    return (this.table = [...this.table]);
+  }
+}
+
+class FakeProbe implements ProcProbe {
+  open = new Map<number, string[]>();
+  counters = new Map<number, number>();
+  async openFiles(pid: number) {
+    return this.open.get(pid) ?? [];
+  }
+  async writeCounter(pid: number) {
+    return this.counters.get(pid) ?? 0;
+  }
+}
+
+function setup(opts: { rules?: string; trace?: boolean; config?: object; execRoots?: number[] } = {}) {
+  const clock = new ManualClock(Date.UTC(2026, 5, 1));
+  const fs = new FakeFs();
+  const git = new FakeGit();
+  const trace = opts.trace ? new FakeTrace() : null;
+  const procs = new FakeProcs();
+  const probe = new FakeProbe();
+  const logs: { level: string; msg: string }[] = [];
+  const deps: ClassifierDeps = {
+    root: ROOT,
+    stateDir: `${ROOT}/.git/winnow`,
+    config: mergeConfig({ autonomous: { correlationWindowMs: 2000 }, ...opts.config }),
+    rules: compileRules(parseRules(opts.rules ?? 'BLOCK:*.log:Logs\nALLOW:docs/**:User docs\n', 'test.rules'), 'ANALYZE'),
+    git: git as unknown as Git,
+    fs,
+    clock,
+    logger: { log: (level, msg) => logs.push({ level, msg }) },
+    processes: procs,
+    trace,
+    probe,
+    execRoots: async () => opts.execRoots ?? [],
+  };
+  const c = createClassifier(deps);
+  const ev = (path: string, source?: EventSource, kind: WatchEvent['kind'] = 'update'): WatchEvent => ({
+    path,
+    kind,
+    stream: 'all',
+    priority: 'normal',
+    at: clock.now(),
+    ...(source ? { source } : {}),
+  });
+  return { c, clock, fs, git, trace, procs, probe, logs, ev };
+}
+
+test('layer 1: rules, git-ignored beats ALLOW, .git, one check-ignore per call, order kept', async () => {
+  const { c, git, fs, procs, ev } = setup();
+  git.ignoredSet.add('docs/build/out.md');
+  fs.set('notes.md', 'x');
+  const paths = ['a.log', 'docs/x.md', 'docs/build/out.md', '.git/index', 'notes.md'];
+  const ds = await c.classify(paths.map((p) => ev(p)));
+  assert.deepEqual(ds.map((d) => d.path), paths);
+  assert.deepEqual(ds.map((d) => [d.decision, d.layer, d.rule]), [
+    ['BLOCK', 1, 'BLOCK:*.log:Logs'],
+    ['ALLOW', 1, 'ALLOW:docs/**:User docs'],
+    ['BLOCK', 1, 'builtin:git-ignored'],
+    ['BLOCK', 1, 'builtin:git-dir'],
+    ['ALLOW', 3, null],
+  ]);
+  assert.equal(git.ignoredCalls.length, 1);
+  assert.deepEqual(git.ignoredCalls[0], ['docs/x.md', 'docs/build/out.md', 'notes.md']);
+  for (const d of ds) assert.equal(typeof d.timings?.l1Ns, 'number');
+  assert.equal(typeof ds[4]!.timings?.l3Us, 'number');
+  assert.equal(procs.lists, 1);
+});
+
+test('no process table and no git call when everything is decided by rules', async () => {
+  const { c, git, procs, ev } = setup();
+  const ds = await c.classify([ev('x.log'), ev('y.log')]);
+  assert.deepEqual(ds.map((d) => d.decision), ['BLOCK', 'BLOCK']);
+  assert.equal(procs.lists, 0);
+  assert.equal(git.ignoredCalls.length, 0);
+});
+
+test('special files and directories are blocked at layer 1, never read', async () => {
+  const { c, fs, ev } = setup();
+  fs.set('pipe', '', 'fifo');
+  fs.set('sub', '', 'dir');
+  fs.set('vendor/lib', '', 'dir');
+  fs.set('vendor/lib/.git', '', 'dir');
+  const ds = await c.classify([ev('pipe'), ev('sub'), ev('vendor/lib')]);
+  assert.deepEqual(ds.map((d) => d.rule), ['builtin:special-file', 'builtin:directory', 'builtin:nested-repo']);
+  assert.ok(ds.every((d) => d.decision === 'BLOCK' && d.layer === 1));
+});
+
+test('layer 3: volatile-only JSON is BLOCKed, a real change ALLOWed, unchanged BLOCKed', async () => {
+  const { c, fs, git, ev } = setup();
+  git.setHead('s.json', { n: 1, timestamp: '2026-05-01T00:00:00Z' });
+  git.setHead('t.json', { n: 1 });
+  git.setHead('same.md', 'x');
+  fs.set('s.json', { n: 1, timestamp: '2026-06-01T00:00:00Z' });
+  fs.set('t.json', { n: 2 });
+  fs.set('same.md', 'x');
+  const ds = await c.classify([ev('s.json'), ev('t.json'), ev('same.md'), ev('gone.md', undefined, 'delete')]);
+  assert.deepEqual(ds.map((d) => [d.decision, d.layer]), [['BLOCK', 3], ['ALLOW', 3], ['BLOCK', 3], ['BLOCK', 3]]);
+  assert.match(ds[0]!.reason, /only volatile fields changed: timestamp/);
+  assert.match(ds[2]!.reason, /unchanged/);
+});
+
+test('fanotify: autonomous writer BLOCKs at layer 2 after a flush; a human writer goes on to layer 3', async () => {
+  const { c, fs, trace, clock, ev } = setup({ trace: true });
+  fs.set('agent.md', 'a');
+  fs.set('mine.md', 'b');
+  trace!.records.push({ pid: 20, command: 'node', path: 'agent.md', at: clock.now() - 5 });
+  trace!.records.push({ pid: 11, command: 'vim', path: 'mine.md', at: clock.now() - 5 });
+  const ds = await c.classify([ev('agent.md'), ev('mine.md')]);
+  assert.equal(trace!.flushes, 1);
+  assert.deepEqual(ds.map((d) => [d.decision, d.layer]), [['BLOCK', 2], ['ALLOW', 3]]);
+  assert.match(ds[0]!.reason, /autonomous process 20/);
+  assert.deepEqual(ds[0]!.evidence![0], { kind: 'fanotify', pid: 20, command: 'node /opt/claude-autonomous.mjs', autonomous: true, detail: 'command matches /claude-autonomous/' });
+  assert.equal(ds[1]!.evidence![0]!.autonomous, false);
+  assert.match(ds[1]!.reason, /not autonomous/);
+});
+
+test('fanotify: a human writer is not overridden by an autonomous open handle', async () => {
+  const { c, fs, trace, probe, clock, ev } = setup({ trace: true });
+  fs.set('mine.md', 'b');
+  probe.open.set(20, ['mine.md']);
+  trace!.records.push({ pid: 11, command: 'vim', path: 'mine.md', at: clock.now() });
+  const [d] = await c.classify([ev('mine.md')]);
+  assert.equal(d!.decision, 'ALLOW');
+});
+
+test('fanotify: a writer that exited is traced through its recorded ancestors; an unknown PID refreshes the table once', async () => {
+  const { c, fs, trace, procs, clock, ev } = setup({ trace: true });
+  fs.set('x.md', 'x');
+  fs.set('y.md', 'y');
+  trace!.records.push({ pid: 999, command: 'sed', path: 'x.md', at: clock.now(), ancestors: [21, 20, 1] });
+  trace!.records.push({ pid: 998, command: 'cp', path: 'y.md', at: clock.now(), ancestors: [10, 1] });
+  const ds = await c.classify([ev('x.md'), ev('y.md')]);
+  assert.equal(procs.refreshes, 1);
+  assert.deepEqual(ds.map((d) => d.decision), ['BLOCK', 'ALLOW']);
+  assert.match(ds[0]!.evidence![0]!.detail!, /descendant of autonomous 21/);
+});
+
+test('trace unavailable: open handles and temporal evidence still work, modes say so', async () => {
+  const { c, fs, trace, probe, ev } = setup({ trace: true });
+  trace!.st = { mode: 'unavailable', reason: 'fatrace is not installed' };
+  fs.set('held.json', { a: 1 });
+  probe.open.set(21, ['held.json']);
+  const [d] = await c.classify([ev('held.json')]);
+  assert.equal(trace!.flushes, 0);
+  assert.equal(d!.decision, 'BLOCK');
+  assert.equal(d!.layer, 2);
+  assert.equal(d!.evidence![0]!.kind, 'open-handle');
+  assert.match(d!.reason, /held open by autonomous process 21/);
+  assert.deepEqual(c.evidenceModes(), { fanotify: 'unavailable', fanotifyReason: 'fatrace is not installed', openHandle: true, temporal: true, processTable: true });
+});
+
+test('winnow exec roots make their tree autonomous', async () => {
+  const { c, fs, probe, procs, ev } = setup({ execRoots: [10] });
+  fs.set('tool-out.md', 'x');
+  probe.open.set(11, ['tool-out.md']);
+  const [d] = await c.classify([ev('tool-out.md')]);
+  assert.equal(d!.decision, 'BLOCK');
+  assert.match(d!.reason, /11/);
+  assert.ok(procs.lists >= 1);
+});
+
+test('temporal: unexplained autonomous write bytes BLOCK; bytes explained by the agent\'s other file leave a person\'s edit alone', async () => {
+  const { c, fs, probe, clock, ev } = setup();
+  fs.set('warmup.md', 'w');
+  probe.counters.set(20, 100_000);
+  await c.classify([ev('warmup.md')]); // first sample: the baseline
+  await clock.advance(5_000);
+  // The agent writes one small file (one page): only that file can be its.
+  probe.counters.set(20, 100_000 + 4096);
+  fs.set('agent-state.md', 'x'.repeat(300));
+  let [d] = await c.classify([ev('agent-state.md')]);
+  assert.equal(d!.decision, 'BLOCK');
+  assert.equal(d!.evidence![0]!.kind, 'temporal');
+  await clock.advance(5_000);
+  // Same moment: the agent rewrites its file (one page) and a person saves notes.md. The agent's
+  // bytes are explained by either file alone, so neither is blocked on timing (layer 3 decides).
+  probe.counters.set(20, 100_000 + 8192);
+  fs.set('agent-state.md', 'y'.repeat(300));
+  fs.set('notes.md', 'my words');
+  const ds = await c.classify([ev('agent-state.md'), ev('notes.md')]);
+  assert.equal(ds[1]!.decision, 'ALLOW');
+  assert.equal(ds[1]!.layer, 3);
+  // Quiet agent: a person's edit is never blocked on timing.
+  await clock.advance(5_000);
+  fs.set('notes.md', 'more words');
+  [d] = await c.classify([ev('notes.md')]);
+  assert.equal(d!.decision, 'ALLOW');
+});
+
+test('churn: a path changing on a schedule is quarantined and reported; catch-up events do not count; a human writer lifts it', async () => {
+  const { c, fs, trace, clock, ev } = setup({ trace: true });
+  let last;
+  for (let i = 0; i < 5; i++) {
+    fs.set('counter.json', { n: i });
+    [last] = await c.classify([ev('counter.json')]);
+    await clock.advance(30_000);
+  }
+  assert.equal(last!.decision, 'BLOCK');
+  assert.equal(last!.rule, 'builtin:churn');
+  assert.match(last!.reason, /quarantined: changed 5 times every ~30 s/);
+  assert.deepEqual(c.quarantined(), [{ path: 'counter.json', events: 5, periodMs: 30_000 }]);
+  const fresh = setup();
+  for (let i = 0; i < 6; i++) {
+    fresh.fs.set('c.json', { n: i });
+    [last] = await fresh.c.classify([fresh.ev('c.json', 'rescan')]);
+    await fresh.clock.advance(30_000);
+  }
+  assert.equal(last!.decision, 'ALLOW');
+  assert.deepEqual(fresh.c.quarantined(), []);
+  fs.set('counter.json', { n: 99 });
+  trace!.records.push({ pid: 11, command: 'vim', path: 'counter.json', at: clock.now() });
+  [last] = await c.classify([ev('counter.json')]);
+  assert.equal(last!.decision, 'ALLOW');
+  assert.deepEqual(c.quarantined(), []);
+});
+
+test('close stops the trace', async () => {
+  const { c, trace } = setup({ trace: true });
+  await c.close();
+  assert.equal(trace!.stopped, true);
+});
