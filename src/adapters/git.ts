@@ -93,6 +93,8 @@ export async function createGit(root: string, opts: GitOptions): Promise<Git> {
           cwd: root,
           env: o.env ? { ...(o.readOnly ? roEnv : env), ...o.env } : o.readOnly ? roEnv : env,
           stdio: ['pipe', 'pipe', 'pipe'],
+          // Own process group, so a timeout also stops what git started (hooks, ssh, helpers).
+          detached: process.platform !== 'win32',
         });
       } catch (e) {
         reject(new GitError(args, null, (e as Error).message, false));
@@ -101,24 +103,25 @@ export async function createGit(root: string, opts: GitOptions): Promise<Git> {
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       let timedOut = false;
+      let settled = false;
       let killTimer: NodeJS.Timeout | undefined;
+      const killGroup = (sig: NodeJS.Signals) => {
+        try {
+          if (child.pid && process.platform !== 'win32') process.kill(-child.pid, sig);
+          else child.kill(sig);
+        } catch {
+          // Already gone.
+        }
+      };
       const timer = setTimeout(() => {
         timedOut = true;
-        child.kill('SIGTERM');
-        killTimer = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
+        killGroup('SIGTERM');
+        killTimer = setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS);
         killTimer.unref();
       }, timeoutMs);
-      child.stdout.on('data', (b: Buffer) => out.push(b));
-      child.stderr.on('data', (b: Buffer) => err.push(b));
-      // git may exit before reading all of stdin (an early fatal): that EPIPE is not the failure to report.
-      child.stdin.on('error', () => undefined);
-      child.on('error', (e) => {
-        clearTimeout(timer);
-        if (killTimer) clearTimeout(killTimer);
-        const msg = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'git was not found on PATH. Install git 2.25 or newer.' : e.message;
-        reject(new GitError(args, null, msg, false));
-      });
-      child.on('close', (code) => {
+      const finish = (code: number | null) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
         if (killTimer) clearTimeout(killTimer);
         const stderr = Buffer.concat(err).toString('utf8');
@@ -126,7 +129,24 @@ export async function createGit(root: string, opts: GitOptions): Promise<Git> {
         if (code === 0 || (code !== null && o.okCodes?.includes(code))) {
           resolve({ code: code ?? 0, stdout: Buffer.concat(out), stderr });
         } else reject(new GitError(args, code, stderr, false));
+      };
+      child.stdout.on('data', (b: Buffer) => out.push(b));
+      child.stderr.on('data', (b: Buffer) => err.push(b));
+      // git may exit before reading all of stdin (an early fatal): that EPIPE is not the failure to report.
+      child.stdin.on('error', () => undefined);
+      child.on('error', (e) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (killTimer) clearTimeout(killTimer);
+        const msg = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'git was not found on PATH. Install git 2.25 or newer.' : e.message;
+        reject(new GitError(args, null, msg, false));
       });
+      // After a timeout, do not wait for pipes a surviving grandchild may still hold open.
+      child.on('exit', (code) => {
+        if (timedOut) finish(code);
+      });
+      child.on('close', (code) => finish(code));
       if (o.stdin !== undefined) child.stdin.end(o.stdin);
       else child.stdin.end();
     });

@@ -1,0 +1,219 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { writeFile, mkdir } from 'node:fs/promises';
+import { tempRepo, type TempRepo } from '../helpers/repo.js';
+import { createGit, GitError, parsePorcelainZ, chunkPaths } from '../../src/adapters/git.js';
+import type { Git } from '../../src/ports/index.js';
+
+// The adapter inherits the environment: keep the machine's git config out of these tests.
+process.env.GIT_CONFIG_GLOBAL = '/dev/null';
+process.env.GIT_CONFIG_NOSYSTEM = '1';
+
+const ODD = ['with space.md', 'ünïcødé.md', 'new\nline.md', '-leading-dash.md', 'tab\there.md', 'star*.md'];
+
+async function open(r: TempRepo, hooks = false): Promise<Git> {
+  return createGit(r.root, { gitDir: join(r.root, '.git'), stateDir: join(r.root, '.git', 'winnow'), timeoutMs: 20_000, hooks });
+}
+
+test('status: porcelain -z with odd names and renames (new\\0old)', async (t) => {
+  const r = await tempRepo();
+  const git = await open(r);
+  t.after(async () => {
+    await git.close();
+    await r.cleanup();
+  });
+  for (const n of ODD) await r.write(n, 'x');
+  await r.write('dir/deep/file.txt', 'x');
+  r.git('mv', 'README.md', 'READ ME.md');
+  const st = await git.status();
+  const byPath = new Map(st.map((e) => [e.path, e]));
+  for (const n of ODD) assert.equal(byPath.get(n)?.code, '??', JSON.stringify(n));
+  assert.equal(byPath.get('dir/deep/file.txt')?.code, '??');
+  assert.deepEqual(byPath.get('READ ME.md'), { path: 'READ ME.md', code: 'R ', from: 'README.md' });
+});
+
+test('parsePorcelainZ: table', () => {
+  assert.deepEqual(parsePorcelainZ(' M a\0?? b c\0R  new\0old\0 D gone\0'), [
+    { path: 'a', code: ' M' },
+    { path: 'b c', code: '??' },
+    { path: 'new', code: 'R ', from: 'old' },
+    { path: 'gone', code: ' D' },
+  ]);
+  assert.deepEqual(parsePorcelainZ(''), []);
+});
+
+test('chunkPaths: argv chunks stay under the byte limit and keep every path', () => {
+  const paths = Array.from({ length: 1000 }, (_, i) => `dir/file-${i}.txt`);
+  const chunks = chunkPaths(paths, 1024);
+  assert.ok(chunks.length > 1);
+  for (const c of chunks) assert.ok(c.reduce((n, p) => n + Buffer.byteLength(p) + 1, 0) <= 1024);
+  assert.deepEqual(chunks.flat(), paths);
+});
+
+test('ignored: .gitignore matches, but a tracked file matching .gitignore is not ignored', async (t) => {
+  const r = await tempRepo();
+  const git = await open(r);
+  t.after(async () => {
+    await git.close();
+    await r.cleanup();
+  });
+  await r.write('kept.log', 'tracked before the rule');
+  r.git('add', 'kept.log');
+  r.git('commit', '-qm', 'log');
+  await r.write('.gitignore', '*.log\nbuild/\n');
+  await r.write('x.log', '');
+  await r.write('build/out.js', '');
+  const got = await git.ignored(['x.log', 'kept.log', 'build/out.js', 'src/a.ts', 'with space.log', '-dash.log']);
+  assert.deepEqual([...got].sort(), ['-dash.log', 'build/out.js', 'with space.log', 'x.log']);
+  assert.deepEqual([...(await git.ignored([]))], []);
+});
+
+test('tracked and trackedCount, with literal pathspecs (a * in a name is not a glob)', async (t) => {
+  const r = await tempRepo();
+  const git = await open(r);
+  t.after(async () => {
+    await git.close();
+    await r.cleanup();
+  });
+  await r.write('star*.md', 'x');
+  await r.write('starry.md', 'x');
+  await r.write('-dash.md', 'x');
+  r.git('add', '--', 'starry.md', '-dash.md');
+  r.git('commit', '-qm', 'two');
+  const got = await git.tracked(['star*.md', 'starry.md', '-dash.md', 'README.md', 'absent']);
+  assert.deepEqual([...got].sort(), ['-dash.md', 'README.md', 'starry.md']);
+  assert.equal(await git.trackedCount(), 3);
+});
+
+test('headBlob: content by HEAD path, null when absent, sees new commits, newline names, restarts', async (t) => {
+  const r = await tempRepo();
+  const git = await open(r);
+  t.after(async () => {
+    await git.close();
+    await r.cleanup();
+  });
+  const a = await git.headBlob('README.md');
+  assert.equal(a?.content.toString(), '# test workspace\n');
+  assert.match(a!.id, /^[0-9a-f]{40}$/);
+  assert.equal(await git.headBlob('nope.md'), null);
+  assert.equal(await git.headBlob('.'), null);
+  await r.write('README.md', 'changed\n');
+  await r.write('new\nline.md', 'nl\n');
+  r.git('add', '--', 'README.md', 'new\nline.md');
+  r.git('commit', '-qm', 'change');
+  const b = await git.headBlob('README.md');
+  assert.equal(b?.content.toString(), 'changed\n');
+  assert.notEqual(b!.id, a!.id);
+  assert.equal((await git.headBlob('new\nline.md'))?.content.toString(), 'nl\n');
+  // Concurrent lookups are answered in order, each with its own content.
+  const many = await Promise.all(Array.from({ length: 20 }, (_, i) => git.headBlob(i % 2 ? 'README.md' : 'nope')));
+  many.forEach((m, i) => assert.equal(m?.content.toString() ?? null, i % 2 ? 'changed\n' : null));
+  await git.close();
+  assert.equal((await git.headBlob('README.md'))?.content.toString(), 'changed\n');
+});
+
+test('headSha and log: null and empty on an unborn branch', async (t) => {
+  const r = await tempRepo({ initialCommit: false });
+  const git = await open(r);
+  t.after(async () => {
+    await git.close();
+    await r.cleanup();
+  });
+  assert.equal(await git.headSha(), null);
+  assert.deepEqual(await git.log(5), []);
+  assert.equal(await git.blocked(), null, 'an unborn branch is not a block');
+  assert.equal(await git.headBlob('x'), null);
+});
+
+test('blocked: merge in progress, detached HEAD, rebase, cherry-pick, revert, bisect', async (t) => {
+  const r = await tempRepo();
+  const git = await open(r);
+  t.after(async () => {
+    await git.close();
+    await r.cleanup();
+  });
+  assert.equal(await git.blocked(), null);
+  // A real conflicting merge.
+  r.git('checkout', '-q', '-b', 'side');
+  await r.write('README.md', 'side\n');
+  r.git('commit', '-qam', 'side');
+  r.git('checkout', '-q', 'main');
+  await r.write('README.md', 'main\n');
+  r.git('commit', '-qam', 'main');
+  assert.throws(() => r.git('merge', 'side'));
+  assert.equal(await git.blocked(), 'merge');
+  r.git('merge', '--abort');
+  assert.equal(await git.blocked(), null);
+  r.git('checkout', '-q', '--detach', 'HEAD');
+  assert.equal(await git.blocked(), 'detached');
+  r.git('checkout', '-q', 'main');
+  const gd = join(r.root, '.git');
+  const cases: [string, string, boolean][] = [
+    ['rebase-merge', 'rebase', true],
+    ['rebase-apply', 'rebase', true],
+    ['CHERRY_PICK_HEAD', 'cherry-pick', false],
+    ['REVERT_HEAD', 'revert', false],
+    ['BISECT_LOG', 'bisect', false],
+  ];
+  for (const [name, want, dir] of cases) {
+    if (dir) await mkdir(join(gd, name));
+    else await writeFile(join(gd, name), '');
+    assert.equal(await git.blocked(), want, name);
+    r.git('-c', 'core.hooksPath=/dev/null', 'status'); // still a valid repository
+    await (await import('node:fs/promises')).rm(join(gd, name), { recursive: true });
+  }
+  assert.equal(await git.blocked(), null);
+});
+
+test('run: a failure is a typed GitError with args, code and stderr', async (t) => {
+  const r = await tempRepo();
+  const git = await open(r);
+  t.after(async () => {
+    await git.close();
+    await r.cleanup();
+  });
+  await assert.rejects(git.run([{ args: ['rev-parse', '--verify', 'no-such-ref'] }]), (e: unknown) => {
+    assert.ok(e instanceof GitError);
+    assert.deepEqual(e.args.slice(-2), ['--verify', 'no-such-ref']);
+    assert.equal(e.code, 128);
+    assert.equal(e.timedOut, false);
+    assert.match(e.stderr, /no-such-ref|Needed a single revision/);
+    return true;
+  });
+});
+
+test('run: every call has a timeout; an expired call is killed and says so', async (t) => {
+  const r = await tempRepo();
+  const git = await createGit(r.root, { gitDir: join(r.root, '.git'), stateDir: join(r.root, '.git', 'winnow'), timeoutMs: 300, hooks: false });
+  t.after(async () => {
+    await git.close();
+    await r.cleanup();
+  });
+  // A shell alias that sleeps: git hangs on a child of its own, as it would on a stuck hook or ssh.
+  await assert.rejects(git.run([{ args: ['-c', 'alias.hang=!sleep 30', 'hang'] }]), (e: unknown) => {
+    assert.ok(e instanceof GitError);
+    assert.equal(e.timedOut, true);
+    return true;
+  });
+});
+
+test('commit identity: without user.name/user.email, commits are made as winnow', async (t) => {
+  const r = await tempRepo();
+  r.git('config', '--unset', 'user.name');
+  r.git('config', '--unset', 'user.email');
+  const saved = { ...process.env };
+  for (const k of ['GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'GIT_COMMITTER_NAME', 'GIT_COMMITTER_EMAIL', 'EMAIL']) delete process.env[k];
+  const git = await open(r);
+  t.after(async () => {
+    Object.assign(process.env, saved);
+    await git.close();
+    await r.cleanup();
+  });
+  await r.write('a.md', 'a');
+  await git.run([
+    { args: ['add', '--intent-to-add', '--pathspec-from-file=-', '--pathspec-file-nul'], stdin: 'a.md\0' },
+    { args: ['commit', '--only', '-q', '-m', 'x', '--pathspec-from-file=-', '--pathspec-file-nul'], stdin: 'a.md\0' },
+  ]);
+  assert.equal(r.git('log', '-1', '--format=%an <%ae>').trim(), 'winnow <winnow@localhost>');
+});
