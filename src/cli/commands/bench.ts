@@ -1,13 +1,74 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { CommandSpec } from '../types.js';
 import { RuntimeError } from '../types.js';
 
-// PLACEHOLDER: replaced by the real command while the service is built.
 export const command: CommandSpec = {
   name: 'bench',
-  summary: 'bench',
-  usage: 'bench',
-  options: {},
-  async run() {
-    throw new RuntimeError('winnow bench is not built yet.');
+  summary: 'Run the accuracy and latency benchmark: scenarios of people and autonomous writers sharing a workspace, judged from git history.',
+  usage: 'bench [--scenario NAME|FILE]... [--json] [--out DIR] [--quick] [--commit-bench] [--skip-micro]',
+  options: {
+    scenario: { type: 'string', multiple: true, short: 's' },
+    json: { type: 'boolean' },
+    out: { type: 'string', short: 'o' },
+    quick: { type: 'boolean' },
+    'commit-bench': { type: 'boolean' },
+    'skip-micro': { type: 'boolean' },
+    keep: { type: 'boolean' },
+  },
+  optionHelp: {
+    scenario: 'a shipped scenario name or a .json file; repeatable or comma-separated (default: all shipped)',
+    json: 'print the results as JSON (an array when several scenarios run) on stdout',
+    out: 'write report.json and report.html (charts) into DIR',
+    quick: 'shorter timelines (each scenario\'s quickMs, default 6 s)',
+    'commit-bench': 'also measure commit cost with 50k tracked files (slow)',
+    'skip-micro': 'skip the per-layer micro-benchmarks (their figures stay null)',
+    keep: 'keep the temp workspaces and print where they are',
+  },
+  details: 'Scenarios live in bench/scenarios/*.json; the format is documented in bench/README.md.\nProgress goes to stderr on a terminal; the table or JSON goes to stdout. Exit code 1 if a scenario could not run.',
+  async run(args, io) {
+    const { resolveScenarios } = await import('../../bench/scenario.js');
+    const { runBench } = await import('../../bench/runner.js');
+    const scenarios = await resolveScenarios((args.values.scenario as string[] | undefined) ?? [], io.cwd);
+    if (scenarios.length === 0) throw new RuntimeError('no scenarios found in bench/scenarios; give one with --scenario FILE.');
+
+    let lastLen = 0;
+    const onProgress = io.isTTY
+      ? (p: import('../../bench/runner.js').Progress) => {
+          const play = p.phase === 'playing' && p.durationMs ? ` ${((p.elapsedMs ?? 0) / 1000).toFixed(1)}/${(p.durationMs / 1000).toFixed(1)} s` : '';
+          const text = p.phase === 'done' ? '' : `[${p.index}/${p.total}] ${p.scenario}: ${p.phase}${play}`;
+          io.stderr(`\r${text.padEnd(lastLen)}${p.phase === 'done' ? '\r' : ''}`);
+          lastLen = text.length;
+        }
+      : undefined;
+    const report = await runBench(scenarios, {
+      quick: Boolean(args.values.quick),
+      commitBench: Boolean(args.values['commit-bench']),
+      skipMicro: Boolean(args.values['skip-micro']),
+      keep: Boolean(args.values.keep),
+      ...(onProgress ? { onProgress } : {}),
+    });
+
+    const results = report.runs.map((r) => r.result);
+    const json = JSON.stringify(results.length === 1 ? results[0] : results, null, 2) + '\n';
+    if (args.values.json) io.stdout(json);
+    else {
+      const { renderTable } = await import('../../bench/table.js');
+      io.stdout(renderTable(report));
+    }
+    if (args.values.json) {
+      for (const n of report.layers.notes) io.stderr(`winnow bench: ${n}\n`);
+      for (const r of report.runs) for (const n of r.detail.notes) io.stderr(`winnow bench: ${r.result.scenario}: ${n}\n`);
+    }
+    if (typeof args.values.out === 'string') {
+      const { renderHtml } = await import('../../bench/report-html.js');
+      const dir = resolve(io.cwd, args.values.out);
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, 'report.json'), json);
+      await writeFile(join(dir, 'report.html'), renderHtml(report));
+      io.stderr(`winnow bench: wrote ${join(dir, 'report.json')} and ${join(dir, 'report.html')}\n`);
+    }
+    for (const f of report.failures) io.stderr(`winnow bench: ${f.scenario} could not run: ${f.error}\n`);
+    return report.failures.length ? 1 : 0;
   },
 };
