@@ -21,6 +21,8 @@ export class GitError extends Error {
     readonly code: number | null,
     readonly stderr: string,
     readonly timedOut: boolean,
+    /** What git printed on stdout (its tail): `commit` says "nothing to commit" there, not on stderr. */
+    readonly stdout = '',
   ) {
     super(
       timedOut
@@ -125,10 +127,10 @@ export async function createGit(root: string, opts: GitOptions): Promise<Git> {
         clearTimeout(timer);
         if (killTimer) clearTimeout(killTimer);
         const stderr = Buffer.concat(err).toString('utf8');
-        if (timedOut) return reject(new GitError(args, code, stderr, true));
-        if (code === 0 || (code !== null && o.okCodes?.includes(code))) {
-          resolve({ code: code ?? 0, stdout: Buffer.concat(out), stderr });
-        } else reject(new GitError(args, code, stderr, false));
+        const stdout = Buffer.concat(out);
+        if (code === 0 || (!timedOut && code !== null && o.okCodes?.includes(code))) {
+          resolve({ code: code ?? 0, stdout, stderr });
+        } else reject(new GitError(args, code, stderr, timedOut, stdout.subarray(-4096).toString('utf8')));
       };
       child.stdout.on('data', (b: Buffer) => out.push(b));
       child.stderr.on('data', (b: Buffer) => err.push(b));

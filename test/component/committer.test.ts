@@ -60,6 +60,7 @@ interface Failure {
   code: number | null;
   stderr: string;
   timedOut: boolean;
+  stdout?: string;
 }
 
 /** A Git that records the steps it is given and keeps a tracked set; failures are scripted. */
@@ -444,7 +445,7 @@ test('a path that vanishes mid-commit: replan once without it', async () => {
 test('nothing to commit is not a failure', async () => {
   const h = harness();
   h.fs.put('README.md');
-  h.git.failures.push({ code: 1, stderr: 'no changes added to commit', timedOut: false });
+  h.git.failures.push({ code: 1, stderr: '', stdout: 'On branch main\nno changes added to commit\n', timedOut: false } as Failure);
   h.committer.submit(['README.md']);
   await h.committer.onIdle();
   const st = h.committer.status();
@@ -452,6 +453,18 @@ test('nothing to commit is not a failure', async () => {
   assert.equal(st.rateLimit.today, 0);
   assert.deepEqual(st.queued, []);
   assert.deepEqual(h.discarded, [{ paths: ['README.md'], reason: 'unchanged' }]);
+});
+
+test('a commit hook that refuses silently (exit 1, no output) is a failure, never "nothing to commit"', async () => {
+  const h = harness();
+  h.fs.put('a');
+  h.git.failures.push({ code: 1, stderr: '', timedOut: false });
+  h.committer.submit(['a']);
+  await h.committer.onIdle();
+  const st = h.committer.status();
+  assert.deepEqual(st.queued, ['a']);
+  assert.equal(st.breaker.open, true);
+  assert.deepEqual(h.discarded, []);
 });
 
 test('FIFOs are skipped and held with a reason; symlinks are committed as links without reading them', async () => {

@@ -21,7 +21,7 @@ test('classify: git failures to retry | abort | noop | replan', () => {
     ["fatal: unable to access 'https://x/': Could not resolve host: x", 128, false, 'remote-down', 'retry'],
     ['On branch main\nnothing to commit, working tree clean', 1, false, 'nothing-to-commit', 'noop'],
     ['no changes added to commit (use "git add" and/or "git commit -a")', 1, false, 'nothing-to-commit', 'noop'],
-    ['', 1, false, 'nothing-to-commit', 'noop'],
+    ['', 1, false, 'fatal', 'abort'], // a hook that refused silently: never "nothing to commit"
     ["error: pathspec 'gone.txt' did not match any file(s) known to git", 1, false, 'pathspec-vanished', 'replan'],
     ["fatal: pathspec 'gone.txt' did not match any files", 128, false, 'pathspec-vanished', 'replan'],
     ['fatal: bad object HEAD', 128, false, 'fatal', 'abort'],
@@ -34,6 +34,9 @@ test('classify: git failures to retry | abort | noop | replan', () => {
     assert.ok(c.reason.length > 0);
   }
   assert.equal(classifyGitFailure({ stderr: 'fatal: bad object HEAD', code: 128, timedOut: false }).reason, 'bad object HEAD');
+  // `git commit -q` prints "nothing to commit" on stdout.
+  const quiet = classifyGitFailure({ stderr: '', stdout: 'On branch main\nnothing to commit, working tree clean\n', code: 1, timedOut: false });
+  assert.equal(quiet.action, 'noop');
 });
 
 test('backoff: exponential, capped, equal jitter from the injected random number', () => {

@@ -27,6 +27,8 @@ export interface FailureInfo {
   code: number | null;
   stderr: string;
   timedOut: boolean;
+  /** `git commit` reports "nothing to commit" on stdout. */
+  stdout?: string;
 }
 
 export interface Classified {
@@ -75,9 +77,13 @@ const RULES: { kind: FailureKind; action: RetryAction; re: RegExp; reason: strin
  */
 export function classifyGitFailure(f: FailureInfo): Classified {
   if (f.timedOut) return { kind: 'timeout', action: 'retry', reason: 'git did not answer in time' };
-  for (const r of RULES) if (r.re.test(f.stderr)) return { kind: r.kind, action: r.action, reason: r.reason };
-  // `git commit` exits 1 with nothing on stderr when there is nothing to commit and -q is given.
-  if (f.code === 1 && f.stderr.trim() === '') return { kind: 'nothing-to-commit', action: 'noop', reason: 'nothing to commit' };
+  const text = f.stdout ? `${f.stderr}\n${f.stdout}` : f.stderr;
+  for (const r of RULES) if (r.re.test(text)) return { kind: r.kind, action: r.action, reason: r.reason };
+  // Silent failure: a commit hook that refused without a word looks exactly like this, and it is
+  // not "nothing to commit" — treating it so would drop the batch.
+  if (f.stderr.trim() === '' && !f.stdout?.trim()) {
+    return { kind: 'fatal', action: 'abort', reason: `git exited ${f.code} without a message (a commit hook that refused?)` };
+  }
   const first = f.stderr.trim().split('\n').find((l) => l.trim()) ?? `exit ${f.code}`;
   return { kind: 'fatal', action: 'abort', reason: first.replace(/^(fatal|error): /, '') };
 }

@@ -1,0 +1,273 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { chmod, mkdir, readFile, rm, stat, symlink, unlink, writeFile } from 'node:fs/promises';
+import { tempRepo, type TempRepo } from '../helpers/repo.js';
+import { ManualClock } from '../helpers/clock.js';
+import { createGit } from '../../src/adapters/git.js';
+import { nodeFs } from '../../src/adapters/node-fs.js';
+import { createCommitter, RECHECK_MS, type Committer } from '../../src/daemon/committer.js';
+import { mergeConfig, type ConfigInput } from '../../src/core/config/schema.js';
+import type { Git, Logger } from '../../src/ports/index.js';
+
+process.env.GIT_CONFIG_GLOBAL = '/dev/null';
+process.env.GIT_CONFIG_NOSYSTEM = '1';
+
+interface H {
+  r: TempRepo;
+  git: Git;
+  clock: ManualClock;
+  committer: Committer;
+  logs: { level: string; msg: string; fields?: Record<string, unknown> }[];
+  paused: { value: boolean };
+  /** Paths of HEAD's commit (NUL-safe). */
+  headPaths(): string[];
+  commitCount(): number;
+}
+
+async function setup(t: { after(fn: () => Promise<void>): void }, cfg: ConfigInput = {}, repo?: TempRepo): Promise<H> {
+  const r = repo ?? (await tempRepo());
+  const gitDir = join(r.root, '.git');
+  const stateDir = join(gitDir, 'winnow');
+  const config = mergeConfig({ health: { minFreeBytes: 0 }, ...cfg });
+  const git = await createGit(r.root, { gitDir, stateDir, timeoutMs: 20_000, hooks: config.commit.hooks });
+  const clock = new ManualClock();
+  const logs: H['logs'] = [];
+  const logger: Logger = { log: (level, msg, fields) => logs.push({ level, msg, fields }) };
+  const paused = { value: false };
+  const committer = createCommitter({
+    git,
+    fs: nodeFs,
+    clock,
+    scheduler: clock,
+    logger,
+    config,
+    root: r.root,
+    stateDir,
+    isPaused: async () => paused.value,
+    random: () => 0,
+  });
+  t.after(async () => {
+    await committer.close();
+    await git.close();
+    await r.cleanup();
+  });
+  return {
+    r,
+    git,
+    clock,
+    committer,
+    logs,
+    paused,
+    headPaths: () =>
+      r
+        .git('show', '--format=', '--name-only', '-z', '--no-renames', 'HEAD')
+        .split('\0')
+        .filter(Boolean),
+    commitCount: () => Number(r.git('rev-list', '--count', 'HEAD').trim()),
+  };
+}
+
+const ODD = ['with space.md', 'ünïcødé ✓.md', 'new\nline.md', '-rf', '--help', 'star*.md', ':(glob)x.md'];
+
+test('names with spaces, unicode, newlines, a leading - and pathspec magic commit exactly', async (t) => {
+  const h = await setup(t);
+  for (const n of ODD) await h.r.write(n, `content of ${n}\n`);
+  await h.r.write('bystander.md', 'must not be committed');
+  h.committer.submit(ODD);
+  await h.committer.onIdle();
+  assert.deepEqual(h.headPaths().sort(), [...ODD].sort());
+  assert.equal(h.commitCount(), 2);
+  assert.match(h.r.git('status', '--porcelain'), /\?\? bystander\.md/);
+  const commit = h.logs.find((l) => l.msg === 'commit')!;
+  assert.equal(commit.fields!.sha, h.r.git('rev-parse', 'HEAD').trim());
+  assert.equal(h.committer.status().lastCommits[0]!.message.includes('\n'), false);
+});
+
+test('a file the person staged by hand stays staged and out of the commit', async (t) => {
+  const h = await setup(t);
+  await h.r.write('mine.md', 'staged by hand\n');
+  h.r.git('add', 'mine.md');
+  await h.r.write('README.md', 'edited\n');
+  h.committer.submit(['README.md']);
+  await h.committer.onIdle();
+  assert.deepEqual(h.headPaths(), ['README.md']);
+  assert.match(h.r.git('status', '--porcelain'), /^A  mine\.md$/m);
+  assert.equal(h.r.git('diff', '--cached', '--name-only').trim(), 'mine.md');
+});
+
+test('a partially staged tracked file: the commit takes the work tree version; the staged hunk is not lost', async (t) => {
+  const h = await setup(t);
+  await h.r.write('other.md', 'v1\n');
+  h.r.git('add', 'other.md');
+  h.r.git('commit', '-qm', 'other');
+  await h.r.write('other.md', 'v2 staged\n');
+  h.r.git('add', 'other.md');
+  await h.r.write('README.md', 'edited\n');
+  h.committer.submit(['README.md']);
+  await h.committer.onIdle();
+  assert.deepEqual(h.headPaths(), ['README.md']);
+  assert.equal(h.r.git('show', ':other.md'), 'v2 staged\n');
+});
+
+test('deletions and renames count', async (t) => {
+  const h = await setup(t);
+  await h.r.write('a.md', 'a\n');
+  await h.r.write('b.md', 'b\n');
+  await h.r.write('c.md', 'c\n');
+  h.r.git('add', '.');
+  h.r.git('commit', '-qm', 'files');
+  await unlink(join(h.r.root, 'a.md'));
+  h.committer.submit(['a.md']);
+  await h.committer.onIdle();
+  assert.equal(h.r.git('ls-files', 'a.md').trim(), '');
+  assert.deepEqual(h.headPaths(), ['a.md']);
+  // A rename seen as delete + create.
+  await h.r.write('renamed b.md', 'b\n');
+  await unlink(join(h.r.root, 'b.md'));
+  h.committer.submit(['b.md', 'renamed b.md']);
+  await h.committer.onIdle();
+  assert.deepEqual(h.headPaths().sort(), ['b.md', 'renamed b.md']);
+  assert.match(h.r.git('show', '--format=', '--name-status', '-M', 'HEAD'), /^R100\tb\.md\trenamed b\.md$/m);
+  assert.equal(h.r.git('status', '--porcelain'), '');
+});
+
+test('works on an unborn branch', async (t) => {
+  const r = await tempRepo({ initialCommit: false });
+  const h = await setup(t, {}, r);
+  await h.r.write('first.md', 'hello\n');
+  h.committer.submit(['first.md']);
+  await h.committer.onIdle();
+  assert.equal(h.commitCount(), 1);
+  assert.deepEqual(h.headPaths(), ['first.md']);
+});
+
+test('index.lock held by another process: wait, never delete it, commit once it is gone', async (t) => {
+  const h = await setup(t);
+  const lock = join(h.r.root, '.git', 'index.lock');
+  await writeFile(lock, 'held by someone else');
+  const inode = (await stat(lock)).ino;
+  await h.r.write('README.md', 'edited\n');
+  h.committer.submit(['README.md']);
+  await h.committer.onIdle();
+  assert.match(h.committer.status().waiting!, /index\.lock exists/);
+  for (let i = 0; i < 3; i++) {
+    await h.clock.advance(RECHECK_MS);
+    await h.committer.onIdle();
+  }
+  assert.equal(h.commitCount(), 1);
+  // Still the very file we created: never deleted, never replaced.
+  assert.equal((await stat(lock)).ino, inode);
+  assert.equal(await readFile(lock, 'utf8'), 'held by someone else');
+  await unlink(lock);
+  await h.clock.advance(RECHECK_MS);
+  await h.committer.onIdle();
+  assert.equal(h.commitCount(), 2);
+  assert.deepEqual(h.headPaths(), ['README.md']);
+  assert.equal(h.committer.status().waiting, null);
+});
+
+test('a merge in progress waits, and commits once it is concluded', async (t) => {
+  const h = await setup(t);
+  h.r.git('checkout', '-q', '-b', 'side');
+  await h.r.write('README.md', 'side\n');
+  h.r.git('commit', '-qam', 'side');
+  h.r.git('checkout', '-q', 'main');
+  await h.r.write('README.md', 'main\n');
+  h.r.git('commit', '-qam', 'main');
+  assert.throws(() => h.r.git('merge', 'side'));
+  await h.r.write('notes.md', 'written during the merge\n');
+  h.committer.submit(['notes.md']);
+  await h.committer.onIdle();
+  assert.match(h.committer.status().waiting!, /merge is in progress/);
+  const before = h.r.git('rev-parse', 'HEAD').trim();
+  await h.clock.advance(RECHECK_MS);
+  await h.committer.onIdle();
+  assert.equal(h.r.git('rev-parse', 'HEAD').trim(), before);
+  h.r.git('merge', '--abort');
+  await h.clock.advance(RECHECK_MS);
+  await h.committer.onIdle();
+  assert.deepEqual(h.headPaths(), ['notes.md']);
+});
+
+test('a detached HEAD waits', async (t) => {
+  const h = await setup(t);
+  h.r.git('checkout', '-q', '--detach');
+  await h.r.write('a.md', 'a\n');
+  h.committer.submit(['a.md']);
+  await h.committer.onIdle();
+  assert.match(h.committer.status().waiting!, /HEAD is detached/);
+  assert.equal(h.commitCount(), 1);
+  h.r.git('checkout', '-q', 'main');
+  await h.clock.advance(RECHECK_MS);
+  await h.committer.onIdle();
+  assert.equal(h.commitCount(), 2);
+  assert.equal(h.r.git('symbolic-ref', 'HEAD').trim(), 'refs/heads/main');
+});
+
+async function failingHooks(r: TempRepo): Promise<string> {
+  const dir = join(r.root, '.git', 'hooks');
+  await mkdir(dir, { recursive: true });
+  const marker = join(r.root, '.git', 'hook-ran');
+  for (const name of ['pre-commit', 'commit-msg', 'post-commit', 'prepare-commit-msg']) {
+    await writeFile(join(dir, name), `#!/bin/sh\necho ${name} >> "${marker}"\nexit 1\n`);
+    await chmod(join(dir, name), 0o755);
+  }
+  return marker;
+}
+
+test('hooks do not run by default (a pre-commit hook that would fail)', async (t) => {
+  const h = await setup(t);
+  const marker = await failingHooks(h.r);
+  await h.r.write('a.md', 'a\n');
+  h.committer.submit(['a.md']);
+  await h.committer.onIdle();
+  assert.deepEqual(h.headPaths(), ['a.md']);
+  await assert.rejects(stat(marker), 'no hook ran');
+});
+
+test('with commit.hooks true, the failing pre-commit hook runs and the change stays pending', async (t) => {
+  const h = await setup(t, { commit: { hooks: true } });
+  const marker = await failingHooks(h.r);
+  await h.r.write('a.md', 'a\n');
+  h.committer.submit(['a.md']);
+  await h.committer.onIdle();
+  assert.equal(h.commitCount(), 1);
+  assert.match(await readFile(marker, 'utf8'), /pre-commit/);
+  assert.deepEqual(h.committer.status().queued, ['a.md']);
+  assert.ok(h.logs.some((l) => l.level === 'warn'));
+});
+
+test('content equal to HEAD: nothing to commit, not a failure', async (t) => {
+  const h = await setup(t);
+  h.committer.submit(['README.md']);
+  await h.committer.onIdle();
+  assert.equal(h.commitCount(), 1);
+  const st = h.committer.status();
+  assert.equal(st.breaker.failures, 0);
+  assert.deepEqual(st.queued, []);
+  assert.equal(st.waiting, null);
+});
+
+test('symlinks pointing outside are committed as links, never followed; vanished temp files are dropped', async (t) => {
+  const h = await setup(t);
+  await writeFile(join(h.r.root, '..', `outside-${process.pid}.txt`), 'secret outside').catch(() => undefined);
+  await symlink('/etc/hostname', join(h.r.root, 'link'));
+  h.committer.submit(['link', '.README.md.swp']);
+  await h.committer.onIdle();
+  assert.deepEqual(h.headPaths(), ['link']);
+  assert.equal(h.r.git('ls-files', '-s', 'link').split(' ')[0], '120000');
+  assert.equal(h.r.git('cat-file', '-p', 'HEAD:link'), '/etc/hostname');
+  await rm(join(h.r.root, '..', `outside-${process.pid}.txt`), { force: true });
+});
+
+test('secrets are held, never committed', async (t) => {
+  const h = await setup(t);
+  await h.r.write('.env', 'TOKEN=abc\n');
+  await h.r.write('ok.md', 'ok\n');
+  h.committer.submit(['.env', 'ok.md']);
+  await h.committer.onIdle();
+  assert.deepEqual(h.headPaths(), ['ok.md']);
+  assert.equal(h.r.git('ls-files', '.env').trim(), '');
+  assert.deepEqual(h.committer.status().held.map((x) => x.path), ['.env']);
+});
