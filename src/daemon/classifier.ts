@@ -362,7 +362,9 @@ export function createClassifier(deps: ClassifierDeps): Classifier {
           if (direct) return { pid: w.pid, command: direct.cmd, autonomous: true, why: direct.why };
           const anc = w.ancestors?.find((a) => set.has(a));
           if (anc !== undefined) return { pid: w.pid, command: w.command, autonomous: true, why: `descendant of autonomous ${anc}` };
-          return { pid: w.pid, command: memo?.table.find((x) => x.pid === w.pid)?.cmd ?? w.command, autonomous: false };
+          const entry = memo?.table.find((x) => x.pid === w.pid);
+          if (!entry && !w.ancestors?.length) return { pid: w.pid, command: w.command, autonomous: false, unknown: true };
+          return { pid: w.pid, command: entry?.cmd ?? w.command, autonomous: false };
         });
         if (ws.length) writers.set(p.ev.path, ws);
       }

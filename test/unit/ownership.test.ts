@@ -79,6 +79,18 @@ const CASES: { name: string; input: OwnershipInput; verdict: 'BLOCK' | 'CONTINUE
     kind: 'none',
   },
   {
+    name: 'an unidentified writer (exited) is no evidence: the open handle decides',
+    input: { writers: [{ pid: 99, command: 'sed', autonomous: false, unknown: true }], handles: [{ pid: 20, command: 'agent' }], temporal: null },
+    verdict: 'BLOCK',
+    kind: 'fanotify',
+  },
+  {
+    name: 'an unidentified writer is not human evidence',
+    input: { writers: [{ pid: 99, command: 'sed', autonomous: false, unknown: true }], handles: [], temporal: null },
+    verdict: 'CONTINUE',
+    human: false,
+  },
+  {
     name: 'temporal never overrides a known human writer (trace active)',
     input: { writers: [{ pid: 11, command: 'vim', autonomous: false }], handles: [], temporal: { activeBytes: 4096, explainedBytes: 0, pathBytes: 1, movers: [{ pid: 20, command: 'a', bytes: 4096 }], windowMs: 2000 } },
     verdict: 'CONTINUE',

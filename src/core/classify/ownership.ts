@@ -79,6 +79,11 @@ export interface WriterEvidence {
   command: string;
   autonomous: boolean;
   why?: string;
+  /**
+   * The writer exited before it could be placed in the process tree (no table entry, no
+   * recorded parent chain): it is neither human nor autonomous evidence.
+   */
+  unknown?: boolean;
 }
 
 /** An autonomous process holding the path open right now. */
@@ -138,19 +143,22 @@ export function pageRound(bytes: number): number {
  * Temporal correlation cannot tell (documented limits, all leaning towards ALLOW or BLOCK as
  * noted): a person and an agent writing at the same moment with the agent's bytes ≤ the person's
  * (the agent's file is then not blocked here — ALLOW unless layer 3 blocks it); writes by an
- * autonomous child that exited before its counter was read (not seen — ALLOW); an agent writing
+ * autonomous child that has exited but not yet been reaped by its parent (a reaped child's I/O
+ * is added to the parent's counters, so only that short gap is missed — ALLOW); an agent writing
  * outside the workspace at the same moment a person saves (counted as unexplained — the person's
  * edit is BLOCKed at layer 2; only fanotify tells these apart); rewrites of pages still dirty in
  * the page cache, which write_bytes does not count again (under-counted — ALLOW).
  */
 export function judgeOwnership(input: OwnershipInput): OwnershipResult {
   const evidence: Evidence[] = [];
-  if (input.writers && input.writers.length) {
-    const auto = input.writers.filter((w) => w.autonomous);
-    for (const w of input.writers) {
-      evidence.push({ kind: 'fanotify', pid: w.pid, command: w.command, autonomous: w.autonomous, ...(w.why ? { detail: w.why } : {}) });
-    }
-    const last = input.writers[input.writers.length - 1]!;
+  for (const w of input.writers ?? []) {
+    const detail = w.unknown ? 'exited before it could be identified' : w.why;
+    evidence.push({ kind: 'fanotify', pid: w.pid, command: w.command, autonomous: w.autonomous, ...(detail ? { detail } : {}) });
+  }
+  const known = (input.writers ?? []).filter((w) => !w.unknown);
+  if (known.length) {
+    const auto = known.filter((w) => w.autonomous);
+    const last = known[known.length - 1]!;
     // The last writer decides: an agent rewriting a file a person just saved must not win over
     // the person's content, and vice versa.
     if (last.autonomous) {
@@ -168,6 +176,7 @@ export function judgeOwnership(input: OwnershipInput): OwnershipResult {
       human: true,
     };
   }
+  // Only unidentified writers (or none): the weaker evidence decides.
   if (input.handles && input.handles.length) {
     const h = input.handles[0]!;
     for (const x of input.handles) evidence.push({ kind: 'open-handle', pid: x.pid, command: x.command, autonomous: true, ...(x.why ? { detail: x.why } : {}) });
@@ -194,7 +203,7 @@ export function judgeOwnership(input: OwnershipInput): OwnershipResult {
     }
     evidence.push({ kind: 'temporal', autonomous: false, detail: `autonomous processes ${pids} active, but their ${t.activeBytes} bytes are explained by other changed paths` });
   }
-  if (!evidence.length) evidence.push({ kind: 'none', autonomous: false, detail: 'no autonomous writer found' });
+  if (!evidence.some((e) => e.kind !== 'fanotify')) evidence.push({ kind: 'none', autonomous: false, detail: 'no autonomous writer found' });
   return { verdict: 'CONTINUE', reason: 'no autonomous writer found', evidence, human: false };
 }
 
