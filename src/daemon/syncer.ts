@@ -54,6 +54,8 @@ export interface SyncerDeps {
   perform?: (run: QueuedSync) => Promise<SyncOutcome>;
   /** Run the start-up sync on creation (default true). */
   syncOnStart?: boolean;
+  /** Run the exit sync in close() (default true; `winnow sync` without a daemon turns it off). */
+  syncOnExit?: boolean;
   /** Test-only: called at named steps of the sequence (fault tests SIGKILL there). */
   faultPoint?: (step: string) => void | Promise<void>;
 }
@@ -372,7 +374,7 @@ export function createSyncer(deps: SyncerDeps): Syncer {
     closed = true;
     if (timer) deps.scheduler.clearTimeout(timer.handle);
     timer = null;
-    await request({ reason: 'exit', priority: 'lifecycle' });
+    if (deps.syncOnExit !== false) await request({ reason: 'exit', priority: 'lifecycle' });
     while (running) await running;
   }
 

@@ -1,13 +1,91 @@
-import type { CommandSpec } from '../types.js';
-import { RuntimeError } from '../types.js';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { CommandSpec, CliIO } from '../types.js';
+import { RuntimeError, UsageError } from '../types.js';
+import { resolveWorkspace, type Workspace } from '../../daemon/workspace.js';
+import { loadWorkspaceConfig } from '../../adapters/config-file.js';
+import { readLock, isStale } from '../../daemon/lock.js';
+import { createSyncer, writeSyncRequest, readSyncResult } from '../../daemon/syncer.js';
+import type { Config } from '../../core/config/defaults.js';
 
-// PLACEHOLDER: replaced by the real command while the service is built.
+/** How long `winnow sync` waits for a running daemon's answer (a sync includes network calls). */
+const DAEMON_ANSWER_MS = 15 * 60_000;
+
 export const command: CommandSpec = {
   name: 'sync',
-  summary: 'sync',
-  usage: 'sync',
-  options: {},
-  async run() {
-    throw new RuntimeError('winnow sync is not built yet.');
+  summary: 'sync with the remote now: snapshot, commit pending, pull (rebase), push',
+  usage: 'sync [DIR] [--force] [--reason TEXT] [--config FILE] [--json]',
+  options: {
+    force: { type: 'boolean' },
+    reason: { type: 'string' },
+    config: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  optionHelp: {
+    force: 'run even while the breaker is open or syncing is stopped on conflicts',
+    reason: 'recorded in the sync audit log (default "winnow sync")',
+    config: 'config file instead of DIR/.winnow.json',
+    json: 'print {"ok","message"} on stdout',
+  },
+  details:
+    'With a daemon running, the request goes to it (<git-dir>/winnow/sync-request) and this waits for its answer.\n' +
+    'Without one, the sync runs here and syncs only what is committed. The audit log is <git-dir>/winnow/sync.log.',
+  async run(args, io) {
+    const ws = await resolveWorkspace(args.positionals[0], io.cwd);
+    const { config, configFile } = loadWorkspaceConfig(ws.root, args.values.config as string | undefined);
+    if (!config.remote) {
+      throw new UsageError(
+        `no remote is configured${configFile ? ` in ${configFile}` : ` (no ${join(ws.root, '.winnow.json')})`}. Add "remote": {"name": "origin"} to the config to sync with the git remote "origin".`,
+      );
+    }
+    const reason = (args.values.reason as string | undefined) ?? 'winnow sync';
+    const force = Boolean(args.values.force);
+    const daemon = await readLock(join(ws.stateDir, 'daemon.lock'));
+    const res = daemon && !isStale(daemon) ? await viaDaemon(ws, daemon.pid, reason, force) : await inProcess(ws, config, reason, force);
+    print(io, res, Boolean(args.values.json));
+    return res.ok ? 0 : 1;
   },
 };
+
+function print(io: CliIO, res: { ok: boolean; message: string }, json: boolean): void {
+  if (json) io.stdout(JSON.stringify(res) + '\n');
+  else io.stderr(`winnow: ${res.message}\n`);
+}
+
+async function viaDaemon(ws: Workspace, pid: number, reason: string, force: boolean): Promise<{ ok: boolean; message: string }> {
+  const at = Date.now();
+  await writeSyncRequest(ws.stateDir, { reason, force, at });
+  const deadline = at + DAEMON_ANSWER_MS;
+  // The CLI is a short-lived waiter; polling the result file is simpler than a watcher here.
+  while (Date.now() < deadline) {
+    const r = await readSyncResult(ws.stateDir);
+    if (r && r.requestAt === at) return { ok: r.ok, message: r.message };
+    const lock = await readLock(join(ws.stateDir, 'daemon.lock'));
+    if (!lock || isStale(lock)) throw new RuntimeError(`the daemon (PID ${pid}) stopped before answering the sync request. Run \`winnow sync\` again.`);
+    await sleep(100);
+  }
+  throw new RuntimeError(`the daemon (PID ${pid}) did not answer the sync request within ${DAEMON_ANSWER_MS / 60_000} minutes; see ${join(ws.stateDir, 'sync.log')}.`);
+}
+
+async function inProcess(ws: Workspace, config: Config, reason: string, force: boolean): Promise<{ ok: boolean; message: string }> {
+  const syncer = createSyncer({
+    root: ws.root,
+    gitDir: ws.gitDir,
+    stateDir: ws.stateDir,
+    config,
+    clock: { now: () => Date.now() },
+    scheduler: { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) },
+    logger: { log() {} },
+    hostname: hostname(),
+    // Without a daemon there is nothing accepted and pending: only committed work is synced.
+    commitPending: async () => undefined,
+    syncOnStart: false,
+    syncOnExit: false,
+  });
+  try {
+    return await syncer.request({ reason, priority: 'manual', force });
+  } finally {
+    await syncer.close();
+  }
+}
