@@ -1,0 +1,183 @@
+/**
+ * The programmatic API: `createWinnow()` wires the real adapters into the service.
+ *
+ * @example
+ * ```ts
+ * import { createWinnow } from 'winnow';
+ * const w = await createWinnow({ dir: '/home/me/notes' });
+ * await w.service.start();
+ * // … later
+ * await w.close();
+ * ```
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import { resolveWorkspace, type Workspace } from './daemon/workspace.js';
+import { createService, type Service } from './daemon/service.js';
+import { loadWorkspaceConfig } from './adapters/config-file.js';
+import { createGit } from './adapters/git.js';
+import { createParcelWatcher } from './adapters/parcel-watcher.js';
+import { createProcessTable } from './adapters/process-table.js';
+import { createProcProbe } from './adapters/proc-probe.js';
+import { createFatraceTrace } from './adapters/fatrace.js';
+import { nodeFs } from './adapters/node-fs.js';
+import { systemClock } from './adapters/system-clock.js';
+import { createJsonLogger } from './adapters/json-logger.js';
+import type { Config } from './core/config/defaults.js';
+import type { RuleSet } from './core/classify/rules.js';
+import type { Clock, Git, Logger, Scheduler, WriterTrace } from './ports/index.js';
+import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+
+export type { Decision } from './core/decision.js';
+export type { Config } from './core/config/defaults.js';
+export { DEFAULTS } from './core/config/defaults.js';
+
+export interface WinnowOptions {
+  /** Workspace directory (default: cwd). */
+  dir?: string;
+  cwd?: string;
+  /** Config file (default: `.winnow.json` at the workspace root). */
+  configPath?: string;
+  /** Echo log lines (the foreground daemon passes stderr). */
+  echo?: (line: string) => void;
+  /** Do not write the log file (filter commands). */
+  noLogFile?: boolean;
+  /** Classify only, never commit. */
+  dryRun?: boolean;
+  /** Start the fanotify trace (needs root or CAP_SYS_ADMIN). Default: per `autonomous.fanotify`. */
+  trace?: boolean;
+  clock?: Clock & Scheduler;
+}
+
+export interface Winnow {
+  workspace: Workspace;
+  config: Config;
+  rules: RuleSet;
+  configFile: string | null;
+  git: Git;
+  logger: Logger;
+  trace: WriterTrace | null;
+  service: Service;
+  close(): Promise<void>;
+}
+
+/** Resolves the workspace and loads its config; throws WorkspaceError / ConfigError (exit 2). */
+export async function loadWorkspace(dir: string | undefined, cwd: string, configPath?: string) {
+  const workspace = await resolveWorkspace(dir, cwd);
+  const loaded = loadWorkspaceConfig(workspace.root, configPath);
+  return { workspace, ...loaded };
+}
+
+export async function createWinnow(opts: WinnowOptions = {}): Promise<Winnow> {
+  const cwd = opts.cwd ?? process.cwd();
+  const { workspace, config, rules, configFile } = await loadWorkspace(opts.dir, cwd, opts.configPath);
+  const clock = opts.clock ?? systemClock;
+  if (!opts.noLogFile) await mkdir(workspace.stateDir, { recursive: true, mode: 0o700 });
+  const logger = createJsonLogger({
+    file: opts.noLogFile ? undefined : join(workspace.stateDir, 'winnow.log'),
+    echo: opts.echo,
+    now: () => clock.now(),
+  });
+  const git = await createGit(workspace.root, {
+    gitDir: workspace.gitDir,
+    stateDir: workspace.stateDir,
+    timeoutMs: config.commit.timeoutMs,
+    hooks: config.commit.hooks,
+    logger,
+  });
+  const wantTrace = opts.trace ?? config.autonomous.fanotify !== 'off';
+  const trace = wantTrace
+    ? createFatraceTrace({
+        root: workspace.root,
+        stateDir: workspace.stateDir,
+        mode: config.autonomous.fanotify,
+        logger,
+        clock,
+      })
+    : null;
+  if (trace) await trace.start();
+  let stateWatcher: FSWatcher | null = null;
+  const service = createService({
+    workspace,
+    config,
+    rules,
+    configFile,
+    clock,
+    scheduler: clock,
+    logger,
+    fs: nodeFs,
+    git,
+    watcher: createParcelWatcher(workspace.root, clock),
+    processes: createProcessTable({ ttlMs: config.autonomous.cacheTtlMs }),
+    trace,
+    probe: createProcProbe(workspace.root),
+    dryRun: opts.dryRun,
+    watchStateDir: (onChange) => {
+      try {
+        stateWatcher = watch(workspace.stateDir, { persistent: false }, (_ev, name) => onChange(String(name ?? '')));
+        stateWatcher.on('error', () => undefined);
+      } catch {
+        return () => undefined;
+      }
+      return () => stateWatcher?.close();
+    },
+  });
+  return {
+    workspace,
+    config,
+    rules,
+    configFile,
+    git,
+    logger,
+    trace,
+    service,
+    async close() {
+      await service.stop();
+      await trace?.stop();
+      await git.close();
+    },
+  };
+}
+
+/**
+ * A classifier over the real adapters, without watcher or committer: `filter test`.
+ * Layer 2 sees the process table and open handles now; who wrote a file in the past is only
+ * known to a running daemon's fanotify trace.
+ */
+export async function createFilter(opts: { dir?: string; cwd?: string; configPath?: string }) {
+  const cwd = opts.cwd ?? process.cwd();
+  const { workspace, config, rules, configFile } = await loadWorkspace(opts.dir, cwd, opts.configPath);
+  const { createClassifier } = await import('./daemon/classifier.js');
+  const { createJsonLogger: mk } = await import('./adapters/json-logger.js');
+  const logger = mk({});
+  const git = await createGit(workspace.root, {
+    gitDir: workspace.gitDir,
+    stateDir: workspace.stateDir,
+    timeoutMs: config.commit.timeoutMs,
+    hooks: config.commit.hooks,
+    logger,
+  });
+  const classifier = createClassifier({
+    root: workspace.root,
+    stateDir: workspace.stateDir,
+    config,
+    rules,
+    git,
+    fs: nodeFs,
+    clock: systemClock,
+    logger,
+    processes: createProcessTable({ ttlMs: config.autonomous.cacheTtlMs }),
+    trace: null,
+    probe: createProcProbe(workspace.root),
+  });
+  return {
+    workspace,
+    config,
+    configFile,
+    classifier,
+    async close() {
+      await classifier.close();
+      await git.close();
+    },
+  };
+}
