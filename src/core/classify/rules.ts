@@ -166,7 +166,64 @@ interface Generic {
   re: RegExp;
   /** For `path` rules with a literal first segment: only paths starting with it are tested. */
   bucket: string | null;
+  /** A literal every match contains (`.log.` for `*.log.[0-9]*`): a cheap `includes` before the regex. */
+  needle: string;
 }
+
+/** Regex rules of one kind (and, for path rules, one literal first segment), in rule order. */
+interface GenericGroup {
+  kind: GenericKind;
+  minIndex: number;
+  bucket: string | null;
+  members: Generic[];
+}
+
+/**
+ * The longest run of literal characters that every match of `glob` must contain, or '' when
+ * unsure. Brackets, braces and extglob groups are alternatives, so they are cut out first.
+ */
+export function requiredLiteral(glob: string): string {
+  if (/[|!]/.test(glob)) return '';
+  let g = glob.replace(/\\./g, '\0');
+  for (let prev = ''; prev !== g; ) {
+    prev = g;
+    g = g.replace(/\[[^\]]*\]/g, '\0').replace(/\{[^{}]*\}/g, '\0').replace(/[@+*?]?\([^()]*\)/g, '\0');
+  }
+  if (/[[\]{}()]/.test(g)) return '';
+  let best = '';
+  for (const piece of g.split(/[*?/\0]/)) if (piece.length > best.length) best = piece;
+  return best;
+}
+
+function groupGenerics(generic: readonly Generic[]): { base: GenericGroup | null; segment: GenericGroup | null; path: GenericGroup[] } {
+  const make = (members: Generic[]): GenericGroup => {
+    members.sort((x, y) => x.index - y.index);
+    return { kind: members[0]!.kind, minIndex: members[0]!.index, bucket: members[0]!.bucket, members };
+  };
+  const base = generic.filter((g) => g.kind === 'base');
+  const segment = generic.filter((g) => g.kind === 'segment');
+  const byBucket = new Map<string | null, Generic[]>();
+  for (const g of generic) {
+    if (g.kind !== 'path') continue;
+    const list = byBucket.get(g.bucket) ?? [];
+    list.push(g);
+    byBucket.set(g.bucket, list);
+  }
+  const path = [...byBucket.values()].map(make).sort((x, y) => x.minIndex - y.minIndex);
+  return { base: base.length ? make(base) : null, segment: segment.length ? make(segment) : null, path };
+}
+
+/**
+ * A presence bitmap over (key length, first character): most path pieces are ruled out without
+ * slicing a string or hashing it.
+ */
+class KeyFilter {
+  readonly bits = new Uint8Array(64 * 256);
+  add(key: string): void {
+    this.bits[slot(key.length, key.charCodeAt(0))] = 1;
+  }
+}
+const slot = (len: number, code: number) => ((len > 63 ? 63 : len) << 8) | (code & 255);
 
 const GIT_DIR_MATCH: RuleMatch = Object.freeze({
   action: 'BLOCK',
@@ -175,6 +232,7 @@ const GIT_DIR_MATCH: RuleMatch = Object.freeze({
 });
 
 function isInGitDir(path: string): boolean {
+  if (path.indexOf('.git') === -1) return false;
   return path === '.git' || path.startsWith('.git/') || path.endsWith('/.git') || path.includes('/.git/');
 }
 
@@ -191,8 +249,11 @@ const MEMO_MAX = 8192;
  * paths go to hash maps; the few remaining globs become one regex each, tried in rule order only
  * while they could still beat the best indexed hit, so first-match order is exact.
  */
-export function compileRules(rules: readonly Rule[], defaultAction: RuleAction): RuleSet {
+export function compileRules(rules: readonly Rule[], defaultAction: RuleAction, opts: { memo?: number } = {}): RuleSet {
   const baseExact = new Map<string, number>();
+  /** `*.ext` and `*.a.b`: looked up at each `.` of the base name (usually one or two). */
+  const dotSuffix = new Map<string, number>();
+  /** Other `*literal` suffixes (`*~`, `*___jb_tmp___`): looked up by length. */
   const suffix = new Map<string, number>();
   const prefix = new Map<string, number>();
   const segExact = new Map<string, number>();
@@ -217,27 +278,42 @@ export function compileRules(rules: readonly Rule[], defaultAction: RuleAction):
       if (!anchored && !hasSlash && !dir) {
         const star = p.indexOf('*');
         if (isLiteral(p)) put(baseExact, p, index);
-        else if (star === 0 && isLiteral(p.slice(1)) && p.length > 1) put(suffix, p.slice(1), index);
+        else if (star === 0 && isLiteral(p.slice(1)) && p.length > 1) put(p[1] === '.' ? dotSuffix : suffix, p.slice(1), index);
         else if (star === p.length - 1 && isLiteral(p.slice(0, -1)) && p.length > 1) put(prefix, p.slice(0, -1), index);
-        else generic.push({ index, kind: 'base', re: picomatch.makeRe(p, { dot: true }), bucket: null });
+        else generic.push({ index, kind: 'base', re: picomatch.makeRe(p, { dot: true }), bucket: null, needle: requiredLiteral(p) });
       } else if (!anchored && !hasSlash && dir) {
         if (isLiteral(p)) put(segExact, p, index);
-        else generic.push({ index, kind: 'segment', re: picomatch.makeRe(p, { dot: true }), bucket: null });
+        else generic.push({ index, kind: 'segment', re: picomatch.makeRe(p, { dot: true }), bucket: null, needle: requiredLiteral(p) });
       } else if (!dir) {
         if (isLiteral(p)) put(pathExact, p, index);
         else if (p.endsWith('/**') && isLiteral(p.slice(0, -3))) {
           // picomatch's `a/**` matches `a` itself as well as everything below it.
           put(pathExact, p.slice(0, -3), index);
           put(dirPrefix, p.slice(0, -3), index);
-        } else generic.push({ index, kind: 'path', re: picomatch.makeRe(p, { dot: true }), bucket: literalHead(p) });
+        } else generic.push({ index, kind: 'path', re: picomatch.makeRe(p, { dot: true }), bucket: literalHead(p), needle: pathNeedle(p) });
       } else if (isLiteral(p)) put(dirPrefix, p, index);
-      else generic.push({ index, kind: 'path', re: picomatch.makeRe(`${p}/**/*`, { dot: true }), bucket: literalHead(p) });
+      else generic.push({ index, kind: 'path', re: picomatch.makeRe(`${p}/**/*`, { dot: true }), bucket: literalHead(p), needle: pathNeedle(p) });
     }
   });
-  generic.sort((a, b) => a.index - b.index);
+  const groups = groupGenerics(generic);
+  const pathGroups = groups.path;
   const suffixLens = lengthsOf(suffix);
   const prefixLens = lengthsOf(prefix);
-  const walkDirs = segExact.size > 0 || dirPrefix.size > 0 || generic.some((g) => g.kind === 'segment');
+  const filterOf = (m: Map<string, number>) => {
+    const f = new KeyFilter();
+    for (const k of m.keys()) f.add(k);
+    return f.bits;
+  };
+  const baseF = filterOf(baseExact);
+  const dotF = filterOf(dotSuffix);
+  const segF = filterOf(segExact);
+  const pathF = filterOf(pathExact);
+  const dirF = filterOf(dirPrefix);
+  const walkDirs = segExact.size > 0 || dirPrefix.size > 0;
+  const suffixLast = new Uint8Array(256);
+  for (const k of suffix.keys()) suffixLast[k.charCodeAt(k.length - 1) & 255] = 1;
+  const prefixFirst = new Uint8Array(256);
+  for (const k of prefix.keys()) prefixFirst[k.charCodeAt(0) & 255] = 1;
 
   const matches: RuleMatch[] = rules.map((r) =>
     Object.freeze({ action: r.action, rule: r.text, reason: `matched ${r.text} (${ruleLocation(r)})` }),
@@ -250,55 +326,90 @@ export function compileRules(rules: readonly Rule[], defaultAction: RuleAction):
 
   function firstMatch(path: string): number {
     let best = Infinity;
+    let v: number | undefined;
     const slash = path.lastIndexOf('/');
     const base = slash < 0 ? path : path.slice(slash + 1);
-    let v = baseExact.get(base);
-    if (v !== undefined) best = v;
-    for (const L of suffixLens) {
+    if (baseF[slot(base.length, base.charCodeAt(0))]) {
+      v = baseExact.get(base);
+      if (v !== undefined) best = v;
+    }
+    if (dotSuffix.size) {
+      for (let d = base.indexOf('.'); d !== -1; d = base.indexOf('.', d + 1)) {
+        if (!dotF[slot(base.length - d, 46)]) continue;
+        v = dotSuffix.get(base.slice(d));
+        if (v !== undefined && v < best) best = v;
+      }
+    }
+    const lastCode = base.charCodeAt(base.length - 1) & 255;
+    if (suffixLast[lastCode]) for (const L of suffixLens) {
       if (L > base.length) break;
       v = suffix.get(base.slice(base.length - L));
       if (v !== undefined && v < best) best = v;
     }
-    for (const L of prefixLens) {
+    if (prefixFirst[base.charCodeAt(0) & 255]) for (const L of prefixLens) {
       if (L > base.length) break;
       v = prefix.get(base.slice(0, L));
       if (v !== undefined && v < best) best = v;
     }
-    if (pathExact.size) {
+    const c0 = path.charCodeAt(0);
+    if (pathF[slot(path.length, c0)]) {
       v = pathExact.get(path);
       if (v !== undefined && v < best) best = v;
     }
     if (walkDirs && slash > 0) {
       let start = 0;
       for (let i = path.indexOf('/'); i !== -1 && i <= slash; i = path.indexOf('/', i + 1)) {
-        v = segExact.get(path.slice(start, i));
-        if (v !== undefined && v < best) best = v;
-        v = dirPrefix.get(path.slice(0, i));
-        if (v !== undefined && v < best) best = v;
+        if (segF[slot(i - start, path.charCodeAt(start))]) {
+          v = segExact.get(path.slice(start, i));
+          if (v !== undefined && v < best) best = v;
+        }
+        if (dirF[slot(i, c0)]) {
+          v = dirPrefix.get(path.slice(0, i));
+          if (v !== undefined && v < best) best = v;
+        }
         start = i + 1;
       }
     }
-    if (generic.length && generic[0]!.index < best) {
-      const first = path.indexOf('/');
-      const head = first < 0 ? path : path.slice(0, first);
-      for (const g of generic) {
+    const bg = groups.base;
+    if (bg && bg.minIndex < best) {
+      for (const g of bg.members) {
         if (g.index >= best) break;
-        if (g.kind === 'base') {
-          if (g.re.test(base)) best = g.index;
-        } else if (g.kind === 'path') {
-          if ((g.bucket === null || g.bucket === head) && g.re.test(path)) best = g.index;
-        } else if (slash > 0 && anySegment(path, slash, g.re)) best = g.index;
+        if ((g.needle === '' || base.includes(g.needle)) && g.re.test(base)) best = g.index;
+      }
+    }
+    const sg = groups.segment;
+    if (sg && sg.minIndex < best && slash > 0) {
+      for (const g of sg.members) {
+        if (g.index >= best) break;
+        if ((g.needle === '' || path.includes(g.needle)) && anySegment(path, slash, g.re)) best = g.index;
+      }
+    }
+    if (pathGroups.length) {
+      const first = path.indexOf('/');
+      for (const pg of pathGroups) {
+        if (pg.minIndex >= best) break;
+        const b = pg.bucket;
+        if (b !== null && (first < 0 ? path !== b : first !== b.length || !path.startsWith(b))) continue;
+        for (const g of pg.members) {
+          if (g.index >= best) break;
+          if ((g.needle === '' || path.includes(g.needle)) && g.re.test(path)) best = g.index;
+        }
       }
     }
     return best === Infinity ? -1 : best;
   }
 
-  const memo = new LRUCache<string, number>({ max: MEMO_MAX });
+  const memoMax = opts.memo ?? MEMO_MAX;
+  const memo = memoMax > 0 ? new LRUCache<string, number>({ max: memoMax }) : null;
   return {
     rules,
     defaultAction,
     match(path: string): RuleMatch {
       if (isInGitDir(path)) return GIT_DIR_MATCH;
+      if (!memo) {
+        const i = firstMatch(path);
+        return i < 0 ? defaultMatch : matches[i]!;
+      }
       let idx = memo.get(path);
       if (idx === undefined) {
         idx = firstMatch(path);
@@ -317,6 +428,12 @@ function anySegment(path: string, lastSlash: number, re: RegExp): boolean {
     start = i + 1;
   }
   return false;
+}
+
+/** For bucketed path globs the head is already checked; a literal from the rest filters better. */
+function pathNeedle(p: string): string {
+  const head = literalHead(p);
+  return head === null ? requiredLiteral(p) : requiredLiteral(p.slice(head.length + 1));
 }
 
 function literalHead(p: string): string | null {
