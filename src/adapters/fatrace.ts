@@ -25,6 +25,11 @@ export interface FatraceOptions {
   ignorePid?: (pid: number) => boolean;
   /** The fatrace binary (default: `fatrace` on PATH, then /usr/sbin/fatrace). */
   bin?: string;
+  /**
+   * Ignore writes by this process and its descendants (winnow's git children). Default true;
+   * tests that play the person from the test process itself turn it off.
+   */
+  ignoreOwnTree?: boolean;
 }
 
 /** The trace is required (`autonomous.fanotify: "on"`) and cannot run: the CLI exits 1. */
@@ -132,10 +137,11 @@ export function createFatraceTrace(opts: FatraceOptions): WriterTrace {
       return;
     }
     if (!r.path.startsWith(rootSlash) || r.path.startsWith(gitPrefix)) return;
-    if (r.pid === process.pid) return;
+    const ownTree = opts.ignoreOwnTree !== false;
+    if (ownTree && r.pid === process.pid) return;
     const ancestors = ancestorsOf(r.pid);
     // winnow's own children (its git processes) never count as writers.
-    if (ancestors.includes(process.pid) || opts.ignorePid?.(r.pid)) return;
+    if ((ownTree && ancestors.includes(process.pid)) || opts.ignorePid?.(r.pid)) return;
     const rel = r.path.slice(rootSlash.length);
     let list = writes.get(rel);
     if (!list) writes.set(rel, (list = []));
