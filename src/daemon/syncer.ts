@@ -183,7 +183,15 @@ export async function serveSyncRequest(syncer: Syncer, stateDir: string, now: ()
 
 // ---------------------------------------------------------------------------------------------
 
-export function createSyncer(deps: SyncerDeps): Syncer {
+/** The syncer plus what tests and the daemon may wait on (STYLE.md habit 9). */
+export interface SyncerHandle extends Syncer {
+  /** Resolves once start-up recovery is done (and the start-up sync, if any, is scheduled). */
+  readonly ready: Promise<void>;
+  /** Resolves when no sync is queued or running. */
+  idle(): Promise<void>;
+}
+
+export function createSyncer(deps: SyncerDeps): SyncerHandle {
   const remote = deps.config.remote;
   if (!remote) throw new Error('createSyncer needs config.remote');
   const random = deps.random ?? Math.random;
@@ -378,14 +386,19 @@ export function createSyncer(deps: SyncerDeps): Syncer {
     while (running) await running;
   }
 
-  void loaded.then(async () => {
+  const ready = loaded.then(async () => {
     await recover(deps, git).catch((e: Error) => deps.logger.log('warn', 'sync recovery failed', { error: e.message }));
     if (deps.syncOnStart !== false && !closed) {
       deps.scheduler.setTimeout(() => void request({ reason: 'startup', priority: 'lifecycle' }), 0);
     }
   });
 
-  return { request, afterCommit, status, close };
+  async function idle(): Promise<void> {
+    await ready;
+    while (running) await running;
+  }
+
+  return { request, afterCommit, status, close, ready, idle };
 }
 
 async function loadState(stateDir: string): Promise<Partial<PersistedState> | null> {

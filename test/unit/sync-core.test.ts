@@ -53,6 +53,7 @@ test('gate: table of when a sync may run', () => {
     ['force passes an open breaker', { force: true, breaker: open }, 'run'],
     ['breaker past its cooldown lets scheduled run', { breaker: open, now: T0 + 1000 }, 'run'],
     ['backoff holds scheduled', { breaker: backing }, 'wait', T0 + 500],
+    ['after a failure the backoff replaces minIntervalMs', { breaker: backing, lastAttemptAt: T0 - 10, now: T0 + 500 }, 'run'],
     ['backoff does not hold lifecycle', { priority: 'lifecycle', breaker: backing }, 'run'],
     ['stopped refuses scheduled', { stopped: 'conflicts in a.md' }, 'refuse'],
     ['stopped refuses lifecycle', { priority: 'lifecycle', stopped: 'conflicts in a.md' }, 'refuse'],

@@ -73,8 +73,8 @@ export type GateDecision = { action: 'run' } | { action: 'wait'; until: number; 
  * - manual: always (a person asked; a success closes the breaker), except while stopped on
  *   conflicts, where it runs only to check whether they are resolved — the caller does that.
  * - lifecycle (start, exit): not held by `minIntervalMs`; held by an open breaker unless forced.
- * - scheduled: waits for `minIntervalMs` after the last attempt (sooner past AHEAD_THRESHOLD),
- *   for the backoff after a failure, and for the breaker; refused while stopped.
+ * - scheduled: waits for `minIntervalMs` after the last successful attempt (sooner past
+ *   AHEAD_THRESHOLD); after a failure, for the backoff instead; and for the breaker; refused while stopped.
  */
 export function gate(i: GateInput): GateDecision {
   if (i.force || i.priority === 'manual') return { action: 'run' };
@@ -86,7 +86,8 @@ export function gate(i: GateInput): GateDecision {
     return { action: 'wait', until: i.breaker.retryAt, why: 'backing off after a failed sync' };
   }
   if (i.priority === 'lifecycle') return { action: 'run' };
-  if (i.lastAttemptAt !== null && i.ahead < AHEAD_THRESHOLD) {
+  // After a failure the backoff, not minIntervalMs, spaces the attempts.
+  if (i.lastAttemptAt !== null && i.ahead < AHEAD_THRESHOLD && i.breaker.failures === 0) {
     const due = i.lastAttemptAt + i.minIntervalMs;
     if (i.now < due) return { action: 'wait', until: due, why: 'minIntervalMs since the last sync' };
   }
