@@ -10,6 +10,7 @@ import { accessSync, constants } from 'node:fs';
 import { mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { tempRepo, type TempRepo } from '../helpers/repo.js';
 import { createClassifier, type Classifier } from '../../src/daemon/classifier.js';
@@ -39,6 +40,7 @@ createInterface({ input: process.stdin }).on('line', (line) => {
 process.stdout.write('ready\\n');
 `;
 
+const PROJECT = fileURLToPath(new URL('../../', import.meta.url));
 const linux = process.platform === 'linux';
 const fanotifySkip = (() => {
   if (!linux) return 'fanotify exists only on Linux';
@@ -86,7 +88,7 @@ async function startAgent(name = 'claude-autonomous.mjs', wrap?: (script: string
   const script = join(dir, name);
   await writeFile(script, AGENT_SRC);
   const argv = wrap ? wrap(script) : [process.execPath, script];
-  const proc = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'], cwd: '/work/main' }) as ChildProcessWithoutNullStreams;
+  const proc = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'], cwd: PROJECT }) as unknown as ChildProcessWithoutNullStreams;
   const a = new Agent(proc);
   cleanups.push(() => a.stop());
   assert.equal(await a.next(), 'ready');
@@ -160,7 +162,7 @@ test('without fanotify: a write by an agent\'s shell child is caught by temporal
 test('winnow exec marks a process tree as autonomous', { skip: linux ? false : 'needs /proc (Linux)' }, async () => {
   const { repo, c, ev } = await setup(false);
   // An agent whose name matches no pattern, run through `winnow exec` (the CLI's command module).
-  const code = `import('/work/main/src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(process.argv.slice(1)); })`;
+  const code = `import(${JSON.stringify(join(PROJECT, 'src/cli/main.ts'))}).then(async (m) => { process.exitCode = await m.main(process.argv.slice(1)); })`;
   const agent = await startAgent('plain-tool.mjs', (script) => [process.execPath, '--import', 'tsx', '-e', code, 'exec', '--dir', repo.root, '--', process.execPath, script]);
   await agent.do('hold', join(repo.root, 'tool-out.json'), '{}');
   const [d] = await c.classify([ev('tool-out.json')]);
