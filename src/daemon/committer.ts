@@ -22,6 +22,7 @@ import {
 } from '../core/commit/rate-limit.js';
 import {
   classifyGitFailure,
+  offendingPaths,
   backoffMs,
   breakerAt,
   breakerFailure,
@@ -255,7 +256,10 @@ export function createCommitter(deps: CommitterDeps): Committer {
     inFlight = batch.map(([p]) => p);
     let plan: CommitPlan | null = null;
     try {
-      for (let replanned = false; ; replanned = true) {
+      // Replan once for a vanished path, and (a few times) without each path git refused by name.
+      let replans = 0;
+      let refusals = 0;
+      for (;;) {
         plan = await prepare(inFlight);
         if (plan.dropped.length) deps.onDiscarded?.({ paths: plan.dropped, reason: 'vanished' });
         if (plan.steps.length === 0) {
@@ -273,13 +277,22 @@ export function createCommitter(deps: CommitterDeps): Committer {
           faultPoint('after-ref-update');
           break;
         } catch (e) {
-          const c = classifyGitFailure(failureInfo(e));
+          const info = failureInfo(e);
+          const c = classifyGitFailure(info);
           if (c.action === 'noop') {
             deps.onDiscarded?.({ paths: plan.paths, reason: 'unchanged' });
             succeeded(null, plan);
             return;
           }
-          if (c.action === 'replan' && !replanned) {
+          const bad = offendingPaths(info.stderr).filter((o) => plan!.paths.includes(o.path));
+          if (bad.length && refusals < 3) {
+            refusals++;
+            for (const o of bad) hold(o.path, o.reason);
+            const gone = new Set(bad.map((o) => o.path));
+            inFlight = inFlight.filter((p) => !gone.has(p));
+            continue;
+          }
+          if (c.action === 'replan' && replans++ === 0) {
             logger.log('info', 'commit replanned', { reason: c.reason });
             continue;
           }
@@ -289,7 +302,8 @@ export function createCommitter(deps: CommitterDeps): Committer {
       const sha = await git.headSha().catch(() => null);
       succeeded(sha ?? 'unknown', plan);
     } catch (e) {
-      requeue(batch);
+      // Held paths wait for a new submit (a changed file), not for the retry.
+      requeue(batch.filter(([p]) => !held.has(p)));
       failed(e, plan?.paths ?? inFlight);
     } finally {
       inFlight = [];

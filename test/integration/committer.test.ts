@@ -271,3 +271,22 @@ test('secrets are held, never committed', async (t) => {
   assert.equal(h.r.git('ls-files', '.env').trim(), '');
   assert.deepEqual(h.committer.status().held.map((x) => x.path), ['.env']);
 });
+
+test('a path git refuses (ignored after it was accepted, behind a symlink) is held; the rest commits', async (t) => {
+  const h = await setup(t);
+  await h.r.write('.gitignore', '*.log\n');
+  h.r.git('add', '.gitignore');
+  h.r.git('commit', '-qm', 'ignore logs');
+  await h.r.write('late.log', 'accepted before the rule\n');
+  await h.r.write('real/f.md', 'f\n');
+  await symlink('real', join(h.r.root, 'lnk'));
+  await h.r.write('ok.md', 'ok\n');
+  h.committer.submit(['late.log', 'lnk/f.md', 'ok.md']);
+  await h.committer.onIdle();
+  assert.deepEqual(h.headPaths(), ['ok.md']);
+  const held = new Map(h.committer.status().held.map((x) => [x.path, x.reason]));
+  assert.match(held.get('late.log')!, /ignored by git/);
+  assert.match(held.get('lnk/f.md')!, /symbolic link/);
+  assert.equal(h.committer.status().breaker.failures, 0);
+  assert.deepEqual(h.committer.status().queued, []);
+});

@@ -8,6 +8,8 @@ import {
   breakerFailure,
   breakerSuccess,
   CLOSED,
+  offendingPaths,
+  unquoteC,
   type RetryAction,
   type FailureKind,
 } from '../../src/core/commit/retry-policy.js';
@@ -78,4 +80,19 @@ test('breaker: an abort opens it at once', () => {
   const b = breakerFailure(CLOSED, { attempts: 5, cooldownMs: 100 }, 0, 'bad object', true);
   assert.equal(b.phase, 'open');
   assert.equal(b.until, 100);
+});
+
+test('offending paths: ignored and behind-a-symlink paths are named so they can be held', () => {
+  const ignored =
+    'The following paths are ignored by one of your .gitignore files:\na.log\n"new\\nline.log"\n"\\303\\274.log"\nhint: Use -f if you really want to add them.\n';
+  assert.deepEqual(
+    offendingPaths(ignored).map((o) => o.path),
+    ['a.log', 'new\nline.log', 'ü.log'],
+  );
+  assert.deepEqual(offendingPaths("fatal: pathspec 'lnk/f' is beyond a symbolic link\n"), [
+    { path: 'lnk/f', reason: 'behind a symbolic link: git cannot track it' },
+  ]);
+  assert.deepEqual(offendingPaths('fatal: bad object HEAD'), []);
+  assert.equal(unquoteC('plain'), 'plain');
+  assert.equal(unquoteC('"a\\"b"'), 'a"b');
 });

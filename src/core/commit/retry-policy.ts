@@ -150,3 +150,55 @@ export function breakerFailure(b: BreakerState, cfg: BreakerConfig, now: number,
 export function breakerSuccess(b: BreakerState): BreakerState {
   return { phase: 'closed', failures: 0, until: null, lastError: b.lastError };
 }
+
+/** A path git refused by name: it can never be committed as planned, so it is held, not retried. */
+export interface OffendingPath {
+  path: string;
+  reason: string;
+}
+
+/**
+ * Paths that git names as the cause of a failure, so one bad path cannot block every commit (a
+ * fatal error opens the breaker, and the same batch would fail again after each cooldown):
+ * ignored paths refused by `git add`, and paths behind a symbolic link.
+ *
+ * @example offendingPaths("fatal: pathspec 'lnk/f' is beyond a symbolic link")
+ *   // [{ path: 'lnk/f', reason: 'behind a symbolic link: git cannot track it' }]
+ */
+export function offendingPaths(stderr: string): OffendingPath[] {
+  const out: OffendingPath[] = [];
+  for (const m of stderr.matchAll(/pathspec '(.*)' is beyond a symbolic link/g)) {
+    out.push({ path: m[1]!, reason: 'behind a symbolic link: git cannot track it' });
+  }
+  const ig = /The following paths are ignored by one of your \.gitignore files:\n([\s\S]*?)(?:\nhint:|\n(?:fatal|error):|$)/.exec(stderr);
+  if (ig) {
+    for (const line of ig[1]!.split('\n')) {
+      if (line.trim()) out.push({ path: unquoteC(line), reason: 'ignored by git (.gitignore changed after it was accepted)' });
+    }
+  }
+  return out;
+}
+
+/** Undoes git's C-style quoting of unusual names (`core.quotePath`): `"\303\274.md"` → `ü.md`. */
+export function unquoteC(s: string): string {
+  if (!(s.length >= 2 && s.startsWith('"') && s.endsWith('"'))) return s;
+  const bytes: number[] = [];
+  const body = s.slice(1, -1);
+  const simple: Record<string, number> = { n: 10, t: 9, r: 13, a: 7, b: 8, f: 12, v: 11, '\\': 92, '"': 34 };
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i]!;
+    if (c !== '\\') {
+      for (const b of Buffer.from(c, 'utf8')) bytes.push(b);
+      continue;
+    }
+    const n = body[i + 1] ?? '';
+    if (/[0-7]/.test(n)) {
+      bytes.push(parseInt(body.slice(i + 1, i + 4), 8));
+      i += 3;
+    } else {
+      bytes.push(simple[n] ?? n.charCodeAt(0));
+      i += 1;
+    }
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
