@@ -1,0 +1,103 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { winnow } from '../helpers/daemon.js';
+
+const FAST = {
+  debounce: { defaultMs: 300, rules: [], maxMs: 1500, maxWaitMs: 5000 },
+  rateLimit: { maxPerHour: 1000, maxPerDay: 10000 },
+  autonomous: { correlationWindowMs: 300 },
+};
+
+/** Clear-cut cases only: a rule-blocked log, timestamp-only JSON, plain and atomic saves. */
+const small = {
+  description: 'e2e: a small scenario',
+  durationMs: 3000,
+  config: FAST,
+  workspace: { files: { 'notes/a.md': '# a\n', '.claude/state.json': { phase: 'idle', updated_at: '2026-01-01T00:00:00Z' } } },
+  writers: [
+    {
+      player: 'claude-autonomous',
+      tasks: [
+        { path: 'logs/agent.log', kind: 'append-log', every: 1000, start: 0 },
+        { path: '.claude/state.json', kind: 'timestamp-json', at: [0, 2000] },
+      ],
+    },
+  ],
+  edits: [
+    { at: 700, path: 'notes/a.md', change: 'append' },
+    { at: 1400, path: 'docs/b.md', pattern: 'vscode', change: 'replace' },
+  ],
+};
+
+const tiny = { durationMs: 1500, config: FAST, edits: [{ at: 300, path: 'c.md', change: 'replace' }] };
+
+const KEYS = {
+  top: ['accuracy', 'baseline', 'commits', 'latency', 'layers', 'loops', 'resources', 'scenario'],
+  accuracy: ['falseNegatives', 'falsePositives', 'precision', 'recall', 'systemChanges', 'userChanges'],
+  latency: ['maxMs', 'p50Ms', 'p95Ms', 'p99Ms'],
+  resources: ['cpuPercent', 'rssMb'],
+  layers: ['l1NsPerPath', 'l2UsPerCheck', 'l3UsPer100kJson', 'l3UsPer1kJson'],
+  baseline: ['commits', 'falseNegatives'],
+};
+const keys = (o: object) => Object.keys(o).sort();
+
+test('bench runs two small scenarios end to end: SPEC JSON array, report.json and report.html', async () => {
+  const dir = await mkdtemp(join(await realpath(tmpdir()), 'winnow-bench-e2e-'));
+  try {
+    await writeFile(join(dir, 'small.json'), JSON.stringify(small));
+    await writeFile(join(dir, 'tiny.json'), JSON.stringify(tiny));
+    const out = join(dir, 'report');
+    const r = await winnow(['bench', '--scenario', 'small.json,tiny.json', '--json', '--out', out, '--skip-micro'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    const results = JSON.parse(r.stdout) as Record<string, any>[];
+    assert.ok(Array.isArray(results), 'several scenarios give an array');
+    assert.deepEqual(results.map((x) => x.scenario), ['small', 'tiny']);
+    for (const x of results) {
+      assert.deepEqual(keys(x), KEYS.top);
+      for (const k of ['accuracy', 'latency', 'resources', 'layers', 'baseline'] as const) assert.deepEqual(keys(x[k]), KEYS[k], k);
+      assert.deepEqual(x.layers, { l1NsPerPath: null, l2UsPerCheck: null, l3UsPer1kJson: null, l3UsPer100kJson: null }, 'skipped micro-benchmarks stay null');
+    }
+    const [s, t] = results as [Record<string, any>, Record<string, any>];
+    assert.equal(s.accuracy.userChanges, 2);
+    // three log lines, two timestamp rewrites, one .vsctmp temporary
+    assert.equal(s.accuracy.systemChanges, 6);
+    assert.equal(s.accuracy.falsePositives, 0, 'every user change committed');
+    assert.equal(s.accuracy.falseNegatives, 0, 'no churn committed');
+    assert.equal(s.loops, 0);
+    assert.ok(s.commits >= 1 && s.commits <= 2, `commits: ${s.commits}`);
+    assert.equal(typeof s.latency.p50Ms, 'number');
+    assert.ok(s.latency.maxMs >= s.latency.p50Ms);
+    assert.ok(s.baseline.commits >= 1);
+    assert.ok(s.baseline.falseNegatives >= 1, 'a commit-everything watcher commits the timestamp churn');
+    if (process.platform === 'linux') assert.ok(s.resources.rssMb > 0 && s.resources.cpuPercent >= 0);
+    assert.equal(t.accuracy.userChanges, 1);
+    assert.equal(t.accuracy.falsePositives, 0);
+
+    assert.deepEqual(JSON.parse(await readFile(join(out, 'report.json'), 'utf8')), results);
+    const html = await readFile(join(out, 'report.html'), 'utf8');
+    assert.match(html, /<svg /);
+    assert.doesNotMatch(html, /<script|<link |src="http/, 'self-contained: no scripts, no external assets');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a bad scenario names the file and the key and exits 2 without running anything', async () => {
+  const dir = await mkdtemp(join(await realpath(tmpdir()), 'winnow-bench-e2e-'));
+  try {
+    await writeFile(join(dir, 'bad.json'), JSON.stringify({ durationMs: 2000, edits: [{ at: 100, path: 'a.md', pattern: 'nano' }] }));
+    const r = await winnow(['bench', '--scenario', 'bad.json', '--json'], dir);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /bad\.json: key "edits\[0\]\.pattern"/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    assert.equal(r.stdout, '');
+    const unknown = await winnow(['bench', '--scenario', 'no-such-scenario'], dir);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /no scenario named "no-such-scenario".*seed-workspace/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
