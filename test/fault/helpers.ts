@@ -63,7 +63,13 @@ export async function faultWorkspace(t: TestContext, config: Record<string, unkn
     writeFile(configFile, fastConfig({ retry: { attempts: 50, baseMs: 50, maxMs: 500, breakerCooldownMs: 500 }, ...c }));
   await setConfig(config);
   const daemons: DaemonProcess[] = [];
+  // Diagnostics only: shortly before the case's time limit, show what each daemon last logged.
+  const watchdog = setTimeout(() => {
+    for (const d of daemons) process.stderr.write(`--- ${t.name}: daemon ${d.child.pid} last lines ---\n${tail(d, 15)}\n`);
+  }, CASE_TIMEOUT_MS - 5_000);
+  watchdog.unref();
   t.after(async () => {
+    clearTimeout(watchdog);
     for (const d of daemons) await d.kill().catch(() => undefined);
     await repo.cleanup();
     await rm(configFile, { force: true });
