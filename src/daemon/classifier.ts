@@ -19,7 +19,7 @@ import { compareContent, isJsonPath, isLogOrTemp, parseJson, type ContentOptions
 import {
   autonomousSet,
   judgeOwnership,
-  pageRound,
+  explainableBytes,
   type AutonomousProc,
   type HandleEvidence,
   type TemporalEvidence,
@@ -103,6 +103,8 @@ export function createClassifier(deps: ClassifierDeps): Classifier {
   const churn = createChurnState();
   const headJson = new LRUCache<string, JsonParse>({ max: 256 });
   const samples = new Map<number, { at: number; bytes: number }[]>();
+  /** Paths fanotify attributed to a person, with the event time (bounded). */
+  const humanWritten = new LRUCache<string, number>({ max: 2_048 });
   const recent: Recent[] = [];
   let psFailed: string | null = null;
   const probeOk = { handles: process.platform === 'linux' || process.platform === 'darwin', io: process.platform === 'linux' };
@@ -273,12 +275,15 @@ export function createClassifier(deps: ClassifierDeps): Classifier {
         if (r.at <= from) break;
         if (r.path === ev.path) continue;
         if (seen.has(r.path)) continue;
+        // A file fanotify saw a person write is the person's bytes, not the agent's.
+        const hw = humanWritten.get(r.path);
+        if (hw !== undefined && hw >= r.at) continue;
         seen.add(r.path);
         if (r.size === undefined) {
           if (budget.lookups-- > 0) r.size = await sizeOf(r.path);
           else r.size = Number.MAX_SAFE_INTEGER; // unknown: count it as explaining everything (towards ALLOW)
         }
-        explained += pageRound(r.size);
+        explained += explainableBytes(r.size);
         if (explained >= active) break;
       }
       pathBytes = await sizeOf(ev.path);
@@ -367,11 +372,14 @@ export function createClassifier(deps: ClassifierDeps): Classifier {
           return { pid: w.pid, command: entry?.cmd ?? w.command, autonomous: false };
         });
         if (ws.length) writers.set(p.ev.path, ws);
+        const lastKnown = ws.filter((w) => !w.unknown).pop();
+        if (lastKnown && !lastKnown.autonomous) humanWritten.set(p.ev.path, p.ev.at);
       }
     }
+    const settled = (path: string) => writers.get(path)?.some((w) => !w.unknown) ?? false;
     // Open handles and write counters: only when there is an autonomous process to look at, and
     // only for paths fanotify did not already settle.
-    const needWeaker = list.some((p) => !writers.has(p.ev.path));
+    const needWeaker = list.some((p) => !settled(p.ev.path));
     const handles = new Map<string, HandleEvidence[]>();
     let handlesKnown = false;
     if (needWeaker && set.size) {
@@ -385,17 +393,18 @@ export function createClassifier(deps: ClassifierDeps): Classifier {
           l.push({ pid: r.pid, command: r.info.cmd, why: r.info.why });
         }
       }
-      await sampleCounters(set, at);
-    } else if (set.size === 0) {
-      samples.clear();
     }
+    // Sampled on every decision that reaches layer 2 (not only when needed now), so that the next
+    // unattributed change has a fresh baseline; one /proc read per autonomous process.
+    if (set.size) await sampleCounters(set, at);
+    else samples.clear();
     const sharedUs = Number(now_ns() - t0) / 1000 / list.length;
     const budget = { lookups: SIZE_LOOKUPS_MAX };
     for (const p of list) {
       const t1 = now_ns();
       const ev = p.ev;
       const ws = writers.get(ev.path) ?? null;
-      const temporal = !ws && set.size ? await temporalFor(ev, set, budget) : null;
+      const temporal = !settled(ev.path) && set.size ? await temporalFor(ev, set, budget) : null;
       const own = judgeOwnership({
         writers: tracing ? ws ?? [] : null,
         handles: handlesKnown ? handles.get(ev.path) ?? [] : null,

@@ -97,7 +97,7 @@ export interface HandleEvidence {
  * Write activity of the autonomous set around the change, for temporal correlation.
  * `activeBytes`: bytes the autonomous processes wrote in the window (sum of write-counter
  * deltas). `explainedBytes`: what the other paths that changed in the same window account for
- * (their sizes rounded up to pages, see `pageRound`). Null when no counter could be read.
+ * (see `explainableBytes`). Null when no counter could be read.
  */
 export interface TemporalEvidence {
   activeBytes: number;
@@ -130,6 +130,15 @@ export const PAGE = 4096;
 /** `/proc/PID/io` write_bytes counts dirtied pages, so explained sizes are rounded up to pages. */
 export function pageRound(bytes: number): number {
   return bytes <= 0 ? 0 : Math.ceil(bytes / PAGE) * PAGE;
+}
+
+/**
+ * What one changed file can account for in an autonomous process's write_bytes: its pages, plus
+ * one page for the directory block that creating or renaming it may dirty (seen on ext4: an
+ * `open(O_CREAT)` alone sometimes counts 4096).
+ */
+export function explainableBytes(size: number): number {
+  return pageRound(size) + PAGE;
 }
 
 /**
