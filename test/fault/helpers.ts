@@ -56,12 +56,21 @@ export interface FaultWorkspace {
  * A temp repo with the fast test config (plus `config`), cleaned up after the test together with
  * every daemon started through it.
  */
-export async function faultWorkspace(t: TestContext, config: Record<string, unknown> = {}): Promise<FaultWorkspace> {
+export async function faultWorkspace(
+  t: TestContext,
+  config: Record<string, unknown> = {},
+  opts: { configInRepo?: boolean } = {},
+): Promise<FaultWorkspace> {
   const repo = await tempRepo();
-  const configFile = `${repo.root}-winnow.json`;
+  // configInRepo: the config is the workspace's own committed .winnow.json (as a pull may change it).
+  const configFile = opts.configInRepo ? `${repo.root}/.winnow.json` : `${repo.root}-winnow.json`;
   const setConfig = (c: Record<string, unknown>) =>
-    writeFile(configFile, fastConfig({ retry: { attempts: 50, baseMs: 50, maxMs: 500, breakerCooldownMs: 500 }, ...c }));
+    writeFile(configFile, fastConfig({ retry: { attempts: 50, baseMs: 50, maxMs: 500, breakerCooldownMs: 500 }, ...c }) + '\n');
   await setConfig(config);
+  if (opts.configInRepo) {
+    repo.git('add', '.winnow.json');
+    repo.git('commit', '-q', '-m', 'winnow config');
+  }
   const daemons: DaemonProcess[] = [];
   // Diagnostics only: shortly before the case's time limit, show what each daemon last logged.
   const watchdog = setTimeout(() => {
@@ -72,7 +81,7 @@ export async function faultWorkspace(t: TestContext, config: Record<string, unkn
     clearTimeout(watchdog);
     for (const d of daemons) await d.kill().catch(() => undefined);
     await repo.cleanup();
-    await rm(configFile, { force: true });
+    if (!opts.configInRepo) await rm(configFile, { force: true });
   });
   return {
     repo,
@@ -81,7 +90,7 @@ export async function faultWorkspace(t: TestContext, config: Record<string, unkn
     stateDir: `${repo.root}/.git/winnow`,
     base: repo.git('rev-parse', 'HEAD').trim(),
     start(env = {}, extraArgs = []) {
-      const d = new DaemonProcess(repo.root, ['--config', configFile, ...extraArgs], env);
+      const d = new DaemonProcess(repo.root, [...(opts.configInRepo ? [] : ['--config', configFile]), ...extraArgs], env);
       daemons.push(d);
       // Awaiters rejected by an exit nobody waits for must not surface as unhandled rejections.
       d.exited.catch(() => undefined);
