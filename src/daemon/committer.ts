@@ -316,6 +316,8 @@ export function createCommitter(deps: CommitterDeps): Committer {
     retryAt = null;
     if (pending.size) again = true; // what arrived meanwhile is the catch-up batch
     if (sha === null) return;
+    // The commit is in git; nothing has recorded it yet (log line, pending.json via onCommitted).
+    faultPoint('before-state-write');
     const atMs = clock.now();
     rate = consume(rate, atMs);
     lastCommits.unshift({ sha, at: atMs, paths: plan.paths, message: plan.message });
