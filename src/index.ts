@@ -25,7 +25,7 @@ import { createJsonLogger } from './adapters/json-logger.js';
 import type { Config } from './core/config/defaults.js';
 import type { RuleSet } from './core/classify/rules.js';
 import type { Clock, Git, Logger, Scheduler, WriterTrace } from './ports/index.js';
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 
 export type { Decision } from './core/decision.js';
@@ -64,7 +64,7 @@ export interface Winnow {
 /** Resolves the workspace and loads its config; throws WorkspaceError / ConfigError (exit 2). */
 export async function loadWorkspace(dir: string | undefined, cwd: string, configPath?: string) {
   const workspace = await resolveWorkspace(dir, cwd);
-  const loaded = loadWorkspaceConfig(workspace.root, configPath);
+  const loaded = loadWorkspaceConfig(workspace.root, configPath === undefined ? undefined : resolvePath(cwd, configPath));
   return { workspace, ...loaded };
 }
 
