@@ -26,6 +26,8 @@ import type { Config } from './core/config/defaults.js';
 import type { RuleSet } from './core/classify/rules.js';
 import type { Clock, Git, Logger, Scheduler, WriterTrace } from './ports/index.js';
 import { join, resolve as resolvePath } from 'node:path';
+import { hostname } from 'node:os';
+import { createRegistry } from './daemon/registry.js';
 import { mkdir } from 'node:fs/promises';
 
 export type { Decision } from './core/decision.js';
@@ -44,6 +46,8 @@ export interface WinnowOptions {
   noLogFile?: boolean;
   /** Classify only, never commit. */
   dryRun?: boolean;
+  /** Called when the service cannot go on (workspace vanished). */
+  onFatal?: (message: string) => void;
   /** Start the fanotify trace (needs root or CAP_SYS_ADMIN). Default: per `autonomous.fanotify`. */
   trace?: boolean;
   clock?: Clock & Scheduler;
@@ -112,6 +116,9 @@ export async function createWinnow(opts: WinnowOptions = {}): Promise<Winnow> {
     trace,
     probe: createProcProbe(workspace.root),
     dryRun: opts.dryRun,
+    hostname: hostname(),
+    registry: opts.dryRun ? null : createRegistry(),
+    onFatal: opts.onFatal,
     watchStateDir: (onChange) => {
       try {
         stateWatcher = watch(workspace.stateDir, { persistent: false }, (_ev, name) => onChange(String(name ?? '')));

@@ -1,5 +1,5 @@
 import watcher from '@parcel/watcher';
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Clock, StreamSpec, Watcher, WatcherSubscription } from '../ports/index.js';
 import { normalisePath, type WatchEvent } from '../core/event.js';
@@ -70,7 +70,14 @@ export function createParcelWatcher(root: string, clock: Clock): Watcher {
     async writeSnapshot(stream, snapshotFile) {
       await mkdir(dirname(snapshotFile), { recursive: true, mode: 0o700 });
       // One snapshot per stream; a stream with several dirs keeps one file per dir.
-      await Promise.all(stream.dirs.map((dir, i) => watcher.writeSnapshot(dir, `${snapshotFile}${i ? `.${i}` : ''}`, { ignore: IGNORE })));
+      await Promise.all(
+        stream.dirs.map(async (dir, i) => {
+          const file = `${snapshotFile}${i ? `.${i}` : ''}`;
+          await watcher.writeSnapshot(dir, file, { ignore: IGNORE });
+          // The snapshot lists the workspace's file names: private like every state file.
+          await chmod(file, 0o600);
+        }),
+      );
     },
 
     async eventsSince(stream, snapshotFile) {

@@ -29,6 +29,8 @@ import { createClassifier, type Classifier, type EvidenceModes } from './classif
 import { createCommitter, type Committer } from './committer.js';
 import { tryAcquireLock, releaseLock, type LockInfo } from './lock.js';
 import { readPause, type PauseSignal } from './pause.js';
+import { createSyncer, serveSyncRequest, type SyncerHandle } from './syncer.js';
+import type { Registry } from './registry.js';
 import type { Workspace } from './workspace.js';
 
 /** Low-priority streams are coalesced for this long before they are classified. */
@@ -37,6 +39,14 @@ const LOW_PRIORITY_COALESCE_MS = 250;
 const BURST_EVENTS = 500;
 /** Quiet time after a burst before the reconciling rescan. */
 const BURST_QUIET_MS = 1_000;
+/**
+ * After watcher activity, `git status` reconciles what the watcher may have dropped (SPEC: it
+ * loses events silently at batch boundaries): once activity has been quiet for BURST_QUIET_MS, at
+ * most every RECONCILE_MIN_MS, and never more often than 50× the last rescan's own duration so a
+ * big repository spends at most ~2% of a core on it. Nothing runs while the tree is idle.
+ */
+const RECONCILE_MIN_MS = 5_000;
+const RECONCILE_COST_FACTOR = 50;
 /** state.json is rewritten at most this often. */
 const STATE_FLUSH_MS = 100;
 /** How many BLOCK decisions on dirty paths are remembered across restarts. */
@@ -60,10 +70,15 @@ export interface ServiceDeps {
   watchStateDir?: (onChange: (name: string) => void) => () => void;
   /** Classify and report, never commit (`filter debug` without a running daemon). */
   dryRun?: boolean;
-  /** Extra status fields (the syncer's). */
-  syncStatus?: () => unknown;
-  /** Called after each commit (the syncer schedules itself). */
-  afterCommit?: () => void;
+  /** This machine's name, for conflict copies (`NAME.conflict-HOST-DATE.EXT`). */
+  hostname?: string;
+  /** The global registry of workspaces (`winnow status --all`); none in tests unless given. */
+  registry?: Registry | null;
+  /**
+   * Something the service cannot continue from (the workspace root vanished): the shell stops
+   * the service and exits 1.
+   */
+  onFatal?: (message: string) => void;
 }
 
 export class AlreadyRunningError extends Error {
@@ -169,6 +184,8 @@ export function createService(deps: ServiceDeps): Service {
   const idleWaiters = new Set<() => void>();
 
   let committer: Committer | null = null;
+  let syncer: SyncerHandle | null = null;
+  let rootGone = false;
   let queue: WatchEvent[] = [];
   let lowQueue: WatchEvent[] = [];
   let classifying: Promise<void> | null = null;
@@ -179,6 +196,9 @@ export function createService(deps: ServiceDeps): Service {
   let burstTimer: unknown = null;
   let stateTimer: unknown = null;
   let rescanning: Promise<void> | null = null;
+  let reconcileTimer: unknown = null;
+  let lastRescanAt = 0;
+  let lastRescanCostMs = 0;
   let subs: WatcherSubscription[] = [];
   let watcherMode: ServiceStatus['watcher'] = { mode: 'live', reason: null, lastRescan: null };
   let stopStateWatch: (() => void) | null = null;
@@ -210,32 +230,77 @@ export function createService(deps: ServiceDeps): Service {
     for (const l of listeners) l(d);
   }
 
+  /** A fanotify writer outside the autonomous set: a person's save, not churn. */
+  function humanEvidence(d: Decision): boolean {
+    const ev = d.evidence ?? [];
+    const last = ev.filter((e) => e.kind === 'fanotify').pop();
+    return Boolean(last && !last.autonomous && last.pid);
+  }
+
+  /** The workspace root (or its .git) is gone or moved: stop before anything is committed or written. */
+  async function checkRoot(): Promise<boolean> {
+    if (rootGone) return false;
+    const st = await fs.stat(join(workspace.gitDir, 'HEAD')).catch(() => null);
+    if (st) return true;
+    rootGone = true;
+    const msg = `the workspace ${root} (or its git directory) vanished or moved; winnow stopped without committing the deletions. Start it again on the workspace's new location.`;
+    log('error', 'workspace vanished', { root });
+    deps.onFatal?.(msg);
+    return false;
+  }
+
   async function apply(events: WatchEvent[], decisions: Decision[]): Promise<void> {
     const now = clock.now();
+    if (events.some((e) => e.kind === 'delete') && !(await checkRoot())) return;
     const keys = await Promise.all(events.map((e) => statKey(e.path)));
+    let dirAppeared = false;
     for (let i = 0; i < events.length; i++) {
       const e = events[i]!;
       const d = decisions[i]!;
       record(d);
       if (known.size >= KNOWN_MAX) known.delete(known.keys().next().value as string);
       known.set(e.path, { key: keys[i]!, decision: d.decision, layer: d.layer });
+      if (d.rule === 'builtin:directory' && e.kind !== 'delete') dirAppeared = true;
+      if (deps.configFile && join(root, e.path) === deps.configFile && e.source === 'watch') {
+        log('warn', 'the config file changed on disk; it is applied on the next start, never silently', { path: e.path });
+      }
       if (deps.dryRun) continue;
       if (d.decision === 'ALLOW') {
         if (!accepted.has(e.path)) accepted.set(e.path, now);
-        addChange(settle, e.path, now);
+        // A person's own saves keep the base window; only unexplained repeats stretch it.
+        addChange(settle, e.path, now, { heat: !humanEvidence(d) });
       } else if (accepted.has(e.path) && settle.pending.has(e.path)) {
         // A change already accepted on human evidence stays accepted: later machine writes to the
         // same path ride along rather than drop what the person wrote (nothing is lost).
         addChange(settle, e.path, now);
       }
     }
+    // A directory moved into the tree brings files no watcher event names: ask git.
+    if (dirAppeared) scheduleBurstRescan();
     armSettleTimer();
     scheduleStateFlush();
   }
 
   async function classifyLoop(): Promise<void> {
     while (queue.length) {
-      const batch = coalesce(queue.splice(0));
+      const all = coalesce(queue.splice(0));
+      // Names that are not valid UTF-8 reach us with U+FFFD in place of the bad bytes: any git
+      // call with that string would name another file. Hold them back and say so.
+      const unnamable = all.filter((e) => e.path.includes('\uFFFD'));
+      if (unnamable.length) {
+        await apply(
+          unnamable,
+          unnamable.map((e) => ({
+            path: e.path,
+            decision: 'BLOCK' as const,
+            layer: 1 as const,
+            rule: 'builtin:invalid-utf8-name',
+            reason: 'held back: the file name is not valid UTF-8, so winnow cannot name it to git safely; rename it, or commit it by hand',
+          })),
+        );
+      }
+      const batch = unnamable.length ? all.filter((e) => !e.path.includes('\uFFFD')) : all;
+      if (!batch.length) continue;
       let decisions: Decision[];
       try {
         decisions = await classifier.classify(batch);
@@ -279,6 +344,19 @@ export function createService(deps: ServiceDeps): Service {
       }
     }
     if (events.length >= BURST_EVENTS) scheduleBurstRescan();
+    else if (events.some((e) => e.source === 'watch')) scheduleReconcile();
+  }
+
+  function scheduleReconcile(): void {
+    if (stopping) return;
+    if (reconcileTimer) scheduler.clearTimeout(reconcileTimer);
+    const now = clock.now();
+    const gap = Math.max(RECONCILE_MIN_MS, lastRescanCostMs * RECONCILE_COST_FACTOR);
+    const delay = Math.max(BURST_QUIET_MS, lastRescanAt + gap - now);
+    reconcileTimer = scheduler.setTimeout(() => {
+      reconcileTimer = null;
+      void rescan('reconcile after watcher activity');
+    }, delay);
   }
 
   function armSettleTimer(): void {
@@ -307,7 +385,13 @@ export function createService(deps: ServiceDeps): Service {
       known.delete(p);
     }
     scheduleStateFlush();
-    deps.afterCommit?.();
+    syncer?.afterCommit();
+    checkIdle();
+  }
+
+  function onDiscarded(c: { paths: string[]; reason: string }): void {
+    for (const p of c.paths) if (!settle.pending.has(p)) accepted.delete(p);
+    scheduleStateFlush();
     checkIdle();
   }
 
@@ -315,9 +399,11 @@ export function createService(deps: ServiceDeps): Service {
 
   async function doRescan(reason: string, source: 'rescan' | 'catchup', extra: WatchEvent[] = []): Promise<void> {
     const now = clock.now();
+    lastRescanAt = now;
     let entries;
     try {
       entries = await git.status();
+      lastRescanCostMs = clock.now() - now;
     } catch (e) {
       log('warn', 'rescan failed', { reason, error: (e as Error).message });
       return;
@@ -386,6 +472,7 @@ export function createService(deps: ServiceDeps): Service {
 
   function onWatcherError(err: Error): void {
     log('warn', 'watcher error; rescanning with git status', { error: err.message });
+    void checkRoot();
     if (err.name === 'WatchLimitError') watcherMode = { ...watcherMode, mode: 'rescan-only', reason: err.message };
     scheduleBurstRescan();
   }
@@ -444,7 +531,8 @@ export function createService(deps: ServiceDeps): Service {
   let flushing: Promise<void> = Promise.resolve();
   function flushState(): Promise<void> {
     flushing = flushing.then(async () => {
-      if (!lockHeld) return;
+      // Never recreate a vanished workspace's state dir by writing into it.
+      if (!lockHeld || rootGone || !(await checkRoot())) return;
       pauseCache = await readPause(stateDir, clock.now(), config.pause.maxMs).catch(() => null);
       const st = status();
       const blockedKnown: Record<string, Known> = {};
@@ -521,7 +609,7 @@ export function createService(deps: ServiceDeps): Service {
       quarantined: classifier.quarantined(),
       held: cs?.held ?? [],
       watcher: watcherMode,
-      sync: deps.syncStatus?.() ?? null,
+      sync: syncer ? syncer.status() : null,
       configFile: deps.configFile,
     };
   }
@@ -551,7 +639,22 @@ export function createService(deps: ServiceDeps): Service {
           return pauseCache !== null;
         },
         onCommitted,
+        onDiscarded,
       });
+      if (config.remote) {
+        syncer = createSyncer({
+          root,
+          gitDir: workspace.gitDir,
+          stateDir,
+          config,
+          clock,
+          scheduler,
+          logger,
+          hostname: deps.hostname ?? 'localhost',
+          commitPending: commitPendingNow,
+        });
+      }
+      await deps.registry?.register(root, process.pid).catch((e: Error) => log('warn', 'workspace registry not updated', { error: e.message }));
     }
     running = true;
     // Catch-up: what changed while winnow was down, from the watcher snapshot and `git status`.
@@ -571,6 +674,10 @@ export function createService(deps: ServiceDeps): Service {
     if (!deps.dryRun) {
       stopStateWatch =
         deps.watchStateDir?.((name) => {
+          if (name === 'sync-request' && syncer) {
+            const sy = syncer;
+            void serveSyncRequest(sy, stateDir, () => clock.now()).catch((e: Error) => log('warn', 'sync request failed', { error: e.message }));
+          }
           if (name === 'pause' || name.startsWith('pause')) {
             void readPause(stateDir, clock.now(), config.pause.maxMs).then((p) => {
               pauseCache = p;
@@ -588,21 +695,23 @@ export function createService(deps: ServiceDeps): Service {
   async function stop(): Promise<void> {
     if (!running || stopping) return;
     stopping = true;
-    for (const t of [settleTimer, lowTimer, rescanTimer, burstTimer]) if (t) scheduler.clearTimeout(t);
-    settleTimer = lowTimer = rescanTimer = burstTimer = null;
+    for (const t of [settleTimer, lowTimer, rescanTimer, burstTimer, reconcileTimer]) if (t) scheduler.clearTimeout(t);
+    settleTimer = lowTimer = rescanTimer = burstTimer = reconcileTimer = null;
     stopStateWatch?.();
     await Promise.all(subs.map((s) => s.close()));
     subs = [];
     await classifying;
+    if (syncer && !rootGone) await syncer.close().catch((e: Error) => log('warn', 'exit sync failed', { error: e.message }));
     if (committer) await committer.close();
     await classifier.close();
     if (lockHeld) {
       if (stateTimer) scheduler.clearTimeout(stateTimer);
       stateTimer = null;
-      await writeSnapshots();
+      if (!rootGone) await writeSnapshots();
       await flushState();
-      await releaseLock(file('daemon.lock'));
+      if (!rootGone) await releaseLock(file('daemon.lock'));
       lockHeld = false;
+      await deps.registry?.unregister(root).catch(() => undefined);
     }
     running = false;
     log('info', 'stopped', {});

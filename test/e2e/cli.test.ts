@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { tempRepo } from '../helpers/repo.js';
 import { DaemonProcess, winnow, fastConfig } from '../helpers/daemon.js';
 
-test('--help and unknown commands', async () => {
+test('--help and unknown commands', { timeout: 60_000 }, async () => {
   const help = await winnow(['--help'], tmpdir());
   assert.equal(help.code, 0);
   assert.match(help.stdout, /filter/);
@@ -19,7 +19,7 @@ test('--help and unknown commands', async () => {
   assert.doesNotMatch(bad.stderr, /\n\s+at /, 'no stack trace');
 });
 
-test('start outside a work tree is a clear error with exit 2', async () => {
+test('start outside a work tree is a clear error with exit 2', { timeout: 60_000 }, async () => {
   const dir = await mkdtemp(join(await realpath(tmpdir()), 'winnow-nogit-'));
   const r = await winnow(['start', dir], dir);
   assert.equal(r.code, 2);
@@ -27,7 +27,7 @@ test('start outside a work tree is a clear error with exit 2', async () => {
   assert.doesNotMatch(r.stderr, /\n\s+at /);
 });
 
-test('a bad config names the file and key, exits 2 and changes nothing', async () => {
+test('a bad config names the file and key, exits 2 and changes nothing', { timeout: 60_000 }, async () => {
   const repo = await tempRepo();
   try {
     await repo.write('.winnow.json', JSON.stringify({ debounce: { defaultMs: 'soon' } }));
@@ -48,7 +48,7 @@ test('a bad config names the file and key, exits 2 and changes nothing', async (
   }
 });
 
-test('start commits a person\'s edit after the settle window, blocks what rules block, status reports, stop exits 0', async () => {
+test('start commits a person\'s edit after the settle window, blocks what rules block, status reports, stop exits 0', { timeout: 60_000 }, async () => {
   const repo = await tempRepo();
   const cfg = join(repo.root, '..', `${repo.root.split('/').pop()}-winnow.json`);
   await writeFile(cfg, fastConfig());

@@ -12,6 +12,8 @@ export const GIT_ENV: NodeJS.ProcessEnv = {
   GIT_COMMITTER_EMAIL: 'person@example.test',
   GIT_CONFIG_NOSYSTEM: '1',
   GIT_CONFIG_GLOBAL: '/dev/null',
+  // The global workspace registry goes to a test folder, never the real ~/.config.
+  XDG_CONFIG_HOME: join(tmpdir(), 'winnow-test-xdg'),
 };
 
 export interface TempRepo {

@@ -41,7 +41,7 @@ async function barrier(repo: TempRepo, d: DaemonProcess, name = `cookie-${Date.n
   await c;
 }
 
-test('vim save pattern: swap file, 4913 probe, backup rename — only the file itself is committed', () =>
+test('vim save pattern: swap file, 4913 probe, backup rename — only the file itself is committed', { timeout: 60_000 }, () =>
   withDaemon(async (repo, d) => {
     await repo.write('notes.md', 'v1\n');
     repo.git('add', 'notes.md');
@@ -62,7 +62,7 @@ test('vim save pattern: swap file, 4913 probe, backup rename — only the file i
     assert.ok(!paths.some((p) => p.endsWith('.swp') || p === '4913' || p.endsWith('~')), `no editor litter committed: ${paths}`);
   }));
 
-test('atomic rename saves (VS Code, JetBrains): the temp name never reaches a commit', () =>
+test('atomic rename saves (VS Code, JetBrains): the temp name never reaches a commit', { timeout: 60_000 }, () =>
   withDaemon(async (repo, d) => {
     const abs = (p: string) => join(repo.root, p);
     await mkdir(abs('src'), { recursive: true });
@@ -81,7 +81,7 @@ test('atomic rename saves (VS Code, JetBrains): the temp name never reaches a co
     assert.equal(repo.git('status', '--porcelain', '--untracked-files=all').trim(), '', 'nothing left behind');
   }));
 
-test('names with spaces, unicode, a newline and a leading dash are committed literally', () =>
+test('names with spaces, unicode, a newline and a leading dash are committed literally', { timeout: 60_000 }, () =>
   withDaemon(async (repo, d) => {
     const names = ['with space.md', 'ünïcödé ✓.md', '-rf.md', 'new\nline.md', '*.md'];
     const waits = names.map((n) => d.commitOf(n));
@@ -92,7 +92,7 @@ test('names with spaces, unicode, a newline and a leading dash are committed lit
     assert.equal(tree.filter((n) => n.endsWith('.md') && n !== 'README.md').length, names.length, 'the glob-like name matched only itself');
   }));
 
-test('deletions and renames by the person are committed', () =>
+test('deletions and renames by the person are committed', { timeout: 60_000 }, () =>
   withDaemon(async (repo, d) => {
     await repo.write('old name.md', 'content that moves\n');
     await repo.write('gone.md', 'to delete\n');
@@ -110,7 +110,7 @@ test('deletions and renames by the person are committed', () =>
     assert.ok(!tree.includes('gone.md'));
   }));
 
-test('SIGKILL, edits while down, restart: every change is committed after the restart', async () => {
+test('SIGKILL, edits while down, restart: every change is committed after the restart', { timeout: 60_000 }, async () => {
   const repo = await tempRepo();
   const cfg = `${repo.root}.winnow.json`;
   await writeFile(cfg, fastConfig());

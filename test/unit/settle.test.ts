@@ -96,3 +96,11 @@ test('restored paths (replayed after a restart) are due within one base window',
   assert.deepEqual(takeAll(s).map((p) => p.path), ['docs/a.md']);
   assert.equal(nextWake(s), null);
 });
+
+test('saves with human evidence never stretch the window', () => {
+  const s = createSettle(cfg);
+  let e = addChange(s, 'a.sh', 0, { heat: false });
+  for (let t = 100; t <= 5_000; t += 100) e = addChange(s, 'a.sh', t, { heat: false });
+  assert.equal(e.windowMs, 5_000);
+  assert.equal(e.dueAt, 10_000);
+});

@@ -39,7 +39,14 @@ export const command: CommandSpec = {
 
 async function foreground(root: string, configPath: string | undefined, io: CliIO, quiet: boolean): Promise<number> {
   const { createWinnow } = await import('../../index.js');
-  const w = await createWinnow({ dir: root, cwd: io.cwd, configPath, echo: quiet ? undefined : (l) => io.stderr(l) });
+  let fatal: ((msg: string) => void) | null = null;
+  const w = await createWinnow({
+    dir: root,
+    cwd: io.cwd,
+    configPath,
+    echo: quiet ? undefined : (l) => io.stderr(l),
+    onFatal: (msg) => fatal?.(msg),
+  });
   // The event loop is held by this promise's interval until a signal arrives; it never polls.
   let keepAlive: NodeJS.Timeout | null = setInterval(() => undefined, 1 << 30);
   let resolveDone!: (code: number) => void;
@@ -55,6 +62,15 @@ async function foreground(root: string, configPath: string | undefined, io: CliI
         w.logger.log('error', 'stop failed', { error: e.message });
         resolveDone(1);
       },
+    );
+  };
+  fatal = (msg) => {
+    if (stopping) return;
+    stopping = true;
+    io.stderr(`winnow: ${msg}\n`);
+    w.close().then(
+      () => resolveDone(1),
+      () => resolveDone(1),
     );
   };
   process.on('SIGTERM', onSignal);

@@ -23,10 +23,21 @@ interface StateView {
 export const command: CommandSpec = {
   name: 'status',
   summary: 'Is winnow running; what is pending and when it commits; last commits, rate limit, breaker, evidence modes.',
-  usage: 'status [DIR] [--json]',
-  options: { json: { type: 'boolean' } },
-  optionHelp: { json: 'print the state object (docs/internals.md) with "running"' },
+  usage: 'status [DIR] [--json] [--all]',
+  options: { json: { type: 'boolean' }, all: { type: 'boolean' } },
+  optionHelp: {
+    json: 'print the state object (docs/internals.md) with "running"',
+    all: 'list every workspace winnow runs on (the registry in ~/.config/winnow)',
+  },
   async run(args, io) {
+    if (args.values.all) {
+      const { list } = await import('../../daemon/registry.js');
+      const all = await list();
+      if (args.values.json) io.stdout(JSON.stringify(all) + '\n');
+      else if (!all.length) io.stdout('no workspaces registered\n');
+      else for (const w of all) io.stdout(`${w.running ? 'running' : 'stopped'}  pid ${w.pid}  ${w.root}\n`);
+      return 0;
+    }
     const ws = await resolveWorkspace(args.positionals[0], io.cwd);
     const holder = await runningDaemon(ws.stateDir);
     const state = ((await readState(ws.stateDir)) ?? {}) as StateView & Record<string, unknown>;

@@ -72,10 +72,15 @@ export function adaptiveWindow(baseMs: number, heat: number, maxMs: number): num
   return Math.max(baseMs, Math.min(Math.max(maxMs, baseMs), stretched));
 }
 
-/** Records an accepted change of `path` at `now`; returns its pending entry. */
-export function addChange(s: SettleState, path: string, now: number): PendingPath {
+/**
+ * Records an accepted change of `path` at `now`; returns its pending entry. With `heat: false`
+ * (a save with positive human evidence) the change does not stretch the window: a person saving
+ * quickly is not churn.
+ */
+export function addChange(s: SettleState, path: string, now: number, opts: { heat?: boolean } = {}): PendingPath {
   const base = s.windowFor(path);
-  const heat = decayed(s.heat.get(path), now, base) + 1;
+  const prior = decayed(s.heat.get(path), now, base);
+  const heat = opts.heat === false ? prior : prior + 1;
   s.heat.set(path, { heat, at: now });
   const windowMs = adaptiveWindow(base, heat, s.cfg.maxMs);
   const prev = s.pending.get(path);
