@@ -11,7 +11,7 @@ const action = fc.constantFrom<RuleAction>('BLOCK', 'ALLOW', 'ANALYZE');
 /** Glob segments from a small alphabet, so that generated paths actually hit them. */
 const globSeg = fc.oneof(
   fc.stringMatching(/^[ab.x_-]{1,3}$/).filter((s) => s !== '.' && s !== '..'),
-  fc.constantFrom('*', '**', '*.x', 'a*', '*a', '.a*', '?', '[ab]', '{a,b}', '*.{x,b}', 'a?x', '#*#', '*~'),
+  fc.constantFrom('*', '**', '*.x', 'a*', '*a', '.a*', '?', '[ab]', '{a,b}', '*.{x,b}', 'a?x', '#*#', '*~', 'a*.x', 'x*a', '.a*b', 'a.[xb]*', 'a\\*', '*.x.*', '*a.x'),
 );
 const glob = fc
   .tuple(fc.boolean(), fc.array(globSeg, { minLength: 1, maxLength: 3 }), fc.boolean())
@@ -60,13 +60,14 @@ test('property: the indexed matcher agrees with a loop of picomatch matchers (fi
   fc.assert(
     fc.property(fc.array(fc.tuple(action, glob), { minLength: 1, maxLength: 12 }), fc.array(path, { minLength: 1, maxLength: 20 }), (spec, paths) => {
       const rules: Rule[] = spec.map(([a, g], i) => ({ action: a, glob: g, description: '', text: `${a}:${g}`, source: 'p', line: i + 1 }));
-      const rs = compileRules(rules, 'ANALYZE');
+      // Default memo, none, and a one-slot memo where every path evicts the previous one.
+      const sets = [compileRules(rules, 'ANALYZE'), compileRules(rules, 'ANALYZE', { memo: 0 }), compileRules(rules, 'ANALYZE', { memo: 1 })];
       const ref = rules.map((r) => referenceMatcher(r.glob));
-      for (const p of paths) {
+      for (const p of [...paths, ...paths]) {
         if (p === '.git' || p.startsWith('.git/') || p.includes('/.git')) continue;
         const i = ref.findIndex((m) => m(p));
         const want = i < 0 ? null : rules[i]!.text;
-        assert.equal(rs.match(p).rule, want, `path ${JSON.stringify(p)} with ${rules.map((r) => r.text).join(' | ')}`);
+        for (const rs of sets) assert.equal(rs.match(p).rule, want, `path ${JSON.stringify(p)} with ${rules.map((r) => r.text).join(' | ')}`);
       }
     }),
     { numRuns: 1500 },

@@ -150,6 +150,45 @@ test('match: first match wins, across indexed and regex rules', () => {
   for (const [lines, path, rule] of cases) assert.equal(set(lines).match(path).rule, rule, `${lines.join(' | ')} on ${path}`);
 });
 
+test('match: literal start/end filters never hide a regex rule\'s match (globstar edges, escapes, negation)', () => {
+  // Each rule is regex-backed; a filter that demanded a literal the match lacks would fall through to null.
+  const cases: [string, string, string | null][] = [
+    ['BLOCK:**/a/b.md', 'a/b.md', 'BLOCK:**/a/b.md'],
+    ['BLOCK:**/a/b.md', 'x/a/b.md', 'BLOCK:**/a/b.md'],
+    ['BLOCK:**/a/b*.md', 'a/b1.md', 'BLOCK:**/a/b*.md'],
+    ['BLOCK:**/a/b*.md', 'x/a/b.md', 'BLOCK:**/a/b*.md'],
+    ['BLOCK:x/**/y*.md', 'x/y.md', 'BLOCK:x/**/y*.md'],
+    ['BLOCK:x/**/y*.md', 'x/p/q/y2.md', 'BLOCK:x/**/y*.md'],
+    ['BLOCK:p/*/lib/**', 'p/a/lib', 'BLOCK:p/*/lib/**'],
+    ['BLOCK:p/*/lib/**', 'p/a/lib/z.js', 'BLOCK:p/*/lib/**'],
+    ['BLOCK:a\\*b', 'a*b', 'BLOCK:a\\*b'],
+    ['BLOCK:a\\*b', 'axb', null],
+    ['BLOCK:!*.md', 'x.txt', 'BLOCK:!*.md'],
+    ['BLOCK:!*.md', 'x.md', null],
+    ['BLOCK:!(*.md)', 'x.txt', 'BLOCK:!(*.md)'],
+    ['BLOCK:!(*.md)', 'x.md', null],
+    ['BLOCK:@(a|b).md', 'b.md', 'BLOCK:@(a|b).md'],
+    ['BLOCK:q?/**/*.log', 'qa/z.log', 'BLOCK:q?/**/*.log'],
+    ['BLOCK:.~lock.*#', 'd/.~lock.x.odt#', 'BLOCK:.~lock.*#'],
+    ['BLOCK:.~lock.*#', 'd/.~lock.x.odt', null],
+  ];
+  for (const [line, path, want] of cases) {
+    for (const memo of [0, 1, undefined]) {
+      const rs = compileRules(parseRules(line, 'x.rules'), 'ANALYZE', memo === undefined ? {} : { memo });
+      assert.equal(rs.match(path).rule, want, `${line} on ${path} (memo ${memo})`);
+    }
+  }
+});
+
+test('match: a memo slot shared by two paths never mixes up their answers', () => {
+  const rs = compileRules(parseRules('BLOCK:*.log\nALLOW:docs/**', 'x.rules'), 'ANALYZE', { memo: 1 });
+  for (let i = 0; i < 3; i++) {
+    assert.equal(rs.match('docs/a.log').rule, 'BLOCK:*.log');
+    assert.equal(rs.match('docs/a.md').rule, 'ALLOW:docs/**');
+    assert.equal(rs.match('a.md').rule, null);
+  }
+});
+
 test('match: .git is always blocked, before any rule', () => {
   const rs = set(['ALLOW:**', 'ALLOW:.git/'], 'ALLOW');
   for (const p of ['.git', '.git/config', '.git/objects/ab/cdef', 'sub/.git', 'sub/.git/HEAD']) {
