@@ -31,6 +31,30 @@ import {
   type BreakerState,
   type FailureInfo,
 } from '../core/commit/retry-policy.js';
+import {
+  headStep,
+  parseHead,
+  lsTreeSteps,
+  parseLsTree,
+  lsFilesSteps,
+  parseLsFiles,
+  readTreeStep,
+  updatePrivateStep,
+  writeTreeStep,
+  commitTreeStep,
+  updateRefStep,
+  realIndexUpdate,
+  indexInfoStep,
+  formatJournal,
+  parseJournal,
+  worktreeCountsStep,
+  parseWorktreeCounts,
+  EMPTY_TREES,
+  sharedIndexStep,
+  type CommitJournal,
+  type Entry,
+} from '../core/commit/plumbing.js';
+import type { GitStep } from '../ports/index.js';
 import { faultPoint } from '../util/fault.js';
 
 export interface CommitterDeps {
@@ -52,6 +76,13 @@ export interface CommitterDeps {
    */
   onDiscarded?(c: { paths: string[]; reason: 'vanished' | 'unchanged' }): void;
   random?: () => number; // jitter; default Math.random
+  /**
+   * How a commit is made. `plumbing` (the default): a private index kept equal to HEAD, then
+   * write-tree, commit-tree and a compare-and-swap update-ref (core/commit/plumbing.ts).
+   * `porcelain`: `git commit --only`; always used when `commit.hooks` is true, because plumbing
+   * runs no hooks, and as the fallback when plumbing fails unexpectedly.
+   */
+  strategy?: 'plumbing' | 'porcelain';
 }
 
 export interface CommitterStatus {
@@ -99,6 +130,9 @@ export function createCommitter(deps: CommitterDeps): Committer {
   const { git, fs, clock, scheduler, logger, config, root, stateDir } = deps;
   const random = deps.random ?? Math.random;
   const hooksDir = join(stateDir, 'hooks-empty');
+  const indexFile = join(stateDir, 'index');
+  const journalFile = join(stateDir, 'commit-journal.json');
+  const strategy = config.commit.hooks ? 'porcelain' : (deps.strategy ?? 'plumbing');
 
   /** Queued paths → first time they were submitted (kept across failed attempts). */
   const pending = new Map<string, number>();
@@ -173,6 +207,11 @@ export function createCommitter(deps: CommitterDeps): Committer {
   /** One pass: either find a reason to wait (and arm the timer for it) or commit one batch. */
   async function step(): Promise<void> {
     disarm();
+    if (journal !== null && !(await settleJournal())) {
+      // The last commit landed but the person's index could not be updated yet (their git holds
+      // index.lock): no new commit until it is, or its journal would be lost.
+      return wait(waitingSentence.indexSync(), clock.now() + RECHECK_MS);
+    }
     if (pending.size === 0) {
       waiting = null;
       return;
@@ -200,9 +239,56 @@ export function createCommitter(deps: CommitterDeps): Committer {
     await commitBatch();
   }
 
+  /** What HEAD was when a batch was prepared, and its entries for the batch's paths (plumbing only). */
+  interface HeadFacts {
+    head: { commit: string; tree: string } | null;
+    entries: Map<string, Entry>;
+  }
+
+  async function out(steps: GitStep[]): Promise<string> {
+    if (steps.length === 0) return '';
+    return (await git.run(steps)).map((r) => r.stdout).join('');
+  }
+
+  /**
+   * HEAD's commit read from the ref file (a loose ref written by rename, so never torn), or null to
+   * ask git (packed refs, reftable, a linked worktree, an unborn branch). Saves a spawn per commit.
+   */
+  async function headFromFiles(): Promise<string | null> {
+    const text = await fs.readFile(join(git.gitDir, 'HEAD')).then((b) => b.toString('utf8'), () => '');
+    const ref = /^ref: (refs\/heads\/[^\n]+)\n?$/.exec(text)?.[1];
+    if (!ref || ref.split('/').includes('..')) return null;
+    const sha = await fs.readFile(join(git.gitDir, ref)).then((b) => b.toString('utf8').trim(), () => '');
+    return /^([0-9a-f]{40}|[0-9a-f]{64})$/.test(sha) ? sha : null;
+  }
+
+  async function readHead(paths: readonly string[]): Promise<HeadFacts> {
+    let head: HeadFacts['head'];
+    const fromFiles = await headFromFiles();
+    if (fromFiles !== null && fromFiles === privateHead && privateTree !== null) {
+      head = { commit: fromFiles, tree: privateTree };
+    } else {
+      try {
+        head = parseHead(await out([headStep()]));
+      } catch (e) {
+        // An unborn branch has no HEAD to parse; anything else is a real failure.
+        if ((await git.headSha()) !== null) throw e;
+        head = null;
+      }
+    }
+    const entries = head ? parseLsTree(await out(lsTreeSteps(head.commit, paths)), new Set(paths)) : new Map<string, Entry>();
+    return { head, entries };
+  }
+
   /** Stats, secret guard and mass-deletion guard for `paths`; returns the plan for what is left. */
-  async function prepare(paths: string[]): Promise<CommitPlan> {
-    const [stats, tracked] = await Promise.all([Promise.all(paths.map((p) => fs.stat(join(root, p)))), git.tracked(paths)]);
+  async function prepare(paths: string[], via: Via): Promise<{ plan: CommitPlan; head: HeadFacts | null }> {
+    // Plumbing commits HEAD + these paths, so "tracked" means "in HEAD"; porcelain's `commit --only`
+    // needs the path in the person's index.
+    const [stats, headFacts] = await Promise.all([
+      Promise.all(paths.map((p) => fs.stat(join(root, p)))),
+      via === 'plumbing' ? readHead(paths) : Promise.resolve(null),
+    ]);
+    const tracked = headFacts ? new Set(headFacts.entries.keys()) : await git.tracked(paths);
     const facts = new Map<string, PathFacts>();
     const candidates: string[] = [];
     for (let i = 0; i < paths.length; i++) {
@@ -227,22 +313,27 @@ export function createCommitter(deps: CommitterDeps): Committer {
       facts.set(p, { tracked: isTracked, present });
       candidates.push(p);
     }
-    let plan = planCommit({ paths: candidates, facts, messageTemplate: config.commit.message, hooks: config.commit.hooks, hooksDir });
+    if (via === 'plumbing') {
+      // `git add` refuses a path .gitignore matches; update-index does not ask, so ask here.
+      const fresh = candidates.filter((p) => !facts.get(p)!.tracked && facts.get(p)!.present);
+      const ignored = fresh.length ? await git.ignored(fresh) : new Set<string>();
+      for (const p of ignored) hold(p, 'ignored by git (.gitignore changed after it was accepted)');
+      if (ignored.size) candidates.splice(0, candidates.length, ...candidates.filter((p) => !ignored.has(p)));
+    }
+    const planFor = (ps: string[]) =>
+      planCommit({ paths: ps, facts, messageTemplate: config.commit.message, hooks: config.commit.hooks, hooksDir });
+    let plan = planFor(candidates);
     if (plan.deletions.length) {
-      const why = massDeletion({ deletions: plan.deletions.length, trackedCount: await git.trackedCount(), rootExists: true });
+      // Judge the work tree, not the batch: an `rm -rf` can arrive as several small batches.
+      const counts = parseWorktreeCounts(await out([worktreeCountsStep()]));
+      const why = massDeletion({ deletions: plan.deletions.length, trackedCount: counts.tracked, missing: counts.missing, rootExists: true });
       if (why) {
         for (const p of plan.deletions) hold(p, why);
         const keep = new Set(plan.deletions);
-        plan = planCommit({
-          paths: candidates.filter((p) => !keep.has(p)),
-          facts,
-          messageTemplate: config.commit.message,
-          hooks: config.commit.hooks,
-          hooksDir,
-        });
+        plan = planFor(candidates.filter((p) => !keep.has(p)));
       }
     }
-    return plan;
+    return { plan, head: headFacts };
   }
 
   function hold(path: string, reason: string): void {
@@ -250,23 +341,173 @@ export function createCommitter(deps: CommitterDeps): Committer {
     held.set(path, reason);
   }
 
+  // ------------------------------------------------------------------ the private index path
+
+  /** HEAD the private index equals; undefined when unknown (start, or a step failed half way). */
+  let privateHead: string | null | undefined;
+  /** The tree of `privateHead`, when known (it spares a rev-parse per commit). */
+  let privateTree: string | null = null;
+  /** The commit journal: undefined until read at start; null when there is none. */
+  let journal: CommitJournal | null | undefined;
+
+  /** Rebuilds the private index from `head`, and drops the shared index half it no longer uses. */
+  async function rebuildPrivate(head: string | null, tree: string | null): Promise<void> {
+    privateHead = undefined;
+    const sharedOf = async (index: string | null) => (await out([sharedIndexStep(index)]).catch(() => '')).trim();
+    const before = await sharedOf(indexFile);
+    // Only this daemon (it holds daemon.lock) uses the private index: a lock left there belongs to
+    // a git this process started and lost (a timeout's SIGKILL, a crash), never to the person.
+    await fs.remove(`${indexFile}.lock`);
+    try {
+      await git.run([readTreeStep(indexFile, head)]);
+    } catch (e) {
+      throw new PrivateIndexError(failureInfo(e).stderr.trim().split('\n')[0] || String(e));
+    }
+    privateHead = head;
+    privateTree = tree;
+    if (before) {
+      const [after, theirs] = await Promise.all([sharedOf(indexFile), sharedOf(null)]);
+      if (before !== after && before !== theirs) await fs.remove(before).catch(() => undefined);
+    }
+  }
+
+  /** Thrown when HEAD moved between reading it and the compare-and-swap: plan again from the new HEAD. */
+  class HeadMoved extends Error {}
+  /** The private index cannot be built: this batch goes through `git commit --only` instead. */
+  class PrivateIndexError extends Error {}
+
+  /**
+   * One commit through the private index. Returns the new commit (HEAD now points at it and the
+   * journal is written) or null when the tree equals HEAD's (nothing to commit).
+   */
+  async function commitPlumbing(plan: CommitPlan, facts: HeadFacts): Promise<CommitJournal | null> {
+    const old = facts.head?.commit ?? null;
+    if (privateHead !== old) await rebuildPrivate(old, facts.head?.tree ?? null);
+    faultPoint('before-add');
+    privateHead = undefined;
+    await git.run([updatePrivateStep(indexFile, plan.paths)]);
+    faultPoint('after-add');
+    const tree = (await out([writeTreeStep(indexFile)])).trim();
+    if (tree === facts.head?.tree || (!facts.head && EMPTY_TREES.has(tree))) {
+      privateHead = old;
+      privateTree = facts.head?.tree ?? null;
+      return null;
+    }
+    const sha = (await out([commitTreeStep(tree, old, plan.message)])).trim();
+    const j: CommitJournal = { version: 1, old, new: sha, paths: plan.paths };
+    await fs.writeFileAtomic(journalFile, formatJournal(j));
+    journal = j;
+    faultPoint('during-commit');
+    try {
+      await git.run([updateRefStep(sha, old, plan.message.startsWith('winnow') ? plan.message : `winnow: ${plan.message}`)]);
+    } catch (e) {
+      const now = await git.headSha().catch(() => undefined);
+      if (now !== sha) {
+        await dropJournal();
+        if (now !== undefined && now !== old) throw new HeadMoved(`HEAD moved from ${old ?? '(unborn)'} to ${now ?? '(unborn)'}`);
+        throw e;
+      }
+      // The ref did move (the failure came after): carry on as committed.
+    }
+    privateHead = sha;
+    privateTree = tree;
+    faultPoint('after-ref-update');
+    return j;
+  }
+
+  async function dropJournal(): Promise<void> {
+    await fs.remove(journalFile);
+    journal = null;
+  }
+
+  /**
+   * Brings the person's index up to date with `j` for its paths, where it still holds the old HEAD
+   * entry, so `git status` shows no staged reversal of winnow's commit. What they staged by hand stays.
+   */
+  async function syncRealIndex(j: CommitJournal, oldEntries?: Map<string, Entry>): Promise<void> {
+    const want = new Set(j.paths);
+    const [oldE, newE, realE] = await Promise.all([
+      oldEntries ?? (j.old ? out(lsTreeSteps(j.old, j.paths)).then((o) => parseLsTree(o, want)) : new Map<string, Entry>()),
+      out(lsTreeSteps(j.new, j.paths)).then((o) => parseLsTree(o, want)),
+      out(lsFilesSteps(j.paths)).then((o) => parseLsFiles(o, want)),
+    ]);
+    const u = realIndexUpdate(j.paths, oldE, newE, realE);
+    if (u.stdin) await git.run([indexInfoStep(u.stdin)]);
+    if (u.kept.length) logger.log('info', 'index entries staged by hand left as they are', { paths: u.kept });
+    await dropJournal();
+  }
+
+  /**
+   * Settles a journal left by the last commit (at start: by a crash). HEAD at `new`: finish the
+   * person's index. HEAD at `old`: the ref never moved; the paths are still pending upstream.
+   * Returns false when the index update must be tried again later (someone holds index.lock).
+   */
+  async function settleJournal(): Promise<boolean> {
+    if (journal === undefined) {
+      const text = await fs.readFile(journalFile).then((b) => b.toString('utf8'), () => null);
+      journal = text === null ? null : parseJournal(text);
+      if (text !== null && journal === null) {
+        logger.log('warn', 'commit journal unreadable; dropped', { file: journalFile });
+        await fs.remove(journalFile);
+      }
+    }
+    const j = journal;
+    if (!j) return true;
+    try {
+      const head = await git.headSha();
+      if (head === j.new) {
+        await syncRealIndex(j);
+        logger.log('info', 'commit journal: index brought up to date', { sha: j.new, paths: j.paths.length });
+      } else {
+        logger.log(head === j.old ? 'info' : 'warn', 'commit journal dropped', {
+          sha: j.new,
+          reason: head === j.old ? 'HEAD never moved to the new commit' : 'HEAD moved elsewhere since',
+        });
+        await dropJournal();
+      }
+      return true;
+    } catch (e) {
+      const info = failureInfo(e);
+      logger.log('warn', 'commit journal: index update failed; will retry', { error: info.stderr.trim().split('\n')[0] ?? '' });
+      return false;
+    }
+  }
+
+  type Via = 'plumbing' | 'porcelain';
+
   async function commitBatch(): Promise<void> {
     const batch = [...pending.entries()];
     pending.clear();
     inFlight = batch.map(([p]) => p);
     let plan: CommitPlan | null = null;
+    let via: Via = strategy;
     try {
-      // Replan once for a vanished path, and (a few times) without each path git refused by name.
+      // Replan once for a vanished path, a few times without each path git refused by name, and
+      // a few times when HEAD moved under a plumbing commit.
       let replans = 0;
       let refusals = 0;
+      let moves = 0;
+      let landed: CommitJournal | null = null;
+      let oldEntries: Map<string, Entry> | undefined;
       for (;;) {
-        plan = await prepare(inFlight);
+        const prepared = await prepare(inFlight, via);
+        plan = prepared.plan;
         if (plan.dropped.length) deps.onDiscarded?.({ paths: plan.dropped, reason: 'vanished' });
         if (plan.steps.length === 0) {
           if (pending.size) again = true;
           return;
         }
         try {
+          if (via === 'plumbing') {
+            landed = await commitPlumbing(plan, prepared.head!);
+            if (!landed) {
+              deps.onDiscarded?.({ paths: plan.paths, reason: 'unchanged' });
+              succeeded(null, plan, via);
+              return;
+            }
+            oldEntries = prepared.head!.entries;
+            break;
+          }
           const add = plan.steps.length > 1 ? plan.steps.slice(0, -1) : [];
           const commit = plan.steps.slice(-1);
           faultPoint('before-add');
@@ -277,11 +518,23 @@ export function createCommitter(deps: CommitterDeps): Committer {
           faultPoint('after-ref-update');
           break;
         } catch (e) {
+          if (e instanceof HeadMoved && moves++ < 3) {
+            logger.log('info', 'commit replanned', { reason: e.message });
+            continue;
+          }
+          if (e instanceof PrivateIndexError && via === 'plumbing') {
+            logger.log('warn', 'index plumbing failed (the private index cannot be built); committing this batch with git commit --only', {
+              error: e.message,
+              index: indexFile,
+            });
+            via = 'porcelain';
+            continue;
+          }
           const info = failureInfo(e);
           const c = classifyGitFailure(info);
           if (c.action === 'noop') {
             deps.onDiscarded?.({ paths: plan.paths, reason: 'unchanged' });
-            succeeded(null, plan);
+            succeeded(null, plan, via);
             return;
           }
           const bad = offendingPaths(info.stderr).filter((o) => plan!.paths.includes(o.path));
@@ -296,11 +549,33 @@ export function createCommitter(deps: CommitterDeps): Committer {
             logger.log('info', 'commit replanned', { reason: c.reason });
             continue;
           }
+          if (via === 'plumbing' && c.action === 'abort') {
+            // Something plumbing did not expect (a file turned into a directory, an odd index):
+            // `git commit --only` knows every case git knows. The private index is rebuilt next time.
+            logger.log('warn', 'index plumbing failed; committing this batch with git commit --only', {
+              error: info.stderr.trim().split('\n')[0] ?? String(e),
+            });
+            via = 'porcelain';
+            continue;
+          }
           throw e;
         }
       }
+      if (landed) {
+        // The commit is in: record it, then bring the person's index up to date (still within this
+        // flight: onIdle waits for it). Writing their whole index costs as much as the commit at
+        // 50k files, and HEAD already holds the change. A failure here (their git holds
+        // index.lock) does not undo the commit: the journal stays and the next pass finishes it.
+        succeeded(landed.new, plan, via);
+        try {
+          await syncRealIndex(landed, oldEntries);
+        } catch (e) {
+          logger.log('warn', 'commit landed; index update deferred', { error: failureInfo(e).stderr.trim().split('\n')[0] ?? '' });
+        }
+        return;
+      }
       const sha = await git.headSha().catch(() => null);
-      succeeded(sha ?? 'unknown', plan);
+      succeeded(sha ?? 'unknown', plan, via);
     } catch (e) {
       // Held paths wait for a new submit (a changed file), not for the retry.
       requeue(batch.filter(([p]) => !held.has(p)));
@@ -310,7 +585,7 @@ export function createCommitter(deps: CommitterDeps): Committer {
     }
   }
 
-  function succeeded(sha: string | null, plan: CommitPlan): void {
+  function succeeded(sha: string | null, plan: CommitPlan, via: Via): void {
     breaker = breakerSuccess(breaker);
     failures = 0;
     retryAt = null;
@@ -322,7 +597,7 @@ export function createCommitter(deps: CommitterDeps): Committer {
     rate = consume(rate, atMs);
     lastCommits.unshift({ sha, at: atMs, paths: plan.paths, message: plan.message });
     lastCommits.length = Math.min(lastCommits.length, LAST_COMMITS);
-    logger.log('info', 'commit', { sha, paths: plan.paths, atMs });
+    logger.log('info', 'commit', { sha, paths: plan.paths, atMs, via });
     deps.onCommitted?.({ sha, paths: plan.paths, atMs, message: plan.message });
   }
 
@@ -355,6 +630,9 @@ export function createCommitter(deps: CommitterDeps): Committer {
     waiting = waitingSentence.retrying(retryAt, lastError);
     arm(retryAt);
   }
+
+  // At start, settle what a crash may have left half way (the commit journal).
+  kick();
 
   return {
     submit(paths) {

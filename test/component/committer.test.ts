@@ -74,6 +74,7 @@ class FakeGit implements Git {
   block: RepoBlock | null = null;
   /** When set, the next commit step waits for this promise (to hold a commit in flight). */
   gate: Promise<void> | null = null;
+  worktreeChecks = 0;
   private runWaiters: (() => void)[] = [];
   constructor(private fs: FakeFs) {}
 
@@ -103,6 +104,16 @@ class FakeGit implements Git {
     return this.commits.length ? this.commits[this.commits.length - 1]!.sha : null;
   }
   async run(steps: GitStep[]) {
+    // The mass-deletion guard's work-tree count (`ls-files -c -d -t`): read-only, not a commit step.
+    if (steps.length === 1 && steps[0]!.args[0] === 'ls-files' && steps[0]!.args.includes('-t')) {
+      let out = '';
+      for (const p of this.tracked_) {
+        out += `H ${p}\0`;
+        if (!(await this.fs.stat(`${ROOT}/${p}`))) out += `R ${p}\0`;
+      }
+      this.worktreeChecks++;
+      return [{ stdout: out, stderr: '' }];
+    }
     const ws = this.runWaiters;
     this.runWaiters = [];
     for (const w of ws) w();
@@ -164,6 +175,9 @@ function harness(cfg: ConfigInput = {}, extra: Partial<CommitterDeps> = {}): Har
     isPaused: async () => paused.value,
     onDiscarded: (c) => discarded.push(c),
     random: () => 0,
+    // The fake speaks `add -N` + `commit --only`; the index-plumbing path runs against real git in
+    // test/integration/committer.test.ts.
+    strategy: 'porcelain',
     ...extra,
   });
   return { clock, fs, git, logs, paused, discarded, committer };
@@ -196,7 +210,8 @@ test('single flight: what arrives during a commit forms one catch-up batch', asy
   assert.deepEqual(h.committer.status().queued, []);
   const commitLogs = h.logs.filter((l) => l.msg === 'commit');
   assert.equal(commitLogs.length, 2);
-  assert.deepEqual(Object.keys(commitLogs[0]!.fields!).sort(), ['atMs', 'paths', 'sha']);
+  assert.deepEqual(Object.keys(commitLogs[0]!.fields!).sort(), ['atMs', 'paths', 'sha', 'via']);
+  assert.equal(commitLogs[0]!.fields!.via, 'porcelain', 'the log says which path made the commit');
   assert.equal(h.committer.status().lastCommits[0]!.sha, 'sha2');
 });
 
@@ -517,4 +532,36 @@ test('onCommitted receives sha, paths, time and message', async () => {
   h.committer.submit(['a']);
   await h.committer.onIdle();
   assert.deepEqual(got, [{ sha: 'sha1', paths: ['a'], atMs: h.clock.now(), message: 'winnow: a' }]);
+});
+
+test('mass deletion across batches: a small batch is held when most tracked files are gone from the work tree', async () => {
+  const h = harness();
+  const files = Array.from({ length: 10 }, (_, i) => `f${i}.md`);
+  for (const f of files) h.git.tracked_.add(f);
+  h.fs.put('README.md');
+  h.fs.put('f0.md', 'edited');
+  for (const f of files.slice(1, 3)) h.fs.put(f);
+  // f3..f9 are gone (7 of 11 tracked), but this batch names only two of them: each batch of an
+  // `rm -rf` that arrives in pieces must be held, not just one that names most files.
+  h.committer.submit(['f0.md', 'f3.md', 'f4.md']);
+  await h.committer.onIdle();
+  assert.deepEqual(h.git.commits.map((c) => c.paths), [['f0.md']]);
+  const held = h.committer.status().held;
+  assert.deepEqual(held.map((x) => x.path).sort(), ['f3.md', 'f4.md']);
+  assert.match(held[0]!.reason, /^mass deletion: 7 of 11 tracked files are missing from the work tree/);
+  assert.equal(h.git.worktreeChecks, 1);
+});
+
+test('the work-tree check runs only for batches with deletions, and a few missing files do not hold them', async () => {
+  const h = harness();
+  for (const f of ['a', 'b', 'c', 'd', 'e']) h.git.tracked_.add(f);
+  for (const f of ['README.md', 'a', 'b', 'c', 'd']) h.fs.put(f);
+  h.committer.submit(['a']);
+  await h.committer.onIdle();
+  assert.equal(h.git.worktreeChecks, 0);
+  h.committer.submit(['e']);
+  await h.committer.onIdle();
+  assert.equal(h.git.worktreeChecks, 1);
+  assert.deepEqual(h.git.commits.map((c) => c.paths), [['a'], ['e']]);
+  assert.deepEqual(h.committer.status().held, []);
 });

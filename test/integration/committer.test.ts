@@ -290,3 +290,110 @@ test('a path git refuses (ignored after it was accepted, behind a symlink) is he
   assert.equal(h.committer.status().breaker.failures, 0);
   assert.deepEqual(h.committer.status().queued, []);
 });
+
+test('index plumbing: the log says which path ran; an executable bit is committed; git status stays clean', async (t) => {
+  const h = await setup(t);
+  await h.r.write('run.sh', '#!/bin/sh\n');
+  await chmod(join(h.r.root, 'run.sh'), 0o755);
+  h.committer.submit(['run.sh']);
+  await h.committer.onIdle();
+  assert.equal(h.r.git('ls-tree', 'HEAD', 'run.sh').split(' ')[0], '100755');
+  assert.equal(h.logs.find((l) => l.msg === 'commit')!.fields!.via, 'plumbing');
+  assert.equal(h.r.git('status', '--porcelain'), '');
+});
+
+test('the person commits between two winnow commits: winnow builds on their commit and reverts nothing', async (t) => {
+  const h = await setup(t);
+  await h.r.write('a.md', 'by winnow\n');
+  h.committer.submit(['a.md']);
+  await h.committer.onIdle();
+  await h.r.write('theirs.md', 'by the person\n');
+  await h.r.write('README.md', 'edited by the person\n');
+  h.r.git('add', 'theirs.md', 'README.md');
+  h.r.git('commit', '-qm', 'theirs');
+  const theirs = h.r.git('rev-parse', 'HEAD').trim();
+  await h.r.write('a.md', 'by winnow again\n');
+  h.committer.submit(['a.md']);
+  await h.committer.onIdle();
+  assert.equal(h.r.git('rev-parse', 'HEAD~1').trim(), theirs);
+  assert.deepEqual(h.headPaths(), ['a.md']);
+  assert.equal(h.r.git('show', 'HEAD:theirs.md'), 'by the person\n');
+  assert.equal(h.r.git('show', 'HEAD:README.md'), 'edited by the person\n');
+  assert.equal(h.r.git('status', '--porcelain'), '');
+});
+
+/** A commit of `path` made the way winnow makes one, stopped right after update-ref (a crash there). */
+async function landWithoutIndexUpdate(r: TempRepo, path: string, content: string): Promise<{ old: string; neu: string }> {
+  const old = r.git('rev-parse', 'HEAD').trim();
+  await r.write(path, content);
+  const tmpIndex = join(r.root, '.git', 'crash-index');
+  const env = { ...process.env, GIT_INDEX_FILE: tmpIndex };
+  const { execFileSync } = await import('node:child_process');
+  const g = (...a: string[]) => execFileSync('git', a, { cwd: r.root, env, encoding: 'utf8' }).trim();
+  g('read-tree', 'HEAD');
+  g('update-index', '--add', '--', path);
+  const neu = g('commit-tree', g('write-tree'), '-p', old, '-m', `winnow: ${path}`);
+  g('update-ref', 'HEAD', neu, old);
+  await rm(tmpIndex, { force: true });
+  return { old, neu };
+}
+
+test('restart after a crash past update-ref: the journal brings the index up to date (no staged reversal)', async (t) => {
+  const r = await tempRepo();
+  const { old, neu } = await landWithoutIndexUpdate(r, 'README.md', 'committed just before the crash\n');
+  assert.match(r.git('status', '--porcelain'), /^MM README\.md$/m, 'the crash left a staged reversal');
+  const journal = join(r.root, '.git', 'winnow', 'commit-journal.json');
+  await mkdir(join(r.root, '.git', 'winnow'), { recursive: true });
+  await writeFile(journal, JSON.stringify({ version: 1, old, new: neu, paths: ['README.md'] }));
+  const h = await setup(t, {}, r);
+  await h.committer.onIdle();
+  assert.equal(h.r.git('status', '--porcelain'), '');
+  await assert.rejects(stat(journal), 'the journal is gone once settled');
+  assert.equal(h.r.git('rev-parse', 'HEAD').trim(), neu, 'no extra commit');
+});
+
+test('restart after a crash before update-ref: the journal is dropped, HEAD and the index untouched', async (t) => {
+  const r = await tempRepo();
+  const head = r.git('rev-parse', 'HEAD').trim();
+  await r.write('mine.md', 'staged by hand\n');
+  r.git('add', 'mine.md');
+  const journal = join(r.root, '.git', 'winnow', 'commit-journal.json');
+  await mkdir(join(r.root, '.git', 'winnow'), { recursive: true });
+  // A commit object that was made but never referenced.
+  const orphan = r.git('commit-tree', r.git('rev-parse', 'HEAD^{tree}').trim(), '-p', head, '-m', 'orphan').trim();
+  await writeFile(journal, JSON.stringify({ version: 1, old: head, new: orphan, paths: ['README.md'] }));
+  const h = await setup(t, {}, r);
+  await h.committer.onIdle();
+  await assert.rejects(stat(journal));
+  assert.equal(h.r.git('rev-parse', 'HEAD').trim(), head);
+  assert.equal(h.r.git('status', '--porcelain'), 'A  mine.md\n');
+});
+
+test('a tracked file replaced by a directory is committed as its deletion, like git commit --only would', async (t) => {
+  const h = await setup(t);
+  await h.r.write('thing', 'a file\n');
+  h.r.git('add', 'thing');
+  h.r.git('commit', '-qm', 'thing');
+  await unlink(join(h.r.root, 'thing'));
+  await h.r.write('thing/inside.md', 'now a directory\n');
+  await h.r.write('ok.md', 'ok\n');
+  h.committer.submit(['thing', 'ok.md']);
+  await h.committer.onIdle();
+  assert.equal(h.r.git('show', 'HEAD:ok.md'), 'ok\n');
+  assert.equal(h.r.git('ls-tree', 'HEAD', 'thing').trim(), '', 'the file thing is gone from HEAD');
+  assert.equal(h.r.git('ls-files', 'thing/inside.md').trim(), '', 'the untracked directory was not taken');
+});
+
+test('the private index cannot be built: git commit --only commits the batch, and the log says so', async (t) => {
+  const h = await setup(t);
+  // A directory where the private index file should be: read-tree cannot write it.
+  await mkdir(join(h.r.root, '.git', 'winnow', 'index', 'in-the-way'), { recursive: true });
+  await h.r.write('README.md', 'edited\n');
+  h.committer.submit(['README.md']);
+  await h.committer.onIdle();
+  assert.deepEqual(h.headPaths(), ['README.md']);
+  assert.ok(h.logs.some((l) => l.msg.startsWith('index plumbing failed')), 'the fallback is logged');
+  assert.equal(h.logs.find((l) => l.msg === 'commit')!.fields!.via, 'porcelain');
+  assert.equal(h.r.git('status', '--porcelain'), '');
+  assert.equal(h.committer.status().breaker.failures, 0);
+});

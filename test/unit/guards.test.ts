@@ -23,6 +23,22 @@ test('mass deletion: more than half of the tracked files (at least 3), or the ro
   assert.match(massDeletion({ deletions: 60, trackedCount: 100, rootExists: true })!, /60 of 100/);
 });
 
+test('mass deletion judged on the work tree: any deletion is held while most tracked files are missing', () => {
+  const cases: [deletions: number, missing: number, tracked: number, held: boolean][] = [
+    [1, 8, 11, true], // one small batch of an `rm -rf` that arrives in pieces
+    [2, 6, 11, true],
+    [1, 5, 11, false], // not more than half
+    [0, 9, 11, false], // a batch without deletions commits (its edits are not the problem)
+    [1, 2, 3, false], // below the floor: a tiny repo losing two files is an edit
+    [1, 3, 4, true],
+  ];
+  for (const [d, m, t, held] of cases) {
+    const why = massDeletion({ deletions: d, missing: m, trackedCount: t, rootExists: true });
+    assert.equal(why !== null, held, `${d} in batch, ${m}/${t} missing`);
+    if (why) assert.match(why, new RegExp(`^mass deletion: ${m} of ${t} tracked files are missing from the work tree`));
+  }
+});
+
 test('blocked sentences: every repository state names the way out', () => {
   const cases: [RepoBlock, RegExp][] = [
     ['merge', /merge is in progress.*git merge --continue/],

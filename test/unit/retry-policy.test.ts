@@ -41,6 +41,30 @@ test('classify: git failures to retry | abort | noop | replan', () => {
   assert.equal(quiet.action, 'noop');
 });
 
+test('a full disk is transient, however git words it', () => {
+  const cases: string[] = [
+    'fatal: write error: No space left on device',
+    'error: unable to write new index file',
+    "error: unable to create temporary file: No space left on device\nfatal: git-write-tree: error building trees",
+    'error: unable to write file .git/objects/ab/cdef: No space left on device',
+    "fatal: Unable to create '/r/.git/index.lock': No space left on device",
+    'fatal: Out of diskspace',
+    'fatal: sha1 file \'.git/objects/pack/tmp_pack_x\' write error. Out of diskspace',
+    'error: unable to write loose object file',
+    'fatal: unable to write sha1 file',
+    'error: short write',
+    'Error: ENOSPC: no space left on device, write',
+    'fatal: cannot update ref: Disk quota exceeded',
+  ];
+  for (const stderr of cases) {
+    const c = classifyGitFailure({ stderr, code: 128, timedOut: false });
+    assert.equal(c.kind, 'disk-full', stderr);
+    assert.equal(c.action, 'retry', stderr);
+  }
+  // "unable to write" for another reason (a read-only file system, permissions) is not the disk.
+  assert.equal(classifyGitFailure({ stderr: 'error: unable to write file x: Permission denied', code: 128, timedOut: false }).kind, 'fatal');
+});
+
 test('backoff: exponential, capped, equal jitter from the injected random number', () => {
   const cfg = { baseMs: 2000, maxMs: 60_000 };
   const cases: [attempt: number, random: number, want: number][] = [
@@ -89,6 +113,8 @@ test('offending paths: ignored and behind-a-symlink paths are named so they can 
     offendingPaths(ignored).map((o) => o.path),
     ['a.log', 'new\nline.log', 'ü.log'],
   );
+  // update-index (the index-plumbing path) words it without "pathspec".
+  assert.deepEqual(offendingPaths("error: 'lnk/f' is beyond a symbolic link\nfatal: Unable to process path lnk/f\n").map((o) => o.path), ['lnk/f']);
   assert.deepEqual(offendingPaths("fatal: pathspec 'lnk/f' is beyond a symbolic link\n"), [
     { path: 'lnk/f', reason: 'behind a symbolic link: git cannot track it' },
   ]);

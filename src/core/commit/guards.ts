@@ -8,6 +8,12 @@ export interface MassDeletionInput {
   deletions: number;
   /** Tracked files in the index before the commit. */
   trackedCount: number;
+  /**
+   * Tracked files missing from the work tree now, this batch or not (`git ls-files --deleted`).
+   * Under load an `rm -rf` reaches the committer in several small batches; each would pass a
+   * per-batch test, so the work tree is what is judged. Omitted: the batch's own count.
+   */
+  missing?: number;
   /** Whether the workspace root still exists. */
   rootExists: boolean;
 }
@@ -19,22 +25,27 @@ export interface MassDeletionInput {
 export const MASS_DELETION_MIN = 3;
 
 /**
- * Why a batch's deletions must be held back, or null. A batch deleting more than half of the
- * tracked files (and at least MASS_DELETION_MIN of them), or a workspace root that vanished,
- * looks like an accident (an unmounted disk, a `rm -rf` in the wrong place), not an edit.
+ * Why a batch's deletions must be held back, or null. More than half of the tracked files gone
+ * (and at least MASS_DELETION_MIN of them) — in this batch, or from the work tree while this
+ * batch deletes anything — or a workspace root that vanished, looks like an accident (an
+ * unmounted disk, a `rm -rf` in the wrong place), not an edit.
  *
  * @example massDeletion({ deletions: 60, trackedCount: 100, rootExists: true })
  *   // 'mass deletion: this batch would delete 60 of 100 tracked files; …'
+ * @example massDeletion({ deletions: 2, missing: 80, trackedCount: 100, rootExists: true })
+ *   // 'mass deletion: 80 of 100 tracked files are missing from the work tree; …'
  */
 export function massDeletion(i: MassDeletionInput): string | null {
   if (!i.rootExists) {
     return 'mass deletion: the workspace root vanished; nothing is committed until it is back';
   }
+  const fix = 'held back. If it was meant, commit the deletion yourself (git commit -a)';
   if (i.deletions >= MASS_DELETION_MIN && i.deletions * 2 > i.trackedCount) {
-    return (
-      `mass deletion: this batch would delete ${i.deletions} of ${i.trackedCount} tracked files; ` +
-      'held back. If it was meant, commit the deletion yourself (git commit -a)'
-    );
+    return `mass deletion: this batch would delete ${i.deletions} of ${i.trackedCount} tracked files; ${fix}`;
+  }
+  const missing = i.missing ?? 0;
+  if (i.deletions > 0 && missing >= MASS_DELETION_MIN && missing * 2 > i.trackedCount) {
+    return `mass deletion: ${missing} of ${i.trackedCount} tracked files are missing from the work tree; every deletion is ${fix}`;
   }
   return null;
 }
@@ -67,5 +78,7 @@ export const waitingSentence = {
   breakerOpen: (until: number, lastError: string | null) =>
     `breaker open until ${iso(until)} after repeated failures${lastError ? ` (last: ${lastError})` : ''}`,
   retrying: (at: number, lastError: string | null) => `retrying at ${iso(at)}${lastError ? ` after: ${lastError}` : ''}`,
+  indexSync: () =>
+    "the last commit landed but git's index could not be brought up to date yet (index.lock is held); commits wait until it is",
   rootGone: (root: string) => `the workspace root ${root} vanished; commits wait until it is back`,
 };

@@ -39,17 +39,20 @@ export interface Classified {
 }
 
 const RULES: { kind: FailureKind; action: RetryAction; re: RegExp; reason: string }[] = [
+  // First: "Unable to create '…/index.lock': No space left on device" is the disk, not a lock.
+  {
+    kind: 'disk-full',
+    action: 'retry',
+    // git words a full disk many ways: the errno text (after "unable to write …", "write error",
+    // "unable to create temporary file"), "Out of diskspace" (pack writes) and "short write".
+    re: /No space left on device|ENOSPC|Out of disk ?space|Disk quota exceeded|EDQUOT|short write|unable to write (new index file|loose object|sha1 file)/i,
+    reason: 'the disk is full',
+  },
   {
     kind: 'index-lock',
     action: 'retry',
     re: /index\.lock': File exists|Unable to create '.*\.lock'|another git process seems to be running|cannot lock ref|Unable to create .*\.lock/i,
     reason: 'another git process holds a lock in the repository',
-  },
-  {
-    kind: 'disk-full',
-    action: 'retry',
-    re: /No space left on device|ENOSPC|Disk quota exceeded|EDQUOT|short write|unable to write (new index file|loose object|sha1 file)/i,
-    reason: 'the disk is full',
   },
   {
     kind: 'remote-down',
@@ -167,7 +170,8 @@ export interface OffendingPath {
  */
 export function offendingPaths(stderr: string): OffendingPath[] {
   const out: OffendingPath[] = [];
-  for (const m of stderr.matchAll(/pathspec '(.*)' is beyond a symbolic link/g)) {
+  // `add`/`commit` say "pathspec 'x' is beyond …"; `update-index` says "'x' is beyond …".
+  for (const m of stderr.matchAll(/^(?:fatal: pathspec |error: |fatal: )?'(.*)' is beyond a symbolic link$/gm)) {
     out.push({ path: m[1]!, reason: 'behind a symbolic link: git cannot track it' });
   }
   const ig = /The following paths are ignored by one of your \.gitignore files:\n([\s\S]*?)(?:\nhint:|\n(?:fatal|error):|$)/.exec(stderr);

@@ -1,0 +1,245 @@
+/**
+ * The index-plumbing commit path, as data (STYLE.md habit 5): argv for each step, parsers for what
+ * git prints, and the real-index update the commit needs. The committer runs the steps.
+ *
+ * Why plumbing: `git commit --only` reads, rewrites and hashes the whole index twice (a temporary
+ * one and the person's), ~130 ms at 50k tracked files. A private index kept equal to HEAD, split
+ * (`core.splitIndex`, for that file only: the person's repo config is never touched) so that a
+ * write costs the changed entries and not 4 MB, commits one path in a few spawns:
+ *
+ *   update-index --add --remove (private) → write-tree (private) → commit-tree → update-ref (CAS)
+ *   → the person's index, for the batch's paths only, where it still holds the old HEAD entry.
+ *
+ * Plumbing runs no hooks: with `commit.hooks` true the committer keeps the porcelain path.
+ */
+import type { GitStep } from '../../ports/index.js';
+import { pathspecStdin } from './plan.js';
+
+/** One index or tree entry: mode and object id (`100644`, `120000` for a symlink, `160000` for a gitlink). */
+export interface Entry {
+  mode: string;
+  oid: string;
+}
+
+/**
+ * What the commit-journal file holds (`<stateDir>/commit-journal.json`), written just before
+ * `update-ref`: if the process dies after the ref moved, the start-up finishes the person's index
+ * for `paths`; if the ref never moved (HEAD still `old`), the journal is dropped.
+ */
+export interface CommitJournal {
+  version: 1;
+  /** HEAD before the commit; null on an unborn branch. */
+  old: string | null;
+  new: string;
+  paths: string[];
+}
+
+/** The same config for every command on the private index: split, so writes cost the change only. */
+const PRIVATE = ['-c', 'core.splitIndex=true'];
+const LITERAL = { GIT_LITERAL_PATHSPECS: '1' };
+const READ_ONLY = { GIT_OPTIONAL_LOCKS: '0', GIT_LITERAL_PATHSPECS: '1' };
+
+/** Bytes of pathspec argv per spawn (ls-tree and ls-files take no pathspec file); far under ARG_MAX. */
+export const ARGV_CHUNK_BYTES = 24 * 1024;
+
+function privateEnv(indexFile: string): Record<string, string> {
+  return { GIT_INDEX_FILE: indexFile, ...LITERAL };
+}
+
+/** Splits `paths` into runs whose argv bytes stay under `maxBytes`. */
+export function chunkPaths(paths: readonly string[], maxBytes = ARGV_CHUNK_BYTES): string[][] {
+  const chunks: string[][] = [];
+  let cur: string[] = [];
+  let size = 0;
+  for (const p of paths) {
+    const n = Buffer.byteLength(p) + 1;
+    if (cur.length && size + n > maxBytes) {
+      chunks.push(cur);
+      cur = [];
+      size = 0;
+    }
+    cur.push(p);
+    size += n;
+  }
+  if (cur.length) chunks.push(cur);
+  return chunks;
+}
+
+/** `rev-parse` of HEAD's commit and tree; exits 128 or prints nothing on an unborn branch. */
+export function headStep(): GitStep {
+  return { args: ['rev-parse', 'HEAD^{commit}', 'HEAD^{tree}'], env: READ_ONLY };
+}
+
+/** `[commit, tree]` from `headStep`'s output, or null (unborn branch). */
+export function parseHead(stdout: string): { commit: string; tree: string } | null {
+  const [commit, tree] = stdout.trim().split('\n');
+  return commit && tree ? { commit, tree } : null;
+}
+
+/** Entries of `treeish` for `paths` (recursive, so a path is a file, link or gitlink entry). */
+export function lsTreeSteps(treeish: string, paths: readonly string[]): GitStep[] {
+  return chunkPaths(paths).map((c) => ({ args: ['ls-tree', '-r', '-z', '--full-tree', treeish, '--', ...c], env: READ_ONLY }));
+}
+
+/** Parses `ls-tree -z` (`mode type oid\tpath\0`), keeping only `want` (a directory's files are not it). */
+export function parseLsTree(stdout: string, want?: ReadonlySet<string>): Map<string, Entry> {
+  const out = new Map<string, Entry>();
+  for (const rec of stdout.split('\0')) {
+    const tab = rec.indexOf('\t');
+    if (tab < 0) continue;
+    const [mode, , oid] = rec.slice(0, tab).split(' ');
+    const path = rec.slice(tab + 1);
+    if (mode && oid && (!want || want.has(path))) out.set(path, { mode, oid });
+  }
+  return out;
+}
+
+/** The person's index entries for `paths` (read-only: never takes index.lock). */
+export function lsFilesSteps(paths: readonly string[]): GitStep[] {
+  return chunkPaths(paths).map((c) => ({ args: ['ls-files', '-s', '-z', '--', ...c], env: READ_ONLY }));
+}
+
+/**
+ * Parses `ls-files -s -z` (`mode oid stage\tpath\0`). A path with a conflict (stages 1–3) maps to
+ * 'conflict': the person is resolving it, and winnow leaves it alone.
+ */
+export function parseLsFiles(stdout: string, want?: ReadonlySet<string>): Map<string, Entry | 'conflict'> {
+  const out = new Map<string, Entry | 'conflict'>();
+  for (const rec of stdout.split('\0')) {
+    const tab = rec.indexOf('\t');
+    if (tab < 0) continue;
+    const [mode, oid, stage] = rec.slice(0, tab).split(' ');
+    const path = rec.slice(tab + 1);
+    if (!mode || !oid || (want && !want.has(path))) continue;
+    out.set(path, stage === '0' && out.get(path) === undefined ? { mode, oid } : 'conflict');
+  }
+  return out;
+}
+
+/** Rebuilds the private index from `head` (null: empty, for an unborn branch). */
+export function readTreeStep(indexFile: string, head: string | null): GitStep {
+  return { args: [...PRIVATE, 'read-tree', ...(head ? [head] : ['--empty'])], env: privateEnv(indexFile) };
+}
+
+/** Stages exactly `paths` from the work tree into the private index: content, link, mode, or removal. */
+export function updatePrivateStep(indexFile: string, paths: readonly string[]): GitStep {
+  return {
+    args: [...PRIVATE, 'update-index', '--add', '--remove', '-z', '--stdin'],
+    stdin: pathspecStdin(paths),
+    env: privateEnv(indexFile),
+  };
+}
+
+export function writeTreeStep(indexFile: string): GitStep {
+  return { args: [...PRIVATE, 'write-tree'], env: privateEnv(indexFile) };
+}
+
+/** `commit-tree` (no parent on an unborn branch). The message goes as one argv word after `-m`. */
+export function commitTreeStep(tree: string, parent: string | null, message: string): GitStep {
+  return { args: ['commit-tree', tree, ...(parent ? ['-p', parent] : []), '-m', message] };
+}
+
+/**
+ * Compare-and-swap of HEAD (through its branch): fails if HEAD is no longer `old`. An all-zero old
+ * value means "must not exist yet" (unborn branch).
+ */
+export function updateRefStep(newSha: string, old: string | null, message: string): GitStep {
+  return { args: ['update-ref', '-m', message, 'HEAD', newSha, old ?? zeroOid(newSha.length)] };
+}
+
+export function zeroOid(length: number): string {
+  return '0'.repeat(length === 64 ? 64 : 40);
+}
+
+/**
+ * The person's index after winnow's commit, for the batch's `paths`: a path whose entry still
+ * equals the old HEAD entry (or is absent in both) takes the new HEAD entry (or is removed);
+ * anything else — staged by hand, in conflict — stays as it is.
+ *
+ * @returns `--index-info -z` input (null when nothing changes) and the paths left alone
+ */
+export function realIndexUpdate(
+  paths: readonly string[],
+  oldHead: ReadonlyMap<string, Entry>,
+  newHead: ReadonlyMap<string, Entry>,
+  real: ReadonlyMap<string, Entry | 'conflict'>,
+): { stdin: string | null; updated: string[]; kept: string[] } {
+  const lines: string[] = [];
+  const updated: string[] = [];
+  const kept: string[] = [];
+  for (const p of [...new Set(paths)].sort()) {
+    const o = oldHead.get(p);
+    const n = newHead.get(p);
+    const r = real.get(p);
+    if (same(r, n)) continue; // already what HEAD holds now
+    if (!same(r, o)) {
+      kept.push(p);
+      continue;
+    }
+    // Mode 0 with an all-zero id removes the entry (git update-index --index-info).
+    lines.push(n ? `${n.mode} ${n.oid} 0\t${p}\0` : `0 ${zeroOid((o?.oid ?? '').length)}\t${p}\0`);
+    updated.push(p);
+  }
+  return { stdin: lines.length ? lines.join('') : null, updated, kept };
+}
+
+function same(a: Entry | 'conflict' | undefined, b: Entry | undefined): boolean {
+  if (a === 'conflict') return false;
+  if (!a || !b) return !a && !b;
+  return a.mode === b.mode && a.oid === b.oid;
+}
+
+export function indexInfoStep(stdin: string): GitStep {
+  return { args: ['update-index', '-z', '--index-info'], stdin };
+}
+
+/** Serialised journal; `parseJournal` accepts only what this writes. */
+export function formatJournal(j: CommitJournal): string {
+  return JSON.stringify(j) + '\n';
+}
+
+/** The journal, or null when the text is not one (a torn write never happens: it is written via rename). */
+export function parseJournal(text: string): CommitJournal | null {
+  try {
+    const j = JSON.parse(text) as Partial<CommitJournal>;
+    const oid = (x: unknown) => typeof x === 'string' && /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(x);
+    if (j.version !== 1 || !oid(j.new) || !(j.old === null || oid(j.old))) return null;
+    if (!Array.isArray(j.paths) || !j.paths.every((p) => typeof p === 'string')) return null;
+    return { version: 1, old: j.old ?? null, new: j.new!, paths: j.paths };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Counts from `ls-files -z -c -d -t` (each tracked file once as `H`/`S`/`M`…, a file missing from
+ * the work tree once more as `R`): how many files are tracked, and how many of them are gone.
+ */
+export function worktreeCountsStep(): GitStep {
+  return { args: ['ls-files', '-z', '-c', '-d', '-t'], env: READ_ONLY };
+}
+
+export function parseWorktreeCounts(stdout: string): { tracked: number; missing: number } {
+  let tracked = 0;
+  let missing = 0;
+  for (const rec of stdout.split('\0')) {
+    if (rec.length < 3) continue;
+    if (rec.startsWith('R ')) missing++;
+    else tracked++;
+  }
+  return { tracked, missing };
+}
+
+/** The empty tree's id (sha1, sha256): an unborn branch whose first commit would hold nothing. */
+export const EMPTY_TREES: ReadonlySet<string> = new Set([
+  '4b825dc642cb6eb9a060e54bf8d69288fbee4904',
+  '6ef19b41225c5369f1c104d45d8d85efa9b057b53b14b4b9b939dd74decc5321',
+]);
+
+/** Where the private index keeps its shared half (`rev-parse --shared-index-path`); empty when not split. */
+export function sharedIndexStep(indexFile: string | null): GitStep {
+  return {
+    args: ['rev-parse', '--shared-index-path'],
+    env: indexFile ? { GIT_INDEX_FILE: indexFile, GIT_OPTIONAL_LOCKS: '0' } : { GIT_OPTIONAL_LOCKS: '0' },
+  };
+}
