@@ -49,6 +49,8 @@ const RECONCILE_MIN_MS = 5_000;
 const RECONCILE_COST_FACTOR = 50;
 /** state.json is rewritten at most this often. */
 const STATE_FLUSH_MS = 100;
+/** Events classified per classifier call. */
+const CLASSIFY_CHUNK = 1_000;
 /** How many BLOCK decisions on dirty paths are remembered across restarts. */
 const KNOWN_MAX = 20_000;
 
@@ -252,7 +254,9 @@ export function createService(deps: ServiceDeps): Service {
   async function apply(events: WatchEvent[], decisions: Decision[]): Promise<void> {
     const now = clock.now();
     if (events.some((e) => e.kind === 'delete') && !(await checkRoot())) return;
-    const keys = await Promise.all(events.map((e) => statKey(e.path)));
+    // Layer-1 answers depend on the path alone; only deeper decisions need the file's identity
+    // (size:mtime) so a rescan does not re-judge an unchanged file without its evidence.
+    const keys = await Promise.all(events.map((e, i) => (decisions[i]!.layer === 1 ? Promise.resolve('L1') : statKey(e.path))));
     let dirAppeared = false;
     for (let i = 0; i < events.length; i++) {
       const e = events[i]!;
@@ -283,7 +287,10 @@ export function createService(deps: ServiceDeps): Service {
 
   async function classifyLoop(): Promise<void> {
     while (queue.length) {
-      const all = coalesce(queue.splice(0));
+      // Coalesce everything queued, then classify in bounded chunks: a storm of 20k events is
+      // never one 20k-path batch in memory at once, and what is queued behind it keeps moving.
+      if (queue.length > CLASSIFY_CHUNK) queue = coalesce(queue);
+      const all = coalesce(queue.splice(0, CLASSIFY_CHUNK));
       // Names that are not valid UTF-8 reach us with U+FFFD in place of the bad bytes: any git
       // call with that string would name another file. Hold them back and say so.
       const unnamable = all.filter((e) => e.path.includes('\uFFFD'));
@@ -424,7 +431,7 @@ export function createService(deps: ServiceDeps): Service {
     for (const path of candidates) {
       if (accepted.has(path) || stagedByHand.has(path)) continue;
       const prior = known.get(path);
-      if (prior && prior.key === (await statKey(path))) continue;
+      if (prior && ((prior.key === 'L1' && prior.decision === 'BLOCK') || prior.key === (await statKey(path)))) continue;
       events.push({ path, kind: 'update', stream: 'rescan', priority: 'normal', at: now, source });
     }
     // Blocked paths that are clean again no longer need remembering.
