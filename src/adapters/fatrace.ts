@@ -129,6 +129,8 @@ export function createFatraceTrace(opts: FatraceOptions): WriterTrace {
   };
 
   const onLine = (line: string) => {
+    // Cheap prefilter before the regex: most lines on a shared mount are about other trees.
+    if (!line.includes(rootSlash) && !line.includes(cookieDirReal) && !line.includes(cookieDir)) return;
     const r = parseFatraceLine(line);
     if (!r) return;
     if (r.path.startsWith(cookieDirReal + '/') || r.path.startsWith(cookieDir + '/')) {
@@ -177,7 +179,11 @@ export function createFatraceTrace(opts: FatraceOptions): WriterTrace {
   };
 
   const spawnChild = (bin: string): ChildProcess => {
-    const c = spawn(bin, ['-tt', '-f', 'W'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // `-c` with the workspace as cwd marks only the workspace's mount: writes elsewhere on the
+    // machine never reach this process (on a busy machine they cost the daemon CPU per line).
+    // The cookie dir lives in the same repository, so it is on that mount too unless the git
+    // dir is elsewhere, where flush() then falls back to its time bound.
+    const c = spawn(bin, ['-tt', '-c', '-f', 'W'], { stdio: ['ignore', 'pipe', 'pipe'], cwd: root });
     lastStderr = '';
     c.stderr!.setEncoding('utf8');
     c.stderr!.on('data', (d: string) => {
