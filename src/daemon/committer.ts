@@ -562,16 +562,16 @@ export function createCommitter(deps: CommitterDeps): Committer {
         }
       }
       if (landed) {
-        // The commit is in: record it, then bring the person's index up to date (still within this
-        // flight: onIdle waits for it). Writing their whole index costs as much as the commit at
-        // 50k files, and HEAD already holds the change. A failure here (their git holds
-        // index.lock) does not undo the commit: the journal stays and the next pass finishes it.
-        succeeded(landed.new, plan, via);
+        // The commit is in: bring the person's index up to date first, then record it, so that
+        // nobody (status, a test, the person's `git status`) sees winnow's commit as a staged
+        // reversal. A failure here (their git holds index.lock) does not undo the commit: the
+        // journal stays and the next pass finishes it.
         try {
           await syncRealIndex(landed, oldEntries);
         } catch (e) {
           logger.log('warn', 'commit landed; index update deferred', { error: failureInfo(e).stderr.trim().split('\n')[0] ?? '' });
         }
+        succeeded(landed.new, plan, via);
         return;
       }
       const sha = await git.headSha().catch(() => null);
