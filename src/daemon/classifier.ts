@@ -77,6 +77,14 @@ const SAMPLE_KEEP_MS = 60_000;
 const RECENT_MAX = 5_000;
 /** Sizes looked up per call to explain write bytes; beyond this the rest count as large (ALLOW side). */
 const SIZE_LOOKUPS_MAX = 500;
+/**
+ * How long "does DIR hold a .git?" is remembered. `.git` is never watched, so nothing tells the
+ * classifier when one appears or goes: a short TTL keeps an event storm to one lstat per
+ * directory, and a repository made (or removed) inside the workspace is seen within this time.
+ */
+const NESTED_TTL_MS = 2_000;
+/** Directories remembered (bounded: a storm over a huge tree must not grow it). */
+const NESTED_MAX = 4_096;
 
 interface Pending {
   idx: number;
@@ -110,6 +118,7 @@ export function createClassifier(deps: ClassifierDeps): Classifier {
   const probeOk = { handles: process.platform === 'linux' || process.platform === 'darwin', io: process.platform === 'linux' };
   let memo: { table: ProcInfo[]; roots: string; set: Map<number, AutonomousProc> } | null = null;
   const warned = new Set<string>();
+  const gitEntry = new LRUCache<string, { at: number; has: boolean }>({ max: NESTED_MAX });
 
   const warnOnce = (key: string, msg: string, fields: Record<string, unknown>) => {
     if (warned.has(key)) return;
@@ -153,6 +162,29 @@ export function createClassifier(deps: ClassifierDeps): Classifier {
     return deps.trace !== null && deps.trace.state().mode === 'active';
   }
 
+  /** True when `dir` (workspace-relative) holds a `.git` file or directory; cached for NESTED_TTL_MS. */
+  async function holdsGit(dir: string, now: number): Promise<boolean> {
+    const hit = gitEntry.get(dir);
+    if (hit && now - hit.at < NESTED_TTL_MS) return hit.has;
+    const has = (await fs.stat(join(root, dir, '.git')).catch(() => null)) !== null;
+    gitEntry.set(dir, { at: now, has });
+    return has;
+  }
+
+  /**
+   * The outermost directory strictly between the root and `path` that is a git repository of its
+   * own (a `.git` file or directory: a nested clone, `git init`, a submodule), or null. Its files
+   * belong to that repository: the parent's `git add` skips them and `git commit -- PATH` fails.
+   */
+  async function nestedRepoOf(path: string): Promise<string | null> {
+    const now = clock.now();
+    for (let i = path.indexOf('/'); i > 0; i = path.indexOf('/', i + 1)) {
+      const dir = path.slice(0, i);
+      if (await holdsGit(dir, now)) return dir;
+    }
+    return null;
+  }
+
   /** Layer 1 extras: the file types winnow never follows or commits. */
   async function unsafeKind(path: string): Promise<{ rule: string; reason: string } | null> {
     const abs = join(root, path);
@@ -168,8 +200,8 @@ export function createClassifier(deps: ClassifierDeps): Classifier {
       return null;
     }
     if (st.isDirectory) {
-      if (await fs.stat(join(abs, '.git')).catch(() => null)) {
-        return { rule: 'builtin:nested-repo', reason: 'a nested git repository: not committed into this one' };
+      if (await holdsGit(path, clock.now())) {
+        return { rule: 'builtin:nested-repo', reason: `${path}/ is a nested git repository (it has its own .git): not committed into this one` };
       }
       return { rule: 'builtin:directory', reason: 'a directory: its files are classified one by one' };
     }
@@ -319,15 +351,29 @@ export function createClassifier(deps: ClassifierDeps): Classifier {
       pend.push({ idx: i, ev, rule: m, l1Ns, decided: null });
     }
     remember(events);
-    // Layer 1, built in: git-ignored beats ALLOW rules; one batched check per call.
-    if (pend.length) {
+    // Layer 1, built in: inside a nested repository; then git-ignored, which beats ALLOW rules
+    // (one batched check per call).
+    for (const p of pend) {
+      const repo = await nestedRepoOf(p.ev.path);
+      if (repo === null) continue;
+      p.decided = {
+        path: p.ev.path,
+        decision: 'BLOCK',
+        layer: 1,
+        rule: 'builtin:nested-repo',
+        reason: `inside the nested git repository ${repo}/ (it has its own .git): its files are that repository's, never committed into this one`,
+        timings: { l1Ns: p.l1Ns },
+      };
+    }
+    const open = pend.filter((p) => !p.decided);
+    if (open.length) {
       let ignored = new Set<string>();
       try {
-        ignored = await git.ignored([...new Set(pend.map((p) => p.ev.path))]);
+        ignored = await git.ignored([...new Set(open.map((p) => p.ev.path))]);
       } catch (e) {
         logger.log('warn', 'git check-ignore failed; treating paths as not ignored this time', { error: String(e) });
       }
-      for (const p of pend) {
+      for (const p of open) {
         if (ignored.has(p.ev.path)) {
           p.decided = { path: p.ev.path, decision: 'BLOCK', layer: 1, rule: 'builtin:git-ignored', reason: 'git ignores it (.gitignore, info/exclude or global excludes)', timings: { l1Ns: p.l1Ns } };
           continue;

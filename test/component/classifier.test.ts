@@ -19,7 +19,9 @@ class FakeFs implements Fs {
     if (!f) throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
     return f.data;
   }
+  stats: string[] = [];
   async stat(abs: string): Promise<FileStat | null> {
+    this.stats.push(abs);
     const f = this.files.get(abs);
     if (!f) return null;
     return { size: f.data.length, mtimeMs: 0, isFile: !f.kind, isDirectory: f.kind === 'dir', isSymlink: false, isSpecial: f.kind === 'fifo' };
@@ -174,6 +176,53 @@ test('special files and directories are blocked at layer 1, never read', async (
   const ds = await c.classify([ev('pipe'), ev('sub'), ev('vendor/lib')]);
   assert.deepEqual(ds.map((d) => d.rule), ['builtin:special-file', 'builtin:directory', 'builtin:nested-repo']);
   assert.ok(ds.every((d) => d.decision === 'BLOCK' && d.layer === 1));
+});
+
+test('nested repositories: every path inside one is BLOCKed at layer 1, naming it, and never reaches git', async () => {
+  const { c, fs, git, procs, ev } = setup({ rules: 'ALLOW:docs/**:User docs\n' });
+  fs.set('vendor/lib', '', 'dir');
+  fs.set('vendor/lib/.git', '', 'dir');
+  fs.set('vendor/lib/src/a.md', 'x');
+  fs.set('mods/sub/.git', 'gitdir: ../../.git/modules/sub\n'); // a submodule's .git is a file
+  fs.set('mods/sub/b.md', 'y');
+  fs.set('docs/proj/.git', '', 'dir');
+  fs.set('docs/proj/c.md', 'z');
+  fs.set('notes.md', 'mine');
+  fs.set('vendor/other.md', 'mine too');
+  const paths = ['vendor/lib/src/a.md', 'mods/sub/b.md', 'docs/proj/c.md', 'vendor/lib/gone.md', 'notes.md', 'vendor/other.md'];
+  const ds = await c.classify(paths.map((p) => ev(p, undefined, p.endsWith('gone.md') ? 'delete' : 'update')));
+  assert.deepEqual(ds.map((d) => [d.path, d.decision, d.layer, d.rule]), [
+    ['vendor/lib/src/a.md', 'BLOCK', 1, 'builtin:nested-repo'],
+    ['mods/sub/b.md', 'BLOCK', 1, 'builtin:nested-repo'],
+    // Nested beats an ALLOW rule: git cannot commit it whatever the rules say.
+    ['docs/proj/c.md', 'BLOCK', 1, 'builtin:nested-repo'],
+    ['vendor/lib/gone.md', 'BLOCK', 1, 'builtin:nested-repo'],
+    ['notes.md', 'ALLOW', 3, null],
+    ['vendor/other.md', 'ALLOW', 3, null],
+  ]);
+  assert.match(ds[0]!.reason, /nested git repository vendor\/lib\//);
+  assert.match(ds[1]!.reason, /mods\/sub\//);
+  assert.deepEqual(git.ignoredCalls, [['notes.md', 'vendor/other.md']]);
+  assert.equal(procs.lists, 1);
+});
+
+test('nested repositories: one lstat per directory per TTL, and a .git made or removed later is seen once it expires', async () => {
+  const { c, fs, clock, ev } = setup();
+  for (let i = 0; i < 40; i++) fs.set(`proj/src/f${i}.md`, `v${i}`);
+  const gitStats = () => fs.stats.filter((p) => p.endsWith('/.git')).length;
+  let ds = await c.classify(Array.from({ length: 40 }, (_, i) => ev(`proj/src/f${i}.md`)));
+  assert.ok(ds.every((d) => d.decision === 'ALLOW'));
+  assert.equal(gitStats(), 2, 'proj/.git and proj/src/.git, once each');
+  // `git init proj`: no event reaches the classifier (.git is not watched).
+  fs.set('proj/.git', '', 'dir');
+  await clock.advance(2_000);
+  ds = await c.classify([ev('proj/src/f1.md')]);
+  assert.equal(ds[0]!.rule, 'builtin:nested-repo');
+  assert.match(ds[0]!.reason, /proj\//);
+  fs.files.delete('/ws/proj/.git');
+  await clock.advance(2_000);
+  ds = await c.classify([ev('proj/src/f1.md')]);
+  assert.equal(ds[0]!.decision, 'ALLOW');
 });
 
 test('layer 3: volatile-only JSON is BLOCKed, a real change ALLOWed, unchanged BLOCKed', async () => {
