@@ -83,6 +83,8 @@ export interface RunOptions {
   /** Keep temp workspaces (their paths go into the notes). */
   keep?: boolean;
   bin?: string;
+  /** Overrides every scenario's `autonomous.fanotify` (measure with and without exact attribution). */
+  fanotify?: 'auto' | 'on' | 'off';
 }
 
 type LogLine = { msg: string; [k: string]: unknown };
@@ -335,6 +337,7 @@ export async function runScenario(s: Scenario, opts: RunOptions, layers: BenchRe
     const configFile = join(dir, 'winnow.json');
     const writeConfig = async (over: Record<string, unknown> = {}) => {
       const cfg = { ...(s.config ?? {}), ...over } as Record<string, unknown>;
+      if (opts.fanotify) cfg.autonomous = { ...((cfg.autonomous as object | undefined) ?? {}), fanotify: opts.fanotify };
       cfg.rules = [`BLOCK:${COOKIE_DIR}/:bench barrier`, ...((cfg.rules as string[] | undefined) ?? [])];
       await writeFile(configFile, JSON.stringify(cfg, null, 2));
     };

@@ -1,12 +1,12 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { CommandSpec } from '../types.js';
-import { RuntimeError } from '../types.js';
+import { RuntimeError, UsageError } from '../types.js';
 
 export const command: CommandSpec = {
   name: 'bench',
   summary: 'Run the accuracy and latency benchmark: scenarios of people and autonomous writers sharing a workspace, judged from git history.',
-  usage: 'bench [--scenario NAME|FILE]... [--json] [--out DIR] [--quick] [--commit-bench] [--skip-micro]',
+  usage: 'bench [--scenario NAME|FILE]... [--json] [--out DIR] [--quick] [--fanotify auto|on|off] [--commit-bench] [--skip-micro]',
   options: {
     scenario: { type: 'string', multiple: true, short: 's' },
     json: { type: 'boolean' },
@@ -15,6 +15,7 @@ export const command: CommandSpec = {
     'commit-bench': { type: 'boolean' },
     'skip-micro': { type: 'boolean' },
     keep: { type: 'boolean' },
+    fanotify: { type: 'string' },
   },
   optionHelp: {
     scenario: 'a shipped scenario name or a .json file; repeatable or comma-separated (default: all shipped)',
@@ -24,11 +25,16 @@ export const command: CommandSpec = {
     'commit-bench': 'also measure commit cost with 50k tracked files (slow)',
     'skip-micro': 'skip the per-layer micro-benchmarks (their figures stay null)',
     keep: 'keep the temp workspaces and print where they are',
+    fanotify: 'auto | on | off: override autonomous.fanotify in every scenario',
   },
   details: 'Scenarios live in bench/scenarios/*.json; the format is documented in bench/README.md.\nProgress goes to stderr on a terminal; the table or JSON goes to stdout. Exit code 1 if a scenario could not run.',
   async run(args, io) {
     const { resolveScenarios } = await import('../../bench/scenario.js');
     const { runBench } = await import('../../bench/runner.js');
+    const fan = args.values.fanotify as string | undefined;
+    if (fan !== undefined && !['auto', 'on', 'off'].includes(fan)) {
+      throw new UsageError(`--fanotify takes auto, on or off (got "${fan}").`);
+    }
     const scenarios = await resolveScenarios((args.values.scenario as string[] | undefined) ?? [], io.cwd);
     if (scenarios.length === 0) throw new RuntimeError('no scenarios found in bench/scenarios; give one with --scenario FILE.');
 
@@ -46,6 +52,7 @@ export const command: CommandSpec = {
       commitBench: Boolean(args.values['commit-bench']),
       skipMicro: Boolean(args.values['skip-micro']),
       keep: Boolean(args.values.keep),
+      ...(fan ? { fanotify: fan as 'auto' | 'on' | 'off' } : {}),
       ...(onProgress ? { onProgress } : {}),
     });
 
