@@ -279,6 +279,7 @@ const MEMO_SLOTS = 8192;
 
 interface Memo {
   mask: number;
+  hashes: Int32Array;
   keys: (string | undefined)[];
   vals: Int32Array;
 }
@@ -287,15 +288,15 @@ function createMemo(size: number): Memo | null {
   if (size <= 0) return null;
   let n = 1;
   while (n < size) n <<= 1;
-  return { mask: n - 1, keys: new Array<string | undefined>(n).fill(undefined), vals: new Int32Array(n) };
+  return { mask: n - 1, hashes: new Int32Array(n), keys: new Array<string | undefined>(n).fill(undefined), vals: new Int32Array(n) };
 }
 
 /** FNV-1a over the length and the last 24 characters, where paths of one workspace differ most. */
-function memoSlot(path: string, mask: number): number {
+function memoHash(path: string): number {
   const len = path.length;
   let h = len ^ 0x811c9dc5;
   for (let k = len - 1, stop = len > 24 ? len - 24 : 0; k >= stop; k--) h = Math.imul(h ^ path.charCodeAt(k), 0x01000193);
-  return (h ^ (h >>> 15)) & mask;
+  return h ^ (h >>> 15);
 }
 
 /**
@@ -478,10 +479,13 @@ export function compileRules(rules: readonly Rule[], defaultAction: RuleAction, 
       if (isInGitDir(path)) return GIT_DIR_MATCH;
       let i: number;
       if (memo) {
-        const slot = memoSlot(path, memo.mask);
-        if (memo.keys[slot] === path) i = memo.vals[slot]!;
+        const h = memoHash(path);
+        const slot = h & memo.mask;
+        // The hash first: a miss then never touches the string the slot holds (a cache miss of its own).
+        if (memo.hashes[slot] === h && memo.keys[slot] === path) i = memo.vals[slot]!;
         else {
           i = firstMatch(path);
+          memo.hashes[slot] = h;
           memo.keys[slot] = path;
           memo.vals[slot] = i;
         }
