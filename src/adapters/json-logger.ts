@@ -1,4 +1,4 @@
-import { appendFileSync, renameSync, statSync, openSync, closeSync } from 'node:fs';
+import { renameSync, fstatSync, openSync, closeSync, writeSync } from 'node:fs';
 import type { Logger, LogLevel } from '../ports/index.js';
 
 const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
@@ -17,27 +17,34 @@ export interface JsonLoggerOptions {
 export function createJsonLogger(opts: JsonLoggerOptions): Logger & { readonly file?: string } {
   const min = RANK[opts.level ?? 'info'];
   const now = opts.now ?? Date.now;
+  // One descriptor held open in append mode: a storm of 20k decisions is 20k write(2) calls, not
+  // 20k open/append/close round trips.
+  let fd: number | null = null;
   let written = 0;
-  if (opts.file) {
+  const openLog = () => {
+    if (!opts.file) return;
     try {
-      written = statSync(opts.file).size;
+      fd = openSync(opts.file, 'a', 0o600);
+      written = fstatSync(fd).size;
     } catch {
-      closeSync(openSync(opts.file, 'a', 0o600));
+      fd = null;
     }
-  }
+  };
+  openLog();
   return {
     file: opts.file,
     log(level, msg, fields) {
       if (RANK[level] < min) return;
       const line = JSON.stringify({ t: new Date(now()).toISOString(), level, msg, ...fields }) + '\n';
-      if (opts.file) {
+      if (opts.file && fd !== null) {
         try {
           if (written + line.length > ROTATE_BYTES) {
+            closeSync(fd);
+            fd = null;
             renameSync(opts.file, `${opts.file}.1`);
-            written = 0;
+            openLog();
           }
-          appendFileSync(opts.file, line, { mode: 0o600 });
-          written += line.length;
+          if (fd !== null) written += writeSync(fd, line);
         } catch {
           // A log that cannot be written must never stop commits; the echo still shows it.
         }
