@@ -72,6 +72,16 @@ export async function loadWorkspace(dir: string | undefined, cwd: string, config
   return { workspace, ...loaded };
 }
 
+function openGit(workspace: Workspace, config: Config, logger: Logger): Promise<Git> {
+  return createGit(workspace.root, {
+    gitDir: workspace.gitDir,
+    stateDir: workspace.stateDir,
+    timeoutMs: config.commit.timeoutMs,
+    hooks: config.commit.hooks,
+    logger,
+  });
+}
+
 export async function createWinnow(opts: WinnowOptions = {}): Promise<Winnow> {
   const cwd = opts.cwd ?? process.cwd();
   const { workspace, config, rules, configFile } = await loadWorkspace(opts.dir, cwd, opts.configPath);
@@ -82,13 +92,7 @@ export async function createWinnow(opts: WinnowOptions = {}): Promise<Winnow> {
     echo: opts.echo,
     now: () => clock.now(),
   });
-  const git = await createGit(workspace.root, {
-    gitDir: workspace.gitDir,
-    stateDir: workspace.stateDir,
-    timeoutMs: config.commit.timeoutMs,
-    hooks: config.commit.hooks,
-    logger,
-  });
+  const git = await openGit(workspace, config, logger);
   const wantTrace = opts.trace ?? config.autonomous.fanotify !== 'off';
   const trace = wantTrace
     ? createFatraceTrace({
@@ -157,13 +161,7 @@ export async function createFilter(opts: { dir?: string; cwd?: string; configPat
   const { createClassifier } = await import('./daemon/classifier.js');
   const { createJsonLogger: mk } = await import('./adapters/json-logger.js');
   const logger = mk({});
-  const git = await createGit(workspace.root, {
-    gitDir: workspace.gitDir,
-    stateDir: workspace.stateDir,
-    timeoutMs: config.commit.timeoutMs,
-    hooks: config.commit.hooks,
-    logger,
-  });
+  const git = await openGit(workspace, config, logger);
   const classifier = createClassifier({
     root: workspace.root,
     stateDir: workspace.stateDir,

@@ -12,6 +12,7 @@ import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LRUCache } from 'lru-cache';
 import type { Git, GitStep, Logger, RepoBlock, StatusEntry } from '../ports/index.js';
+import { chunkPaths } from '../core/commit/plumbing.js';
 
 /** A git command that ran and failed, or did not finish in time. */
 export class GitError extends Error {
@@ -301,24 +302,7 @@ function splitNul(s: string): string[] {
   return parts;
 }
 
-/** Splits `paths` into runs whose argv bytes stay under `maxBytes` (lint-staged's chunkFiles habit). */
-export function chunkPaths(paths: readonly string[], maxBytes: number): string[][] {
-  const chunks: string[][] = [];
-  let cur: string[] = [];
-  let size = 0;
-  for (const p of paths) {
-    const n = Buffer.byteLength(p) + 1;
-    if (cur.length && size + n > maxBytes) {
-      chunks.push(cur);
-      cur = [];
-      size = 0;
-    }
-    cur.push(p);
-    size += n;
-  }
-  if (cur.length) chunks.push(cur);
-  return chunks;
-}
+export { chunkPaths };
 
 /**
  * Parses `git status --porcelain=v1 -z`: `XY path\0`, and for renames/copies `XY new\0old\0`.

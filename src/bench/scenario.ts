@@ -6,6 +6,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { basename, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { parseJsonText } from '../core/config/json-text.js';
 import { ConfigError, resolveConfig } from '../core/config/schema.js';
 import type { Config } from '../core/config/defaults.js';
 
@@ -191,15 +192,7 @@ export async function loadScenarioFile(file: string): Promise<Scenario> {
   } catch (e) {
     throw new ConfigError(file, null, `cannot read the scenario file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`);
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    const msg = (e as Error).message;
-    const m = /position (\d+)/.exec(msg);
-    const line = m ? text.slice(0, Number(m[1])).split('\n').length : undefined;
-    throw new ConfigError(file, null, `not valid JSON: ${msg}`, line);
-  }
+  const raw = parseJsonText(text, file);
   return parseScenario(raw, file);
 }
 

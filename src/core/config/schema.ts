@@ -1,20 +1,9 @@
 import { z } from 'zod';
 import { DEFAULTS, REMOTE_DEFAULTS, type Config } from './defaults.js';
+import { ConfigError } from './errors.js';
+import { parseJsonText } from './json-text.js';
 
-/** A config problem, always naming where it is. Exit code 2 in the CLI. */
-export class ConfigError extends Error {
-  constructor(
-    readonly file: string,
-    readonly key: string | null,
-    readonly problem: string,
-    readonly line?: number,
-  ) {
-    super(
-      `${file}${line !== undefined ? `:${line}` : ''}: ${key ? `key "${key}": ` : ''}${problem}`,
-    );
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError } from './errors.js';
 
 const ms = z.number().int().nonnegative();
 const pos = z.number().int().positive();
@@ -181,16 +170,7 @@ function stripUndefined<T extends object>(o: T | undefined | null): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** Parses config text (JSON) with a line number on syntax errors. */
+/** Parses config text (JSON) with a line and column on syntax errors. */
 export function parseConfigText(text: string, file: string): Config {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    const msg = (e as Error).message;
-    const m = /position (\d+)/.exec(msg);
-    const line = m ? text.slice(0, Number(m[1])).split('\n').length : undefined;
-    throw new ConfigError(file, null, `not valid JSON: ${msg}`, line);
-  }
-  return resolveConfig(raw, file);
+  return resolveConfig(parseJsonText(text, file), file);
 }
