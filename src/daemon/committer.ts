@@ -56,6 +56,7 @@ import {
 } from '../core/commit/plumbing.js';
 import type { GitStep } from '../ports/index.js';
 import { faultPoint } from '../util/fault.js';
+import { chmod } from 'node:fs/promises';
 
 export interface CommitterDeps {
   git: Git;
@@ -365,6 +366,7 @@ export function createCommitter(deps: CommitterDeps): Committer {
     }
     privateHead = head;
     privateTree = tree;
+    await chmod(indexFile, 0o600).catch(() => undefined);
     if (before) {
       const [after, theirs] = await Promise.all([sharedOf(indexFile), sharedOf(null)]);
       if (before !== after && before !== theirs) await fs.remove(before).catch(() => undefined);
@@ -388,6 +390,9 @@ export function createCommitter(deps: CommitterDeps): Committer {
     await git.run([updatePrivateStep(indexFile, plan.paths)]);
     faultPoint('after-add');
     const tree = (await out([writeTreeStep(indexFile)])).trim();
+    // git rewrites the index (update-index, then write-tree's cache-tree) with the umask's mode;
+    // it lists the workspace's files, so it is kept 0600 like every state file.
+    await chmod(indexFile, 0o600).catch(() => undefined);
     if (tree === facts.head?.tree || (!facts.head && EMPTY_TREES.has(tree))) {
       privateHead = old;
       privateTree = facts.head?.tree ?? null;

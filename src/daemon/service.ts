@@ -24,7 +24,7 @@ import type {
   WatcherSubscription,
   WriterTrace,
 } from '../ports/index.js';
-import { ConfigError } from '../core/config/schema.js';
+import { ConfigError, parseConfigText } from '../core/config/schema.js';
 import { createClassifier, type Classifier, type EvidenceModes } from './classifier.js';
 import { createCommitter, type Committer } from './committer.js';
 import { tryAcquireLock, releaseLock, type LockInfo } from './lock.js';
@@ -49,6 +49,8 @@ const RECONCILE_MIN_MS = 5_000;
 const RECONCILE_COST_FACTOR = 50;
 /** state.json is rewritten at most this often. */
 const STATE_FLUSH_MS = 100;
+/** Config keys that decide what may be committed or who counts as autonomous. */
+const SECURITY_KEYS = new Set(['secrets', 'rules', 'ruleFiles', 'defaultAction', 'autonomous', 'remote', 'health']);
 /** Events classified per classifier call. */
 const CLASSIFY_CHUNK = 1_000;
 /** How many BLOCK decisions on dirty paths are remembered across restarts. */
@@ -265,9 +267,7 @@ export function createService(deps: ServiceDeps): Service {
       if (known.size >= KNOWN_MAX) known.delete(known.keys().next().value as string);
       known.set(e.path, { key: keys[i]!, decision: d.decision, layer: d.layer });
       if (d.rule === 'builtin:directory' && e.kind !== 'delete') dirAppeared = true;
-      if (deps.configFile && join(root, e.path) === deps.configFile && e.source === 'watch') {
-        log('warn', 'the config file changed on disk; it is applied on the next start, never silently', { path: e.path });
-      }
+      if (deps.configFile && join(root, e.path) === deps.configFile && e.kind !== 'delete') void reportConfigChange(e.path);
       if (deps.dryRun) continue;
       if (d.decision === 'ALLOW') {
         if (!accepted.has(e.path)) accepted.set(e.path, now);
@@ -283,6 +283,31 @@ export function createService(deps: ServiceDeps): Service {
     if (dirAppeared) scheduleBurstRescan();
     armSettleTimer();
     scheduleStateFlush();
+  }
+
+  /**
+   * The config file changed on disk (an edit, or a pull): the running config stays as it was —
+   * a change is applied on the next start, never silently — and the keys that differ are named,
+   * security-relevant ones (what may be committed, who counts as autonomous) at warn level.
+   */
+  async function reportConfigChange(path: string): Promise<void> {
+    let next: Config;
+    try {
+      next = parseConfigText((await fs.readFile(join(root, path))).toString('utf8'), path);
+    } catch (e) {
+      log('warn', 'the config file changed on disk and is not valid; the running config stays', { path, error: (e as Error).message });
+      return;
+    }
+    const changed = Object.keys(next).filter(
+      (k) => JSON.stringify((next as Record<string, unknown>)[k]) !== JSON.stringify((config as Record<string, unknown>)[k]),
+    );
+    if (!changed.length) return;
+    const sensitive = changed.filter((k) => SECURITY_KEYS.has(k) || (k === 'commit' && next.commit.hooks !== config.commit.hooks));
+    log(sensitive.length ? 'warn' : 'info', `the config file ${path} changed on disk; not applied until winnow restarts`, {
+      path,
+      changedKeys: changed,
+      ...(sensitive.length ? { securityRelevant: sensitive } : {}),
+    });
   }
 
   async function classifyLoop(): Promise<void> {
