@@ -40,6 +40,7 @@ COPY --from=build /app/dist ./dist
 COPY bin ./bin
 COPY rules ./rules
 COPY bench/scenarios ./bench/scenarios
+COPY bench/players ./bench/players
 RUN ln -s /opt/winnow/bin/winnow.js /usr/local/bin/winnow
 
 # Non-root by default (the image's `node` user, uid 1000); override with --user to match the owner
