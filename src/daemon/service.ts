@@ -29,6 +29,7 @@ import { createClassifier, type Classifier, type EvidenceModes } from './classif
 import { createCommitter, type Committer } from './committer.js';
 import { tryAcquireLock, releaseLock, type LockInfo } from './lock.js';
 import { readPause, type PauseSignal } from './pause.js';
+import { createReactionState, isReaction, recordCommit, REACTION_DEFAULTS } from '../core/classify/reaction.js';
 import { createSyncer, serveSyncRequest, type SyncerHandle } from './syncer.js';
 import type { Registry } from './registry.js';
 import type { Workspace } from './workspace.js';
@@ -183,6 +184,7 @@ export function createService(deps: ServiceDeps): Service {
   /** Accepted and not yet committed: path → first accepted time. Persisted in pending.json. */
   const accepted = new Map<string, number>();
   const known = new Map<string, Known>();
+  const reactions = createReactionState();
   const counts: DecisionCounts = { ALLOW: 0, BLOCK: 0, byLayer: { '1': 0, '2': 0, '3': 0 } };
   const listeners = new Set<(d: Decision) => void>();
   const idleWaiters = new Set<() => void>();
@@ -262,7 +264,22 @@ export function createService(deps: ServiceDeps): Service {
     let dirAppeared = false;
     for (let i = 0; i < events.length; i++) {
       const e = events[i]!;
-      const d = decisions[i]!;
+      let d = decisions[i]!;
+      // An ANALYZE path accepted by layers 2–3 that keeps changing right after winnow's own
+      // commits is a tool reacting to them: hold it back before it feeds a loop.
+      // Only with autonomous write activity in the window (temporal evidence present): a person
+      // saving right after a commit while no agent wrote anything is never taken for a reaction.
+      const agentsActive = (d.evidence ?? []).some((x) => x.kind === 'temporal' || x.autonomous);
+      const human = humanEvidence(d) || !agentsActive;
+      if (d.decision === 'ALLOW' && d.layer > 1 && e.source === 'watch' && isReaction(reactions, e.path, e.at, human)) {
+        d = {
+          ...d,
+          decision: 'BLOCK',
+          layer: 2,
+          rule: 'builtin:commit-reaction',
+          reason: `changed within ${REACTION_DEFAULTS.windowMs} ms after each of winnow's last commits with no sign of a person: a tool reacting to commits (a loop); held until it changes away from a commit`,
+        };
+      }
       record(d);
       if (known.size >= KNOWN_MAX) known.delete(known.keys().next().value as string);
       known.set(e.path, { key: keys[i]!, decision: d.decision, layer: d.layer });
@@ -412,6 +429,7 @@ export function createService(deps: ServiceDeps): Service {
   }
 
   function onCommitted(c: { sha: string; paths: string[]; atMs: number; message: string }): void {
+    recordCommit(reactions, c.atMs);
     for (const p of c.paths) {
       if (!settle.pending.has(p)) accepted.delete(p);
       known.delete(p);

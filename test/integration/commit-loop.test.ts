@@ -1,0 +1,56 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { writeFile, unlink } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { tempRepo } from '../helpers/repo.js';
+import { DaemonProcess, fastConfig } from '../helpers/daemon.js';
+
+const MONITOR = fileURLToPath(new URL('../fixtures/claude-commit-monitor.mjs', import.meta.url));
+
+test('without fanotify, a monitor that rewrites a file after every commit does not become a commit loop', { timeout: 60_000 }, async () => {
+
+  const repo = await tempRepo();
+  await repo.write('.claude/contexts/last-commit.json', '{"last_commit": null, "commits_seen": 0}\n');
+  repo.git('add', '.');
+  repo.git('commit', '-q', '-m', 'agent state');
+  const cfg = `${repo.root}.winnow.json`;
+  // fanotify off: only the process table, open handles and write counters tell who wrote what.
+  await writeFile(cfg, fastConfig({ autonomous: { fanotify: 'off', correlationWindowMs: 500 } }));
+  const monitor = spawn(process.execPath, [MONITOR, repo.root], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const d = new DaemonProcess(repo.root, ['--config', cfg]);
+  try {
+    await once(monitor.stdout!, 'data');
+    await d.ready();
+    // A person edits a note several times, each edit committed before the next.
+    for (let i = 0; i < 5; i++) {
+      const c = d.next((l) => l.msg === 'commit' && (l.paths as string[]).includes('notes.md'));
+      await repo.write('notes.md', `edit ${i}\n`);
+      await c;
+      // The monitor's reaction is decided before the person's next edit.
+      await d.next((l) => l.msg === 'decision' && l.path === '.claude/contexts/last-commit.json');
+      // Pacing, not synchronisation: without fanotify winnow can only tell the two writers apart
+      // when they are further apart than the correlation window (500 ms here). SPEC's condition.
+      await new Promise((r) => setTimeout(r, 700));
+    }
+    const reactionsCommitted = repo
+      .git('log', '--format=%H', '--', '.claude/contexts/last-commit.json')
+      .trim()
+      .split('\n')
+      .filter(Boolean).length - 1; // minus the person's initial commit of it
+    assert.equal(repo.git('show', 'HEAD:notes.md'), 'edit 4\n', 'every edit of the person is committed');
+    assert.ok(reactionsCommitted <= 1, `at most the first reaction can pass as a change; ${reactionsCommitted} were committed`);
+    // Held back by whichever evidence caught them (write activity, or the commit-reaction rule).
+    const reactions = d.lines.filter((l) => l.msg === 'decision' && l.path === '.claude/contexts/last-commit.json');
+    assert.ok(reactions.length >= 4, `the monitor reacted to the commits (${reactions.length} decisions)`);
+    assert.ok(reactions.slice(1).every((l) => l.decision === 'BLOCK' && typeof l.reason === 'string'), 'every reaction after the first is held back, with a reason');
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\n${d.stderrText.slice(-25).join('\n')}`);
+  } finally {
+    monitor.kill();
+    await d.kill();
+    await repo.cleanup();
+    await unlink(cfg).catch(() => undefined);
+  }
+});
