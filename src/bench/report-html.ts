@@ -125,8 +125,8 @@ pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:12px}figure{margin:1e
 <h1>winnow bench</h1>
 <p>${esc(report.startedAt)} · ${runs.length} scenario(s) in ${(report.wallMs / 1000).toFixed(1)} s · ${report.host.cpus} CPU(s) · node ${esc(report.host.node)} · ${esc(report.host.platform)}${report.quick ? ' · --quick' : ''}</p>
 <h2>Results</h2>
-<table><thead><tr><th>scenario</th><th>user</th><th>system</th><th>FP</th><th>FN</th><th>precision</th><th>recall</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>max ms</th><th>commits</th><th>loops</th><th>CPU %</th><th>RSS MB</th><th>gitwatch commits</th><th>gitwatch FN</th><th>decisions L1/L2/L3</th></tr></thead>
-<tbody>${rows}</tbody></table>
+<div style="overflow-x:auto"><table style="font-size:12px"><thead><tr><th>scenario</th><th>user</th><th>system</th><th>FP</th><th>FN</th><th>precision</th><th>recall</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>max ms</th><th>commits</th><th>loops</th><th>CPU %</th><th>RSS MB</th><th>gitwatch commits</th><th>gitwatch FN</th><th>decisions L1/L2/L3</th></tr></thead>
+<tbody>${rows}</tbody></table></div>
 <p>FP: a person's change never committed. FN: a change of an autonomous writer, an editor temporary or generated output that was committed. Latency: from the person's last write to the commit that holds it. gitwatch: what a commit-everything watcher with its default 2 s delay would have committed on the same writes.</p>
 <p>Layers: L1 ${fmt(L.layers.l1NsPerPath, 1)} ns per path${L.extra.rules !== null ? ` with ${L.extra.rules} rules` : ''} · L2 ${fmt(L.layers.l2UsPerCheck, 1)} µs per check · L3 ${fmt(L.layers.l3UsPer1kJson, 1)} µs per 1 KB JSON, ${fmt(L.layers.l3UsPer100kJson, 1)} µs per 100 KB JSON${L.extra.commitMsSmall !== null ? ` · commit ${fmt(L.extra.commitMsSmall, 1)} ms small, ${fmt(L.extra.commitMs50k, 1)} ms with 50k files` : ''}</p>
 ${L.notes.length ? `<ul>${L.notes.map((n) => `<li class="na">${esc(n)}</li>`).join('')}</ul>` : ''}
