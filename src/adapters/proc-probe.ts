@@ -52,6 +52,14 @@ export function createProcProbe(root: string): ProcProbe {
       );
       return out;
     },
+    async workingDir(pid) {
+      if (!IS_LINUX) return null;
+      try {
+        return await readlink(`/proc/${pid}/cwd`);
+      } catch {
+        return null;
+      }
+    },
     async writeCounter(pid) {
       if (!IS_LINUX) return null;
       try {

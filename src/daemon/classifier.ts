@@ -70,6 +70,8 @@ export interface Classifier {
 
 /** How long a decision waits for the trace to catch up with the writes before the event. */
 const FLUSH_WAIT_MS = 50;
+/** How long a process's working directory is trusted before it is read again. */
+const CWD_TTL_MS = 30_000;
 /** Write-counter samples kept per process, and for how long. */
 const SAMPLES_PER_PID = 16;
 const SAMPLE_KEEP_MS = 60_000;
@@ -238,11 +240,35 @@ export function createClassifier(deps: ClassifierDeps): Classifier {
     return compareContent(path, head ? head.content : null, current, contentOpts, at, hj);
   }
 
+  /** Working directory per autonomous PID, re-read after CWD_TTL_MS. */
+  const cwds = new Map<number, { dir: string | null; at: number }>();
+  /**
+   * An autonomous process working in another tree (an agent of another workspace, a test's fake
+   * agent next door) says nothing about this workspace: its write activity is not correlated.
+   * Limit (documented): an agent whose cwd is elsewhere but that writes here by absolute path is
+   * only seen through fanotify or open handles.
+   */
+  async function worksHere(pid: number, at: number): Promise<boolean> {
+    if (!deps.probe.workingDir) return true;
+    let c = cwds.get(pid);
+    if (!c || at - c.at > CWD_TTL_MS) {
+      c = { dir: await deps.probe.workingDir(pid), at };
+      cwds.set(pid, c);
+    }
+    return c.dir === null || c.dir === root || c.dir.startsWith(root.endsWith('/') ? root : root + '/');
+  }
+
   /** Write-counter samples of the autonomous processes, for temporal correlation. */
   async function sampleCounters(set: Map<number, AutonomousProc>, at: number): Promise<void> {
     let readable = 0;
+    for (const pid of cwds.keys()) if (!set.has(pid)) cwds.delete(pid);
     await Promise.all(
       [...set.keys()].map(async (pid) => {
+        if (!(await worksHere(pid, at))) {
+          samples.delete(pid);
+          readable++; // readable, just irrelevant here
+          return;
+        }
         const bytes = await deps.probe.writeCounter(pid);
         if (bytes === null) return;
         readable++;

@@ -107,6 +107,11 @@ export interface ProcProbe {
    * excludes pipes and terminals unlike wchar), or null when it cannot be read.
    */
   writeCounter(pid: number): Promise<number | null>;
+  /**
+   * Absolute working directory of `pid`, or null when it cannot be read. Optional: temporal
+   * correlation uses it to ignore autonomous processes working in other trees.
+   */
+  workingDir?(pid: number): Promise<string | null>;
 }
 
 export interface StatusEntry {

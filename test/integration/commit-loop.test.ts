@@ -18,7 +18,8 @@ test('without fanotify, a monitor that rewrites a file after every commit does n
   const cfg = `${repo.root}.winnow.json`;
   // fanotify off: only the process table, open handles and write counters tell who wrote what.
   await writeFile(cfg, fastConfig({ autonomous: { fanotify: 'off', correlationWindowMs: 500 } }));
-  const monitor = spawn(process.execPath, [MONITOR, repo.root], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // Agents work in the workspace: its cwd is the root (temporal correlation ignores agents elsewhere).
+  const monitor = spawn(process.execPath, [MONITOR, repo.root], { cwd: repo.root, stdio: ['ignore', 'pipe', 'inherit'] });
   const d = new DaemonProcess(repo.root, ['--config', cfg]);
   try {
     await once(monitor.stdout!, 'data');

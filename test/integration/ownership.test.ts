@@ -82,13 +82,14 @@ after(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-async function startAgent(name = 'claude-autonomous.mjs', wrap?: (script: string) => string[]): Promise<Agent> {
+/** An agent process working in `cwd` (agents run in the workspace they write to). */
+async function startAgent(cwd: string, name = 'claude-autonomous.mjs', wrap?: (script: string) => string[]): Promise<Agent> {
   const dir = await mkdtemp(join(await realpath(tmpdir()), 'winnow-agent-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   const script = join(dir, name);
   await writeFile(script, AGENT_SRC);
   const argv = wrap ? wrap(script) : [process.execPath, script];
-  const proc = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'], cwd: PROJECT }) as unknown as ChildProcessWithoutNullStreams;
+  const proc = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'], cwd }) as unknown as ChildProcessWithoutNullStreams;
   const a = new Agent(proc);
   cleanups.push(() => a.stop());
   assert.equal(await a.next(), 'ready');
@@ -130,7 +131,7 @@ async function setup(withTrace: boolean): Promise<{ repo: TempRepo; c: Classifie
 
 test('without fanotify: a file an agent holds open is BLOCKed; a person\'s edit at the same moment is ALLOWed', { skip: linux ? false : 'needs /proc (Linux)' }, async () => {
   const { repo, c, ev } = await setup(false);
-  const agent = await startAgent();
+  const agent = await startAgent(repo.root);
   await repo.write('warm.md', 'w');
   await c.classify([ev('warm.md')]); // first write-counter sample: the baseline
   await agent.do('hold', join(repo.root, 'agent-status.json'), '{"n":1}');
@@ -146,7 +147,7 @@ test('without fanotify: a file an agent holds open is BLOCKed; a person\'s edit 
 
 test('without fanotify: a write by an agent\'s shell child is caught by temporal correlation', { skip: linux ? false : 'needs /proc (Linux)' }, async () => {
   const { repo, c, ev } = await setup(false);
-  const agent = await startAgent();
+  const agent = await startAgent(repo.root);
   await repo.write('warm.md', 'w');
   await c.classify([ev('warm.md')]);
   await agent.do('sh', join(repo.root, 'from-child.md'), 'written by a child shell');
@@ -163,7 +164,7 @@ test('winnow exec marks a process tree as autonomous', { skip: linux ? false : '
   const { repo, c, ev } = await setup(false);
   // An agent whose name matches no pattern, run through `winnow exec` (the CLI's command module).
   const code = `import(${JSON.stringify(join(PROJECT, 'src/cli/main.ts'))}).then(async (m) => { process.exitCode = await m.main(process.argv.slice(1)); })`;
-  const agent = await startAgent('plain-tool.mjs', (script) => [process.execPath, '--import', 'tsx', '-e', code, 'exec', '--dir', repo.root, '--', process.execPath, script]);
+  const agent = await startAgent(PROJECT, 'plain-tool.mjs', (script) => [process.execPath, '--import', 'tsx', '-e', code, 'exec', '--dir', repo.root, '--', process.execPath, script]);
   await agent.do('hold', join(repo.root, 'tool-out.json'), '{}');
   const [d] = await c.classify([ev('tool-out.json')]);
   assert.equal(d!.decision, 'BLOCK', d!.reason);
@@ -174,7 +175,7 @@ test('winnow exec marks a process tree as autonomous', { skip: linux ? false : '
 test('with fanotify: the agent\'s own write and its shell child\'s write are BLOCKed; the person\'s concurrent edit is ALLOWed', { skip: fanotifySkip }, async () => {
   const { repo, c, ev, trace } = await setup(true);
   assert.equal(trace!.state().mode, 'active');
-  const agent = await startAgent();
+  const agent = await startAgent(repo.root);
   // Steady state: an earlier decision has sampled the agent's write counter. A shell child that
   // exits before fatrace's line is read cannot be placed in the tree, and then the agent's
   // counter (which includes reaped children) is what tells.
