@@ -25,7 +25,8 @@ export async function measureL2(): Promise<{ l2UsPerCheck: number }> {
   const dir = await mkdtemp(join(await realpath(tmpdir()), 'winnow-l2-'));
   const script = join(dir, 'claude-autonomous-bench.mjs');
   await writeFile(script, "setInterval(() => {}, 1000); process.stdout.write('ready\\n');\n");
-  const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'ignore'] });
+  // The agent works in the workspace, as agents do: its write counter is sampled on every check.
+  const child = spawn(process.execPath, [script], { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] });
   try {
     await new Promise<void>((resolve, reject) => {
       child.stdout!.once('data', () => resolve());
