@@ -85,6 +85,23 @@ function human(s: StateView & { workspace: string; running: boolean; pid: number
   if (s.evidence) L.push(`evidence   ${Object.entries(s.evidence).map(([k, v]) => `${k}=${String(v)}`).join(', ')}`);
   for (const q of s.quarantined ?? []) L.push(`quarantined ${q.path}: changed ${q.events} times every ~${Math.round(q.periodMs / 1000)}s with no human evidence (see \`winnow rules suggest\`)`);
   for (const h of s.held ?? []) L.push(`held       ${h.path}: ${h.reason}`);
-  if (s.sync) L.push(`sync       ${JSON.stringify(s.sync)}`);
+  if (s.sync) {
+    const y = s.sync as {
+      lastSync: { at: number; ok: boolean; reason: string; error?: string } | null;
+      nextAt: number | null;
+      breaker: { open: boolean; until: number | null; failures: number };
+      conflicts: string[];
+      stopped: string | null;
+      ahead: number;
+      behind: number;
+    };
+    const last = y.lastSync
+      ? `${y.lastSync.ok ? 'ok' : 'failed'} ${ago(new Date(y.lastSync.at).toISOString(), now)} (${y.lastSync.reason})${y.lastSync.error ? `: ${y.lastSync.error}` : ''}`
+      : 'never';
+    L.push(`sync       last ${last}; next ${y.nextAt ? ago(new Date(y.nextAt).toISOString(), now) : 'after the next commit'}; ${y.ahead} to push, ${y.behind} to pull`);
+    if (y.breaker.open) L.push(`           breaker open until ${new Date(y.breaker.until ?? 0).toISOString()} after ${y.breaker.failures} failures`);
+    if (y.stopped) L.push(`           stopped: ${y.stopped}`);
+    for (const c of y.conflicts) L.push(`           conflict: ${c}`);
+  }
   return L.join('\n') + '\n';
 }
