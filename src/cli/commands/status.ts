@@ -4,6 +4,7 @@ import { runningDaemon, readState } from '../daemon-info.js';
 import { readPause } from '../../daemon/pause.js';
 import { DEFAULTS } from '../../core/config/defaults.js';
 import { ago } from '../format.js';
+import type { SyncStatus } from '../../daemon/syncer.js';
 
 interface StateView {
   pending?: { path: string; dueAt: string | null }[];
@@ -86,15 +87,7 @@ function human(s: StateView & { workspace: string; running: boolean; pid: number
   for (const q of s.quarantined ?? []) L.push(`quarantined ${q.path}: changed ${q.events} times every ~${Math.round(q.periodMs / 1000)}s with no human evidence (see \`winnow rules suggest\`)`);
   for (const h of s.held ?? []) L.push(`held       ${h.path}: ${h.reason}`);
   if (s.sync) {
-    const y = s.sync as {
-      lastSync: { at: number; ok: boolean; reason: string; error?: string } | null;
-      nextAt: number | null;
-      breaker: { open: boolean; until: number | null; failures: number };
-      conflicts: string[];
-      stopped: string | null;
-      ahead: number;
-      behind: number;
-    };
+    const y = s.sync as SyncStatus;
     const last = y.lastSync
       ? `${y.lastSync.ok ? 'ok' : 'failed'} ${ago(new Date(y.lastSync.at).toISOString(), now)} (${y.lastSync.reason})${y.lastSync.error ? `: ${y.lastSync.error}` : ''}`
       : 'never';
