@@ -217,6 +217,11 @@ export function createSyncer(deps: SyncerDeps): SyncerHandle {
   const loaded = loadState(deps.stateDir).then((s) => {
     if (s) state = { ...state, ...s };
   });
+  // What a killed sync left is recovered once, before the first sync of this process runs: two
+  // recoveries at once would both try to finish the same interrupted branch move.
+  const recovered = loaded.then(() =>
+    recover(deps, git).catch((e: Error) => deps.logger.log('warn', 'sync recovery failed', { error: e.message })),
+  );
 
   async function persist(): Promise<void> {
     state = { ...state, seq: state.seq + 1 };
@@ -251,7 +256,7 @@ export function createSyncer(deps: SyncerDeps): SyncerHandle {
   function kick(): void {
     if (running) return;
     running = (async () => {
-      await loaded;
+      await recovered;
       for (;;) {
         const { run, queue: rest } = take(queue);
         queue = rest;
@@ -386,8 +391,7 @@ export function createSyncer(deps: SyncerDeps): SyncerHandle {
     while (running) await running;
   }
 
-  const ready = loaded.then(async () => {
-    await recover(deps, git).catch((e: Error) => deps.logger.log('warn', 'sync recovery failed', { error: e.message }));
+  const ready = recovered.then(() => {
     if (deps.syncOnStart !== false && !closed) {
       deps.scheduler.setTimeout(() => void request({ reason: 'startup', priority: 'lifecycle' }), 0);
     }
@@ -444,7 +448,9 @@ export async function recover(deps: Pick<SyncerDeps, 'stateDir' | 'logger'>, git
   // A pause raised by a sync whose process died (its lock is stale) is dropped at once rather
   // than holding commits for pause.maxMs.
   const lock = await readLock(join(deps.stateDir, 'sync.lock'));
-  if (lock && lock.pid !== process.pid && isStale(lock)) {
+  // A live sync in another process owns its journal and refs: leave them to it.
+  if (lock && lock.pid !== process.pid && !isStale(lock)) return;
+  if (lock && lock.pid !== process.pid) {
     const text = await readFile(pauseFile(deps.stateDir), 'utf8').catch(() => null);
     if (text !== null) {
       const p = parsePause(text, 0, 0);
