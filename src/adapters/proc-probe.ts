@@ -5,9 +5,10 @@
  */
 import { readdir, readlink, readFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import type { ProcProbe } from '../ports/index.js';
 import { normalisePath } from '../core/event.js';
+import { startedAtMs } from './procfs.js';
 
 const IS_LINUX = process.platform === 'linux';
 
@@ -60,10 +61,15 @@ export function createProcProbe(root: string): ProcProbe {
         return null;
       }
     },
+    async startedAt(pid) {
+      return IS_LINUX ? startedAtMs(pid) : null;
+    },
     async writeCounter(pid) {
       if (!IS_LINUX) return null;
       try {
-        const io = await readFile(`/proc/${pid}/io`, 'utf8');
+        // Read synchronously (procfs is kernel memory, a few µs): the caller's clock reading just
+        // before the call then dates the value, which temporal correlation compares with mtimes.
+        const io = readFileSync(`/proc/${pid}/io`, 'utf8');
         // write_bytes (pages dirtied towards storage) rather than wchar: wchar also counts writes
         // to pipes, terminals and sockets, so an agent printing to stdout would look like it is
         // writing files. write_bytes is page-granular; core/classify/ownership.ts rounds sizes

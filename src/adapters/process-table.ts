@@ -1,11 +1,14 @@
 /**
  * The process table through ps-list, cached in an lru-cache with a TTL. Refreshed on demand when a
- * decision asks for it, never polled: an idle daemon spawns no `ps`.
+ * decision asks for it, never polled: an idle daemon spawns no `ps`. Between refreshes, `fresh()`
+ * adds the processes started since the snapshot from one `/proc` listing (Linux), so a new agent,
+ * or an agent's child that is still running, is not hidden for a whole TTL.
  */
 import psList from 'ps-list';
 import { LRUCache } from 'lru-cache';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { Clock, ProcInfo, ProcessTable } from '../ports/index.js';
+import { HAS_PROC, ownerUid, readCmdline, readStat } from './procfs.js';
 
 export interface ProcessTableOptions {
   /** How long a snapshot is reused (`autonomous.cacheTtlMs`). */
@@ -13,6 +16,10 @@ export interface ProcessTableOptions {
   clock?: Clock;
   /** For tests: where the snapshot comes from (default ps-list). */
   source?: () => Promise<ProcInfo[]>;
+  /** For tests: PIDs alive now (default: the numeric entries of `/proc`; null where there is none). */
+  livePids?: () => number[] | null;
+  /** For tests: one process by PID (default: read from `/proc`). */
+  readOne?: (pid: number) => ProcInfo | null;
 }
 
 /** uid → user name from /etc/passwd (read once; unknown uids keep only the number). */
@@ -43,6 +50,36 @@ async function psSource(): Promise<ProcInfo[]> {
   });
 }
 
+function procLivePids(): number[] | null {
+  if (!HAS_PROC) return null;
+  try {
+    const out: number[] = [];
+    for (const n of readdirSync('/proc')) {
+      const c = n.charCodeAt(0);
+      if (c >= 48 && c <= 57) out.push(Number(n));
+    }
+    return out;
+  } catch {
+    return null;
+  }
+}
+
+function procReadOne(users: () => Map<number, string>): (pid: number) => ProcInfo | null {
+  return (pid) => {
+    const st = readStat(pid);
+    if (!st) return null;
+    const cmd = readCmdline(pid);
+    const info: ProcInfo = { pid, ppid: st.ppid, name: st.comm, cmd: cmd || st.comm };
+    const uid = ownerUid(pid);
+    if (uid !== null) {
+      info.uid = uid;
+      const u = users().get(uid);
+      if (u !== undefined) info.user = u;
+    }
+    return info;
+  };
+}
+
 export function createProcessTable(opts: ProcessTableOptions): ProcessTable & { readonly refreshes: number } {
   const source = opts.source ?? psSource;
   const clock = opts.clock;
@@ -67,13 +104,37 @@ export function createProcessTable(opts: ProcessTableOptions): ProcessTable & { 
       });
     return inFlight;
   };
+  let userMap: Map<number, string> | null = null;
+  const livePids = opts.livePids ?? procLivePids;
+  const readOne = opts.readOne ?? procReadOne(() => (userMap ??= loadUsers()));
+  /** The snapshot `fresh()` last extended, the PIDs looked at since, and the extended table. */
+  let seen: { snapshot: ProcInfo[]; pids: Set<number>; table: ProcInfo[] } | null = null;
+  const list = async (): Promise<ProcInfo[]> => cache.get('table') ?? load();
   return {
     get refreshes() {
       return refreshes;
     },
-    async list() {
-      return cache.get('table') ?? load();
-    },
+    list,
     refresh: load,
+    async fresh() {
+      const snapshot = await list();
+      if (!seen || seen.snapshot !== snapshot) seen = { snapshot, pids: new Set(snapshot.map((p) => p.pid)), table: snapshot };
+      const live = livePids();
+      if (!live) return seen.table;
+      const added: ProcInfo[] = [];
+      for (const pid of live) {
+        if (seen.pids.has(pid)) continue;
+        // Looked at once: a PID reused before the next full refresh, or read in the microseconds
+        // between fork and exec (the parent's command line), keeps its first entry until the
+        // refresh, at most one TTL later.
+        seen.pids.add(pid);
+        const info = readOne(pid);
+        if (info) added.push(info);
+      }
+      // A new array only when something was added: the classifier recomputes the autonomous set
+      // when the table it gets is a different one.
+      if (added.length) seen.table = [...seen.table, ...added];
+      return seen.table;
+    },
   };
 }

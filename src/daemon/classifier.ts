@@ -14,12 +14,12 @@ import type { Config } from '../core/config/defaults.js';
 import type { Decision, Evidence, RuleMatch } from '../core/decision.js';
 import type { WatchEvent } from '../core/event.js';
 import { normalisePath } from '../core/event.js';
-import type { Clock, Fs, Git, Logger, ProcInfo, ProcessTable, ProcProbe, TraceState, WriterTrace } from '../ports/index.js';
+import type { Clock, Fs, Git, Logger, ProcInfo, ProcessTable, ProcProbe, Scheduler, TraceState, WriterTrace } from '../ports/index.js';
 import { compareContent, isJsonPath, isLogOrTemp, parseJson, type ContentOptions, type JsonParse } from '../core/classify/content.js';
 import {
   autonomousSet,
   judgeOwnership,
-  explainableBytes,
+  pageRound,
   type AutonomousProc,
   type HandleEvidence,
   type TemporalEvidence,
@@ -50,6 +50,16 @@ export interface ClassifierDeps {
   probe: ProcProbe;
   /** `winnow exec` roots; default reads `<stateDir>/exec/`. Tests may inject. */
   execRoots?: () => Promise<number[]>;
+  /**
+   * Timer for the write-counter ticker that runs while an autonomous process works in the
+   * workspace (see `armTicker`). Without one, counters are sampled only on decisions.
+   */
+  scheduler?: Scheduler;
+  /**
+   * winnow's own PID (default `process.pid`): it and its children are never autonomous. Null:
+   * no exclusion (tests whose own process spawns the agents).
+   */
+  selfPid?: number | null;
 }
 
 export interface EvidenceModes {
@@ -63,6 +73,11 @@ export interface EvidenceModes {
 export interface Classifier {
   /** One decision per event, same order. Records evidence + per-layer timings in each Decision. */
   classify(events: WatchEvent[]): Promise<Decision[]>;
+  /**
+   * Reads the process table and takes a first write-counter sample of the autonomous processes
+   * working here, so the first change after start-up has a baseline. Never throws.
+   */
+  prime(): Promise<void>;
   evidenceModes(): EvidenceModes;
   quarantined(): { path: string; events: number; periodMs: number }[];
   close(): Promise<void>;
@@ -73,8 +88,22 @@ const FLUSH_WAIT_MS = 50;
 /** How long a process's working directory is trusted before it is read again. */
 const CWD_TTL_MS = 30_000;
 /** Write-counter samples kept per process, and for how long. */
-const SAMPLES_PER_PID = 16;
+const SAMPLES_PER_PID = 512;
 const SAMPLE_KEEP_MS = 60_000;
+/**
+ * A file's mtime comes from the kernel's coarse clock (up to a tick, ~4 ms, behind the real time):
+ * a sample taken this much after an mtime may still precede the write.
+ */
+const MTIME_SLACK_BEFORE_MS = 5;
+/**
+ * The write's pages are counted just after its mtime is set, and an exited child's counters reach
+ * its parent when the parent reaps it: a sample this soon after the mtime may not hold them yet.
+ */
+const MTIME_SLACK_AFTER_MS = 25;
+/** Process start times are known to 10 ms (clock ticks), and boot time to about as much. */
+const START_SLACK_MS = 20;
+/** Floor for the ticker's period. */
+const TICK_MIN_MS = 100;
 /** Recent changes remembered to explain autonomous write bytes (bounded). */
 const RECENT_MAX = 5_000;
 /** Sizes looked up per call to explain write bytes; beyond this the rest count as large (ALLOW side). */
@@ -99,7 +128,14 @@ interface Pending {
 interface Recent {
   path: string;
   at: number;
+  /** Size and mtime, looked up the first time a temporal judgement needs them. */
   size?: number;
+  mtime?: number;
+}
+
+interface Sample {
+  at: number;
+  bytes: number;
 }
 
 const now_ns = () => process.hrtime.bigint();
@@ -112,7 +148,22 @@ export function createClassifier(deps: ClassifierDeps): Classifier {
   const commands = config.autonomous.commands.map((c) => new RegExp(c));
   const churn = createChurnState();
   const headJson = new LRUCache<string, JsonParse>({ max: 256 });
-  const samples = new Map<number, { at: number; bytes: number }[]>();
+  const samples = new Map<number, Sample[]>();
+  /** Start time (epoch ms) of each sampled process, for processes first sampled after a write. */
+  const startedAt = new Map<number, number | null>();
+  /**
+   * When the autonomous set was last looked at: a process started after it could not have been
+   * sampled before, and its counter started at zero.
+   */
+  let lookedAt = clock.now();
+  let lookedAtBefore = lookedAt;
+  /** The autonomous set the ticker samples (the last one a decision computed). */
+  let tickSet = new Map<number, AutonomousProc>();
+  let tick: unknown = null;
+  let closed = false;
+  /** Sampling rounds run one after another, so each process's samples stay in time order. */
+  let sampling: Promise<number> = Promise.resolve(0);
+  const selfPid = deps.selfPid === undefined ? process.pid : deps.selfPid;
   /** Paths fanotify attributed to a person, with the event time (bounded). */
   const humanWritten = new LRUCache<string, number>({ max: 2_048 });
   const recent: Recent[] = [];
@@ -131,7 +182,7 @@ export function createClassifier(deps: ClassifierDeps): Classifier {
   const execRoots =
     deps.execRoots ?? (async () => (await readExecRegistry(deps.stateDir)).map((r) => r.pid));
 
-  async function autonomous(force: boolean, rootsHint?: number[]): Promise<Map<number, AutonomousProc>> {
+  async function autonomous(force: boolean, fresh = false, rootsHint?: number[]): Promise<Map<number, AutonomousProc>> {
     let roots: number[] = rootsHint ?? [];
     if (!rootsHint) {
       try {
@@ -142,7 +193,12 @@ export function createClassifier(deps: ClassifierDeps): Classifier {
     }
     let table: ProcInfo[];
     try {
-      table = force && deps.processes.refresh ? await deps.processes.refresh() : await deps.processes.list();
+      table =
+        force && deps.processes.refresh
+          ? await deps.processes.refresh()
+          : fresh && deps.processes.fresh
+            ? await deps.processes.fresh()
+            : await deps.processes.list();
       // A `winnow exec` root the cached table does not know started after it was taken.
       if (!force && deps.processes.refresh && roots.some((r) => !table.some((p) => p.pid === r))) {
         table = await deps.processes.refresh();
@@ -155,7 +211,7 @@ export function createClassifier(deps: ClassifierDeps): Classifier {
     }
     const key = roots.join(',');
     if (memo && memo.table === table && memo.roots === key) return memo.set;
-    const set = autonomousSet(table, { commands, users: config.autonomous.users, execRoots: roots });
+    const set = autonomousSet(table, { commands, users: config.autonomous.users, execRoots: roots, ...(selfPid !== null ? { self: selfPid } : {}) });
     memo = { table, roots: key, set };
     return set;
   }
@@ -258,9 +314,18 @@ export function createClassifier(deps: ClassifierDeps): Classifier {
     return c.dir === null || c.dir === root || c.dir.startsWith(root.endsWith('/') ? root : root + '/');
   }
 
-  /** Write-counter samples of the autonomous processes, for temporal correlation. */
-  async function sampleCounters(set: Map<number, AutonomousProc>, at: number): Promise<void> {
+  /**
+   * One write-counter sample of each autonomous process working here, at `at`. Returns how many
+   * could be read. Rounds are serialised so each process's samples stay in time order.
+   */
+  function sampleCounters(set: Map<number, AutonomousProc>, at: number): Promise<number> {
+    sampling = sampling.then(() => sampleRound(set, at));
+    return sampling;
+  }
+
+  async function sampleRound(set: Map<number, AutonomousProc>, at: number): Promise<number> {
     let readable = 0;
+    let here = 0;
     for (const pid of cwds.keys()) if (!set.has(pid)) cwds.delete(pid);
     await Promise.all(
       [...set.keys()].map(async (pid) => {
@@ -269,84 +334,138 @@ export function createClassifier(deps: ClassifierDeps): Classifier {
           readable++; // readable, just irrelevant here
           return;
         }
+        // Dated just before the read (the Linux probe reads synchronously within the call).
+        const readAt = Math.max(at, clock.now());
         const bytes = await deps.probe.writeCounter(pid);
         if (bytes === null) return;
         readable++;
+        here++;
         let list = samples.get(pid);
-        if (!list) samples.set(pid, (list = []));
-        list.push({ at, bytes });
+        if (!list) {
+          samples.set(pid, (list = []));
+          if (!startedAt.has(pid)) startedAt.set(pid, deps.probe.startedAt ? await deps.probe.startedAt(pid) : null);
+        }
+        const last = list[list.length - 1];
+        if (last && last.at > readAt) return; // a later round already recorded
+        list.push({ at: readAt, bytes });
         while (list.length > SAMPLES_PER_PID || (list.length > 2 && list[0]!.at < at - SAMPLE_KEEP_MS)) list.shift();
       }),
     );
     for (const pid of samples.keys()) if (!set.has(pid)) samples.delete(pid);
+    for (const pid of startedAt.keys()) if (!set.has(pid)) startedAt.delete(pid);
     if (set.size && readable === 0) {
       warnOnce('io', 'cannot read /proc/PID/io of the autonomous processes (run as their user or root); temporal correlation is off', {});
     }
     probeOk.io = readable > 0 || set.size === 0 ? probeOk.io : false;
+    return here;
   }
 
-  async function sizeOf(path: string): Promise<number> {
+  /**
+   * While an autonomous process works in the workspace, its write counter is also read every
+   * `correlationWindowMs / 2` (one /proc read per process), so that every write has a sample at
+   * most that long before it: bytes an agent wrote long before a person's save (outside the
+   * workspace, say) are never counted against the save. It stops as soon as no such process is
+   * left, so an idle workspace has no timer.
+   */
+  function armTicker(): void {
+    if (!deps.scheduler || tick !== null || closed || samples.size === 0) return;
+    const every = Math.max(TICK_MIN_MS, Math.floor(windowMs / 2));
+    tick = deps.scheduler.setTimeout(() => {
+      void sampleCounters(tickSet, clock.now()).then((here) => {
+        tick = null;
+        if (here > 0) armTicker();
+      });
+    }, every);
+  }
+
+  /** Size and mtime of a path now (a missing or non-file path is 0 bytes, mtime unknown). */
+  async function statOf(path: string): Promise<{ size: number; mtime: number | null }> {
     const st = await fs.stat(join(root, path)).catch(() => null);
-    return st && st.isFile ? st.size : 0;
+    return st && st.isFile ? { size: st.size, mtime: st.mtimeMs } : { size: 0, mtime: null };
   }
 
+  /**
+   * Temporal correlation for one change. The interval is the one between the two counter samples
+   * around the change's write (its mtime; the event time for a deletion): what the autonomous
+   * processes wrote in it, against what the other paths written in it account for.
+   */
   async function temporalFor(
     ev: WatchEvent,
     set: Map<number, AutonomousProc>,
     budget: { lookups: number },
+    now: number,
   ): Promise<TemporalEvidence | null> {
+    const self = ev.kind === 'delete' ? { size: 0, mtime: null } : await statOf(ev.path);
+    // A future mtime (clock skew, `touch -d`) says nothing about when the bytes were written.
+    const t = self.mtime !== null && self.mtime <= now ? self.mtime : ev.at;
     let active = 0;
     let from = Infinity;
+    let to = -Infinity;
     const movers: TemporalEvidence['movers'] = [];
     let any = false;
     for (const [pid, list] of samples) {
-      const cur = list[list.length - 1];
-      if (!cur || list.length < 2) continue;
-      // Baseline: the latest sample covering the whole window before the event; else the oldest
-      // one taken before the event (covers the write unless sampled between it and its event).
-      let base: { at: number; bytes: number } | undefined;
-      for (let i = list.length - 2; i >= 0; i--) {
-        if (list[i]!.at <= ev.at - windowMs) {
+      let base: Sample | undefined;
+      for (let i = list.length - 1; i >= 0; i--) {
+        if (list[i]!.at <= t - MTIME_SLACK_BEFORE_MS) {
           base = list[i];
           break;
         }
       }
-      base ??= list.find((s, i) => i < list.length - 1 && s.at < ev.at);
-      if (!base) continue;
+      if (!base) {
+        // First sampled after the write: if it started since the set was last looked at, its
+        // counter began at zero when it started; otherwise nothing is known about this write.
+        const start = startedAt.get(pid);
+        if (start === undefined || start === null || start > t + START_SLACK_MS || start < lookedAtBefore - START_SLACK_MS) continue;
+        base = { at: start, bytes: 0 };
+      }
+      const after = list.find((x) => x.at >= t + MTIME_SLACK_AFTER_MS && x.at > base.at) ?? list[list.length - 1]!;
+      if (after.at <= base.at) continue;
       any = true;
-      const d = cur.bytes - base.bytes;
-      from = Math.min(from, base.at);
+      const d = after.bytes - base.bytes;
       if (d > 0) {
         active += d;
+        from = Math.min(from, base.at);
+        to = Math.max(to, after.at);
         movers.push({ pid, command: set.get(pid)?.cmd ?? '?', bytes: d });
       }
     }
     if (!any) return null;
     let explained = 0;
-    let pathBytes = 0;
     if (active > 0) {
+      // The other paths written between the same samples, each counted once at its size in pages.
       const seen = new Set<string>();
       for (let i = recent.length - 1; i >= 0; i--) {
         const r = recent[i]!;
-        // A change at or before the baseline sample was written before it (samples are taken
-        // after the events of their batch), so its bytes are not in the delta.
-        if (r.at <= from) break;
-        if (r.path === ev.path) continue;
-        if (seen.has(r.path)) continue;
+        // Events arrive after their write: one that arrived before the interval began was written
+        // before it.
+        if (r.at < from) break;
+        if (r.path === ev.path || seen.has(r.path)) continue;
         // A file fanotify saw a person write is the person's bytes, not the agent's.
         const hw = humanWritten.get(r.path);
         if (hw !== undefined && hw >= r.at) continue;
-        seen.add(r.path);
         if (r.size === undefined) {
-          if (budget.lookups-- > 0) r.size = await sizeOf(r.path);
-          else r.size = Number.MAX_SAFE_INTEGER; // unknown: count it as explaining everything (towards ALLOW)
+          if (budget.lookups-- > 0) {
+            const st = await statOf(r.path);
+            r.size = st.size;
+            if (st.mtime !== null) r.mtime = st.mtime;
+          } else {
+            // Unknown: count it as explaining everything (towards ALLOW).
+            seen.add(r.path);
+            explained = Number.MAX_SAFE_INTEGER;
+            break;
+          }
         }
-        explained += explainableBytes(r.size);
+        // Surely written between the two samples: after the first, and before the second by more
+        // than the mtime's coarseness. In doubt it explains nothing (towards BLOCK). A deletion
+        // (no mtime) explains nothing either way.
+        const w = r.mtime ?? r.at;
+        if (w <= from || w > to - MTIME_SLACK_BEFORE_MS) continue;
+        seen.add(r.path);
+        explained += pageRound(r.size);
         if (explained >= active) break;
       }
-      pathBytes = await sizeOf(ev.path);
     }
-    return { activeBytes: active, explainedBytes: explained, pathBytes, movers, windowMs };
+    return { activeBytes: active, explainedBytes: explained, pathBytes: self.size, movers, windowMs: Number.isFinite(from) ? to - from : 0 };
   }
 
   function remember(events: WatchEvent[]): void {
@@ -425,7 +544,13 @@ export function createClassifier(deps: ClassifierDeps): Classifier {
     const at = clock.now();
     const tracing = traceActive();
     if (tracing) await deps.trace!.flush(FLUSH_WAIT_MS);
-    let set = await autonomous(false);
+    // Without an exact trace, temporal correlation needs every autonomous process that is running
+    // now, including one started a moment ago: the cached table plus the processes started since.
+    let set = await autonomous(false, !tracing);
+    if (!tracing) {
+      lookedAtBefore = lookedAt;
+      lookedAt = at;
+    }
     // Writers per path, from the trace.
     const writers = new Map<string, WriterEvidence[]>();
     if (tracing) {
@@ -468,15 +593,21 @@ export function createClassifier(deps: ClassifierDeps): Classifier {
     }
     // Sampled on every decision that reaches layer 2 (not only when needed now), so that the next
     // unattributed change has a fresh baseline; one /proc read per autonomous process.
-    if (set.size) await sampleCounters(set, at);
-    else samples.clear();
+    if (set.size) {
+      await sampleCounters(set, at);
+      tickSet = set;
+      armTicker();
+    } else {
+      samples.clear();
+      startedAt.clear();
+    }
     const sharedUs = Number(now_ns() - t0) / 1000 / list.length;
     const budget = { lookups: SIZE_LOOKUPS_MAX };
     for (const p of list) {
       const t1 = now_ns();
       const ev = p.ev;
       const ws = writers.get(ev.path) ?? null;
-      const temporal = !settled(ev.path) && set.size ? await temporalFor(ev, set, budget) : null;
+      const temporal = !settled(ev.path) && set.size ? await temporalFor(ev, set, budget, at) : null;
       const own = judgeOwnership({
         writers: tracing ? ws ?? [] : null,
         handles: handlesKnown ? handles.get(ev.path) ?? [] : null,
@@ -519,8 +650,24 @@ export function createClassifier(deps: ClassifierDeps): Classifier {
     }
   }
 
+  async function prime(): Promise<void> {
+    try {
+      const set = await autonomous(false, true);
+      const at = clock.now();
+      lookedAtBefore = lookedAt;
+      lookedAt = at;
+      if (!set.size) return;
+      await sampleCounters(set, at);
+      tickSet = set;
+      armTicker();
+    } catch (e) {
+      logger.log('warn', 'layer 2 start-up sample failed', { error: String(e) });
+    }
+  }
+
   return {
     classify,
+    prime,
     evidenceModes() {
       const st: TraceState = deps.trace ? deps.trace.state() : { mode: 'off', reason: 'no writer trace configured' };
       return {
@@ -533,6 +680,9 @@ export function createClassifier(deps: ClassifierDeps): Classifier {
     },
     quarantined: () => quarantinedList(churn),
     async close() {
+      closed = true;
+      if (tick !== null) deps.scheduler?.clearTimeout(tick);
+      tick = null;
       await deps.trace?.stop();
     },
   };

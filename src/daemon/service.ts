@@ -180,6 +180,7 @@ export function createService(deps: ServiceDeps): Service {
     processes: deps.processes,
     trace: deps.trace,
     probe: deps.probe,
+    scheduler,
   });
   /** Accepted and not yet committed: path → first accepted time. Persisted in pending.json. */
   const accepted = new Map<string, number>();
@@ -707,6 +708,8 @@ export function createService(deps: ServiceDeps): Service {
       await deps.registry?.register(root, process.pid).catch((e: Error) => log('warn', 'workspace registry not updated', { error: e.message }));
     }
     running = true;
+    // Layer 2's first look at the autonomous processes, so the first change has a baseline.
+    await classifier.prime();
     // Catch-up: what changed while winnow was down, from the watcher snapshot and `git status`.
     const since: WatchEvent[] = [];
     for (const s of streams) since.push(...(await deps.watcher.eventsSince(s, file(`watcher-${s.name}.snapshot`))));

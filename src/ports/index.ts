@@ -60,6 +60,12 @@ export interface ProcessTable {
    * after it was taken). Optional: without it the classifier uses `list()`.
    */
   refresh?(): Promise<ProcInfo[]>;
+  /**
+   * The cached snapshot plus every process started since it was taken (found cheaply, without a
+   * full refresh), so an agent or an agent's child that started a moment ago is seen. Optional:
+   * without it the classifier uses `list()`.
+   */
+  fresh?(): Promise<ProcInfo[]>;
 }
 
 /** One write seen by an exact writer trace (fanotify through fatrace). */
@@ -112,6 +118,12 @@ export interface ProcProbe {
    * correlation uses it to ignore autonomous processes working in other trees.
    */
   workingDir?(pid: number): Promise<string | null>;
+  /**
+   * When `pid` started, in epoch milliseconds (10 ms resolution on Linux), or null when unknown.
+   * Optional: temporal correlation uses it to count every byte of a process that started after
+   * the previous look, whose counter began at zero.
+   */
+  startedAt?(pid: number): Promise<number | null>;
 }
 
 export interface StatusEntry {

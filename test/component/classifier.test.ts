@@ -10,9 +10,11 @@ import { ManualClock } from '../helpers/clock.js';
 const ROOT = '/ws';
 
 class FakeFs implements Fs {
-  files = new Map<string, { data: Buffer; kind?: 'dir' | 'fifo' }>();
+  /** Stamps each file's mtime, as the kernel does on a write. */
+  constructor(private readonly now: () => number = () => 0) {}
+  files = new Map<string, { data: Buffer; kind?: 'dir' | 'fifo'; mtime: number }>();
   set(rel: string, data: string | object, kind?: 'dir' | 'fifo') {
-    this.files.set(`${ROOT}/${rel}`, { data: Buffer.from(typeof data === 'string' ? data : JSON.stringify(data)), ...(kind ? { kind } : {}) });
+    this.files.set(`${ROOT}/${rel}`, { data: Buffer.from(typeof data === 'string' ? data : JSON.stringify(data)), ...(kind ? { kind } : {}), mtime: this.now() });
   }
   async readFile(abs: string) {
     const f = this.files.get(abs);
@@ -24,7 +26,7 @@ class FakeFs implements Fs {
     this.stats.push(abs);
     const f = this.files.get(abs);
     if (!f) return null;
-    return { size: f.data.length, mtimeMs: 0, isFile: !f.kind, isDirectory: f.kind === 'dir', isSymlink: false, isSpecial: f.kind === 'fifo' };
+    return { size: f.data.length, mtimeMs: f.mtime, isFile: !f.kind, isDirectory: f.kind === 'dir', isSymlink: false, isSpecial: f.kind === 'fifo' };
   }
   async writeFileAtomic() {}
   async mkdirp() {}
@@ -96,17 +98,23 @@ class FakeProcs {
 class FakeProbe implements ProcProbe {
   open = new Map<number, string[]>();
   counters = new Map<number, number>();
+  started = new Map<number, number>();
+  reads = 0;
+  async startedAt(pid: number) {
+    return this.started.get(pid) ?? 0;
+  }
   async openFiles(pid: number) {
     return this.open.get(pid) ?? [];
   }
   async writeCounter(pid: number) {
+    this.reads++;
     return this.counters.get(pid) ?? 0;
   }
 }
 
-function setup(opts: { rules?: string; trace?: boolean; config?: object; execRoots?: number[] } = {}) {
+function setup(opts: { rules?: string; trace?: boolean; config?: object; execRoots?: number[]; ticker?: boolean } = {}) {
   const clock = new ManualClock(Date.UTC(2026, 5, 1));
-  const fs = new FakeFs();
+  const fs = new FakeFs(() => clock.now());
   const git = new FakeGit();
   const trace = opts.trace ? new FakeTrace() : null;
   const procs = new FakeProcs();
@@ -125,6 +133,8 @@ function setup(opts: { rules?: string; trace?: boolean; config?: object; execRoo
     trace,
     probe,
     execRoots: async () => opts.execRoots ?? [],
+    selfPid: 999,
+    ...(opts.ticker ? { scheduler: clock } : {}),
   };
   const c = createClassifier(deps);
   const ev = (path: string, source?: EventSource, kind: WatchEvent['kind'] = 'update'): WatchEvent => ({
@@ -308,6 +318,7 @@ test('temporal: unexplained autonomous write bytes BLOCK; bytes explained by the
   // The agent writes one small file (one page): only that file can be its.
   probe.counters.set(20, 100_000 + 4096);
   fs.set('agent-state.md', 'x'.repeat(300));
+  await clock.advance(50); // the watcher delivers the event a moment after the write
   let [d] = await c.classify([ev('agent-state.md')]);
   assert.equal(d!.decision, 'BLOCK');
   assert.equal(d!.evidence![0]!.kind, 'temporal');
@@ -317,6 +328,7 @@ test('temporal: unexplained autonomous write bytes BLOCK; bytes explained by the
   probe.counters.set(20, 100_000 + 8192);
   fs.set('agent-state.md', 'y'.repeat(300));
   fs.set('notes.md', 'my words');
+  await clock.advance(50);
   const ds = await c.classify([ev('agent-state.md'), ev('notes.md')]);
   assert.equal(ds[1]!.decision, 'ALLOW');
   assert.equal(ds[1]!.layer, 3);
@@ -325,6 +337,99 @@ test('temporal: unexplained autonomous write bytes BLOCK; bytes explained by the
   fs.set('notes.md', 'more words');
   [d] = await c.classify([ev('notes.md')]);
   assert.equal(d!.decision, 'ALLOW');
+});
+
+test('temporal: two files an agent writes between the same samples are both its own; a person\'s save in another interval is not', async () => {
+  const { c, fs, probe, clock, ev } = setup();
+  fs.set('warmup.md', 'w');
+  probe.counters.set(20, 100_000);
+  await c.classify([ev('warmup.md')]);
+  await clock.advance(300);
+  // One page each: the agent's status file and a content file, one watcher batch.
+  probe.counters.set(20, 100_000 + 8192);
+  fs.set('agent-status.md', 's'.repeat(200));
+  fs.set('agent-notes.md', 'n'.repeat(200));
+  await clock.advance(50);
+  const ds = await c.classify([ev('agent-status.md'), ev('agent-notes.md')]);
+  assert.deepEqual(ds.map((d) => d.decision), ['BLOCK', 'BLOCK']);
+  assert.match(ds[1]!.reason, /4096 bytes within \d+ ms not explained/);
+  // 300 ms later, well inside correlationWindowMs (2000): a person's save in the next interval.
+  await clock.advance(300);
+  fs.set('notes.md', 'my words');
+  await clock.advance(50);
+  const [d] = await c.classify([ev('notes.md')]);
+  assert.equal(d!.decision, 'ALLOW');
+  assert.equal(d!.layer, 3);
+});
+
+test('temporal: a process started after the last look counts from zero, so its first write is caught', async () => {
+  const { c, fs, probe, procs, clock, ev } = setup();
+  fs.set('warmup.md', 'w');
+  await c.classify([ev('warmup.md')]); // the set is looked at: agent 20 only
+  await clock.advance(1_000);
+  // The agent's child starts and writes before any decision samples it.
+  procs.table = [...procs.table, { pid: 25, ppid: 20, name: 'sh', cmd: 'sh -c write-notes' }];
+  probe.started.set(25, clock.now());
+  await clock.advance(10);
+  fs.set('notes-by-child.md', 'child words');
+  probe.counters.set(25, 4096);
+  await clock.advance(40);
+  const [d] = await c.classify([ev('notes-by-child.md')]);
+  assert.equal(d!.decision, 'BLOCK');
+  assert.match(d!.reason, /process 25/);
+});
+
+test('temporal: a process already running at the last look, first sampled after a write, says nothing about it', async () => {
+  const { c, fs, probe, procs, clock, ev } = setup();
+  probe.started.set(26, clock.now() - 60_000);
+  fs.set('warmup.md', 'w');
+  await c.classify([ev('warmup.md')]);
+  await clock.advance(1_000);
+  // 26 was running all along but only now matches (its table entry appears): its lifetime bytes
+  // are not this write's.
+  procs.table = [...procs.table, { pid: 26, ppid: 1, name: 'node', cmd: 'node claude-autonomous.mjs --late' }];
+  probe.counters.set(26, 1 << 20);
+  fs.set('notes.md', 'my words');
+  await clock.advance(50);
+  const [d] = await c.classify([ev('notes.md')]);
+  assert.equal(d!.decision, 'ALLOW');
+});
+
+test('temporal ticker: counters are read every window/2 while an agent works here, so its earlier bytes are not counted against a later save; it stops when the agent is gone', async () => {
+  const { c, fs, probe, procs, clock, ev } = setup({ ticker: true });
+  fs.set('warmup.md', 'w');
+  probe.counters.set(20, 100_000);
+  await c.classify([ev('warmup.md')]);
+  assert.equal(clock.pendingTimers, 1);
+  // The agent writes elsewhere (no workspace event); 3 s later a person saves.
+  await clock.advance(500);
+  probe.counters.set(20, 100_000 + 65_536);
+  await clock.advance(3_000);
+  fs.set('notes.md', 'my words');
+  await clock.advance(50);
+  let [d] = await c.classify([ev('notes.md')]);
+  assert.equal(d!.decision, 'ALLOW', d!.reason);
+  // The same without the ticker is what the ticker prevents: see the next setup.
+  const quiet = setup();
+  quiet.fs.set('warmup.md', 'w');
+  quiet.probe.counters.set(20, 100_000);
+  await quiet.c.classify([quiet.ev('warmup.md')]);
+  await quiet.clock.advance(500);
+  quiet.probe.counters.set(20, 100_000 + 65_536);
+  await quiet.clock.advance(3_000);
+  quiet.fs.set('notes.md', 'my words');
+  await quiet.clock.advance(50);
+  [d] = await quiet.c.classify([quiet.ev('notes.md')]);
+  assert.equal(d!.decision, 'BLOCK');
+  // The agent exits: its counter can no longer be read, and the ticker stops.
+  procs.table = procs.table.filter((p) => p.pid !== 20 && p.pid !== 21);
+  const reads = probe.reads;
+  probe.counters.delete(20);
+  (probe as { writeCounter: (pid: number) => Promise<number | null> }).writeCounter = async () => null;
+  await clock.advance(5_000);
+  assert.equal(clock.pendingTimers, 0);
+  assert.ok(probe.reads >= reads);
+  await c.close();
 });
 
 test('churn: a path changing on a schedule is quarantined and reported; catch-up events do not count; a human writer lifts it', async () => {

@@ -124,6 +124,8 @@ async function setup(withTrace: boolean): Promise<{ repo: TempRepo; c: Classifie
     processes: createProcessTable({ ttlMs: 1 }),
     trace,
     probe: createProcProbe(repo.root),
+    // This test process plays the person and starts the agents: no self-exclusion here.
+    selfPid: null,
   });
   const ev = (path: string): WatchEvent => ({ path, kind: 'update', stream: 'all', priority: 'normal', at: Date.now() });
   return { repo, c, ev, trace };

@@ -30,6 +30,18 @@ test('autonomousSet: command match, descendants, users, exec roots; people stay 
   for (const pid of [1, 10, 11, 60]) assert.equal(s.has(pid), false, String(pid));
 });
 
+test('autonomousSet: winnow itself and its children are never autonomous, even under an agent', () => {
+  // winnow (70) started from the agent's terminal (21), with a git child (71).
+  const table = [...TABLE, P(70, 21, 'node winnow start'), P(71, 70, 'git cat-file --batch'), P(72, 20, 'node claude-autonomous.mjs --child')];
+  const s = autonomousSet(table, { ...CRIT, self: 70 });
+  assert.equal(s.has(70), false);
+  assert.equal(s.has(71), false);
+  assert.equal(s.has(21), true);
+  assert.equal(s.has(72), true);
+  // Without `self`, the same table puts winnow under its agent.
+  assert.equal(autonomousSet(table, CRIT).has(71), true);
+});
+
 test('autonomousSet: numeric uid in users, and ppid cycles terminate', () => {
   const s = autonomousSet([{ pid: 5, ppid: 6, name: 'a', cmd: 'a', uid: 1001 }, { pid: 6, ppid: 5, name: 'b', cmd: 'b' }], { commands: [], users: ['1001'], execRoots: [] });
   assert.deepEqual([...s.keys()].sort(), [5, 6]);

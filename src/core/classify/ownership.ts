@@ -18,6 +18,11 @@ export interface AutonomousCriteria {
   users: readonly string[];
   /** Roots registered by `winnow exec`: they and their descendants are autonomous. */
   execRoots: readonly number[];
+  /**
+   * winnow's own PID: it and its descendants (its git children) are never autonomous, even when
+   * winnow was started from an agent's terminal; their writes go to `.git/`, not the work tree.
+   */
+  self?: number;
 }
 
 /**
@@ -40,8 +45,15 @@ export function autonomousSet(procs: readonly ProcInfo[], c: AutonomousCriteria)
     if (!list) children.set(p.ppid, (list = []));
     list.push(p);
   }
+  const own = new Set<number>();
+  if (c.self !== undefined) {
+    const q = [c.self];
+    own.add(c.self);
+    while (q.length) for (const ch of children.get(q.shift()!) ?? []) if (!own.has(ch.pid)) (own.add(ch.pid), q.push(ch.pid));
+  }
   const roots: number[] = [];
   for (const p of procs) {
+    if (own.has(p.pid)) continue;
     let why: string | null = null;
     if (execRoots.has(p.pid)) why = 'started by winnow exec';
     else if (users.size && ((p.user !== undefined && users.has(p.user)) || (p.uid !== undefined && users.has(String(p.uid))))) {
@@ -65,7 +77,7 @@ export function autonomousSet(procs: readonly ProcInfo[], c: AutonomousCriteria)
   while (queue.length) {
     const pid = queue.shift()!;
     for (const child of children.get(pid) ?? []) {
-      if (out.has(child.pid)) continue;
+      if (out.has(child.pid) || own.has(child.pid)) continue;
       out.set(child.pid, { cmd: child.cmd || child.name, why: `descendant of autonomous ${pid}` });
       queue.push(child.pid);
     }
@@ -95,9 +107,9 @@ export interface HandleEvidence {
 
 /**
  * Write activity of the autonomous set around the change, for temporal correlation.
- * `activeBytes`: bytes the autonomous processes wrote in the window (sum of write-counter
- * deltas). `explainedBytes`: what the other paths that changed in the same window account for
- * (see `explainableBytes`). Null when no counter could be read.
+ * `activeBytes`: what the autonomous processes' write counters moved by between the two samples
+ * around the change's write (its mtime). `explainedBytes`: what the other paths written between
+ * the same samples account for (their size in pages). Null when no counter could be read.
  */
 export interface TemporalEvidence {
   activeBytes: number;
@@ -106,6 +118,7 @@ export interface TemporalEvidence {
   pathBytes: number;
   /** The processes whose counters moved, for the record. */
   movers: { pid: number; command: string; bytes: number }[];
+  /** Width of the interval between the samples around the write. */
   windowMs: number;
 }
 
@@ -133,15 +146,6 @@ export function pageRound(bytes: number): number {
 }
 
 /**
- * What one changed file can account for in an autonomous process's write_bytes: its pages, plus
- * one page for the directory block that creating or renaming it may dirty (seen on ext4: an
- * `open(O_CREAT)` alone sometimes counts 4096).
- */
-export function explainableBytes(size: number): number {
-  return pageRound(size) + PAGE;
-}
-
-/**
  * Weighs layer-2 evidence, strongest first:
  * 1. fanotify writer autonomous → BLOCK; writer known and not autonomous → human, CONTINUE (and
  *    nothing weaker may override it);
@@ -149,14 +153,16 @@ export function explainableBytes(size: number): number {
  * 3. temporal correlation → BLOCK only when no writer is known and the autonomous write activity
  *    in the window is not already explained by the other paths that changed in it.
  *
- * Temporal correlation cannot tell (documented limits, all leaning towards ALLOW or BLOCK as
- * noted): a person and an agent writing at the same moment with the agent's bytes ≤ the person's
- * (the agent's file is then not blocked here — ALLOW unless layer 3 blocks it); writes by an
- * autonomous child that has exited but not yet been reaped by its parent (a reaped child's I/O
- * is added to the parent's counters, so only that short gap is missed — ALLOW); an agent writing
- * outside the workspace at the same moment a person saves (counted as unexplained — the person's
- * edit is BLOCKed at layer 2; only fanotify tells these apart); rewrites of pages still dirty in
- * the page cache, which write_bytes does not count again (under-counted — ALLOW).
+ * Temporal correlation is as sharp as the samples around a write: the classifier samples the
+ * counters on every decision that reaches layer 2, so two writes in separate watcher batches
+ * (more than ~50–500 ms apart) are told apart. What it cannot tell (documented limits): a person
+ * and an agent writing between the same two samples, when the agent's bytes are not all
+ * explained by its own files (the person's file is then BLOCKed too — only fanotify tells these
+ * apart); an agent writing outside the workspace in that interval (the same); writes that do
+ * not move `write_bytes` — rewriting pages still dirty in the page cache in place, without
+ * truncating — (under-counted, towards ALLOW; layer 3 still blocks timestamp-only changes);
+ * another path's pages over-counting what was written to it, such as an append to a large log
+ * (over-explained, towards ALLOW).
  */
 export function judgeOwnership(input: OwnershipInput): OwnershipResult {
   const evidence: Evidence[] = [];
@@ -205,7 +211,7 @@ export function judgeOwnership(input: OwnershipInput): OwnershipResult {
       for (const m of t.movers) evidence.push({ kind: 'temporal', pid: m.pid, command: m.command, autonomous: true, detail: `${m.bytes} bytes written within ${t.windowMs} ms` });
       return {
         verdict: 'BLOCK',
-        reason: `autonomous write activity within ${t.windowMs} ms (process ${pids}: ${unexplained} bytes not explained by other changed paths) and no other writer known`,
+        reason: `autonomous write activity around the write (process ${pids}: ${unexplained} bytes within ${t.windowMs} ms not explained by other changed paths) and no other writer known`,
         evidence,
         human: false,
       };
