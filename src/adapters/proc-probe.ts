@@ -76,8 +76,9 @@ export function createProcProbe(root: string): ProcProbe {
         // to pages to match.
         const m = /^write_bytes:\s*(\d+)/m.exec(io);
         return m ? Number(m[1]) : null;
-      } catch {
-        return null;
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        return code === 'ENOENT' || code === 'ESRCH' ? 'gone' : null;
       }
     },
   };

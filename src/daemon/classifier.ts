@@ -316,7 +316,7 @@ export function createClassifier(deps: ClassifierDeps): Classifier {
 
   /**
    * One write-counter sample of each autonomous process working here, at `at`. Returns how many
-   * could be read. Rounds are serialised so each process's samples stay in time order.
+   * were read. Rounds are serialised so each process's samples stay in time order.
    */
   function sampleCounters(set: Map<number, AutonomousProc>, at: number): Promise<number> {
     sampling = sampling.then(() => sampleRound(set, at));
@@ -324,21 +324,23 @@ export function createClassifier(deps: ClassifierDeps): Classifier {
   }
 
   async function sampleRound(set: Map<number, AutonomousProc>, at: number): Promise<number> {
-    let readable = 0;
+    let denied = 0;
     let here = 0;
     for (const pid of cwds.keys()) if (!set.has(pid)) cwds.delete(pid);
     await Promise.all(
       [...set.keys()].map(async (pid) => {
         if (!(await worksHere(pid, at))) {
-          samples.delete(pid);
-          readable++; // readable, just irrelevant here
+          samples.delete(pid); // irrelevant here, whether or not its counter can be read
           return;
         }
         // Dated just before the read (the Linux probe reads synchronously within the call).
         const readAt = Math.max(at, clock.now());
         const bytes = await deps.probe.writeCounter(pid);
-        if (bytes === null) return;
-        readable++;
+        if (bytes === 'gone') return; // exited since the set was listed
+        if (bytes === null) {
+          denied++;
+          return;
+        }
         here++;
         let list = samples.get(pid);
         if (!list) {
@@ -353,10 +355,12 @@ export function createClassifier(deps: ClassifierDeps): Classifier {
     );
     for (const pid of samples.keys()) if (!set.has(pid)) samples.delete(pid);
     for (const pid of startedAt.keys()) if (!set.has(pid)) startedAt.delete(pid);
-    if (set.size && readable === 0) {
+    // Off only when live processes refused their counters; an agent that exited says nothing.
+    if (here > 0) probeOk.io = true;
+    else if (denied > 0) {
+      probeOk.io = false;
       warnOnce('io', 'cannot read /proc/PID/io of the autonomous processes (run as their user or root); temporal correlation is off', {});
     }
-    probeOk.io = readable > 0 || set.size === 0 ? probeOk.io : false;
     return here;
   }
 

@@ -110,9 +110,11 @@ export interface ProcProbe {
   openFiles(pid: number): Promise<string[] | null>;
   /**
    * Cumulative bytes written by `pid` towards files (`/proc/PID/io` write_bytes: page-granular,
-   * excludes pipes and terminals unlike wchar), or null when it cannot be read.
+   * excludes pipes and terminals unlike wchar); null when it cannot be read (another user's
+   * process without privileges, a platform without the counter); `'gone'` when the process has
+   * exited, which says nothing about whether the counters of live processes can be read.
    */
-  writeCounter(pid: number): Promise<number | null>;
+  writeCounter(pid: number): Promise<number | null | 'gone'>;
   /**
    * Absolute working directory of `pid`, or null when it cannot be read. Optional: temporal
    * correlation uses it to ignore autonomous processes working in other trees.

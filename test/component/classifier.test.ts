@@ -106,7 +106,7 @@ class FakeProbe implements ProcProbe {
   async openFiles(pid: number) {
     return this.open.get(pid) ?? [];
   }
-  async writeCounter(pid: number) {
+  async writeCounter(pid: number): Promise<number | null | 'gone'> {
     this.reads++;
     return this.counters.get(pid) ?? 0;
   }
@@ -395,6 +395,31 @@ test('temporal: a process already running at the last look, first sampled after 
   assert.equal(d!.decision, 'ALLOW');
 });
 
+test('an autonomous process that exits does not switch temporal correlation off; one whose counter is refused does', async () => {
+  const { c, fs, probe, clock, logs, ev } = setup();
+  const real = probe.writeCounter.bind(probe);
+  // The table still lists 20 and 21 (cached), but both have exited: their counters are gone.
+  probe.writeCounter = async () => 'gone' as const;
+  fs.set('notes.md', 'my words');
+  await clock.advance(50);
+  await c.classify([ev('notes.md')]);
+  assert.equal(c.evidenceModes().temporal, true);
+  assert.ok(!logs.some((l) => /temporal correlation is off/.test(l.msg)), JSON.stringify(logs));
+  // Live processes whose counters cannot be read (another user's, no privileges): off, said once.
+  probe.writeCounter = async () => null;
+  fs.set('notes.md', 'more words');
+  await clock.advance(50);
+  await c.classify([ev('notes.md')]);
+  assert.equal(c.evidenceModes().temporal, false);
+  assert.equal(logs.filter((l) => /temporal correlation is off/.test(l.msg)).length, 1);
+  // Readable again (a new agent of the person's own): on again.
+  probe.writeCounter = real;
+  fs.set('notes.md', 'even more words');
+  await clock.advance(50);
+  await c.classify([ev('notes.md')]);
+  assert.equal(c.evidenceModes().temporal, true);
+});
+
 test('temporal ticker: counters are read every window/2 while an agent works here, so its earlier bytes are not counted against a later save; it stops when the agent is gone', async () => {
   const { c, fs, probe, procs, clock, ev } = setup({ ticker: true });
   fs.set('warmup.md', 'w');
@@ -425,7 +450,7 @@ test('temporal ticker: counters are read every window/2 while an agent works her
   procs.table = procs.table.filter((p) => p.pid !== 20 && p.pid !== 21);
   const reads = probe.reads;
   probe.counters.delete(20);
-  (probe as { writeCounter: (pid: number) => Promise<number | null> }).writeCounter = async () => null;
+  (probe as { writeCounter: (pid: number) => Promise<number | null | 'gone'> }).writeCounter = async () => 'gone';
   await clock.advance(5_000);
   assert.equal(clock.pendingTimers, 0);
   assert.ok(probe.reads >= reads);
