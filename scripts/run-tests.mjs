@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // Runs the test tiers with Node's own test runner, TypeScript loaded through tsx.
+// --test-force-exit: a timed-out test never runs its cleanup, and a child process it left alive
+// would otherwise keep its file, and so the whole run, from ending.
 // Usage: node scripts/run-tests.mjs [tier...]   (tiers: unit component integration fault e2e)
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,7 +27,7 @@ if (files.length === 0) {
   console.error(`no test files found for tiers: ${tiers.join(', ')}`);
   process.exit(1);
 }
-const res = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], {
+const res = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-force-exit', ...files], {
   stdio: 'inherit',
   env: { ...process.env, WINNOW_TEST: '1' },
 });

@@ -54,7 +54,12 @@ test('state, lock and log files are private to their owner (files 0600, director
   const walk = async (abs: string, rel: string): Promise<void> => {
     for (const e of await readdir(abs, { withFileTypes: true })) {
       const p = join(abs, e.name);
-      const s = await stat(p);
+      // The daemon keeps writing atomically: a temp file listed here may be renamed away by now.
+      const s = await stat(p).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return null;
+        throw err;
+      });
+      if (!s) continue;
       if (e.isDirectory()) {
         if ((s.mode & 0o077) !== 0) loose.push(`${rel}${e.name}/ ${(s.mode & 0o777).toString(8)}`);
         await walk(p, `${rel}${e.name}/`);
