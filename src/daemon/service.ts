@@ -221,13 +221,17 @@ export function createService(deps: ServiceDeps): Service {
 
   // ---------------------------------------------------------------- decisions and settle
 
-  async function statKey(path: string): Promise<string> {
+  async function statOf(path: string): Promise<{ key: string; mtimeMs: number | null }> {
     try {
       const st = await fs.stat(join(root, path));
-      return st ? `${st.size}:${st.mtimeMs}` : 'absent';
+      return st ? { key: `${st.size}:${st.mtimeMs}`, mtimeMs: st.mtimeMs } : { key: 'absent', mtimeMs: null };
     } catch {
-      return 'unknown';
+      return { key: 'unknown', mtimeMs: null };
     }
+  }
+
+  async function statKey(path: string): Promise<string> {
+    return (await statOf(path)).key;
   }
 
   function record(d: Decision): void {
@@ -260,8 +264,16 @@ export function createService(deps: ServiceDeps): Service {
     const now = clock.now();
     if (events.some((e) => e.kind === 'delete') && !(await checkRoot())) return;
     // Layer-1 answers depend on the path alone; only deeper decisions need the file's identity
-    // (size:mtime) so a rescan does not re-judge an unchanged file without its evidence.
-    const keys = await Promise.all(events.map((e, i) => (decisions[i]!.layer === 1 ? Promise.resolve('L1') : statKey(e.path))));
+    // (size:mtime) so a rescan does not re-judge an unchanged file without its evidence. Accepted
+    // changes need their mtime too: their quiet window counts from the write.
+    const stats = await Promise.all(
+      events.map(async (e, i) => {
+        const d = decisions[i]!;
+        if (d.layer > 1) return statOf(e.path);
+        if (d.decision === 'ALLOW' && e.kind !== 'delete') return { key: 'L1', mtimeMs: (await statOf(e.path)).mtimeMs };
+        return { key: 'L1', mtimeMs: null };
+      }),
+    );
     let dirAppeared = false;
     for (let i = 0; i < events.length; i++) {
       const e = events[i]!;
@@ -283,14 +295,14 @@ export function createService(deps: ServiceDeps): Service {
       }
       record(d);
       if (known.size >= KNOWN_MAX) known.delete(known.keys().next().value as string);
-      known.set(e.path, { key: keys[i]!, decision: d.decision, layer: d.layer });
+      known.set(e.path, { key: stats[i]!.key, decision: d.decision, layer: d.layer });
       if (d.rule === 'builtin:directory' && e.kind !== 'delete') dirAppeared = true;
       if (deps.configFile && join(root, e.path) === deps.configFile && e.kind !== 'delete') void reportConfigChange(e.path);
       if (deps.dryRun) continue;
       if (d.decision === 'ALLOW') {
         if (!accepted.has(e.path)) accepted.set(e.path, now);
         // A person's own saves keep the base window; only unexplained repeats stretch it.
-        addChange(settle, e.path, now, { heat: !humanEvidence(d) });
+        addChange(settle, e.path, now, { heat: !humanEvidence(d), writtenAt: stats[i]!.mtimeMs ?? e.at });
       } else if (accepted.has(e.path) && settle.pending.has(e.path)) {
         // A change already accepted on human evidence stays accepted: later machine writes to the
         // same path ride along rather than drop what the person wrote (nothing is lost).

@@ -104,3 +104,28 @@ test('saves with human evidence never stretch the window', () => {
   assert.equal(e.windowMs, 5_000);
   assert.equal(e.dueAt, 10_000);
 });
+
+test('the quiet window counts from the write (mtime), not from when a delayed event was decided', () => {
+  const s = createSettle(cfg);
+  // Written at 10 000, decided 400 ms later (a watcher batch in a storm): due 5 s after the write.
+  const e = addChange(s, 'a.sh', 10_400, { writtenAt: 10_000 });
+  assert.equal(e.firstAt, 10_000);
+  assert.equal(e.dueAt, 15_000);
+  // A write time after the decision (clock skew, `touch -d` into the future) is ignored.
+  const f = addChange(s, 'b.sh', 10_400, { writtenAt: 99_000 });
+  assert.equal(f.dueAt, 15_400);
+  // A later event carrying an older mtime (a file renamed into place) never moves the window back.
+  const g = addChange(s, 'a.sh', 12_000, { writtenAt: 11_000 });
+  assert.equal(g.dueAt, 16_000);
+  const h = addChange(s, 'a.sh', 12_100, { writtenAt: 1_000 });
+  assert.equal(h.dueAt, 16_000);
+  assert.equal(h.firstAt, 10_000);
+  // A change written long ago (made while winnow was down) is due at once, and maxWaitMs counts
+  // from the write too.
+  const old = addChange(s, 'old.sh', 50_000, { writtenAt: 20_000 });
+  assert.ok(old.dueAt <= 50_000);
+  const churn = createSettle({ ...cfg, maxWaitMs: 8_000 });
+  let c = addChange(churn, 'c.sh', 1_000, { writtenAt: 500 });
+  for (let t = 1_500; t <= 9_000; t += 500) c = addChange(churn, 'c.sh', t + 100, { writtenAt: t });
+  assert.equal(c.dueAt, 8_500);
+});

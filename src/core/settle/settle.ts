@@ -73,20 +73,28 @@ export function adaptiveWindow(baseMs: number, heat: number, maxMs: number): num
 }
 
 /**
- * Records an accepted change of `path` at `now`; returns its pending entry. With `heat: false`
- * (a save with positive human evidence) the change does not stretch the window: a person saving
- * quickly is not churn.
+ * Records an accepted change of `path`, decided at `now`; returns its pending entry. With
+ * `heat: false` (a save with positive human evidence) the change does not stretch the window: a
+ * person saving quickly is not churn.
+ *
+ * `writtenAt` (the file's mtime) is when the bytes were written: the quiet window counts from it,
+ * not from when the event was decided, which under an event storm can be hundreds of ms later
+ * (the watcher batches up to 500 ms, and classification queues). A time after `now` (clock skew,
+ * `touch -d`) is ignored.
  */
-export function addChange(s: SettleState, path: string, now: number, opts: { heat?: boolean } = {}): PendingPath {
+export function addChange(s: SettleState, path: string, now: number, opts: { heat?: boolean; writtenAt?: number | null } = {}): PendingPath {
+  const at = opts.writtenAt != null && opts.writtenAt < now ? opts.writtenAt : now;
   const base = s.windowFor(path);
   const prior = decayed(s.heat.get(path), now, base);
   const heat = opts.heat === false ? prior : prior + 1;
   s.heat.set(path, { heat, at: now });
   const windowMs = adaptiveWindow(base, heat, s.cfg.maxMs);
   const prev = s.pending.get(path);
-  const firstAt = prev ? prev.firstAt : now;
-  const dueAt = Math.min(now + windowMs, firstAt + s.cfg.maxWaitMs);
-  const entry: PendingPath = { path, firstAt, lastAt: now, windowMs, dueAt, events: (prev?.events ?? 0) + 1 };
+  // A later event with an older mtime (a file renamed into place) never moves the window back.
+  const lastAt = prev ? Math.max(prev.lastAt, at) : at;
+  const firstAt = prev ? prev.firstAt : at;
+  const dueAt = Math.min(lastAt + windowMs, firstAt + s.cfg.maxWaitMs);
+  const entry: PendingPath = { path, firstAt, lastAt, windowMs, dueAt, events: (prev?.events ?? 0) + 1 };
   s.pending.set(path, entry);
   return entry;
 }
