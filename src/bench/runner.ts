@@ -453,6 +453,12 @@ export async function runScenario(s: Scenario, opts: RunOptions, layers: BenchRe
     }));
     const ignored = await ignoredPaths(root, [...new Set(truth.map((r) => r.path))]);
     const m = computeMetrics({ truth, initial, commits, ignored });
+    // Name what a loop commit held, so a failed "no loop" check can be read without --keep.
+    for (const sha of m.detail.loopShas.slice(0, 5)) {
+      const c = commits.find((x) => x.sha === sha);
+      const what = c ? c.entries.map((e) => `${e.path} (${e.blob ? `blob ${e.blob.slice(0, 7)}, no person wrote it` : 'deleted'})`).join(', ') : '?';
+      notes.push(`commit ${sha.slice(0, 7)} holds no user change: ${what}`);
+    }
 
     const settleMs = settleMsOf(s.resolvedConfig);
     const checks: Check[] = [
