@@ -65,3 +65,16 @@ export function coalesce(events: readonly WatchEvent[]): WatchEvent[] {
     (a, b) => PRIORITY_RANK[a.priority] - PRIORITY_RANK[b.priority] || a.at - b.at,
   );
 }
+
+/**
+ * Stable partition of a queued storm: the events layer 1 does not block come first, in their
+ * order, then the blocked ones. A storm is mostly build output, caches and dependencies; a
+ * person's save queued among 20k of those is then decided (and its settle window running) before
+ * them, rather than after every blocked path is logged.
+ */
+export function committableFirst(events: readonly WatchEvent[], blockedByRule: (path: string) => boolean): WatchEvent[] {
+  const first: WatchEvent[] = [];
+  const rest: WatchEvent[] = [];
+  for (const e of events) (blockedByRule(e.path) ? rest : first).push(e);
+  return first.concat(rest);
+}

@@ -80,6 +80,11 @@ export interface Classifier {
   prime(): Promise<void>;
   evidenceModes(): EvidenceModes;
   quarantined(): { path: string; events: number; periodMs: number }[];
+  /**
+   * Whether layer 1 alone blocks `path` (a rule, or `.git/`): cheap (memoized rule match), no
+   * I/O. Lets the service classify what may be committed ahead of a storm of blocked paths.
+   */
+  blockedByRule(path: string): boolean;
   close(): Promise<void>;
 }
 
@@ -683,6 +688,7 @@ export function createClassifier(deps: ClassifierDeps): Classifier {
       };
     },
     quarantined: () => quarantinedList(churn),
+    blockedByRule: (path) => path === '.git' || path.startsWith('.git/') || deps.rules.match(path).action === 'BLOCK',
     async close() {
       closed = true;
       if (tick !== null) deps.scheduler?.clearTimeout(tick);

@@ -2,7 +2,7 @@ import { join, resolve, relative, isAbsolute } from 'node:path';
 import type { Config } from '../core/config/defaults.js';
 import type { RuleSet } from '../core/classify/rules.js';
 import type { Decision } from '../core/decision.js';
-import { coalesce, type WatchEvent, type Priority } from '../core/event.js';
+import { coalesce, committableFirst, type WatchEvent, type Priority } from '../core/event.js';
 import {
   createSettle,
   addChange,
@@ -344,7 +344,10 @@ export function createService(deps: ServiceDeps): Service {
     while (queue.length) {
       // Coalesce everything queued, then classify in bounded chunks: a storm of 20k events is
       // never one 20k-path batch in memory at once, and what is queued behind it keeps moving.
-      if (queue.length > CLASSIFY_CHUNK) queue = coalesce(queue);
+      if (queue.length > CLASSIFY_CHUNK) {
+        // A storm: what the rules do not block goes first (see committableFirst).
+        queue = committableFirst(coalesce(queue), classifier.blockedByRule);
+      }
       const all = coalesce(queue.splice(0, CLASSIFY_CHUNK));
       // Names that are not valid UTF-8 reach us with U+FFFD in place of the bad bytes: any git
       // call with that string would name another file. Hold them back and say so.
@@ -375,6 +378,10 @@ export function createService(deps: ServiceDeps): Service {
         continue;
       }
       await apply(batch, decisions);
+      // Layer-1 answers resolve without I/O, so a storm's chunks would run back to back as
+      // microtasks: let timers and I/O in between (the settle timer, the committer's git
+      // children), or a person's due change waits for the whole storm to be classified.
+      if (queue.length) await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 
