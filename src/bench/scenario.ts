@@ -5,21 +5,22 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { basename, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import { array, enums, integer, literal, object, optional, record, refine, string, union, unknown, validate, type Infer } from 'superstruct';
 import { parseJsonText } from '../core/config/json-text.js';
-import { ConfigError, resolveConfig } from '../core/config/schema.js';
+import { ConfigError, firstProblem, ms, nonEmpty, nonEmptyArray, resolveConfig } from '../core/config/schema.js';
 import type { Config } from '../core/config/defaults.js';
 
 /** bench/scenarios of this checkout: src/bench and dist/bench both sit two levels below the root. */
 export const SCENARIO_DIR = fileURLToPath(new URL('../../bench/scenarios/', import.meta.url));
 
-const ms = z.number().int().nonnegative();
-const relPath = z
-  .string()
-  .min(1)
-  .refine((p) => !p.startsWith('/') && !p.split('/').includes('..') && !/^\.git(\/|$)/.test(p), {
-    message: 'must be a workspace-relative path without "..", outside .git',
-  });
+/** A whole number in [lo, hi]. */
+const int = (lo: number, hi = Infinity) =>
+  refine(integer(), 'range', (v) => (v >= lo && v <= hi) || (hi === Infinity ? `must be ${lo} or more` : `must be between ${lo} and ${hi}`));
+const relPath = refine(
+  nonEmpty,
+  'relPath',
+  (p) => (!p.startsWith('/') && !p.split('/').includes('..') && !/^\.git(\/|$)/.test(p)) || 'must be a workspace-relative path without "..", outside .git',
+);
 
 /** Autonomous write kinds: what one write of an agent or monitor does to a file. */
 export const WRITE_KINDS = ['timestamp-json', 'append-log', 'content', 'json-content', 'commit-json'] as const;
@@ -27,110 +28,99 @@ export const WRITER_PLAYERS = ['claude-autonomous', 'claude-context-monitor'] as
 export const SAVE_PATTERNS = ['plain', 'vim', 'vscode', 'jetbrains', 'emacs'] as const;
 export const CHANGE_KINDS = ['append', 'replace', 'json-set', 'delete'] as const;
 
-const taskSchema = z
-  .strictObject({
+const taskSchema = refine(
+  object({
     path: relPath,
-    kind: z.enum(WRITE_KINDS),
+    kind: enums(WRITE_KINDS),
     /** Period of a repeating write; the first one at `start` (default: one period in). */
-    every: z.number().int().min(50).optional(),
-    start: ms.optional(),
+    every: optional(int(50)),
+    start: optional(ms),
     /** Writes at these exact times (ms into the timeline). */
-    at: z.array(ms).optional(),
+    at: optional(array(ms)),
     /** React to every new commit (HEAD moving) after `delayMs`: the loop a naive watcher feeds. */
-    onCommit: z.strictObject({ delayMs: ms.optional() }).optional(),
-    via: z.enum(['direct', 'shell']).optional(),
+    onCommit: optional(object({ delayMs: optional(ms) })),
+    via: optional(enums(['direct', 'shell'] as const)),
     /** With via "shell": how long the shell lives on after writing. */
-    lingerMs: ms.optional(),
+    lingerMs: optional(ms),
     /** Keep the file open for `ms`, writing `writes` times in all. */
-    hold: z.strictObject({ ms: z.number().int().min(1), writes: z.number().int().min(1).optional() }).optional(),
-  })
-  .refine((t) => t.every !== undefined || t.at !== undefined || t.onCommit !== undefined, {
-    message: 'needs "every", "at" or "onCommit" to say when it writes',
-  });
+    hold: optional(object({ ms: int(1), writes: optional(int(1)) })),
+  }),
+  'when',
+  (t) => t.every !== undefined || t.at !== undefined || t.onCommit !== undefined || 'needs "every", "at" or "onCommit" to say when it writes',
+);
 
-const writerSchema = z.strictObject({
-  player: z.enum(WRITER_PLAYERS),
-  name: z.string().min(1).optional(),
-  tasks: z.array(taskSchema).min(1),
+const writerSchema = object({
+  player: enums(WRITER_PLAYERS),
+  name: optional(nonEmpty),
+  tasks: nonEmptyArray(taskSchema),
 });
 
-const editSchema = z.strictObject({
+const editSchema = object({
   at: ms,
   path: relPath,
-  pattern: z.enum(SAVE_PATTERNS).optional(),
-  change: z.enum(CHANGE_KINDS).optional(),
+  pattern: optional(enums(SAVE_PATTERNS)),
+  change: optional(enums(CHANGE_KINDS)),
   /** JSON key set by change "json-set". */
-  key: z.string().min(1).optional(),
+  key: optional(nonEmpty),
   /** Saves in this edit (a burst); only the last one's content is the user change. */
-  saves: z.number().int().min(1).max(1000).optional(),
-  gapMs: ms.optional(),
+  saves: optional(int(1, 1000)),
+  gapMs: optional(ms),
   /** Time between opening the file and the first save (swap/lock files exist meanwhile). */
-  thinkMs: ms.optional(),
+  thinkMs: optional(ms),
   /** vim/emacs: how long the editor stays open after the last save. */
-  lingerMs: ms.optional(),
+  lingerMs: optional(ms),
 });
 
-const stormSchema = z.strictObject({
+const stormSchema = object({
   at: ms,
-  dirs: z.array(relPath).min(1),
-  files: z.number().int().min(1).max(100_000),
-  bytes: z.number().int().min(0).max(1_000_000).optional(),
+  dirs: nonEmptyArray(relPath),
+  files: int(1, 100_000),
+  bytes: optional(int(0, 1_000_000)),
 });
 
-const eventSchema = z.strictObject({
+const eventSchema = object({
   at: ms,
   /** Stop winnow (SIGTERM) and start it again, optionally with config overrides merged in. */
-  action: z.literal('restart'),
-  config: z.record(z.string(), z.unknown()).optional(),
+  action: literal('restart'),
+  config: optional(record(string(), unknown())),
 });
 
-const checkSchema = z.strictObject({
+const checkSchema = object({
   /** At most `max` winnow commits by `beforeMs` into the timeline (e.g. a rate limit held). */
-  maxCommitsBefore: z.strictObject({ beforeMs: ms, max: ms }).optional(),
+  maxCommitsBefore: optional(object({ beforeMs: ms, max: ms })),
 });
 
-export const scenarioSchema = z.strictObject({
-  $schema: z.string().optional(),
-  name: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9-]*$/, { message: 'must be kebab-case (a-z, 0-9, -)' })
-    .optional(),
-  description: z.string().optional(),
-  durationMs: z.number().int().min(500).max(600_000),
+export const scenarioSchema = object({
+  $schema: optional(string()),
+  name: optional(refine(string(), 'kebab', (v) => /^[a-z0-9][a-z0-9-]*$/.test(v) || 'must be kebab-case (a-z, 0-9, -)')),
+  description: optional(string()),
+  durationMs: int(500, 600_000),
   /** Timeline length under `--quick` (default: min(durationMs, 6000)). */
-  quickMs: z.number().int().min(500).optional(),
-  config: z.record(z.string(), z.unknown()).optional(),
-  workspace: z
-    .strictObject({
-      files: z.record(z.string(), z.union([z.string(), z.record(z.string(), z.unknown()), z.array(z.unknown())])).optional(),
-      gitignore: z.array(z.string()).optional(),
-      generate: z
-        .array(z.strictObject({ dir: relPath, count: z.number().int().min(1).max(200_000), bytes: z.number().int().min(0).optional() }))
-        .optional(),
-    })
-    .optional(),
-  writers: z.array(writerSchema).optional(),
-  edits: z.array(editSchema).optional(),
-  storms: z.array(stormSchema).optional(),
-  events: z.array(eventSchema).optional(),
-  checks: checkSchema.optional(),
+  quickMs: optional(int(500)),
+  config: optional(record(string(), unknown())),
+  workspace: optional(
+    object({
+      files: optional(record(string(), union([string(), record(string(), unknown()), array(unknown())]))),
+      gitignore: optional(array(string())),
+      generate: optional(array(object({ dir: relPath, count: int(1, 200_000), bytes: optional(int(0)) }))),
+    }),
+  ),
+  writers: optional(array(writerSchema)),
+  edits: optional(array(editSchema)),
+  storms: optional(array(stormSchema)),
+  events: optional(array(eventSchema)),
+  checks: optional(checkSchema),
 });
 
-export type ScenarioInput = z.infer<typeof scenarioSchema>;
-export type WriterTask = z.infer<typeof taskSchema>;
-export type EditSpec = z.infer<typeof editSchema>;
+export type ScenarioInput = Infer<typeof scenarioSchema>;
+export type WriterTask = Infer<typeof taskSchema>;
+export type EditSpec = Infer<typeof editSchema>;
 
 /** A validated scenario, with its winnow config resolved and checked. */
 export interface Scenario extends ScenarioInput {
   name: string;
   file: string;
   resolvedConfig: Config;
-}
-
-function keyOf(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const p of path) out += typeof p === 'number' ? `[${p}]` : (out ? '.' : '') + String(p);
-  return out;
 }
 
 /** The settle window a path waits for, from the scenario's config (first debounce rule, else default). */
@@ -146,15 +136,12 @@ export function parseScenario(raw: unknown, file: string): Scenario {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError(file, null, 'a scenario must be a JSON object with at least "durationMs"; see bench/README.md.');
   }
-  const r = scenarioSchema.safeParse(raw);
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    if (issue.code === 'unrecognized_keys') {
-      throw new ConfigError(file, keyOf([...issue.path, issue.keys[0]!]), 'unknown key. The scenario format is in bench/README.md.');
-    }
-    throw new ConfigError(file, keyOf(issue.path) || null, `${issue.message}.`);
+  const [err, s] = validate(raw, scenarioSchema);
+  if (err) {
+    const p = firstProblem(err, raw);
+    if (p.unknown) throw new ConfigError(file, p.key, 'unknown key. The scenario format is in bench/README.md.');
+    throw new ConfigError(file, p.key, `${p.message}.`);
   }
-  const s = r.data;
   const name = s.name ?? basename(file).replace(/\.json$/, '');
   let resolvedConfig: Config;
   try {
