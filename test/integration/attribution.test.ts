@@ -3,8 +3,8 @@
  * context files (timestamp-only, real content, through a child shell, into a held-open file)
  * while a person edits files under ANALYZE rules. Each person's write comes after winnow has
  * decided the agent's last write, and a correlation window after it (issue #3: without an exact
- * trace, the promise holds when the two are further apart than the window). Every change of the person is committed; none of
- * the agent's.
+ * trace, the promise holds when the two are further apart than the window). Every change of the
+ * person is committed; none of the agent's.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
