@@ -5,17 +5,14 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { basename, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { array, enums, integer, literal, object, optional, record, refine, string, union, unknown, validate, type Infer } from 'superstruct';
+import { array, enums, literal, object, optional, record, refine, string, union, unknown, validate, type Infer } from 'superstruct';
 import { parseJsonText } from '../core/config/json-text.js';
-import { ConfigError, firstProblem, ms, nonEmpty, nonEmptyArray, resolveConfig } from '../core/config/schema.js';
+import { ConfigError, firstProblem, int, ms, nonEmpty, nonEmptyArray, resolveConfig } from '../core/config/schema.js';
 import type { Config } from '../core/config/defaults.js';
 
 /** bench/scenarios of this checkout: src/bench and dist/bench both sit two levels below the root. */
 export const SCENARIO_DIR = fileURLToPath(new URL('../../bench/scenarios/', import.meta.url));
 
-/** A whole number in [lo, hi]. */
-const int = (lo: number, hi = Infinity) =>
-  refine(integer(), 'range', (v) => (v >= lo && v <= hi) || (hi === Infinity ? `must be ${lo} or more` : `must be between ${lo} and ${hi}`));
 const relPath = refine(
   nonEmpty,
   'relPath',

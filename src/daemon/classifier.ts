@@ -88,6 +88,9 @@ export interface Classifier {
   close(): Promise<void>;
 }
 
+/** `.git` itself or anything under it: always blocked, before any rule. */
+const inGitDir = (path: string): boolean => path === '.git' || path.startsWith('.git/');
+
 /** How long a decision waits for the trace to catch up with the writes before the event. */
 const FLUSH_WAIT_MS = 50;
 /** How long a process's working directory is trusted before it is read again. */
@@ -492,7 +495,7 @@ export function createClassifier(deps: ClassifierDeps): Classifier {
     for (let i = 0; i < events.length; i++) {
       const ev = events[i]!;
       const t0 = now_ns();
-      if (ev.path === '.git' || ev.path.startsWith('.git/')) {
+      if (inGitDir(ev.path)) {
         out[i] = { path: ev.path, decision: 'BLOCK', layer: 1, rule: 'builtin:git-dir', reason: "git's own directory", timings: { l1Ns: Number(now_ns() - t0) } };
         continue;
       }
@@ -688,7 +691,7 @@ export function createClassifier(deps: ClassifierDeps): Classifier {
       };
     },
     quarantined: () => quarantinedList(churn),
-    blockedByRule: (path) => path === '.git' || path.startsWith('.git/') || deps.rules.match(path).action === 'BLOCK',
+    blockedByRule: (path) => inGitDir(path) || deps.rules.match(path).action === 'BLOCK',
     async close() {
       closed = true;
       if (tick !== null) deps.scheduler?.clearTimeout(tick);
