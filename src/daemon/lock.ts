@@ -1,4 +1,5 @@
-import { open, readFile, unlink, mkdir } from 'node:fs/promises';
+import { open, readFile, unlink, mkdir, link } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -55,30 +56,88 @@ export async function readLock(file: string): Promise<LockInfo | null> {
 export type AcquireResult = { ok: true; info: LockInfo } | { ok: false; holder: LockInfo };
 
 /**
- * Takes a lock file by exclusive create (mode 0600). A stale lock (owner gone or PID reused) or an
- * unreadable one older than a write is replaced; a live one is reported.
+ * Creates `file` holding `text`, or fails with EEXIST, atomically: the text is written to a
+ * private temporary file first and hard-linked into place, so no process ever reads a lock file
+ * that exists but is still empty (with `open(…, 'wx')` and a write after it, a second process
+ * could take a fresh lock for torn and remove it).
+ */
+async function createWhole(file: string, text: string): Promise<boolean> {
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const fh = await open(tmp, 'wx', 0o600);
+  try {
+    await fh.writeFile(text);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    await link(tmp, file);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    // File systems without hard links: an exclusive create, then the write (torn for a moment).
+    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS') return createThenWrite(file, text);
+    throw e;
+  } finally {
+    await unlink(tmp).catch(() => undefined);
+  }
+}
+
+async function createThenWrite(file: string, text: string): Promise<boolean> {
+  let fh;
+  try {
+    fh = await open(file, 'wx', 0o600);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  }
+  try {
+    await fh.writeFile(text);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  return true;
+}
+
+/**
+ * Removes a lock judged stale, unless another process got there first. Only the holder of
+ * `<file>.break` may remove a lock it did not take, and it looks again while holding it: without
+ * this, two processes that both saw the same stale lock could each remove it, the slower one
+ * removing the lock the faster had just taken. A `.break` whose owner died is itself removed.
+ */
+async function breakStale(file: string, stale: LockInfo | null, me: LockInfo): Promise<void> {
+  const breaker = `${file}.break`;
+  if (!(await createWhole(breaker, JSON.stringify(me) + '\n'))) {
+    const other = await readLock(breaker);
+    if (other === null || isStale(other)) {
+      // A breaker that died within its few-µs window; the next attempt goes through.
+      const again = await readLock(breaker);
+      if (JSON.stringify(again) === JSON.stringify(other)) await unlink(breaker).catch(() => undefined);
+    }
+    return;
+  }
+  try {
+    const now = await readLock(file);
+    if (JSON.stringify(now) === JSON.stringify(stale)) await unlink(file).catch(() => undefined);
+  } finally {
+    await unlink(breaker).catch(() => undefined);
+  }
+}
+
+/**
+ * Takes a lock file by exclusive, atomic create (mode 0600). A stale lock (owner gone or PID
+ * reused) or an unreadable one is replaced; a live one is reported.
  */
 export async function tryAcquireLock(file: string, extra: Record<string, unknown> = {}, now = Date.now()): Promise<AcquireResult> {
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
   const info: LockInfo = { pid: process.pid, startTime: processStartTime(process.pid), takenAt: new Date(now).toISOString(), ...extra };
   for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fh = await open(file, 'wx', 0o600);
-      try {
-        await fh.writeFile(JSON.stringify(info) + '\n');
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      return { ok: true, info };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
+    if (await createWhole(file, JSON.stringify(info) + '\n')) return { ok: true, info };
     const holder = await readLock(file);
     if (holder && !isStale(holder)) return { ok: false, holder };
-    // Stale or torn (a writer killed between create and write): remove only if still that file.
-    const again = await readLock(file);
-    if (JSON.stringify(again) === JSON.stringify(holder)) await unlink(file).catch(() => undefined);
+    await breakStale(file, holder, info);
   }
   const holder = await readLock(file);
   return holder ? { ok: false, holder } : { ok: false, holder: { pid: -1, startTime: null, takenAt: '' } };

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, realpath, rm, writeFile, readFile, stat } from 'node:fs/promises';
+import { mkdtemp, realpath, rm, writeFile, readFile, stat, readdir } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -52,6 +53,54 @@ test('a lock whose process is gone, or whose PID was reused, is replaced', async
   const b = await acquireLock(join(dir, 'b.lock'), { timeoutMs: 1000 });
   assert.notEqual(b.info.startTime, '1');
   await b.release();
+});
+
+/**
+ * `n` real processes race for one lock file: each takes it on the same "go" line, reports, and
+ * holds on (alive) until its stdin closes, so every loser sees a live winner.
+ */
+async function race(file: string, n: number): Promise<{ pid: number; ok: boolean; holder: number }[]> {
+  const src = `
+    import { tryAcquireLock } from ${JSON.stringify(new URL('../../src/daemon/lock.ts', import.meta.url).href)};
+    import { createInterface } from 'node:readline';
+    process.stdout.write('ready\\n');
+    createInterface({ input: process.stdin }).once('line', async () => {
+      const r = await tryAcquireLock(${JSON.stringify(file)});
+      process.stdout.write(JSON.stringify({ pid: process.pid, ok: r.ok, holder: r.ok ? process.pid : r.holder.pid }) + '\\n');
+    });`;
+  const kids = Array.from({ length: n }, () => spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', src], { stdio: ['pipe', 'pipe', 'inherit'] }));
+  const lines = kids.map((k) => {
+    const rl = createInterface({ input: k.stdout! });
+    const got: string[] = [];
+    const waiters: ((l: string) => void)[] = [];
+    rl.on('line', (l) => (waiters.length ? waiters.shift()!(l) : got.push(l)));
+    return () => (got.length ? Promise.resolve(got.shift()!) : new Promise<string>((r) => waiters.push(r)));
+  });
+  try {
+    for (const next of lines) assert.equal(await next(), 'ready');
+    for (const k of kids) k.stdin!.write('go\n');
+    return await Promise.all(lines.map(async (next) => JSON.parse(await next())));
+  } finally {
+    for (const k of kids) k.stdin!.end();
+    await Promise.all(kids.map((k) => (k.exitCode !== null ? null : new Promise((r) => k.on('exit', r)))));
+  }
+}
+
+test('processes racing for a lock: exactly one takes it, fresh or stale, and every other names it', async (t) => {
+  const dir = await tmp(t);
+  const dead = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+  await new Promise((r) => dead.on('exit', r));
+  for (let round = 0; round < 6; round++) {
+    const file = join(dir, `r${round}.lock`);
+    // Odd rounds start from a lock its process left behind: the racers must break it once.
+    if (round % 2) await writeFile(file, JSON.stringify({ pid: dead.pid, startTime: null, takenAt: '' }));
+    const rs = await race(file, 6);
+    const winners = rs.filter((r) => r.ok);
+    assert.equal(winners.length, 1, `round ${round}: ${JSON.stringify(rs)}`);
+    for (const r of rs) assert.equal(r.holder, winners[0]!.pid, `round ${round}: ${JSON.stringify(rs)}`);
+    // No temporary or break file left behind.
+    assert.deepEqual((await readdir(dir)).filter((f) => !f.endsWith('.lock')), []);
+  }
 });
 
 test('registry: register, list with liveness, unregister; concurrent writers lose nothing', async (t) => {
