@@ -467,11 +467,13 @@ export function createClassifier(deps: ClassifierDeps): Classifier {
             break;
           }
         }
-        // Surely written between the two samples: after the first, and before the second by more
-        // than the mtime's coarseness. In doubt it explains nothing (towards BLOCK). A deletion
-        // (no mtime) explains nothing either way.
+        // Surely written between the two samples: after the first, and before the second — by
+        // more than the mtime's coarseness, or because its event had already arrived when the
+        // second was taken (an event comes after its write). In doubt it explains nothing
+        // (towards BLOCK). A deletion (no mtime) explains nothing either way.
         const w = r.mtime ?? r.at;
-        if (w <= from || w > to - MTIME_SLACK_BEFORE_MS) continue;
+        if (w <= from || w > to) continue;
+        if (w > to - MTIME_SLACK_BEFORE_MS && r.at > to) continue;
         seen.add(r.path);
         explained += pageRound(r.size);
         if (explained >= active) break;

@@ -339,6 +339,25 @@ test('temporal: unexplained autonomous write bytes BLOCK; bytes explained by the
   assert.equal(d!.decision, 'ALLOW');
 });
 
+test('temporal: a file whose event arrived before the sample explains the bytes even when its mtime is within the clock\'s coarseness of it', async () => {
+  const { c, fs, probe, clock, ev } = setup();
+  fs.set('warmup.md', 'w');
+  probe.counters.set(20, 100_000);
+  await c.classify([ev('warmup.md')]);
+  await clock.advance(5_000);
+  // The agent writes its file and a person saves notes.md 2 ms later; both events are decided
+  // at once, 2 ms after the agent's mtime (less than the coarse clock's slack). The agent's event
+  // had arrived before this decision's sample, so its write surely precedes the sample.
+  probe.counters.set(20, 100_000 + 4096);
+  fs.set('agent-state.md', 'x'.repeat(300));
+  await clock.advance(2);
+  fs.set('notes.md', 'my words');
+  const ds = await c.classify([ev('agent-state.md'), ev('notes.md')]);
+  assert.equal(ds[1]!.decision, 'ALLOW', ds[1]!.reason);
+  assert.equal(ds[1]!.layer, 3);
+  assert.match(JSON.stringify(ds[1]!.evidence), /explained by other changed paths/);
+});
+
 test('temporal: two files an agent writes between the same samples are both its own; a person\'s save in another interval is not', async () => {
   const { c, fs, probe, clock, ev } = setup();
   fs.set('warmup.md', 'w');
