@@ -1,7 +1,7 @@
 import { join, resolve, relative, isAbsolute } from 'node:path';
 import type { Config } from '../core/config/defaults.js';
 import type { RuleSet } from '../core/classify/rules.js';
-import type { Decision } from '../core/decision.js';
+import { timingOnly, type Decision } from '../core/decision.js';
 import { coalesce, committableFirst, type WatchEvent, type Priority } from '../core/event.js';
 import {
   createSettle,
@@ -56,6 +56,8 @@ const SECURITY_KEYS = new Set(['secrets', 'rules', 'ruleFiles', 'defaultAction',
 const CLASSIFY_CHUNK = 1_000;
 /** How many BLOCK decisions on dirty paths are remembered across restarts. */
 const KNOWN_MAX = 20_000;
+/** Paths kept for `status` as held back on timing alone (the oldest go first). */
+const TIMING_ONLY_MAX = 200;
 
 export interface ServiceDeps {
   workspace: Workspace;
@@ -122,6 +124,8 @@ export interface ServiceStatus {
   evidence: EvidenceModes;
   quarantined: { path: string; events: number; periodMs: number }[];
   held: { path: string; reason: string }[];
+  /** Paths last BLOCKed on timing evidence alone (`timingOnly`), newest first, quarantined ones left out. */
+  timingOnly: { path: string; at: string; reason: string }[];
   watcher: { mode: 'live' | 'rescan-only'; reason: string | null; lastRescan: string | null };
   sync: unknown;
   configFile: string | null;
@@ -185,6 +189,7 @@ export function createService(deps: ServiceDeps): Service {
   /** Accepted and not yet committed: path → first accepted time. Persisted in pending.json. */
   const accepted = new Map<string, number>();
   const known = new Map<string, Known>();
+  const doubtful = new Map<string, { at: number; reason: string }>();
   const reactions = createReactionState();
   const counts: DecisionCounts = { ALLOW: 0, BLOCK: 0, byLayer: { '1': 0, '2': 0, '3': 0 } };
   const listeners = new Set<(d: Decision) => void>();
@@ -294,6 +299,11 @@ export function createService(deps: ServiceDeps): Service {
         };
       }
       record(d);
+      doubtful.delete(e.path);
+      if (timingOnly(d)) {
+        doubtful.set(e.path, { at: now, reason: d.reason });
+        if (doubtful.size > TIMING_ONLY_MAX) doubtful.delete(doubtful.keys().next().value as string);
+      }
       if (known.size >= KNOWN_MAX) known.delete(known.keys().next().value as string);
       known.set(e.path, { key: stats[i]!.key, decision: d.decision, layer: d.layer });
       if (d.rule === 'builtin:directory' && e.kind !== 'delete') dirAppeared = true;
@@ -453,6 +463,7 @@ export function createService(deps: ServiceDeps): Service {
     for (const p of c.paths) {
       if (!settle.pending.has(p)) accepted.delete(p);
       known.delete(p);
+      doubtful.delete(p);
     }
     scheduleStateFlush();
     syncer?.afterCommit();
@@ -655,6 +666,7 @@ export function createService(deps: ServiceDeps): Service {
     let waiting = cs?.waiting ?? null;
     if (pause && now < pause.expiresAt) waiting = `paused by pid ${pause.pid} (${pause.reason}) until ${new Date(pause.expiresAt).toISOString()}`;
     if (watcherMode.mode === 'rescan-only' && !waiting) waiting = null;
+    const quarantined = classifier.quarantined();
     return {
       version: 1,
       workspace: root,
@@ -676,8 +688,13 @@ export function createService(deps: ServiceDeps): Service {
         : null,
       decisions: counts,
       evidence: classifier.evidenceModes(),
-      quarantined: classifier.quarantined(),
+      quarantined,
       held: cs?.held ?? [],
+      timingOnly: [...doubtful]
+        .filter(([path]) => !quarantined.some((q) => q.path === path))
+        .reverse()
+        .slice(0, 50)
+        .map(([path, x]) => ({ path, at: new Date(x.at).toISOString(), reason: x.reason })),
       watcher: watcherMode,
       sync: syncer ? syncer.status() : null,
       configFile: deps.configFile,

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { tempRepo } from '../helpers/repo.js';
-import { DaemonProcess, fastConfig } from '../helpers/daemon.js';
+import { DaemonProcess, fastConfig, winnow } from '../helpers/daemon.js';
 
 const AGENT = fileURLToPath(new URL('../fixtures/claude-autonomous-driven.mjs', import.meta.url));
 const linux = process.platform === 'linux';
@@ -104,6 +104,30 @@ test('without fanotify: every change the person makes is committed and none of t
         assert.match(repo.git('show', `${sha}:docs/agent-notes.md`), /reviewed by me/, 'the agent-notes commit is the person\'s');
       }
     }
+
+    // `status` names what is held back on timing alone: the agent's last write (through a child
+    // shell, so only its write counter told), never what the person wrote and winnow committed.
+    const last = d.stderrText
+      .map((l) => JSON.parse(l) as Record<string, any>)
+      .filter((l) => l.msg === 'decision' && l.path === '.claude/contexts/status.json')
+      .pop()!;
+    assert.equal(last.decision, 'BLOCK');
+    assert.deepEqual([...new Set((last.evidence as { kind: string }[]).map((x) => x.kind))], ['temporal'], JSON.stringify(last));
+    let st: Record<string, any> = {};
+    for (let tries = 0; ; tries++) {
+      // The daemon writes its state file a moment after a decision: wait for that state.
+      st = JSON.parse((await winnow(['status', '--json'], repo.root)).stdout);
+      if (st.timingOnly?.some((x: { path: string }) => x.path === '.claude/contexts/status.json')) break;
+      if (tries > 100 || t.signal.aborted) assert.fail(`status never listed the agent's timing-only write: ${JSON.stringify(st)}`);
+      await delay(100);
+    }
+    assert.deepEqual(st.timingOnly.map((x: { path: string }) => x.path), ['.claude/contexts/status.json']);
+    assert.equal(st.timingOnly[0].reason, last.reason);
+    const text = (await winnow(['status'], repo.root)).stdout;
+    assert.match(text, /timing only 1 change held back on timing evidence alone[^\n]*commit it yourself[^\n]*\n  \.claude\/contexts\/status\.json  /);
+    // Committed by hand: no longer held back.
+    repo.git('commit', '-q', '-m', 'mine after all', '--', '.claude/contexts/status.json');
+    assert.deepEqual(JSON.parse((await winnow(['status', '--json'], repo.root)).stdout).timingOnly, []);
   } catch (e) {
     throw new Error(`${(e as Error).message}\n${d.stderrText.filter((t) => t.includes('"decision"')).slice(-12).join('\n')}`);
   } finally {

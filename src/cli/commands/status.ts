@@ -5,6 +5,7 @@ import { readPause } from '../../daemon/pause.js';
 import { DEFAULTS } from '../../core/config/defaults.js';
 import { ago } from '../format.js';
 import type { SyncStatus } from '../../daemon/syncer.js';
+import { execFile } from 'node:child_process';
 
 interface StateView {
   pending?: { path: string; dueAt: string | null }[];
@@ -16,6 +17,7 @@ interface StateView {
   evidence?: Record<string, unknown>;
   quarantined?: { path: string; events: number; periodMs: number }[];
   held?: { path: string; reason: string }[];
+  timingOnly?: { path: string; at: string; reason: string }[];
   watcher?: { mode: string; reason: string | null };
   sync?: unknown;
   idle?: boolean;
@@ -42,6 +44,7 @@ export const command: CommandSpec = {
     const ws = await resolveWorkspace(args.positionals[0], io.cwd);
     const holder = await runningDaemon(ws.stateDir);
     const state = ((await readState(ws.stateDir)) ?? {}) as StateView & Record<string, unknown>;
+    if (state.timingOnly?.length) state.timingOnly = await stillChanged(ws.root, state.timingOnly);
     const now = Date.now();
     const pause = await readPause(ws.stateDir, now, DEFAULTS.pause.maxMs).catch(() => null);
     const out = {
@@ -86,6 +89,12 @@ function human(s: StateView & { workspace: string; running: boolean; pid: number
   if (s.evidence) L.push(`evidence   ${Object.entries(s.evidence).map(([k, v]) => `${k}=${String(v)}`).join(', ')}`);
   for (const q of s.quarantined ?? []) L.push(`quarantined ${q.path}: changed ${q.events} times every ~${Math.round(q.periodMs / 1000)}s with no human evidence (see \`winnow rules suggest\`)`);
   for (const h of s.held ?? []) L.push(`held       ${h.path}: ${h.reason}`);
+  const doubt = s.timingOnly ?? [];
+  if (doubt.length) {
+    L.push(`timing only ${doubt.length} change${doubt.length > 1 ? 's' : ''} held back on timing evidence alone (an agent wrote around the same time; no writer is known). If one is yours, commit it yourself (git commit PATH) or give it an ALLOW rule:`);
+    for (const x of doubt.slice(0, 10)) L.push(`  ${x.path}  ${ago(x.at, now)}`);
+    if (doubt.length > 10) L.push(`  … and ${doubt.length - 10} more (--json lists them)`);
+  }
   if (s.sync) {
     const y = s.sync as SyncStatus;
     const last = y.lastSync
@@ -97,4 +106,23 @@ function human(s: StateView & { workspace: string; running: boolean; pid: number
     for (const c of y.conflicts) L.push(`           conflict: ${c}`);
   }
   return L.join('\n') + '\n';
+}
+
+/**
+ * The timing-only paths that still differ from HEAD (changed or untracked): one the person has
+ * since committed by hand, or reverted, is no longer held back. If git cannot answer, all stay.
+ */
+function stillChanged<T extends { path: string }>(root: string, list: T[]): Promise<T[]> {
+  return new Promise((resolve) => {
+    execFile(
+      'git',
+      ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--', ...list.map((x) => x.path)],
+      { cwd: root, env: { ...process.env, GIT_OPTIONAL_LOCKS: '0', GIT_LITERAL_PATHSPECS: '1' }, timeout: 10_000, maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout) => {
+        if (err) return resolve(list);
+        const changed = new Set(stdout.split('\0').filter(Boolean).map((e) => e.slice(3)));
+        resolve(list.filter((x) => changed.has(x.path)));
+      },
+    );
+  });
 }
