@@ -1,4 +1,5 @@
-import { open, readFile, unlink, mkdir, link } from 'node:fs/promises';
+import { open, readFile, unlink, mkdir, link, access } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -101,6 +102,16 @@ async function createThenWrite(file: string, text: string): Promise<boolean> {
   return true;
 }
 
+/** How long (× 2 ms) to wait for another process that is breaking a stale lock. */
+const BREAK_WAIT_POLLS = 250;
+
+async function exists(file: string): Promise<boolean> {
+  return access(file).then(
+    () => true,
+    () => false,
+  );
+}
+
 /**
  * Removes a lock judged stale, unless another process got there first. Only the holder of
  * `<file>.break` may remove a lock it did not take, and it looks again while holding it: without
@@ -112,10 +123,14 @@ async function breakStale(file: string, stale: LockInfo | null, me: LockInfo): P
   if (!(await createWhole(breaker, JSON.stringify(me) + '\n'))) {
     const other = await readLock(breaker);
     if (other === null || isStale(other)) {
-      // A breaker that died within its few-µs window; the next attempt goes through.
+      // A breaker that died within its short window; the next attempt goes through.
       const again = await readLock(breaker);
       if (JSON.stringify(again) === JSON.stringify(other)) await unlink(breaker).catch(() => undefined);
+      return;
     }
+    // Another process is replacing the stale lock right now (a read and an unlink): let it
+    // finish, so that the next attempt sees its lock rather than the stale one.
+    for (let i = 0; i < BREAK_WAIT_POLLS && (await exists(breaker)); i++) await sleep(2);
     return;
   }
   try {
