@@ -1,4 +1,5 @@
-import { open, readFile, unlink, mkdir, link, access } from 'node:fs/promises';
+import { readFile, unlink, mkdir, link, access } from 'node:fs/promises';
+import { writeNew } from '../util/atomic-write.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -64,13 +65,7 @@ export type AcquireResult = { ok: true; info: LockInfo } | { ok: false; holder: 
  */
 async function createWhole(file: string, text: string): Promise<boolean> {
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  const fh = await open(tmp, 'wx', 0o600);
-  try {
-    await fh.writeFile(text);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+  await writeNew(tmp, text);
   try {
     await link(tmp, file);
     return true;
@@ -86,20 +81,13 @@ async function createWhole(file: string, text: string): Promise<boolean> {
 }
 
 async function createThenWrite(file: string, text: string): Promise<boolean> {
-  let fh;
   try {
-    fh = await open(file, 'wx', 0o600);
+    await writeNew(file, text);
+    return true;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw e;
   }
-  try {
-    await fh.writeFile(text);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  return true;
 }
 
 /** How long (× 2 ms) to wait for another process that is breaking a stale lock. */

@@ -10,17 +10,22 @@ import { randomBytes } from 'node:crypto';
 export async function writeFileAtomic(abs: string, data: string | Buffer): Promise<void> {
   await mkdir(dirname(abs), { recursive: true, mode: 0o700 });
   const tmp = join(dirname(abs), `.${basename(abs)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const fh = await open(tmp, 'wx', 0o600);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+  await writeNew(tmp, data);
   try {
     await rename(tmp, abs);
   } catch (e) {
     await unlink(tmp).catch(() => undefined);
     throw e;
+  }
+}
+
+/** Creates `abs` (mode 0600; EEXIST if it is there), writes `data` and fsyncs it. */
+export async function writeNew(abs: string, data: string | Buffer): Promise<void> {
+  const fh = await open(abs, 'wx', 0o600);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
   }
 }
