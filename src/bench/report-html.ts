@@ -31,11 +31,18 @@ function axis(max: number, width: number, y0: number, y1: number, unit: string):
   return s;
 }
 
-/** Each latency sample as a dot on one row per scenario, with p50, p95 and the target marked. */
+/**
+ * Each latency sample as a dot on one row per scenario, with p50, p95 and the target marked.
+ * The axis ends at three times the largest target: a scenario that waits on purpose (rate-limit's
+ * cap, seconds) would otherwise squeeze every other row into its first tenth. Samples beyond the
+ * axis sit on its end, and the row says how many there are and how far they go.
+ */
 export function latencyChart(runs: ScenarioRun[]): string {
   const rowH = 34;
-  const plotW = W - LEFT - 30;
-  const max = niceMax(Math.max(1, ...runs.flatMap((r) => [...r.detail.latenciesMs, r.detail.settleMs + 250])));
+  const plotW = W - LEFT - 90;
+  const targets = runs.map((r) => r.detail.settleMs + 250);
+  const all = runs.flatMap((r) => r.detail.latenciesMs);
+  const max = niceMax(Math.min(Math.max(1, ...all, ...targets), 3 * Math.max(1, ...targets)));
   const h = runs.length * rowH + 40;
   let s = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${h}" role="img" aria-label="latency distribution">`;
   s += axis(max, plotW, 10, h - 28, 'ms');
@@ -52,7 +59,11 @@ export function latencyChart(runs: ScenarioRun[]): string {
     for (const [label, v] of [['p50', r.result.latency.p50Ms], ['p95', r.result.latency.p95Ms]] as const) {
       if (v === null) continue;
       s += `<line x1="${x(v)}" y1="${y - 10}" x2="${x(v)}" y2="${y + 10}" stroke="#111" stroke-width="2"><title>${label} ${v} ms</title></line>`;
-      s += `<text x="${x(v)}" y="${y - 12}" font-size="9" text-anchor="middle" fill="#111">${label}</text>`;
+      s += `<text x="${x(v)}" y="${y - 12}" font-size="9" text-anchor="middle" fill="#111">${label}${v > max ? ` ${esc(fmt(v))}` : ''}</text>`;
+    }
+    const beyond = r.detail.latenciesMs.filter((v) => v > max);
+    if (beyond.length) {
+      s += `<text x="${LEFT + plotW + 6}" y="${y + 4}" font-size="10" fill="${COLORS.text}">${beyond.length} beyond, to ${esc(fmt(Math.max(...beyond)))} ms<title>${esc(beyond.join(', '))} ms</title></text>`;
     }
     if (r.detail.latenciesMs.length === 0) s += `<text x="${LEFT + 6}" y="${y + 4}" font-size="11" fill="#888">no samples</text>`;
   });
