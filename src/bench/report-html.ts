@@ -39,7 +39,7 @@ function axis(max: number, width: number, y0: number, y1: number, unit: string):
  */
 export function latencyChart(runs: ScenarioRun[]): string {
   const rowH = 34;
-  const plotW = W - LEFT - 90;
+  const plotW = W - LEFT - 140;
   const targets = runs.map((r) => r.detail.settleMs + 250);
   const all = runs.flatMap((r) => r.detail.latenciesMs);
   const max = niceMax(Math.min(Math.max(1, ...all, ...targets), 3 * Math.max(1, ...targets)));
@@ -59,11 +59,14 @@ export function latencyChart(runs: ScenarioRun[]): string {
     for (const [label, v] of [['p50', r.result.latency.p50Ms], ['p95', r.result.latency.p95Ms]] as const) {
       if (v === null) continue;
       s += `<line x1="${x(v)}" y1="${y - 10}" x2="${x(v)}" y2="${y + 10}" stroke="#111" stroke-width="2"><title>${label} ${v} ms</title></line>`;
-      s += `<text x="${x(v)}" y="${y - 12}" font-size="9" text-anchor="middle" fill="#111">${label}${v > max ? ` ${esc(fmt(v))}` : ''}</text>`;
+      if (v <= max) s += `<text x="${x(v)}" y="${y - 12}" font-size="9" text-anchor="middle" fill="#111">${label}</text>`;
     }
     const beyond = r.detail.latenciesMs.filter((v) => v > max);
     if (beyond.length) {
-      s += `<text x="${LEFT + plotW + 6}" y="${y + 4}" font-size="10" fill="${COLORS.text}">${beyond.length} beyond, to ${esc(fmt(Math.max(...beyond)))} ms<title>${esc(beyond.join(', '))} ms</title></text>`;
+      const far = [['p50', r.result.latency.p50Ms], ['p95', r.result.latency.p95Ms]].filter(([, v]) => v !== null && (v as number) > max);
+      const right = LEFT + plotW + 8;
+      s += `<text x="${right}" y="${y - 2}" font-size="9" fill="${COLORS.text}">${beyond.length} beyond, to ${esc(fmt(Math.max(...beyond)))} ms<title>${esc(beyond.join(', '))} ms</title></text>`;
+      if (far.length) s += `<text x="${right}" y="${y + 10}" font-size="9" fill="#111">${esc(far.map(([l, v]) => `${l} ${fmt(v as number)}`).join(', '))} ms</text>`;
     }
     if (r.detail.latenciesMs.length === 0) s += `<text x="${LEFT + 6}" y="${y + 4}" font-size="11" fill="#888">no samples</text>`;
   });
