@@ -45,13 +45,14 @@ export interface RuleMatch {
 
 /**
  * A BLOCK that rests on timing alone: layer 2 found autonomous write activity around the change
- * (temporal correlation) but no writer, no holder and no built-in rule. Without an exact trace this is
- * the one decision that can be wrong about a person's edit, so `status` lists such paths.
+ * (temporal correlation) but no writer, no holder and no built-in rule. Without an exact trace
+ * this is the one decision that can be wrong about a person's edit, so `status` lists such paths.
  */
 export function timingOnly(d: Decision): boolean {
   // The ANALYZE rule that sent it to layer 2 is named in `rule`; a built-in one (commit-reaction) decided it.
   if (d.decision !== 'BLOCK' || d.layer !== 2 || d.rule?.startsWith('builtin:')) return false;
   const ev = d.evidence ?? [];
   if (!ev.some((e) => e.kind === 'temporal' && e.autonomous)) return false;
-  return !ev.some((e) => e.kind === 'open-handle' || e.kind === 'exec' || (e.kind === 'fanotify' && e.autonomous && e.pid !== undefined && !/exited before/.test(e.detail ?? '')));
+  // A writer that exited unidentified is recorded as fanotify evidence with autonomous false.
+  return !ev.some((e) => e.kind === 'open-handle' || e.kind === 'exec' || (e.kind === 'fanotify' && e.autonomous));
 }

@@ -99,6 +99,8 @@ interface Known {
   key: string;
   decision: Decision['decision'];
   layer: Decision['layer'];
+  /** Set when the BLOCK rests on timing alone: kept across restarts for `status`. */
+  timing?: { at: number; reason: string };
 }
 
 export interface DecisionCounts {
@@ -189,7 +191,7 @@ export function createService(deps: ServiceDeps): Service {
   /** Accepted and not yet committed: path → first accepted time. Persisted in pending.json. */
   const accepted = new Map<string, number>();
   const known = new Map<string, Known>();
-  const doubtful = new Map<string, { at: number; reason: string }>();
+  const heldOnTiming = new Map<string, { at: number; reason: string }>();
   const reactions = createReactionState();
   const counts: DecisionCounts = { ALLOW: 0, BLOCK: 0, byLayer: { '1': 0, '2': 0, '3': 0 } };
   const listeners = new Set<(d: Decision) => void>();
@@ -254,6 +256,14 @@ export function createService(deps: ServiceDeps): Service {
   }
 
   /** The workspace root (or its .git) is gone or moved: stop before anything is committed or written. */
+  /** Keeps `heldOnTiming` (bounded, oldest out) in step with a path's latest decision. */
+  function noteTiming(path: string, timing: { at: number; reason: string } | undefined): void {
+    heldOnTiming.delete(path);
+    if (!timing) return;
+    heldOnTiming.set(path, timing);
+    if (heldOnTiming.size > TIMING_ONLY_MAX) heldOnTiming.delete(heldOnTiming.keys().next().value as string);
+  }
+
   async function checkRoot(): Promise<boolean> {
     if (rootGone) return false;
     const st = await fs.stat(join(workspace.gitDir, 'HEAD')).catch(() => null);
@@ -299,13 +309,10 @@ export function createService(deps: ServiceDeps): Service {
         };
       }
       record(d);
-      doubtful.delete(e.path);
-      if (timingOnly(d)) {
-        doubtful.set(e.path, { at: now, reason: d.reason });
-        if (doubtful.size > TIMING_ONLY_MAX) doubtful.delete(doubtful.keys().next().value as string);
-      }
+      const timing = timingOnly(d) ? { at: now, reason: d.reason } : undefined;
+      noteTiming(e.path, timing);
       if (known.size >= KNOWN_MAX) known.delete(known.keys().next().value as string);
-      known.set(e.path, { key: stats[i]!.key, decision: d.decision, layer: d.layer });
+      known.set(e.path, { key: stats[i]!.key, decision: d.decision, layer: d.layer, ...(timing ? { timing } : {}) });
       if (d.rule === 'builtin:directory' && e.kind !== 'delete') dirAppeared = true;
       if (deps.configFile && join(root, e.path) === deps.configFile && e.kind !== 'delete') void reportConfigChange(e.path);
       if (deps.dryRun) continue;
@@ -463,7 +470,7 @@ export function createService(deps: ServiceDeps): Service {
     for (const p of c.paths) {
       if (!settle.pending.has(p)) accepted.delete(p);
       known.delete(p);
-      doubtful.delete(p);
+      heldOnTiming.delete(p);
     }
     scheduleStateFlush();
     syncer?.afterCommit();
@@ -510,7 +517,12 @@ export function createService(deps: ServiceDeps): Service {
     }
     // Blocked paths that are clean again no longer need remembering.
     const dirty = new Set(entries.map((e) => e.path));
-    for (const [p, k] of known) if (k.decision === 'BLOCK' && !dirty.has(p)) known.delete(p);
+    for (const [p, k] of known) {
+      if (k.decision === 'BLOCK' && !dirty.has(p)) {
+        known.delete(p);
+        heldOnTiming.delete(p);
+      }
+    }
     watcherMode = { ...watcherMode, lastRescan: new Date(now).toISOString() };
     log('debug', 'rescan', { reason, changed: entries.length, classified: events.length });
     if (events.length) {
@@ -587,7 +599,13 @@ export function createService(deps: ServiceDeps): Service {
     }
     try {
       const k = JSON.parse((await fs.readFile(file('decisions.json'))).toString('utf8')) as Record<string, Known>;
-      for (const [p, v] of Object.entries(k)) if (v && typeof v.key === 'string') known.set(p, v);
+      const timings: [string, { at: number; reason: string }][] = [];
+      for (const [p, v] of Object.entries(k)) {
+        if (!v || typeof v.key !== 'string') continue;
+        known.set(p, v);
+        if (v.timing && typeof v.timing.at === 'number' && typeof v.timing.reason === 'string') timings.push([p, v.timing]);
+      }
+      for (const [p, t] of timings.sort((a, b) => a[1].at - b[1].at)) noteTiming(p, t);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
         log('warn', 'decisions.json was unreadable and is discarded; paths are classified afresh', { error: (e as Error).message });
@@ -690,9 +708,9 @@ export function createService(deps: ServiceDeps): Service {
       evidence: classifier.evidenceModes(),
       quarantined,
       held: cs?.held ?? [],
-      timingOnly: [...doubtful]
+      timingOnly: [...heldOnTiming]
         .filter(([path]) => !quarantined.some((q) => q.path === path))
-        .reverse()
+        .sort((a, b) => b[1].at - a[1].at)
         .slice(0, 50)
         .map(([path, x]) => ({ path, at: new Date(x.at).toISOString(), reason: x.reason })),
       watcher: watcherMode,

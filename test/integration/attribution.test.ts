@@ -47,11 +47,13 @@ test('without fanotify: every change the person makes is committed and none of t
   });
   const agentReady = reply();
   const d = new DaemonProcess(repo.root, ['--config', cfg]);
+  let d2: DaemonProcess | undefined;
   // A timed-out test does not run its finally: end the children here so the file can exit.
   t.signal.addEventListener('abort', () => {
     console.error(`aborted; the daemon's last decisions:\n${d.stderrText.filter((l) => /"(decision|commit)"/.test(l)).slice(-12).join('\n')}`);
     agentProc.kill('SIGKILL');
     d.child.kill('SIGKILL');
+    d2?.child.kill('SIGKILL');
   });
   const agent = async (cmd: string, path: string, text = ''): Promise<void> => {
     // The decision on the agent's write is awaited before anything else happens.
@@ -113,18 +115,26 @@ test('without fanotify: every change the person makes is committed and none of t
       .pop()!;
     assert.equal(last.decision, 'BLOCK');
     assert.deepEqual([...new Set((last.evidence as { kind: string }[]).map((x) => x.kind))], ['temporal'], JSON.stringify(last));
-    let st: Record<string, any> = {};
-    for (let tries = 0; ; tries++) {
-      // The daemon writes its state file a moment after a decision: wait for that state.
-      st = JSON.parse((await winnow(['status', '--json'], repo.root)).stdout);
-      if (st.timingOnly?.some((x: { path: string }) => x.path === '.claude/contexts/status.json')) break;
-      if (tries > 100 || t.signal.aborted) assert.fail(`status never listed the agent's timing-only write: ${JSON.stringify(st)}`);
-      await delay(100);
-    }
+    const listed = async (pid: number) => {
+      for (let tries = 0; ; tries++) {
+        // The daemon writes its state file a moment after a decision: wait for that state.
+        const st = JSON.parse((await winnow(['status', '--json'], repo.root)).stdout);
+        if (st.pid === pid && st.timingOnly?.some((x: { path: string }) => x.path === '.claude/contexts/status.json')) return st;
+        if (tries > 100 || t.signal.aborted) assert.fail(`status never listed the agent's timing-only write: ${JSON.stringify(st)}`);
+        await delay(100);
+      }
+    };
+    let st = await listed(d.child.pid!);
     assert.deepEqual(st.timingOnly.map((x: { path: string }) => x.path), ['.claude/contexts/status.json']);
     assert.equal(st.timingOnly[0].reason, last.reason);
     const text = (await winnow(['status'], repo.root)).stdout;
     assert.match(text, /timing only 1 change held back on timing evidence alone[^\n]*commit it yourself[^\n]*\n  \.claude\/contexts\/status\.json  /);
+    // Still listed after a restart (the path is not decided again: its file is unchanged).
+    assert.equal((await d.stop()).code, 0);
+    d2 = new DaemonProcess(repo.root, ['--config', cfg]);
+    await d2.ready();
+    st = await listed(d2.child.pid!);
+    assert.equal(st.timingOnly[0].reason, last.reason);
     // Committed by hand: no longer held back.
     repo.git('commit', '-q', '-m', 'mine after all', '--', '.claude/contexts/status.json');
     assert.deepEqual(JSON.parse((await winnow(['status', '--json'], repo.root)).stdout).timingOnly, []);
@@ -133,6 +143,7 @@ test('without fanotify: every change the person makes is committed and none of t
   } finally {
     agentProc.kill();
     await d.kill();
+    await d2?.kill();
     await repo.cleanup();
     await unlink(cfg).catch(() => undefined);
   }
