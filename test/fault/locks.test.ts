@@ -63,7 +63,8 @@ test('index.lock held by a live git: commits wait, the lock is never touched, th
   const waiting = anyLog(d, 'commit waiting', (l) => String(l.waiting).includes('index.lock'));
   await ws.write('notes/during-lock.md', 'written while another git works\n');
   await waiting;
-  const st = await status(ws.root);
+  // The state file is written a moment after the log line: wait for that state.
+  const st = await statusUntil(ws.root, (s) => /index\.lock/.test(String(s.waiting)), 'why nothing commits (index.lock)');
   assert.match(String(st.waiting), /index\.lock/, 'status says why nothing commits');
   assert.ok(st.pending.some((p: { path: string }) => p.path === 'notes/during-lock.md'), 'the change is pending, not dropped');
 

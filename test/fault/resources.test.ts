@@ -9,7 +9,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmod, mkdir, open, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { notBuilt, CASE_TIMEOUT_MS, faultWorkspace, fsck, committed, historyProblems, status, anyLog, winnow, tail, type DaemonProcess } from './helpers.js';
+import { notBuilt, CASE_TIMEOUT_MS, faultWorkspace, fsck, committed, historyProblems, anyLog, winnow, tail, type DaemonProcess, statusUntil } from './helpers.js';
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
@@ -77,7 +77,8 @@ test('free disk below health.minFreeBytes: commits wait and say why; nothing los
   const waiting = anyLog(d, 'commit waiting', (l) => /low disk/.test(String(l.waiting)));
   await ws.write('notes/low-disk.md', 'written on a nearly full disk\n');
   await waiting;
-  const st = await status(ws.root);
+  // The state file is written a moment after the log line: wait for that state.
+  const st = await statusUntil(ws.root, (s) => /low disk/.test(String(s.waiting)), 'the low-disk wait');
   assert.match(String(st.waiting), /health\.minFreeBytes/, 'status names the setting');
   assert.ok(st.pending.some((p: { path: string }) => p.path === 'notes/low-disk.md'));
   await rm(filler);
@@ -155,7 +156,7 @@ test('inotify watch limit reached: the message names the sysctl, rescans take ov
   await d.ready();
   const first = await Promise.race([limitLine, watcherErr]);
   assert.match(String(first.error), /fs\.inotify\.max_user_watches/, `the message names the sysctl to raise:\n${JSON.stringify(first)}`);
-  const st = await status(ws.root);
+  const st = await statusUntil(ws.root, (s) => s.watcher !== undefined && s.running === true, 'the running daemon\'s watcher mode');
   assert.notEqual(st.watcher?.mode, 'live', 'status does not claim a live watcher');
 
   await ws.write('tree/dir-29/new.md', 'seen by a rescan, not by inotify\n');

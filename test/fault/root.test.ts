@@ -10,7 +10,7 @@ import { rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { GIT_ENV } from '../helpers/repo.js';
-import { notBuilt, CASE_TIMEOUT_MS, faultWorkspace, fsck, committed, historyProblems, status, anyLog, race, tail, type LogLine } from './helpers.js';
+import { notBuilt, CASE_TIMEOUT_MS, faultWorkspace, fsck, committed, historyProblems, anyLog, race, tail, type LogLine, statusUntil } from './helpers.js';
 
 const TRACKED = Array.from({ length: 10 }, (_, i) => `docs/page-${i}.md`);
 
@@ -33,7 +33,7 @@ test('deleting most tracked files is held back and reported, never committed', {
   for (const p of TRACKED.slice(0, 8)) await unlink(join(ws.root, p));
   const h = await held;
   assert.match(String(h.reason), /delet/i, 'the reason says it is a mass deletion');
-  const st = await status(ws.root);
+  const st = await statusUntil(ws.root, (s) => Array.isArray(s.held) && s.held.length > 0, 'a held path');
   assert.ok(st.held.some((x: { path: string }) => TRACKED.includes(x.path)), 'status lists what is held');
   assert.deepEqual(deletes(ws, base), [], 'no deletion was committed');
 

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmod, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { notBuilt, CASE_TIMEOUT_MS, faultWorkspace, fsck, committed, cookie, historyProblems, status, anyLog, tail, winnow } from './helpers.js';
+import { notBuilt, CASE_TIMEOUT_MS, faultWorkspace, fsck, committed, cookie, historyProblems, statusUntil, anyLog, tail, winnow } from './helpers.js';
 
 test('corrupt state files are discarded with a warning and a full rescan commits what changed while down', { skip: notBuilt, timeout: CASE_TIMEOUT_MS }, async (t) => {
   // A long settle so the first daemon dies with an accepted change still pending (in pending.json).
@@ -36,7 +36,8 @@ test('corrupt state files are discarded with a warning and a full rescan commits
   await cookie(d2, ws);
   assert.deepEqual(historyProblems(ws), []);
 
-  const st = await status(ws.root);
+  // The state file is written a moment after the commit's log line: wait for the new daemon's.
+  const st = await statusUntil(ws.root, (s) => s.pid === d2.child.pid, `the restarted daemon's state:\n${tail(d2)}`);
   assert.equal(st.running, true, `status reads the rewritten state:\n${tail(d2)}`);
   assert.equal(st.pid, d2.child.pid);
   const f = await fsck(ws.root);

@@ -108,3 +108,25 @@ export function fastConfig(extra: Record<string, unknown> = {}): string {
     ...extra,
   });
 }
+
+/** `winnow status ROOT --json`, parsed; throws on a non-zero exit. */
+export async function status(root: string): Promise<Record<string, any>> {
+  const r = await winnow(['status', root, '--json'], root);
+  if (r.code !== 0) throw new Error(`winnow status exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as Record<string, any>;
+}
+
+/**
+ * Polls `status --json` until `pred` holds. Last resort for states with no log line; the bound is
+ * generous and its expiry reports the last status seen.
+ */
+export async function statusUntil(root: string, pred: (s: Record<string, any>) => boolean, what: string, maxMs = 60_000): Promise<Record<string, any>> {
+  const end = Date.now() + maxMs;
+  let last: Record<string, any> = {};
+  for (;;) {
+    last = await status(root).catch((e: Error) => ({ error: e.message }));
+    if (pred(last)) return last;
+    if (Date.now() > end) throw new Error(`status never showed ${what}; last status: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { tempRepo } from '../helpers/repo.js';
-import { DaemonProcess, fastConfig, winnow } from '../helpers/daemon.js';
+import { DaemonProcess, fastConfig, winnow, statusUntil } from '../helpers/daemon.js';
 
 const AGENT = fileURLToPath(new URL('../fixtures/claude-autonomous-driven.mjs', import.meta.url));
 const linux = process.platform === 'linux';
@@ -115,15 +115,14 @@ test('without fanotify: every change the person makes is committed and none of t
       .pop()!;
     assert.equal(last.decision, 'BLOCK');
     assert.deepEqual([...new Set((last.evidence as { kind: string }[]).map((x) => x.kind))], ['temporal'], JSON.stringify(last));
-    const listed = async (pid: number) => {
-      for (let tries = 0; ; tries++) {
-        // The daemon writes its state file a moment after a decision: wait for that state.
-        const st = JSON.parse((await winnow(['status', '--json'], repo.root)).stdout);
-        if (st.pid === pid && st.timingOnly?.some((x: { path: string }) => x.path === '.claude/contexts/status.json')) return st;
-        if (tries > 100 || t.signal.aborted) assert.fail(`status never listed the agent's timing-only write: ${JSON.stringify(st)}`);
-        await delay(100);
-      }
-    };
+    // The daemon writes its state file a moment after a decision: wait for that state.
+    const listed = (pid: number) =>
+      statusUntil(
+        repo.root,
+        (s) => s.pid === pid && s.timingOnly?.some((x: { path: string }) => x.path === '.claude/contexts/status.json'),
+        "the agent's timing-only write",
+        20_000,
+      );
     let st = await listed(d.child.pid!);
     assert.deepEqual(st.timingOnly.map((x: { path: string }) => x.path), ['.claude/contexts/status.json']);
     assert.equal(st.timingOnly[0].reason, last.reason);

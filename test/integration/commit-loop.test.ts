@@ -9,7 +9,7 @@ import { DaemonProcess, fastConfig } from '../helpers/daemon.js';
 
 const MONITOR = fileURLToPath(new URL('../fixtures/claude-commit-monitor.mjs', import.meta.url));
 
-test('without fanotify, a monitor that rewrites a file after every commit does not become a commit loop', { timeout: 60_000 }, async () => {
+test('without fanotify, a monitor that rewrites a file after every commit does not become a commit loop', { timeout: 60_000 }, async (t) => {
 
   const repo = await tempRepo();
   await repo.write('.claude/contexts/last-commit.json', '{"last_commit": null, "commits_seen": 0}\n');
@@ -21,6 +21,12 @@ test('without fanotify, a monitor that rewrites a file after every commit does n
   // Agents work in the workspace: its cwd is the root (temporal correlation ignores agents elsewhere).
   const monitor = spawn(process.execPath, [MONITOR, repo.root], { cwd: repo.root, stdio: ['ignore', 'pipe', 'inherit'] });
   const d = new DaemonProcess(repo.root, ['--config', cfg]);
+  // A timed-out test does not run its catch: say what the daemon decided last, and end the children.
+  t.signal.addEventListener('abort', () => {
+    console.error(`aborted; the daemon's last decisions:\n${d.stderrText.filter((l) => /"(decision|commit)"/.test(l)).slice(-12).join('\n')}`);
+    monitor.kill('SIGKILL');
+    d.child.kill('SIGKILL');
+  });
   try {
     await once(monitor.stdout!, 'data');
     await d.ready();

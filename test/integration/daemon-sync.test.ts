@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { GIT_ENV } from '../helpers/repo.js';
-import { DaemonProcess, winnow, fastConfig } from '../helpers/daemon.js';
+import { DaemonProcess, winnow, fastConfig, statusUntil } from '../helpers/daemon.js';
 
 const git = (cwd: string, ...args: string[]) =>
   execFileSync('git', args, { cwd, env: GIT_ENV, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -58,7 +58,8 @@ test('the daemon pushes what it commits to the remote, and `winnow sync` goes th
     const res = JSON.parse(r.stdout) as { ok: boolean };
     assert.equal(res.ok, true, r.stdout);
     assert.equal(git(w.root, 'show', 'HEAD:from-elsewhere.md'), 'written on another device\n');
-    const st = JSON.parse((await winnow(['status', w.root, '--json'], w.root)).stdout) as { sync: { lastSync: { ok: boolean } | null } | null };
+    // The daemon's state file is written a moment after the sync's result: wait for that state.
+    const st = await statusUntil(w.root, (s) => Boolean(s.sync?.lastSync), 'the last sync');
     assert.ok(st.sync && st.sync.lastSync && st.sync.lastSync.ok, `status shows the last sync: ${JSON.stringify(st.sync)}`);
     assert.equal(git(w.root, 'stash', 'list').trim(), '', 'nothing left in a stash');
   } finally {
