@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempRepo } from '../helpers/repo.js';
-import { BIN, DaemonProcess, winnow, fastConfig } from '../helpers/daemon.js';
+import { BIN, DaemonProcess, winnow, fastConfig, statusUntil } from '../helpers/daemon.js';
 import { GIT_ENV } from '../helpers/repo.js';
 
 test('pause holds commits (status says why, the change stays pending), resume lets them through', { timeout: 60_000 }, async () => {
@@ -20,7 +20,8 @@ test('pause holds commits (status says why, the change stays pending), resume le
     const waiting = d.next((l) => l.msg === 'commit waiting' && /pause/.test(String(l.waiting)));
     await repo.write('paused.md', 'written while paused\n');
     await waiting;
-    const st = JSON.parse((await winnow(['status', repo.root, '--json'], repo.root)).stdout) as {
+    // The state file is written a moment after the log line: wait for that state.
+    const st = (await statusUntil(repo.root, (s) => /pause/.test(String(s.waiting)), 'the pause as the reason for waiting')) as {
       pending: { path: string }[];
       waiting: string | null;
       pause: { reason: string } | null;
