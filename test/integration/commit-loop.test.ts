@@ -8,6 +8,8 @@ import { tempRepo } from '../helpers/repo.js';
 import { DaemonProcess, fastConfig } from '../helpers/daemon.js';
 
 const MONITOR = fileURLToPath(new URL('../fixtures/claude-commit-monitor.mjs', import.meta.url));
+/** The person's pause after each commit: every one longer than the correlation window. */
+const PAUSES_MS = [700, 1900, 900, 2600, 700];
 
 test('without fanotify, a monitor that rewrites a file after every commit does not become a commit loop', { timeout: 60_000 }, async (t) => {
 
@@ -39,7 +41,9 @@ test('without fanotify, a monitor that rewrites a file after every commit does n
       await d.next((l) => l.msg === 'decision' && l.path === '.claude/contexts/last-commit.json');
       // Pacing, not synchronisation: without fanotify winnow can only tell the two writers apart
       // when they are further apart than the correlation window (500 ms here). SPEC's condition.
-      await new Promise((r) => setTimeout(r, 700));
+      // Uneven, as a person's are: five saves evenly spaced would be a schedule, which the churn
+      // detector quarantines when no writer is known (unit/churn.test.ts).
+      await new Promise((r) => setTimeout(r, PAUSES_MS[i]));
     }
     const reactionsCommitted = repo
       .git('log', '--format=%H', '--', '.claude/contexts/last-commit.json')

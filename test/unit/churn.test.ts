@@ -51,3 +51,22 @@ test('paths are tracked independently', () => {
   }
   assert.deepEqual(quarantinedList(s).map((q) => q.path), ['a.json']);
 });
+
+test('one save reaching the watcher as two events counts once: a schedule is still seen, and the count is of changes', () => {
+  const s = createChurnState();
+  let q = null;
+  // An agent rewriting every 2 s; each write arrives as two events 40 ms apart.
+  for (let i = 0; i < 5; i++) {
+    q = recordChange(s, 'status.json', i * 2000, false, O);
+    if (i < 4) assert.equal(q, null, `write ${i}`);
+    const dup = recordChange(s, 'status.json', i * 2000 + 40, false, O);
+    if (i < 4) assert.equal(dup, null, `write ${i}, second event`);
+  }
+  assert.deepEqual(q, { path: 'status.json', events: 5, periodMs: 2000 });
+  // Four saves, each as two events: four changes, not eight — below minEvents.
+  const p = createChurnState();
+  for (let i = 0; i < 4; i++) {
+    assert.equal(recordChange(p, 'notes.md', i * 1000, false, O), null);
+    assert.equal(recordChange(p, 'notes.md', i * 1000 + 50, false, O), null);
+  }
+});

@@ -27,6 +27,12 @@ export interface ChurnState {
 
 /** Paths tracked at once: beyond this the oldest-touched are forgotten (memory bound). */
 const MAX_PATHS = 10_000;
+/**
+ * Events this close to the path's last counted change are the same change: one save often
+ * reaches the watcher as two batches (truncate, then write) 20–60 ms apart. Counted twice, they
+ * would make the intervals irregular at random — hiding a real schedule, or hiding none.
+ */
+export const SAME_CHANGE_MS = 100;
 
 export function createChurnState(): ChurnState {
   return { times: new Map(), quarantine: new Map() };
@@ -50,7 +56,8 @@ export function recordChange(s: ChurnState, path: string, at: number, human: boo
   let list = s.times.get(path);
   if (list) s.times.delete(path); // re-insert: Map order doubles as least-recently-changed order
   else list = [];
-  if (list.length === 0 || at >= list[list.length - 1]!) list.push(at);
+  const prev = list[list.length - 1];
+  if (prev === undefined || at >= prev + SAME_CHANGE_MS) list.push(at);
   while (list.length && list[0]! < at - o.windowMs) list.shift();
   // Only the last minEvents intervals matter; keep a few more for the count shown in status.
   const keep = Math.max(o.minEvents * 2, 8);
