@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFile, mkdir, mkdtemp, realpath } from 'node:fs/promises';
+import { writeFile, mkdir, mkdtemp, realpath, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tempRepo } from '../helpers/repo.js';
-import { DaemonProcess, winnow, fastConfig } from '../helpers/daemon.js';
+import { DaemonProcess, winnow, fastConfig, statusUntil } from '../helpers/daemon.js';
 
 test('--help and unknown commands', { timeout: 60_000 }, async () => {
   const help = await winnow(['--help'], tmpdir());
@@ -83,6 +83,15 @@ test('start commits a person\'s edit after the settle window, blocks what rules 
     const s = JSON.parse(st.stdout) as { running: boolean; pid: number; lastCommits: { sha: string }[] };
     assert.equal(s.running, true);
     assert.equal(s.pid, d.child.pid);
+    // A remote in a config the running daemon did not start with: it cannot sync; the CLI says
+    // to restart it instead of waiting for an answer that never comes.
+    await statusUntil(repo.root, (x) => x.version === 1 && x.sync === null, "the daemon's state file");
+    const withRemote = `${repo.root}.remote.json`;
+    await writeFile(withRemote, JSON.stringify({ remote: { name: 'origin' } }));
+    const sync = await winnow(['sync', repo.root, '--config', withRemote], repo.root);
+    await unlink(withRemote);
+    assert.equal(sync.code, 2, sync.stderr);
+    assert.match(sync.stderr, new RegExp(`daemon \\(PID ${d.child.pid}\\) started without a remote.*Restart it`));
     const stopped = d.waitFor((l) => l.msg === 'stopped');
     const stop = await winnow(['stop', repo.root], repo.root);
     assert.equal(stop.code, 0);

@@ -61,6 +61,11 @@ test('the daemon pushes what it commits to the remote, and `winnow sync` goes th
     // The daemon's state file is written a moment after the sync's result: wait for that state.
     const st = await statusUntil(w.root, (s) => Boolean(s.sync?.lastSync), 'the last sync');
     assert.ok(st.sync && st.sync.lastSync && st.sync.lastSync.ok, `status shows the last sync: ${JSON.stringify(st.sync)}`);
+    // Without --config the CLI finds no .winnow.json here; the running daemon, which has a remote
+    // (its state says so), syncs anyway — as it must while a pull replaces .winnow.json.
+    const bare = await winnow(['sync', w.root, '--json'], w.root);
+    assert.equal(bare.code, 0, bare.stderr);
+    assert.equal((JSON.parse(bare.stdout) as { ok: boolean }).ok, true, bare.stdout);
     assert.equal(git(w.root, 'stash', 'list').trim(), '', 'nothing left in a stash');
   } finally {
     await d.kill();

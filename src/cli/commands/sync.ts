@@ -8,6 +8,10 @@ import { loadWorkspaceConfig } from '../../adapters/config-file.js';
 import { readLock, isStale } from '../../daemon/lock.js';
 import { createSyncer, writeSyncRequest, readSyncResult } from '../../daemon/syncer.js';
 import type { Config } from '../../core/config/defaults.js';
+import { readState } from '../daemon-info.js';
+
+/** Re-reads (100 ms apart) of a config file that is missing while a daemon runs. */
+const CONFIG_REREADS = 10;
 
 /** How long `winnow sync` waits for a running daemon's answer (a sync includes network calls). */
 const DAEMON_ANSWER_MS = 15 * 60_000;
@@ -33,16 +37,36 @@ export const command: CommandSpec = {
     'Without one, the sync runs here and syncs only what is committed. The audit log is <git-dir>/winnow/sync.log.',
   async run(args, io) {
     const ws = await resolveWorkspace(args.positionals[0], io.cwd);
-    const { config, configFile } = loadWorkspaceConfig(ws.root, args.values.config as string | undefined);
-    if (!config.remote) {
+    const configArg = args.values.config as string | undefined;
+    let { config, configFile } = loadWorkspaceConfig(ws.root, configArg);
+    const lock = await readLock(join(ws.stateDir, 'daemon.lock'));
+    const daemon = lock && !isStale(lock) ? lock : null;
+    // A running daemon syncs with the config it started with, and its state says whether it has
+    // a remote. A pull it is making may also be replacing .winnow.json right now (git unlinks the
+    // file, then writes it): without the state, look again for a moment.
+    let daemonSyncs = false;
+    const state = daemon ? await readState(ws.stateDir) : null;
+    const daemonState = state !== null && daemon !== null && state.pid === daemon.pid ? state : null;
+    if (!config.remote && daemon) {
+      daemonSyncs = daemonState !== null && daemonState.sync !== undefined;
+      for (let i = 0; !daemonSyncs && configFile === null && i < CONFIG_REREADS; i++) {
+        await sleep(100);
+        ({ config, configFile } = loadWorkspaceConfig(ws.root, configArg));
+      }
+    }
+    if (!config.remote && !daemonSyncs) {
       throw new UsageError(
         `no remote is configured${configFile ? ` in ${configFile}` : ` (no ${join(ws.root, '.winnow.json')})`}. Add "remote": {"name": "origin"} to the config to sync with the git remote "origin".`,
       );
     }
+    if (daemonState && daemonState.sync === null) {
+      throw new UsageError(
+        `the running daemon (PID ${daemon!.pid}) started without a remote, so it does not sync. Restart it (\`winnow stop\`, then \`winnow start\`) to use the remote in the config.`,
+      );
+    }
     const reason = (args.values.reason as string | undefined) ?? 'winnow sync';
     const force = Boolean(args.values.force);
-    const daemon = await readLock(join(ws.stateDir, 'daemon.lock'));
-    const res = daemon && !isStale(daemon) ? await viaDaemon(ws, daemon.pid, reason, force) : await inProcess(ws, config, reason, force);
+    const res = daemon ? await viaDaemon(ws, daemon.pid, reason, force) : await inProcess(ws, config, reason, force);
     print(io, res, Boolean(args.values.json));
     return res.ok ? 0 : 1;
   },
