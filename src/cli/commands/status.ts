@@ -6,6 +6,7 @@ import { DEFAULTS } from '../../core/config/defaults.js';
 import { ago } from '../format.js';
 import type { SyncStatus } from '../../daemon/syncer.js';
 import { execFile } from 'node:child_process';
+import { parsePorcelainZ } from '../../adapters/git.js';
 
 interface StateView {
   pending?: { path: string; dueAt: string | null }[];
@@ -120,7 +121,7 @@ function stillChanged<T extends { path: string }>(root: string, list: T[]): Prom
       { cwd: root, env: { ...process.env, GIT_OPTIONAL_LOCKS: '0', GIT_LITERAL_PATHSPECS: '1' }, timeout: 10_000, maxBuffer: 16 * 1024 * 1024 },
       (err, stdout) => {
         if (err) return resolve(list);
-        const changed = new Set(stdout.split('\0').filter(Boolean).map((e) => e.slice(3)));
+        const changed = new Set(parsePorcelainZ(stdout).map((e) => e.path));
         resolve(list.filter((x) => changed.has(x.path)));
       },
     );

@@ -32,7 +32,7 @@ const MAX_PATHS = 10_000;
  * reaches the watcher as two batches (truncate, then write) 20–60 ms apart. Counted twice, they
  * would make the intervals irregular at random — hiding a real schedule, or hiding none.
  */
-export const SAME_CHANGE_MS = 100;
+const SAME_CHANGE_MS = 100;
 
 export function createChurnState(): ChurnState {
   return { times: new Map(), quarantine: new Map() };
