@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { LRUCache } from 'lru-cache';
 import type { Clock, Logger, TraceState, WriteRecord, WriterTrace } from '../ports/index.js';
+import type { Lineage } from './forkstat.js';
 
 export interface FatraceOptions {
   root: string;
@@ -30,6 +31,11 @@ export interface FatraceOptions {
    * tests that play the person from the test process itself turn it off.
    */
   ignoreOwnTree?: boolean;
+  /**
+   * Process lineage (forkstat): resolves a writer that exited before its parent chain could be
+   * read from /proc. Without it such a writer is unknown (never taken for a person).
+   */
+  lineage?: Lineage;
 }
 
 /** The trace is required (`autonomous.fanotify: "on"`) and cannot run: the CLI exits 1. */
@@ -275,7 +281,22 @@ export function createFatraceTrace(opts: FatraceOptions): WriterTrace {
       const list = writes.get(path);
       if (!list) return [];
       const floor = Math.max(since, opts.clock.now() - KEEP_MS);
-      return list.filter((w) => w.at >= floor);
+      const out = list.filter((w) => w.at >= floor);
+      const lin = opts.lineage;
+      if (lin?.active()) {
+        // A writer reaped before /proc could be read: its fork was recorded by the lineage
+        // (read now, as forkstat's line may have come after fatrace's).
+        for (const w of out) {
+          if (w.ancestors?.length) continue;
+          const chain = lin.ancestorsOf(w.pid);
+          if (!chain.length) continue;
+          w.ancestors = chain;
+          w.ancestorCommands = chain.map((p) => lin.entry(p)?.cmd ?? '');
+          const own = lin.entry(w.pid);
+          if (own?.cmd) w.command = own.cmd;
+        }
+      }
+      return out;
     },
     async flush(maxWaitMs) {
       if (st.mode !== 'active' || !child) return;

@@ -5,7 +5,7 @@ export type Layer = 1 | 2 | 3;
 
 /** One piece of layer-2 evidence about who wrote a path. */
 export interface Evidence {
-  kind: 'fanotify' | 'open-handle' | 'temporal' | 'exec' | 'none';
+  kind: 'fanotify' | 'trace' | 'declared' | 'open-handle' | 'temporal' | 'exec' | 'none';
   /** PID of the writer or holder, when known. */
   pid?: number;
   command?: string;
@@ -54,5 +54,5 @@ export function timingOnly(d: Decision): boolean {
   const ev = d.evidence ?? [];
   if (!ev.some((e) => e.kind === 'temporal' && e.autonomous)) return false;
   // A writer that exited unidentified is recorded as fanotify evidence with autonomous false.
-  return !ev.some((e) => e.kind === 'open-handle' || e.kind === 'exec' || (e.kind === 'fanotify' && e.autonomous));
+  return !ev.some((e) => e.kind === 'open-handle' || e.kind === 'exec' || e.kind === 'trace' || e.kind === 'declared' || (e.kind === 'fanotify' && e.autonomous));
 }

@@ -80,6 +80,11 @@ export interface WriteRecord {
    * child that has exited since can still be traced to an autonomous ancestor. Optional.
    */
   ancestors?: number[];
+  /**
+   * Command lines of `ancestors` (same order) where known from the process lineage, so an
+   * ancestor that has exited too can still be matched against `autonomous.commands`.
+   */
+  ancestorCommands?: string[];
 }
 
 export type TraceState =
