@@ -29,7 +29,7 @@ import { appendFile, mkdir, open, readdir, unlink } from 'node:fs/promises';
 import { join, isAbsolute, resolve as resolvePath } from 'node:path';
 import { createInterface } from 'node:readline';
 import { LRUCache } from 'lru-cache';
-import type { Clock, Logger } from '../ports/index.js';
+import type { Clock, Logger, ProcessTracer } from '../ports/index.js';
 
 /** System calls that create, replace, truncate, rename or remove files (x86_64 and arm64 names). */
 export const TRACED_CALLS = [
@@ -351,7 +351,23 @@ export function spawnTraced(opts: {
     env: opts.env,
   });
   const parse = createStraceParser(procCwd);
-  let chain: Promise<void> = Promise.resolve();
+  // Records wait in `buf` while one append is in flight: a burst of writes costs a few appends,
+  // not one each (the traced agent waits on strace, which waits on this reader).
+  let buf = '';
+  let writing: Promise<void> | null = null;
+  const pump = (): Promise<void> => {
+    if (writing) return writing;
+    if (!buf) return Promise.resolve();
+    const data = buf;
+    buf = '';
+    writing = appendFile(opts.file, data, { mode: 0o600 })
+      .catch(() => undefined)
+      .then(() => {
+        writing = null;
+        return pump();
+      });
+    return writing;
+  };
   const drained = new Promise<void>((resolveDrained) => {
     const rl = createInterface({ input, crlfDelay: Infinity });
     rl.on('line', (line) => {
@@ -360,11 +376,12 @@ export function spawnTraced(opts: {
       const inside = w.paths.filter((p) => p === opts.root || p.startsWith(rootSlash));
       if (!inside.length) return;
       const rec: FileRecord = { ...w, paths: inside };
-      chain = chain.then(() => appendFile(opts.file, JSON.stringify(rec) + '\n', { mode: 0o600 })).catch(() => undefined);
+      buf += JSON.stringify(rec) + '\n';
+      void pump();
     });
     const end = () => {
       rmSync(fifo, { force: true });
-      void chain.then(resolveDrained);
+      void pump().then(resolveDrained);
     };
     rl.once('close', end);
     // strace that never started never opens the FIFO: nothing will close it for us.
@@ -564,4 +581,30 @@ function alive(pid: number): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * The `ProcessTracer` port: the store of traced and declared writes, plus attaching. Setting
+ * `WINNOW_PTRACE_ATTACH=0` in the daemon's environment refuses attaching as Yama's
+ * `ptrace_scope` 1 would (tests and `winnow bench --evidence exec` use it).
+ */
+export function createProcessTracer(opts: TracedWritesOptions & { env?: NodeJS.ProcessEnv }): ProcessTracer {
+  const store = createTracedWrites(opts);
+  const env = opts.env ?? process.env;
+  return {
+    sync: () => store.sync(),
+    writesOf: (path, since) => store.writesOf(path, since),
+    tracerOf,
+    isOurTracer: (pid) => store.isOurTracer(pid),
+    available() {
+      if (process.platform !== 'linux') return { ok: false, reason: 'process tracing with strace exists only on Linux' };
+      return findStrace(opts.bin) ? { ok: true } : { ok: false, reason: 'strace is not installed (apt install strace)' };
+    },
+    attachPermitted() {
+      if (env.WINNOW_PTRACE_ATTACH === '0') return { ok: false, reason: 'attaching is turned off (WINNOW_PTRACE_ATTACH=0)' };
+      return ptraceAttachPermitted();
+    },
+    attach: (pids) => store.attach(pids),
+    stop: () => store.stop(),
+  };
 }

@@ -9,7 +9,7 @@ export interface PlannedWrite {
   at?: number;
   path: string;
   kind: WriterTask['kind'];
-  via?: 'direct' | 'shell';
+  via?: 'direct' | 'shell' | 'xargs' | 'find-exec';
   lingerMs?: number;
   hold?: { ms: number; writes?: number };
   delayMs?: number;
@@ -24,6 +24,8 @@ export interface WriterPlan {
   endAt: number;
   ops: PlannedWrite[];
   reactions: PlannedWrite[];
+  /** Working directory of the writer process (default the workspace). */
+  cwd?: string;
 }
 
 export interface PlannedEdit extends EditSpec {
@@ -67,7 +69,7 @@ export function planPlayers(
       if (t.onCommit) reactions.push({ ...base, delayMs: t.onCommit.delayMs ?? 0 });
     }
     ops.sort((a, b) => a.at! - b.at!);
-    return { writer: w.name ?? w.player, player: w.player, root: o.root, gitDir: o.gitDir, t0: o.t0, endAt, ops, reactions };
+    return { writer: w.name ?? w.player, player: w.player, root: o.root, gitDir: o.gitDir, t0: o.t0, endAt, ops, reactions, ...(w.cwd ? { cwd: w.cwd } : {}) };
   });
   const edits = (s.edits ?? [])
     .map((e, i) => ({ ...e, id: `e${i + 1}` }))

@@ -106,6 +106,41 @@ export interface WriterTrace {
   stop(): Promise<void>;
 }
 
+/** One write a traced process made (strace), or one declared through `winnow hook`. */
+export interface TracedWriteRecord {
+  pid: number;
+  /** Epoch ms. */
+  at: number;
+  /** The system call (`openat`, `renameat2`, …), or `declared`. */
+  call: string;
+  /** Absolute paths. */
+  paths: string[];
+  /** Who declared it (declared writes only). */
+  source?: string;
+}
+
+/**
+ * Process tracing (evidence rung 2) and declared writes (rung 3): what `winnow exec` tracers,
+ * the daemon's own attachers and `winnow hook` recorded.
+ */
+export interface ProcessTracer {
+  /** Reads what producers recorded since the last call. */
+  sync(): Promise<void>;
+  /** Traced and declared writes of `path` (workspace-relative) at or after `since`, oldest first. */
+  writesOf(path: string, since: number): TracedWriteRecord[];
+  /** The PID tracing `pid` (0: none), or null when unreadable. */
+  tracerOf(pid: number): number | null;
+  /** Whether `pid` is a tracer whose output reaches this store (an attacher of ours). */
+  isOurTracer(pid: number): boolean;
+  /** Whether strace can run here at all. */
+  available(): { ok: true } | { ok: false; reason: string };
+  /** Whether attaching to running processes is permitted (Yama, root). */
+  attachPermitted(): { ok: true } | { ok: false; reason: string };
+  /** Attaches to `pids`; resolves once they are traced (or with why not). */
+  attach(pids: number[]): Promise<{ attached: number[]; error?: string }>;
+  stop(): Promise<void>;
+}
+
 /** Low-level /proc (or platform) probes used by layer 2. */
 export interface ProcProbe {
   /**

@@ -19,6 +19,7 @@ const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
  */
 function traceWanted(root: string, env: NodeJS.ProcessEnv): boolean {
   if (env.WINNOW_EXEC_TRACE === '0') return false;
+  if (env.WINNOW_EXEC_TRACE === '1') return true;
   let mode: 'auto' | 'on' | 'off' = 'auto';
   try {
     mode = loadWorkspaceConfig(root).config.autonomous.trace;
