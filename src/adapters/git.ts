@@ -1,6 +1,6 @@
 /**
- * The `Git` port on plain `child_process.spawn`. simple-git is kept off this path: it waits a fixed
- * ~50 ms after every command that prints nothing (`add`, `commit -q`), several times a commit's cost.
+ * The `Git` port on plain `child_process.spawn`, not simple-git: its fixed wait after silent
+ * commands costs more than a commit (docs/dependencies.md).
  *
  * Every call: a timeout (SIGTERM, then SIGKILL), `GIT_TERMINAL_PROMPT=0`, `LC_ALL=C`,
  * `GIT_LITERAL_PATHSPECS=1`; read-only calls add `GIT_OPTIONAL_LOCKS=0` so they never take
