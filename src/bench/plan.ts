@@ -26,6 +26,8 @@ export interface WriterPlan {
   reactions: PlannedWrite[];
   /** Working directory of the writer process (default the workspace). */
   cwd?: string;
+  /** Files held open for reading for the whole run. */
+  openFiles?: { dir: string; count: number };
 }
 
 export interface PlannedEdit extends EditSpec {
@@ -69,7 +71,10 @@ export function planPlayers(
       if (t.onCommit) reactions.push({ ...base, delayMs: t.onCommit.delayMs ?? 0 });
     }
     ops.sort((a, b) => a.at! - b.at!);
-    return { writer: w.name ?? w.player, player: w.player, root: o.root, gitDir: o.gitDir, t0: o.t0, endAt, ops, reactions, ...(w.cwd ? { cwd: w.cwd } : {}) };
+    const plan: WriterPlan = { writer: w.name ?? w.player, player: w.player, root: o.root, gitDir: o.gitDir, t0: o.t0, endAt, ops, reactions };
+    if (w.openFiles) plan.openFiles = { dir: w.openFiles.dir, count: w.openFiles.count };
+    if (w.cwd) plan.cwd = w.cwd;
+    return plan;
   });
   const edits = (s.edits ?? [])
     .map((e, i) => ({ ...e, id: `e${i + 1}` }))
