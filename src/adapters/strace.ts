@@ -298,10 +298,13 @@ export function ptraceAttachPermitted(): { ok: true } | { ok: false; reason: str
   return { ok: false, reason: `Yama ptrace_scope is ${scope}: attaching to running processes is not permitted (agents started with \`winnow exec\` are still traced)` };
 }
 
-/** The PID tracing `pid` (`TracerPid` of /proc/PID/status), 0 when none, null when unreadable. */
+/** The PID tracing `pid` (`TracerPid` of /proc/PID/status), 0 when none, null when gone (or a zombie) or unreadable. */
 export function tracerOf(pid: number): number | null {
   try {
-    const m = /^TracerPid:\s*(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+    // A zombie has no tracer any more, and writes nothing: it is gone.
+    if (/^State:\s*Z/m.test(text)) return null;
+    const m = /^TracerPid:\s*(\d+)/m.exec(text);
     return m ? Number(m[1]) : null;
   } catch {
     return null;
@@ -310,6 +313,21 @@ export function tracerOf(pid: number): number | null {
 
 /** Declared writes (`winnow hook`), in the trace directory, as `TracedWrite`s with `call: 'declared'`. */
 export const DECLARED_FILE = 'declared.jsonl';
+
+/**
+ * Makes a FIFO at `path` (mode 0600) and opens its reading end without blocking, as a stream;
+ * null when it cannot. strace opens the writing end with `-o PATH`.
+ */
+function openFifo(path: string): net.Socket | null {
+  rmSync(path, { force: true });
+  if (spawnSync('mkfifo', ['-m', '600', path]).status !== 0) return null;
+  try {
+    return new net.Socket({ fd: openSync(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK), readable: true, writable: false });
+  } catch {
+    rmSync(path, { force: true });
+    return null;
+  }
+}
 
 export function traceDir(stateDir: string): string {
   return join(stateDir, 'trace');
@@ -336,15 +354,8 @@ export function spawnTraced(opts: {
   // stderr stay its own, and nothing else inherits the trace. (Node's 'pipe' stdio is a socket
   // pair, which strace cannot reopen through /dev/fd.)
   const fifo = opts.file.replace(/\.jsonl$/, '') + '.fifo';
-  rmSync(fifo, { force: true });
-  if (spawnSync('mkfifo', ['-m', '600', fifo]).status !== 0) return null;
-  let input: net.Socket;
-  try {
-    input = new net.Socket({ fd: openSync(fifo, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK), readable: true, writable: false });
-  } catch {
-    rmSync(fifo, { force: true });
-    return null;
-  }
+  const input = openFifo(fifo);
+  if (!input) return null;
   const child = spawn(opts.bin, [...straceArgs(fifo, { seccomp: true }), '--', ...opts.argv], {
     stdio: 'inherit',
     cwd: opts.cwd,
@@ -438,6 +449,7 @@ export function createTracedWrites(opts: TracedWritesOptions): TracedWrites {
   const attachers = new Map<number, ChildProcess>();
   const attachedAtMs = new Map<number, number>();
   let stopped = false;
+  let attachSeq = 0;
 
   const file = (w: TracedWrite) => {
     for (const abs of w.paths) {
@@ -515,17 +527,26 @@ export function createTracedWrites(opts: TracedWritesOptions): TracedWrites {
       const bin = findStrace(opts.bin);
       if (!bin) return { attached: [], error: 'strace is not installed (apt install strace)' };
       await mkdir(dir, { recursive: true, mode: 0o700 }).catch(() => undefined);
-      // Attached processes inherit nothing from strace: its trace goes to stderr (no `-o`), mixed
-      // with its own messages, which the parser skips and the last of which explain a failure.
-      const args = straceArgs('-', { seccomp: false });
-      args.splice(args.indexOf('-o'), 2);
-      const c = spawn(bin, [...args, ...pids.flatMap((p) => ['-p', String(p)])], { stdio: ['ignore', 'ignore', 'pipe'] });
+      // The trace goes through a FIFO (`-o`): on stderr strace would print `[pid N]` prefixes, and
+      // none at all for the first process, instead of the `PID  ` column of `-o` output.
+      const fifo = join(dir, `attach-${process.pid}-${++attachSeq}.fifo`);
+      const input = openFifo(fifo);
+      if (!input) return { attached: [], error: `cannot make a FIFO in ${dir}` };
+      const c = spawn(bin, [...straceArgs(fifo, { seccomp: false }), ...pids.flatMap((p) => ['-p', String(p)])], { stdio: ['ignore', 'ignore', 'pipe'] });
       const parse = createStraceParser(procCwd);
       let stderr = '';
-      createInterface({ input: c.stderr!, crlfDelay: Infinity }).on('line', (line) => {
+      c.stderr!.setEncoding('utf8');
+      c.stderr!.on('data', (d: string) => {
+        stderr = (stderr + d).slice(-2000);
+      });
+      createInterface({ input, crlfDelay: Infinity }).on('line', (line) => {
         const w = parse(line);
         if (w) file(w);
-        else if (!HEAD.test(line)) stderr = (stderr + line + '\n').slice(-2000);
+      });
+      c.once('exit', () => rmSync(fifo, { force: true }));
+      c.once('error', () => {
+        input.destroy();
+        rmSync(fifo, { force: true });
       });
       const exited = new Promise<string>((resolve) => {
         c.once('error', (e) => resolve(e.message));
@@ -596,6 +617,15 @@ export function createProcessTracer(opts: TracedWritesOptions & { env?: NodeJS.P
     writesOf: (path, since) => store.writesOf(path, since),
     tracerOf,
     isOurTracer: (pid) => store.isOurTracer(pid),
+    otherUser(pid) {
+      const me = process.getuid?.();
+      if (me === undefined || me === 0) return false;
+      try {
+        return statSync(`/proc/${pid}`).uid !== me;
+      } catch {
+        return false;
+      }
+    },
     available() {
       if (process.platform !== 'linux') return { ok: false, reason: 'process tracing with strace exists only on Linux' };
       return findStrace(opts.bin) ? { ok: true } : { ok: false, reason: 'strace is not installed (apt install strace)' };

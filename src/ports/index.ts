@@ -134,6 +134,11 @@ export interface ProcessTracer {
   isOurTracer(pid: number): boolean;
   /** Whether strace can run here at all. */
   available(): { ok: true } | { ok: false; reason: string };
+  /**
+   * Whether `pid` belongs to another user than winnow's (false for root's winnow, which may trace
+   * anyone): such a process cannot be traced by an ordinary user.
+   */
+  otherUser(pid: number): boolean;
   /** Whether attaching to running processes is permitted (Yama, root). */
   attachPermitted(): { ok: true } | { ok: false; reason: string };
   /** Attaches to `pids`; resolves once they are traced (or with why not). */

@@ -95,6 +95,7 @@ for (const mode of ['fanotify', 'trace', 'exec', 'heuristic'] as Mode[]) {
   test(`evidence rung ${mode}: short-lived children, an agent started after winnow from /, same-moment writes, autosave`, { skip: skipFor(mode), timeout: 120_000 }, async (t) => {
     const s = await setup(mode);
     s.save('work/a.md', '# A\n');
+    s.save('.claude/decisions/README.md', '# decisions\n');
     s.save('work/person.md', '# Person\n');
     s.save('drafts/every-1s.md', '# one\n');
     s.save('drafts/every-2s.md', '# two\n');
@@ -106,7 +107,9 @@ for (const mode of ['fanotify', 'trace', 'exec', 'heuristic'] as Mode[]) {
     if (mode !== 'fanotify') chownSync(cfg, (u as TestUser).uid, (u as TestUser).gid);
     const d = s.daemon(cfg, modeEnv(mode));
     let agent: ChildProcess | null = null;
+    let finished = false;
     t.signal.addEventListener('abort', () => {
+      if (finished) return;
       console.error(`aborted; last decisions:\n${d.stderrText.filter((l) => /"(decision|commit)"/.test(l)).slice(-12).join('\n')}`);
       agent?.kill('SIGKILL');
       d.child.kill('SIGKILL');
@@ -128,6 +131,7 @@ for (const mode of ['fanotify', 'trace', 'exec', 'heuristic'] as Mode[]) {
       await reply(); // ready
       const agentWrite = async (cmd: string, rel: string, text: string): Promise<LogLine> => {
         const decided = d.next((l) => l.msg === 'decision' && l.path === rel);
+        decided.catch(() => undefined); // awaited below; a failed step must not leave it unhandled
         const ok = reply();
         agent!.stdin!.write(JSON.stringify({ cmd, file: join(s.root, rel), text }) + '\n');
         await ok;
@@ -184,6 +188,7 @@ for (const mode of ['fanotify', 'trace', 'exec', 'heuristic'] as Mode[]) {
     } catch (e) {
       throw new Error(`${(e as Error).message}\n${d.stderrText.filter((x) => x.includes('"decision"')).slice(-10).join('\n')}`);
     } finally {
+      finished = true;
       agent?.stdin?.end();
       agent?.kill();
       await d.kill();
