@@ -68,11 +68,14 @@ async function setup(mode: Mode): Promise<Setup> {
   };
 }
 
-function modeConfig(mode: Mode): Record<string, unknown> {
+function modeConfig(mode: Mode, root: string): Record<string, unknown> {
   const autonomous = {
     fanotify: mode === 'fanotify' ? 'on' : 'off',
     trace: mode === 'trace' || mode === 'exec' ? 'on' : 'off',
     correlationWindowMs: 500,
+    // Only this test's agent (its command line names the workspace): other test files' agents
+    // running meanwhile must not match (write counters do not look at a process's cwd).
+    commands: [`claude-autonomous-driven\\.mjs ${root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`],
   };
   return { rules: ['ANALYZE:**:everything is analyzed here'], autonomous };
 }
@@ -103,7 +106,7 @@ for (const mode of ['fanotify', 'trace', 'exec', 'heuristic'] as Mode[]) {
     s.git('commit', '-q', '-m', 'start');
     const start = s.git('rev-parse', 'HEAD').trim();
     const cfg = `${s.root}.winnow.json`;
-    writeFileSync(cfg, fastConfig(modeConfig(mode)));
+    writeFileSync(cfg, fastConfig(modeConfig(mode, s.root)));
     if (mode !== 'fanotify') chownSync(cfg, (u as TestUser).uid, (u as TestUser).gid);
     const d = s.daemon(cfg, modeEnv(mode));
     let agent: ChildProcess | null = null;
@@ -118,7 +121,7 @@ for (const mode of ['fanotify', 'trace', 'exec', 'heuristic'] as Mode[]) {
     try {
       await d.ready();
       // The agent starts after winnow, from `/`.
-      const agentArgv = mode === 'exec' ? [process.execPath, BIN, 'exec', '--dir', s.root, '--', process.execPath, AGENT] : [process.execPath, AGENT];
+      const agentArgv = mode === 'exec' ? [process.execPath, BIN, 'exec', '--dir', s.root, '--', process.execPath, AGENT, s.root] : [process.execPath, AGENT, s.root];
       agent = s.spawnAs(agentArgv[0]!, agentArgv.slice(1), '/', modeEnv(mode));
       const replies: { resolve: () => void; reject: (e: Error) => void }[] = [];
       const reply = () => new Promise<void>((resolve, reject) => replies.push({ resolve, reject }));
@@ -174,11 +177,24 @@ for (const mode of ['fanotify', 'trace', 'exec', 'heuristic'] as Mode[]) {
       s.save('drafts/every-1s.md', one);
       const last = await final;
       assert.notEqual(last.rule, 'builtin:churn', `autosave quarantined (${mode}): ${String(last.reason)}`);
-      // Both drafts end committed with their last content.
-      const deadline = d.next((l) => l.msg === 'commit' && (l.paths as string[]).includes('drafts/every-1s.md'));
-      await deadline;
-      assert.equal(s.git('show', 'HEAD:drafts/every-1s.md'), one);
-      assert.equal(s.git('show', 'HEAD:drafts/every-2s.md'), two);
+      // Both drafts end committed with their last content (a commit of an earlier save may be in
+      // flight: wait for the one that holds the last).
+      const committedWith = async (rel: string, text: string) => {
+        for (;;) {
+          const next = d.next((l) => l.msg === 'commit' && (l.paths as string[]).includes(rel));
+          next.catch(() => undefined);
+          let head: string | null = null;
+          try {
+            head = s.git('show', `HEAD:${rel}`);
+          } catch {
+            head = null;
+          }
+          if (head === text) return;
+          await next;
+        }
+      };
+      await committedWith('drafts/every-1s.md', one);
+      await committedWith('drafts/every-2s.md', two);
 
       // Nothing of the agent's was committed (exact modes); heuristics: stated, not asserted.
       const committed = s.git('diff', '--name-only', start, 'HEAD').trim().split('\n').sort();

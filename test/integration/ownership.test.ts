@@ -125,7 +125,9 @@ async function setup(withTrace: boolean): Promise<{ repo: TempRepo; c: Classifie
   const c = createClassifier({
     root: repo.root,
     stateDir,
-    config: mergeConfig({ ruleFiles: [] }),
+    // Only this file's agents (scripts in winnow-agent-* dirs): write counters do not look at a
+    // process's cwd, so other test files' agents running at the same time must not match.
+    config: mergeConfig({ ruleFiles: [], autonomous: { commands: ['/winnow-agent-[^/]+/claude-'] } }),
     rules: { match: () => ({ action: 'ANALYZE', rule: null, reason: 'default action' }) },
     git,
     fs: nodeFs,
