@@ -25,14 +25,14 @@ import type {
   WriterTrace,
 } from '../ports/index.js';
 import { ConfigError, parseConfigText } from '../core/config/schema.js';
-import { createClassifier, type Classifier, type EvidenceModes } from './classifier.js';
-import { createCommitter, type Committer } from './committer.js';
-import { tryAcquireLock, releaseLock, type LockInfo } from './lock.js';
-import { readPause, type PauseSignal } from './pause.js';
+import { createClassifier, type Classifier, type EvidenceModes } from './classify/classifier.js';
+import { createCommitter, type Committer } from './commit/committer.js';
+import { tryAcquireLock, releaseLock, type LockInfo } from './lifecycle/lock.js';
+import { readPause, type PauseSignal } from './lifecycle/pause.js';
 import { createReactionState, isReaction, recordCommit, REACTION_DEFAULTS } from '../core/classify/reaction.js';
-import { createSyncer, serveSyncRequest, type SyncerHandle } from './syncer.js';
-import type { Registry } from './registry.js';
-import type { Workspace } from './workspace.js';
+import { createSyncer, serveSyncRequest, type SyncerHandle } from './sync/syncer.js';
+import type { Registry } from './lifecycle/registry.js';
+import type { Workspace } from './lifecycle/workspace.js';
 
 /** Low-priority streams are coalesced for this long before they are classified. */
 const LOW_PRIORITY_COALESCE_MS = 250;

@@ -16,21 +16,21 @@
  */
 import { appendFile, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Config } from '../core/config/defaults.js';
-import type { Clock, Logger, Scheduler } from '../ports/index.js';
+import type { Config } from '../../core/config/defaults.js';
+import type { Clock, Logger, Scheduler } from '../../ports/index.js';
 import {
   EMPTY_QUEUE, enqueue, take, gate, onFailure, onSuccess, breakerOpen, nextAfterCommit, CLOSED_BREAKER, AHEAD_THRESHOLD,
   planResolution, classifyGitFailure, isTransient,
   type SyncPriority, type SyncQueue, type QueuedSync, type BreakerState, type ConflictedPath, type SyncFailure,
-} from '../core/sync/index.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
-import { acquireLock, LockTimeoutError } from './lock-manager.js';
-import { raisePause, dropPause, parsePause, pauseFile } from './pause.js';
-import { readLock, isStale } from './lock.js';
+} from '../../core/sync/index.js';
+import { writeFileAtomic } from '../../util/atomic-write.js';
+import { acquireLock, LockTimeoutError } from '../lifecycle/lock-manager.js';
+import { raisePause, dropPause, parsePause, pauseFile } from '../lifecycle/pause.js';
+import { readLock, isStale } from '../lifecycle/lock.js';
 import { createSnapshot, pruneSnapshots, type SnapshotEnv } from './snapshots.js';
 import { spawnGitRunner, gitText, SyncGitError, type GitRunner } from './sync-git.js';
 
-export type { SyncPriority } from '../core/sync/index.js';
+export type { SyncPriority } from '../../core/sync/index.js';
 
 export interface SyncerDeps {
   root: string;

@@ -7,11 +7,11 @@
  * (paused, rate limited, blocked, failing) goes back to the queue with its first-seen time.
  */
 import { join } from 'node:path';
-import type { Clock, Fs, Git, Logger, Scheduler } from '../ports/index.js';
-import type { Config } from '../core/config/defaults.js';
-import { planCommit, type CommitPlan, type PathFacts } from '../core/commit/plan.js';
-import { scanForSecrets } from '../core/commit/secrets.js';
-import { massDeletion, blockedSentence, waitingSentence } from '../core/commit/guards.js';
+import type { Clock, Fs, Git, Logger, Scheduler } from '../../ports/index.js';
+import type { Config } from '../../core/config/defaults.js';
+import { planCommit, type CommitPlan, type PathFacts } from '../../core/commit/plan.js';
+import { scanForSecrets } from '../../core/commit/secrets.js';
+import { massDeletion, blockedSentence, waitingSentence } from '../../core/commit/guards.js';
 import {
   initialRateLimit,
   nextAllowedAt,
@@ -19,7 +19,7 @@ import {
   tokensAt,
   commitsToday,
   type RateLimitState,
-} from '../core/commit/rate-limit.js';
+} from '../../core/commit/rate-limit.js';
 import {
   classifyGitFailure,
   offendingPaths,
@@ -30,7 +30,7 @@ import {
   CLOSED,
   type BreakerState,
   type FailureInfo,
-} from '../core/commit/retry-policy.js';
+} from '../../core/commit/retry-policy.js';
 import {
   headStep,
   parseHead,
@@ -53,9 +53,9 @@ import {
   sharedIndexStep,
   type CommitJournal,
   type Entry,
-} from '../core/commit/plumbing.js';
-import type { GitStep } from '../ports/index.js';
-import { faultPoint } from '../util/fault.js';
+} from '../../core/commit/plumbing.js';
+import type { GitStep } from '../../ports/index.js';
+import { faultPoint } from '../../util/fault.js';
 import { chmod } from 'node:fs/promises';
 
 export interface CommitterDeps {

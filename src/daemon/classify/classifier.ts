@@ -10,12 +10,12 @@
 import { readlink, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LRUCache } from 'lru-cache';
-import type { Config } from '../core/config/defaults.js';
-import type { Decision, Evidence, RuleMatch } from '../core/decision.js';
-import type { WatchEvent } from '../core/event.js';
-import { normalisePath } from '../core/event.js';
-import type { Clock, Fs, Git, Logger, ProcInfo, ProcessTable, ProcProbe, Scheduler, TraceState, WriterTrace } from '../ports/index.js';
-import { compareContent, isJsonPath, isLogOrTemp, parseJson, type ContentOptions, type JsonParse } from '../core/classify/content.js';
+import type { Config } from '../../core/config/defaults.js';
+import type { Decision, Evidence, RuleMatch } from '../../core/decision.js';
+import type { WatchEvent } from '../../core/event.js';
+import { normalisePath } from '../../core/event.js';
+import type { Clock, Fs, Git, Logger, ProcInfo, ProcessTable, ProcProbe, Scheduler, TraceState, WriterTrace } from '../../ports/index.js';
+import { compareContent, isJsonPath, isLogOrTemp, parseJson, type ContentOptions, type JsonParse } from '../../core/classify/content.js';
 import {
   autonomousSet,
   judgeOwnership,
@@ -24,8 +24,8 @@ import {
   type HandleEvidence,
   type TemporalEvidence,
   type WriterEvidence,
-} from '../core/classify/ownership.js';
-import { createChurnState, isQuarantined, quarantinedList, recordChange, type ChurnOptions } from '../core/classify/churn.js';
+} from '../../core/classify/ownership.js';
+import { createChurnState, isQuarantined, quarantinedList, recordChange, type ChurnOptions } from '../../core/classify/churn.js';
 import { readExecRegistry } from './exec-registry.js';
 
 /**
