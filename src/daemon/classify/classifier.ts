@@ -27,6 +27,9 @@ import {
 } from '../../core/classify/ownership.js';
 import { createChurnState, isQuarantined, quarantinedList, recordChange, type ChurnOptions } from '../../core/classify/churn.js';
 import { readExecRegistry } from './exec-registry.js';
+import type { EvidenceModes } from '../../core/status.js';
+
+export type { EvidenceModes } from '../../core/status.js';
 
 /**
  * What the classifier needs of layer 1: the compiled rule set of core/classify/rules.ts
@@ -60,14 +63,6 @@ export interface ClassifierDeps {
    * no exclusion (tests whose own process spawns the agents).
    */
   selfPid?: number | null;
-}
-
-export interface EvidenceModes {
-  fanotify: TraceState['mode'];
-  fanotifyReason?: string;
-  openHandle: boolean;
-  temporal: boolean;
-  processTable: boolean;
 }
 
 export interface Classifier {
