@@ -23,7 +23,7 @@ export interface Citizen {
  */
 export async function withCitizen(
   fn: (c: Citizen) => Promise<void>,
-  opts: { config?: Record<string, unknown>; setup?: (repo: TempRepo) => Promise<void> } = {},
+  opts: { config?: Record<string, unknown>; setup?: (repo: TempRepo) => Promise<void>; env?: NodeJS.ProcessEnv } = {},
 ): Promise<void> {
   const repo = await tempRepo();
   const cfg = `${repo.root}.winnow.json`;
@@ -33,11 +33,11 @@ export async function withCitizen(
   const c: Citizen = {
     repo,
     cfg,
-    d: new DaemonProcess(repo.root, ['--config', cfg]),
+    d: new DaemonProcess(repo.root, ['--config', cfg], opts.env),
     async restart(next?: string) {
       await c.d.stop();
       if (next !== undefined) await writeFile(cfg, next);
-      c.d = new DaemonProcess(repo.root, ['--config', cfg]);
+      c.d = new DaemonProcess(repo.root, ['--config', cfg], opts.env);
       return c.d;
     },
   };
@@ -52,9 +52,12 @@ export async function withCitizen(
   }
 }
 
-/** `git fsck --full --strict` is clean and `git status` answers. */
+/**
+ * `git fsck --full --strict` is clean (exit 0, nothing printed; dangling objects are normal git
+ * garbage and left out) and `git status` answers.
+ */
 export function assertSound(repo: TempRepo): void {
-  const fsck = execFileSync('git', ['fsck', '--full', '--strict', '--no-progress'], {
+  const fsck = execFileSync('git', ['fsck', '--full', '--strict', '--no-progress', '--no-dangling'], {
     cwd: repo.root,
     env: GIT_ENV,
     encoding: 'utf8',
