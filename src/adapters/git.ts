@@ -219,9 +219,11 @@ export async function createGit(root: string, opts: GitOptions): Promise<Git> {
       } catch (e) {
         if (!(e instanceof GitError) || e.timedOut) throw e;
         // One path git cannot judge (beyond a symlink, outside the repo) fails the whole call: ask
-        // one by one. A path git cannot answer for counts as ignored: held, never let through.
+        // one by one. A path git cannot answer for counts as ignored: held, never let through. One
+        // beyond a symbolic link is the exception: git refuses to stage it too, and the committer
+        // holds it with git's own words.
         if (paths.length === 1) {
-          found.add(paths[0]!);
+          if (!/beyond a symbolic link/.test(e.stderr)) found.add(paths[0]!);
           return found;
         }
         for (const p of paths) for (const q of await git.ignored([p])) found.add(q);
