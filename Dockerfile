@@ -10,7 +10,9 @@
 # opt-in: it needs root inside the container plus CAP_SYS_ADMIN, e.g.
 #   docker run --user 0 --cap-add SYS_ADMIN ...
 # and sees only writers in the container's PID namespace (add --pid=host to see the host's).
-# Without it winnow uses open-handle and timing evidence. See packaging/README.md.
+# Without it, --cap-add SYS_PTRACE lets winnow trace agents started with `winnow exec` (strace);
+# without either, declared writes (`winnow hook`) and then open-handle and timing evidence.
+# See packaging/README.md.
 
 # ---- build: compile TypeScript with the dev dependencies, then drop them --------------------------
 FROM node:20-bookworm-slim AS build
@@ -25,12 +27,14 @@ RUN npm run build && npm prune --omit=dev
 
 # ---- runtime -----------------------------------------------------------------------------------
 FROM node:20-bookworm-slim
-# git: the committer; fatrace: fanotify writer trace (used only with the opt-in above);
+# git: the committer; git-lfs: commits LFS-tracked paths through their filter; strace: traces
+# autonomous processes without root (the ptrace rung; needs --cap-add SYS_PTRACE in a container);
+# fatrace, forkstat: fanotify writer trace and process lineage (used only with the opt-in above);
 # tini: PID 1 that forwards SIGTERM (winnow finishes the batch in flight) and reaps git children.
 # safe.directory: the mounted work tree is usually owned by a host uid that is not the container's
 # user; without it git refuses the repository as "dubious ownership".
 RUN apt-get update \
- && apt-get install -y --no-install-recommends git fatrace tini ca-certificates \
+ && apt-get install -y --no-install-recommends git git-lfs strace fatrace forkstat tini ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && git config --system --add safe.directory /workspace
 WORKDIR /opt/winnow

@@ -22,7 +22,7 @@ function explain(err: Error): Error {
     return new WatchLimitError(
       `the kernel's inotify limit was reached (${msg.trim()}). winnow falls back to rescans with \`git status\`; ` +
         'raise the limit with `sudo sysctl fs.inotify.max_user_watches=524288` (and fs.inotify.max_user_instances=512), ' +
-        'persisted in /etc/sysctl.d/60-winnow.conf.',
+        'persisted in /etc/sysctl.d/90-winnow.conf.',
     );
   }
   return err;

@@ -9,6 +9,12 @@ const execFileP = promisify(execFile);
 
 export type LogLine = { msg: string; level: string; [k: string]: unknown };
 
+/** Who runs a process: a test user from test/helpers/user.ts (structural, to keep imports one way). */
+export interface RunAs {
+  wrap(argv: string[]): string[];
+  env: NodeJS.ProcessEnv;
+}
+
 /**
  * The built `winnow start` as a child process, with its JSON log lines (stderr) readable as
  * events: `waitFor(pred)` registers the awaiter before the caller acts (STYLE.md habit 9).
@@ -20,10 +26,11 @@ export class DaemonProcess {
   private waiters: { pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void; reject: (e: Error) => void }[] = [];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  constructor(root: string, args: string[] = [], env: NodeJS.ProcessEnv = {}) {
-    this.child = spawn(process.execPath, [BIN, 'start', root, ...args], {
+  constructor(root: string, args: string[] = [], env: NodeJS.ProcessEnv = {}, opts: { as?: RunAs } = {}) {
+    const [cmd, ...argv] = opts.as ? opts.as.wrap([process.execPath, BIN, 'start', root, ...args]) : [process.execPath, BIN, 'start', root, ...args];
+    this.child = spawn(cmd!, argv, {
       cwd: root,
-      env: { ...GIT_ENV, ...env },
+      env: { ...(opts.as ? opts.as.env : GIT_ENV), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const rl = createInterface({ input: this.child.stderr! });
@@ -88,9 +95,10 @@ export class DaemonProcess {
 }
 
 /** Runs the built CLI once; never throws on a non-zero exit. */
-export async function winnow(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function winnow(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}, opts: { as?: RunAs } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await execFileP(process.execPath, [BIN, ...args], { cwd, env: { ...GIT_ENV, ...env }, timeout: 60_000 });
+    const [cmd, ...argv] = opts.as ? opts.as.wrap([process.execPath, BIN, ...args]) : [process.execPath, BIN, ...args];
+    const { stdout, stderr } = await execFileP(cmd!, argv, { cwd, env: { ...(opts.as ? opts.as.env : GIT_ENV), ...env }, timeout: 60_000 });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as { code?: number; stdout?: string; stderr?: string };

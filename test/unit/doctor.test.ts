@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { evaluate, hasCapSysAdmin, parseGitVersion, type DoctorFacts, type CheckStatus } from '../../src/cli/commands/doctor.js';
-import { DEFAULTS, type Config } from '../../src/core/config/defaults.js';
+import { DEFAULTS, REMOTE_DEFAULTS as REMOTE, type Config } from '../../src/core/config/defaults.js';
 
 const WS = { root: '/w', gitDir: '/w/.git', stateDir: '/w/.git/winnow' };
 
@@ -58,6 +58,9 @@ const cases: [string, Partial<DoctorFacts>, string, CheckStatus | undefined][] =
   ['git 1.x fails', { git: { version: 'git version 1.9.9' } }, 'git', 'fail'],
   ['missing git fails', { git: { version: null, error: 'git was not found on PATH' } }, 'git', 'fail'],
   ['node 18 fails', { nodeVersion: 'v18.19.0' }, 'node', 'fail'],
+  ['git 2.37 with a remote cannot sync', { git: { version: 'git version 2.37.7' }, config: withConfig((c) => ({ ...c, remote: { ...REMOTE, name: 'origin' } })) }, 'git-sync', 'fail'],
+  ['git 2.38 with a remote can sync', { git: { version: 'git version 2.38.0' }, config: withConfig((c) => ({ ...c, remote: { ...REMOTE, name: 'origin' } })) }, 'git-sync', undefined],
+  ['git 2.37 without a remote has no sync check', { git: { version: 'git version 2.37.7' } }, 'git-sync', undefined],
   ['not a work tree fails', { workspace: { error: '/x is not inside a git work tree.' } }, 'workspace', 'fail'],
   ['bad config fails', { config: { file: '/w/.winnow.json', config: null, error: '/w/.winnow.json: key "x": unknown key.' } }, 'config', 'fail'],
   ['watch limit below the directory count fails', { inotify: { maxUserWatches: 8192, maxUserInstances: 512, usedWatches: 0, usedInstances: 0, workspaceDirs: 9000 } }, 'inotify-watches', 'fail'],

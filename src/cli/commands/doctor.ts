@@ -71,6 +71,8 @@ export interface DoctorFacts {
 
 /** Minimum git for the features winnow uses (`--pathspec-from-file`, `--pathspec-file-nul`). */
 const GIT_MIN: [number, number] = [2, 25];
+/** Sync replays local commits with `git merge-tree --write-tree`, new in 2.38. */
+const GIT_SYNC_MIN: [number, number] = [2, 38];
 /** Below this, a known race on `index.lock` during merges can make a commit fail mid-merge. */
 const GIT_RECOMMENDED: [number, number] = [2, 46];
 /** Head-room over the directories counted: editors, language servers and other watchers share the limit. */
@@ -138,6 +140,15 @@ export function evaluate(f: DoctorFacts): DoctorReport {
   const cfg = f.config.config ?? DEFAULTS;
   if (f.config.error) add({ id: 'config', status: 'fail', summary: f.config.error, fix: 'Fix the file, key or line named above; `winnow rules check` validates config and rules.' });
   else if (ws) add({ id: 'config', status: 'ok', summary: f.config.file ? `${f.config.file}: valid` : 'no .winnow.json: defaults apply' });
+
+  if (gv && cfg.remote && below(gv, GIT_SYNC_MIN)) {
+    add({
+      id: 'git-sync',
+      status: 'fail',
+      summary: `git ${gv.join('.')} cannot sync: \`remote\` is set and the replay needs git merge-tree --write-tree (${GIT_SYNC_MIN.join('.')} or newer)`,
+      fix: `Install git ${GIT_SYNC_MIN.join('.')} or newer (2.46 or newer recommended), or remove \`remote\` from the config.`,
+    });
+  }
 
   if (ws && !f.identity.ok) {
     add({

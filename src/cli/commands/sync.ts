@@ -18,7 +18,7 @@ const DAEMON_ANSWER_MS = 15 * 60_000;
 
 export const command: CommandSpec = {
   name: 'sync',
-  summary: 'sync with the remote now: snapshot, commit pending, pull (rebase), push',
+  summary: 'sync with the remote now: snapshot, commit pending, replay onto the remote tip (merge-tree), push',
   usage: 'sync [DIR] [--force] [--reason TEXT] [--config FILE] [--json]',
   options: {
     force: { type: 'boolean' },

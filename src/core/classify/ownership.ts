@@ -162,10 +162,9 @@ export function pageRound(bytes: number): number {
  * not move `write_bytes` — rewriting pages still dirty in the page cache in place, without
  * truncating — (under-counted, towards ALLOW; layer 3 still blocks timestamp-only changes);
  * another path's pages over-counting what was written to it, such as an append to a large log
- * (over-explained, towards ALLOW); file-system metadata charged to the writer now and then —
- * on ext4 (kernel 6.18), 7–11% of small file creations moved `write_bytes` by two pages, not
- * one — so a person's write between the same samples as an agent's new file may be BLOCKed
- * (towards BLOCK; `status` lists such timing-only decisions).
+ * (over-explained, towards ALLOW); file-system metadata charged to the writer now and then, so a
+ * person's write between the same samples as an agent's new file may be BLOCKed (towards BLOCK;
+ * `status` lists such timing-only decisions; measured in docs/benchmarks.md, "Without fanotify").
  */
 export function judgeOwnership(input: OwnershipInput): OwnershipResult {
   const evidence: Evidence[] = [];

@@ -20,10 +20,8 @@ import { parseJsonText } from './json-text.js';
 
 export { ConfigError } from './errors.js';
 
-// superstruct rather than a heavier schema library: the daemon loads this module at start, and
-// the validator's footprint counts against the memory target. Measured on import alone: +0.1 MB
-// RSS for superstruct, +11 MB for zod 4; the daemon's peak on the idle-10k bench went from
-// 69.4–71.1 MB to 66.2–67.0 MB when zod was replaced.
+// superstruct, not zod: the validator's footprint counts against the memory target
+// (docs/dependencies.md has the measurement).
 // `object()` rejects unknown keys at every level; `optional()` allows a key to be absent. Each
 // refinement carries the sentence a person reads (see firstProblem).
 /** A number (`number()` or `integer()`) in [lo, hi], said in words when it is not. */
@@ -51,6 +49,9 @@ const remoteSchema = object({
   push: optional(boolean()),
   minIntervalMs: optional(ms),
   conflict: optional(enums(['manual', 'ours', 'theirs'] as const)),
+  pullIntervalMs: optional(nullable(int(1_000))),
+  squashBeforePush: optional(boolean()),
+  pushNotes: optional(boolean()),
 });
 
 /** Every key optional; unknown keys rejected at every level. */
@@ -85,7 +86,17 @@ export const configSchema = object({
     }),
   ),
   rateLimit: optional(object({ maxPerHour: optional(pos), maxPerDay: optional(pos), minIntervalMs: optional(ms) })),
-  commit: optional(object({ message: optional(nonEmpty), hooks: optional(boolean()), timeoutMs: optional(pos) })),
+  commit: optional(
+    object({
+      message: optional(nonEmpty),
+      hooks: optional(boolean()),
+      timeoutMs: optional(pos),
+      notes: optional(boolean()),
+      messageCommand: optional(nullable(nonEmpty)),
+      messageTimeoutMs: optional(pos),
+      maxFileBytes: optional(pos),
+    }),
+  ),
   rescanMs: optional(ms),
   retry: optional(
     object({
