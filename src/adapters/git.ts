@@ -180,7 +180,9 @@ export async function createGit(root: string, opts: GitOptions): Promise<Git> {
     if (!st) return false;
     const key = `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
     if (unmergedSeen?.key === key) return unmergedSeen.answer;
-    const r = await exec(['ls-files', '-u', '-z'], { readOnly: true });
+    // git cannot read the index (the work tree moved away): other checks say why; not cached.
+    const r = await exec(['ls-files', '-u', '-z'], { readOnly: true }).catch(() => null);
+    if (!r) return false;
     unmergedSeen = { key, answer: r.stdout.length > 0 };
     return unmergedSeen.answer;
   }
