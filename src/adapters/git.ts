@@ -284,10 +284,15 @@ async function hasIdentity(exec: Exec, env: NodeJS.ProcessEnv): Promise<boolean>
   const envName = env.GIT_AUTHOR_NAME && env.GIT_COMMITTER_NAME;
   const envEmail = env.GIT_AUTHOR_EMAIL && env.GIT_COMMITTER_EMAIL;
   if (envName && envEmail) return true;
-  const get = async (key: string) =>
-    (await exec(['config', '--get', key], { readOnly: true, okCodes: [1] })).stdout.toString('utf8').trim() !== '';
   try {
-    return (envName || (await get('user.name'))) && (envEmail || (await get('user.email'))) ? true : false;
+    // One spawn for both keys (start-up runs a handful of git commands; each costs a spawn).
+    const r = await exec(['config', '-z', '--get-regexp', '^user\\.(name|email)$'], { readOnly: true, okCodes: [1] });
+    const set = new Set<string>();
+    for (const rec of r.stdout.toString('utf8').split('\0')) {
+      const nl = rec.indexOf('\n');
+      if (nl > 0 && rec.slice(nl + 1).trim() !== '') set.add(rec.slice(0, nl).toLowerCase());
+    }
+    return Boolean((envName || set.has('user.name')) && (envEmail || set.has('user.email')));
   } catch {
     return false;
   }
