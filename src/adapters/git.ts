@@ -257,6 +257,8 @@ export async function createGit(root: string, opts: GitOptions): Promise<Git> {
 
     headBlobInfo: (path) => blobs.headBlobInfo(path, exec),
 
+    treeEntries: (treeish, paths) => blobs.treeEntries(treeish, paths, exec),
+
     async hashFile(path) {
       // git's own hash of the work-tree file, with the path's clean filters (autocrlf, LFS): what
       // `git add` would store. git reads the file; winnow never holds it in memory.
@@ -305,10 +307,15 @@ async function hasIdentity(exec: Exec, env: NodeJS.ProcessEnv): Promise<boolean>
   const envName = env.GIT_AUTHOR_NAME && env.GIT_COMMITTER_NAME;
   const envEmail = env.GIT_AUTHOR_EMAIL && env.GIT_COMMITTER_EMAIL;
   if (envName && envEmail) return true;
-  const get = async (key: string) =>
-    (await exec(['config', '--get', key], { readOnly: true, okCodes: [1] })).stdout.toString('utf8').trim() !== '';
   try {
-    return (envName || (await get('user.name'))) && (envEmail || (await get('user.email'))) ? true : false;
+    // One spawn for both keys (start-up runs a handful of git commands; each costs a spawn).
+    const r = await exec(['config', '-z', '--get-regexp', '^user\\.(name|email)$'], { readOnly: true, okCodes: [1] });
+    const set = new Set<string>();
+    for (const rec of r.stdout.toString('utf8').split('\0')) {
+      const nl = rec.indexOf('\n');
+      if (nl > 0 && rec.slice(nl + 1).trim() !== '') set.add(rec.slice(0, nl).toLowerCase());
+    }
+    return Boolean((envName || set.has('user.name')) && (envEmail || set.has('user.email')));
   } catch {
     return false;
   }
@@ -443,6 +450,23 @@ class ChunkQueue {
   }
 }
 
+/** Entries of a raw tree object: `<mode> <name>\0<raw oid>` repeated; modes as ls-tree prints them (6 digits). */
+export function parseTree(body: Buffer, oidBytes: number): { mode: string; name: string; oid: string }[] {
+  const out: { mode: string; name: string; oid: string }[] = [];
+  let i = 0;
+  while (i < body.length) {
+    const sp = body.indexOf(0x20, i);
+    const nul = body.indexOf(0, sp + 1);
+    if (sp < 0 || nul < 0 || nul + 1 + oidBytes > body.length) break;
+    const mode = body.toString('latin1', i, sp).padStart(6, '0');
+    const name = body.toString('utf8', sp + 1, nul);
+    const oid = body.toString('hex', nul + 1, nul + 1 + oidBytes);
+    out.push({ mode, name, oid });
+    i = nul + 1 + oidBytes;
+  }
+  return out;
+}
+
 type Want = { n: number | 'line'; resolve: (b: Buffer) => void; reject: (e: Error) => void };
 
 /**
@@ -478,6 +502,59 @@ export class CatFile {
   /** HEAD's blob id and size at `path`, never its contents: a 100 MB blob costs a pipe round trip. */
   headBlobInfo(path: string, exec: Exec): Promise<BlobInfo | null> {
     return this.serial(() => this.lookup(path, exec));
+  }
+
+  /**
+   * Entries of `treeish` (a commit or tree id) for `paths`: mode and object id of each file,
+   * symlink or gitlink, like `ls-tree -r` filtered to them, without a spawn: one `contents`
+   * request per distinct parent folder, its tree object parsed here. A path that is a folder or
+   * absent is left out. Names with a newline go through ls-tree (the protocol is line-based).
+   */
+  treeEntries(treeish: string, paths: readonly string[], exec: Exec): Promise<Map<string, { mode: string; oid: string }>> {
+    return this.serial(async () => {
+      const out = new Map<string, { mode: string; oid: string }>();
+      const byDir = new Map<string, Map<string, string>>();
+      const odd: string[] = [];
+      for (const p of new Set(paths)) {
+        if (/[\n\r]/.test(p) || p === '' || p.startsWith('/') || p.endsWith('/')) {
+          odd.push(p);
+          continue;
+        }
+        const i = p.lastIndexOf('/');
+        const dir = i < 0 ? '' : p.slice(0, i);
+        let names = byDir.get(dir);
+        if (!names) byDir.set(dir, (names = new Map()));
+        names.set(i < 0 ? p : p.slice(i + 1), p);
+      }
+      const mode = await this.ensure(exec);
+      if (mode === 'batch') odd.push(...[...byDir.values()].flatMap((m) => [...m.values()]));
+      else {
+        for (const [dir, names] of byDir) {
+          const spec = dir === '' ? `${treeish}^{tree}` : `${treeish}:${dir}`;
+          const header = (await this.request(`contents ${spec}\n`, 'line')).toString('utf8');
+          const m = /^([0-9a-f]+) (\S+) (\d+)$/.exec(header);
+          if (!m) continue; // missing: the folder is not in that tree
+          const body = await this.read(Number(m[3]) + 1);
+          if (m[2] !== 'tree') continue;
+          for (const e of parseTree(body.subarray(0, Number(m[3])), m[1]!.length / 2)) {
+            const path = names.get(e.name);
+            if (path !== undefined && e.mode !== '040000') out.set(path, { mode: e.mode, oid: e.oid });
+          }
+        }
+      }
+      for (const c of chunkPaths(odd, ARGV_CHUNK_BYTES)) {
+        if (c.length === 0) continue;
+        const r = await exec(['ls-tree', '-r', '-z', '--full-tree', treeish, '--', ...c], { readOnly: true });
+        const want = new Set(c);
+        for (const rec of r.stdout.toString('utf8').split('\0')) {
+          const tab = rec.indexOf('\t');
+          const [md, , oid] = rec.slice(0, tab).split(' ');
+          const path = rec.slice(tab + 1);
+          if (tab > 0 && md && oid && want.has(path)) out.set(path, { mode: md, oid });
+        }
+      }
+      return out;
+    });
   }
 
   private serial<T>(f: () => Promise<T>): Promise<T> {

@@ -173,6 +173,11 @@ export interface Git {
   headBlob(path: string): Promise<{ id: string; content: Buffer } | null>;
   /** Blob id and size of `path` at HEAD without its contents, or null when absent. */
   headBlobInfo?(path: string): Promise<{ id: string; size: number } | null>;
+  /**
+   * Mode and object id of each of `paths` in `treeish` (files, symlinks, gitlinks; folders and
+   * absent paths left out), like `ls-tree -r` filtered to them, through the long-lived cat-file.
+   */
+  treeEntries?(treeish: string, paths: readonly string[]): Promise<Map<string, { mode: string; oid: string }>>;
   /** The blob id `git add` would give the work-tree file at `path` (clean filters applied); git reads it. */
   hashFile?(path: string): Promise<string>;
   headSha(): Promise<string | null>;
