@@ -11,14 +11,16 @@
  * ```
  */
 import { watch, type FSWatcher } from 'node:fs';
-import { resolveWorkspace, type Workspace } from './daemon/workspace.js';
+import { resolveWorkspace, type Workspace } from './daemon/lifecycle/workspace.js';
 import { createService, type Service } from './daemon/service.js';
 import { loadWorkspaceConfig } from './adapters/config-file.js';
 import { createGit } from './adapters/git.js';
 import { createParcelWatcher } from './adapters/parcel-watcher.js';
 import { createProcessTable } from './adapters/process-table.js';
 import { createProcProbe } from './adapters/proc-probe.js';
-import { createFatraceTrace } from './adapters/fatrace.js';
+import { createFatraceTrace, TraceUnavailableError } from './adapters/fatrace.js';
+import { createLineage, type Lineage } from './adapters/forkstat.js';
+import { createProcessTracer } from './adapters/strace.js';
 import { nodeFs } from './adapters/node-fs.js';
 import { systemClock } from './adapters/system-clock.js';
 import { createJsonLogger } from './adapters/json-logger.js';
@@ -27,7 +29,7 @@ import type { RuleSet } from './core/classify/rules.js';
 import type { Clock, Git, Logger, Scheduler, WriterTrace } from './ports/index.js';
 import { join, resolve as resolvePath } from 'node:path';
 import { hostname } from 'node:os';
-import { createRegistry } from './daemon/registry.js';
+import { createRegistry } from './daemon/lifecycle/registry.js';
 import { mkdir } from 'node:fs/promises';
 
 export type { Decision } from './core/decision.js';
@@ -94,6 +96,9 @@ export async function createWinnow(opts: WinnowOptions = {}): Promise<Winnow> {
   });
   const git = await openGit(workspace, config, logger);
   const wantTrace = opts.trace ?? config.autonomous.fanotify !== 'off';
+  // Process lineage (forkstat) resolves fanotify's writers that exited before they were looked
+  // up; it needs the same privilege, so it runs only beside an active fanotify trace.
+  let lineage: Lineage | null = wantTrace && process.platform === 'linux' && process.getuid?.() === 0 ? createLineage({ logger }) : null;
   const trace = wantTrace
     ? createFatraceTrace({
         root: workspace.root,
@@ -101,9 +106,37 @@ export async function createWinnow(opts: WinnowOptions = {}): Promise<Winnow> {
         mode: config.autonomous.fanotify,
         logger,
         clock,
+        ...(lineage ? { lineage } : {}),
       })
     : null;
-  if (trace) await trace.start();
+  if (lineage) {
+    const l = await lineage.start();
+    if (!l.active) {
+      logger.log('info', 'process lineage unavailable; a writer that exits before it is looked up is unknown', { reason: l.reason });
+      lineage = null;
+    }
+  }
+  try {
+    if (trace) await trace.start();
+  } catch (e) {
+    await lineage?.stop();
+    throw e;
+  }
+  if (lineage && trace?.state().mode !== 'active') {
+    await lineage.stop();
+    lineage = null;
+  }
+  // Process tracing (rung 2) and declared writes (rung 3): the store always reads what
+  // `winnow exec` and `winnow hook` file; attaching follows autonomous.trace.
+  const tracer = createProcessTracer({ root: workspace.root, stateDir: workspace.stateDir, clock, logger });
+  if (config.autonomous.trace === 'on') {
+    const av = tracer.available();
+    if (!av.ok) {
+      await trace?.stop();
+      await lineage?.stop();
+      throw new TraceUnavailableError(`autonomous.trace is "on" but process tracing cannot run: ${av.reason}. Install strace, or set "autonomous.trace" to "auto" or "off" in .winnow.json.`);
+    }
+  }
   let stateWatcher: FSWatcher | null = null;
   const service = createService({
     workspace,
@@ -118,6 +151,8 @@ export async function createWinnow(opts: WinnowOptions = {}): Promise<Winnow> {
     watcher: createParcelWatcher(workspace.root, clock),
     processes: createProcessTable({ ttlMs: config.autonomous.cacheTtlMs }),
     trace,
+    tracer,
+    lineage,
     probe: createProcProbe(workspace.root),
     dryRun: opts.dryRun,
     hostname: hostname(),
@@ -145,6 +180,8 @@ export async function createWinnow(opts: WinnowOptions = {}): Promise<Winnow> {
     async close() {
       await service.stop();
       await trace?.stop();
+      await tracer.stop();
+      await lineage?.stop();
       await git.close();
     },
   };
@@ -158,7 +195,7 @@ export async function createWinnow(opts: WinnowOptions = {}): Promise<Winnow> {
 export async function createFilter(opts: { dir?: string; cwd?: string; configPath?: string }) {
   const cwd = opts.cwd ?? process.cwd();
   const { workspace, config, rules, configFile } = await loadWorkspace(opts.dir, cwd, opts.configPath);
-  const { createClassifier } = await import('./daemon/classifier.js');
+  const { createClassifier } = await import('./daemon/classify/classifier.js');
   const { createJsonLogger: mk } = await import('./adapters/json-logger.js');
   const logger = mk({});
   const git = await openGit(workspace, config, logger);
