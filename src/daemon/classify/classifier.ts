@@ -322,14 +322,15 @@ class LayeredClassifier {
       verdicts = await this.tracing.judge(list.map((p) => ({ path: p.ev.path, at: p.ev.at, wroteAt: p.ev.at - WATCH_LAG_MS })), set, this.windowMs);
       if (!straced) this.tracing.rungsWithoutTracing(set);
     }
-    const traceSettled = (path: string) => {
-      const t = verdicts.traced.get(path);
-      return (t !== undefined && (t.writes.length > 0 || t.covered)) || (verdicts.declared.get(path)?.length ?? 0) > 0;
-    };
-    const settled = (path: string) => (writers.get(path)?.some((w) => !w.unknown) ?? false) || traceSettled(path);
+    // Positive evidence (a known writer, a traced or declared write) settles a path; a traced
+    // absence does not rule out a file held open since before the attach (open handles still
+    // look), but it makes write counters moot.
+    const positive = (path: string) =>
+      (writers.get(path)?.some((w) => !w.unknown) ?? false) || (verdicts.traced.get(path)?.writes.length ?? 0) > 0 || (verdicts.declared.get(path)?.length ?? 0) > 0;
+    const settled = (path: string) => positive(path) || verdicts.traced.get(path)?.covered === true;
     // Open handles and write counters: only when there is an autonomous process to look at, and
     // only for paths fanotify did not already settle.
-    const needWeaker = list.some((p) => !settled(p.ev.path));
+    const needWeaker = list.some((p) => !positive(p.ev.path));
     const handles = needWeaker && set.size ? await this.openHandles(set) : null;
     // Sampled on every decision that reaches layer 2 (not only when needed now), so that the next
     // unattributed change has a fresh baseline; one /proc read per autonomous process.

@@ -8,6 +8,7 @@
  * every autonomous process has been traced since before a write, a write no traced process made
  * is a person's.
  */
+import { LRUCache } from 'lru-cache';
 import type { AutonomousProc } from '../../core/classify/ownership.js';
 import type { DeclaredEvidence, TraceEvidence } from '../../core/classify/ownership.js';
 import { moveUp, rungOf, type ProcessRung, type RungFacts } from '../../core/classify/ladder.js';
@@ -51,6 +52,8 @@ export class ProcessTracing {
   /** PIDs whose attach failed, with when and why. */
   private readonly refused = new Map<number, { at: number; reason: string }>();
   private lastRungs: ProcessRung[] = [];
+  /** When each path was last judged (bounded): traced writes before it belong to that decision. */
+  private readonly judged = new LRUCache<string, number>({ max: 10_000 });
   private startedAt: number;
 
   constructor(private readonly deps: TracingDeps) {
@@ -90,11 +93,14 @@ export class ProcessTracing {
     const out: TraceVerdicts = { traced: new Map(), declared: new Map() };
     const tracer = this.deps.tracer;
     if (!tracer) return out;
+    const judgedAt = this.deps.clock.now();
     await tracer.sync();
     const enabled = this.enabled();
     const regs = await this.deps.execRegistrations().catch(() => [] as ExecRegistration[]);
     const uncovered = enabled ? await this.coverage(set, regs) : [];
-    const read = (path: string, at: number) => tracer.writesOf(path, at - windowMs);
+    // A write judged before belongs to that decision: a person's save right after an agent's
+    // write of the same file is not explained by the agent's (the last writer decides).
+    const read = (path: string, at: number) => tracer.writesOf(path, Math.max(at - windowMs, this.judged.get(path) ?? -Infinity));
     let unexplained = false;
     const collect = () => {
       unexplained = false;
@@ -116,6 +122,7 @@ export class ProcessTracing {
       await tracer.sync();
       collect();
     }
+    for (const e of events) this.judged.set(e.path, judgedAt);
     return out;
   }
 

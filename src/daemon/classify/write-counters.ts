@@ -1,7 +1,6 @@
 /**
- * Temporal correlation's inputs: write-counter samples of the autonomous processes (wherever
- * their working directory is: a monitor started by systemd has cwd `/` and writes by absolute
- * path) (/proc/PID/io through the ProcProbe port), the recent changes that may explain their
+ * Temporal correlation's inputs: write-counter samples of the autonomous processes working in the
+ * workspace (/proc/PID/io through the ProcProbe port), the recent changes that may explain their
  * bytes, and the ticker that keeps a sample at most `correlationWindowMs / 2` old while an
  * autonomous process works here.
  */
@@ -11,6 +10,8 @@ import type { WatchEvent } from '../../core/event.js';
 import { pageRound, type AutonomousProc, type TemporalEvidence } from '../../core/classify/ownership.js';
 import type { Clock, Fs, Logger, ProcProbe, Scheduler } from '../../ports/index.js';
 
+/** How long a process's working directory is trusted before it is read again. */
+const CWD_TTL_MS = 30_000;
 /** Write-counter samples kept per process, and for how long. */
 const SAMPLES_PER_PID = 512;
 const SAMPLE_KEEP_MS = 60_000;
@@ -76,6 +77,8 @@ export class WriteCounters {
   /** Paths fanotify attributed to a person, with the event time (bounded). */
   private readonly humanWritten = new LRUCache<string, number>({ max: 2_048 });
   private readonly recent: Recent[] = [];
+  /** Working directory per autonomous PID, re-read after CWD_TTL_MS. */
+  private readonly cwds = new Map<number, { dir: string | null; at: number }>();
   private warnedIo = false;
   /** False once live processes refused their counters: temporal correlation is off. */
   ioOk = process.platform === 'linux';
@@ -124,6 +127,23 @@ export class WriteCounters {
   }
 
   /**
+   * An autonomous process working in another tree (an agent of another workspace, a test's fake
+   * agent next door) says nothing about this workspace: its write activity is not correlated.
+   * Limit (documented): an agent whose cwd is elsewhere but that writes here by absolute path is
+   * only seen through fanotify or open handles.
+   */
+  private async worksHere(pid: number, at: number): Promise<boolean> {
+    const { probe, root } = this.deps;
+    if (!probe.workingDir) return true;
+    let c = this.cwds.get(pid);
+    if (!c || at - c.at > CWD_TTL_MS) {
+      c = { dir: await probe.workingDir(pid), at };
+      this.cwds.set(pid, c);
+    }
+    return c.dir === null || c.dir === root || c.dir.startsWith(root.endsWith('/') ? root : root + '/');
+  }
+
+  /**
    * One write-counter sample of each autonomous process working here, at `at`. Returns how many
    * were read. Rounds are serialised so each process's samples stay in time order.
    */
@@ -137,8 +157,13 @@ export class WriteCounters {
     const { samples, startedAt } = this;
     let denied = 0;
     let here = 0;
+    for (const pid of this.cwds.keys()) if (!set.has(pid)) this.cwds.delete(pid);
     await Promise.all(
       [...set.keys()].map(async (pid) => {
+        if (!(await this.worksHere(pid, at))) {
+          samples.delete(pid); // irrelevant here, whether or not its counter can be read
+          return;
+        }
         // Dated just before the read (the Linux probe reads synchronously within the call).
         const readAt = Math.max(at, clock.now());
         const bytes = await probe.writeCounter(pid);
