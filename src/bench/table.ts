@@ -5,8 +5,8 @@ const fmt = (v: number | null | undefined, digits = 0) => (v === null || v === u
 
 const COLUMNS: [string, 'l' | 'r'][] = [
   ['scenario', 'l'],
-  ['user', 'r'],
-  ['sys', 'r'],
+  ['user changes', 'r'],
+  ['system changes', 'r'],
   ['FP', 'r'],
   ['FN', 'r'],
   ['prec', 'r'],
@@ -51,6 +51,7 @@ export function renderTable(report: BenchReport): string {
     line(widths.map((w) => '-'.repeat(w))),
     ...rows.map(line),
     '',
+    'user/system changes: counts of changes by people and by autonomous writers (not CPU time);',
     'latency in ms from the person\'s last write to the commit holding it; FP = user change never committed;',
     'FN = churn committed; gitwatch = a commit-everything watcher with a 2 s delay on the same writes.',
     '',
