@@ -7,6 +7,7 @@ import { ago } from '../format.js';
 import type { SyncStatus } from '../../daemon/syncer.js';
 import { execFile } from 'node:child_process';
 import { parsePorcelainZ } from '../../adapters/git.js';
+import { DIR_HELP, DIR_OPTION, workspaceDir } from '../args.js';
 
 interface StateView {
   pending?: { path: string; dueAt: string | null }[];
@@ -28,8 +29,9 @@ export const command: CommandSpec = {
   name: 'status',
   summary: 'Is winnow running; what is pending and when it commits; last commits, rate limit, breaker, evidence modes.',
   usage: 'status [DIR] [--json] [--all]',
-  options: { json: { type: 'boolean' }, all: { type: 'boolean' } },
+  options: { ...DIR_OPTION, json: { type: 'boolean' }, all: { type: 'boolean' } },
   optionHelp: {
+    dir: DIR_HELP,
     json: 'print the state object (docs/internals.md) with "running"',
     all: 'list every workspace winnow runs on (the registry in ~/.config/winnow)',
   },
@@ -42,7 +44,7 @@ export const command: CommandSpec = {
       else for (const w of all) io.stdout(`${w.running ? 'running' : 'stopped'}  pid ${w.pid}  ${w.root}\n`);
       return 0;
     }
-    const ws = await resolveWorkspace(args.positionals[0], io.cwd);
+    const ws = await resolveWorkspace(workspaceDir(command, args, args.positionals), io.cwd);
     const holder = await runningDaemon(ws.stateDir);
     const state = ((await readState(ws.stateDir)) ?? {}) as StateView & Record<string, unknown>;
     if (state.timingOnly?.length) state.timingOnly = await stillChanged(ws.root, state.timingOnly);
