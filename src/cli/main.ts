@@ -17,6 +17,10 @@ const COMMANDS: Record<string, () => Promise<{ command: CommandSpec }>> = {
   resume: () => import('./commands/resume.js'),
   sync: () => import('./commands/sync.js'),
   snapshot: () => import('./commands/snapshot.js'),
+  log: () => import('./commands/log.js'),
+  why: () => import('./commands/why.js'),
+  restore: () => import('./commands/restore.js'),
+  squash: () => import('./commands/squash.js'),
   bench: () => import('./commands/bench.js'),
   doctor: () => import('./commands/doctor.js'),
 };
@@ -32,6 +36,10 @@ const SUMMARIES: Record<string, string> = {
   resume: 'resume after pause',
   sync: 'sync with the remote now [--force] [--reason TEXT]',
   snapshot: 'snapshot list | create | restore ID',
+  log: "log [PATH...] [--since WHEN] [--json]: winnow's commits with each path's evidence",
+  why: 'why PATH: the last decision about PATH and its evidence',
+  restore: 'restore PATH... --at WHEN | --rev REV: bring files back (a forward change, nothing lost)',
+  squash: "squash [--since REV|WHEN] [-m MSG]: fold unpushed winnow commits into one",
   bench: 'run the accuracy and latency benchmark',
   doctor: 'check git, watch limits, fanotify, permissions',
 };

@@ -39,6 +39,7 @@ export function sampleReport(): BenchReport {
         baseline: { falsePositives: 0, latenciesMs: [], leakedPaths: [] },
         settleMs: 500,
         durationMs: 20_000,
+        readyMs: 900,
         decisions: { ALLOW: user, BLOCK: system, byLayer: { '1': system, '2': 0, '3': user } },
         checks: [
           { name: 'every user change committed', column: 'FP', ok: true, detail: `0 missed of ${user}` },
@@ -65,5 +66,7 @@ export function sampleReport(): BenchReport {
     startedAt: '2026-12-02T08:00:00.000Z',
     wallMs: 173_000,
     quick: false,
+    repeat: 1,
+    load: [1.2, 1.1, 0.9],
   };
 }

@@ -91,6 +91,12 @@ test('every error names the file and the key (and the line for rule files)', () 
     { name: 'empty inline rule', files: cfg({ rules: ['  '] }), file: '.winnow.json', key: 'rules[0]', re: /empty rule/ },
     { name: 'bad debounce glob', files: cfg({ debounce: { rules: [{ glob: '*.[ch', ms: 10 }] } }), file: '.winnow.json', key: 'debounce.rules[0].glob', re: /without a matching "]"/ },
     { name: 'bad secrets.allow glob', files: cfg({ secrets: { allow: ['ok/**', '../x'] } }), file: '.winnow.json', key: 'secrets.allow[1]', re: /"\.\." segment/ },
+    { name: 'commit.maxFileBytes zero', files: cfg({ commit: { maxFileBytes: 0 } }), file: '.winnow.json', key: 'commit.maxFileBytes', re: /1 or more/ },
+    { name: 'commit.notes not boolean', files: cfg({ commit: { notes: 'yes' } }), file: '.winnow.json', key: 'commit.notes', re: /true or false/ },
+    { name: 'commit.messageCommand empty', files: cfg({ commit: { messageCommand: '' } }), file: '.winnow.json', key: 'commit.messageCommand', re: /not be empty/ },
+    { name: 'remote.pullIntervalMs too small', files: cfg({ remote: { pullIntervalMs: 10 } }), file: '.winnow.json', key: 'remote.pullIntervalMs', re: /1000 or more/ },
+    { name: 'remote.squashBeforePush type', files: cfg({ remote: { squashBeforePush: 1 } }), file: '.winnow.json', key: 'remote.squashBeforePush', re: /true or false/ },
+    { name: 'remote.pushNotes type', files: cfg({ remote: { pushNotes: 'no' } }), file: '.winnow.json', key: 'remote.pushNotes', re: /true or false/ },
     { name: 'missing rule file', files: cfg({ ruleFiles: ['builtin:default', 'team.rules'] }), file: '.winnow.json', key: 'ruleFiles[1]', re: /"team.rules" not found \(looked for \/ws\/team.rules\)/ },
     { name: 'unknown builtin', files: cfg({ ruleFiles: ['builtin:nope'] }), file: '.winnow.json', key: 'ruleFiles[0]', re: /no built-in rule file "builtin:nope"; built-ins are builtin:default, builtin:claude-workspace/ },
     { name: 'builtin path escape', files: cfg({ ruleFiles: ['builtin:../x'] }), file: '.winnow.json', key: 'ruleFiles[0]', re: /not a built-in rule file name/ },
@@ -128,6 +134,22 @@ test('every error names the file and the key (and the line for rule files)', () 
       c.name,
     );
   }
+});
+
+test('history keys: defaults, and given values override', () => {
+  const d = load(builtins).config;
+  assert.equal(d.commit.notes, true);
+  assert.equal(d.commit.messageCommand, null);
+  assert.ok(d.commit.maxFileBytes < 100_000_000, 'below the 100 MB common hosts reject');
+  const l = load({
+    ...builtins,
+    '/ws/.winnow.json': JSON.stringify({
+      commit: { notes: false, messageCommand: './msg.sh', maxFileBytes: 1024 },
+      remote: { pullIntervalMs: 60_000, squashBeforePush: true, pushNotes: false },
+    }),
+  }).config;
+  assert.deepEqual([l.commit.notes, l.commit.messageCommand, l.commit.maxFileBytes], [false, './msg.sh', 1024]);
+  assert.deepEqual([l.remote!.pullIntervalMs, l.remote!.squashBeforePush, l.remote!.pushNotes, l.remote!.name], [60_000, true, false, 'origin']);
 });
 
 test('errors without a config file name the defaults', () => {

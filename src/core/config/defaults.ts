@@ -26,7 +26,18 @@ export const DEFAULTS = deepFreeze({
     maxWaitMs: 600_000,
   },
   rateLimit: { maxPerHour: 10, maxPerDay: 50, minIntervalMs: 0 },
-  commit: { message: 'winnow: {summary}', hooks: false, timeoutMs: 30_000 },
+  commit: {
+    message: 'winnow: {summary}',
+    hooks: false,
+    timeoutMs: 30_000,
+    /** Each commit's evidence per path in git notes under refs/notes/winnow. */
+    notes: true,
+    /** A shell command that reads the staged diff on stdin and prints the message; null: the template. */
+    messageCommand: null as string | null,
+    messageTimeoutMs: 10_000,
+    /** 50 MiB: under the 100 MB a file may have on common git hosts (GitHub rejects larger pushes). */
+    maxFileBytes: 52_428_800,
+  },
   rescanMs: 600_000,
   retry: { attempts: 5, baseMs: 2_000, maxMs: 60_000, breakerCooldownMs: 300_000 },
   remote: null as null | {
@@ -36,6 +47,9 @@ export const DEFAULTS = deepFreeze({
     push: boolean;
     minIntervalMs: number;
     conflict: 'manual' | 'ours' | 'theirs';
+    pullIntervalMs: number | null;
+    squashBeforePush: boolean;
+    pushNotes: boolean;
   },
   snapshots: { keep: 10 },
   pause: { maxMs: 300_000 },
@@ -51,6 +65,10 @@ export const REMOTE_DEFAULTS = deepFreeze({
   push: true,
   minIntervalMs: 300_000,
   conflict: 'manual' as 'manual' | 'ours' | 'theirs',
+  /** Pull another machine's commits this often while the workspace is quiet; null: only around commits. */
+  pullIntervalMs: null as number | null,
+  squashBeforePush: false,
+  pushNotes: true,
 });
 
 export type Config = typeof DEFAULTS;

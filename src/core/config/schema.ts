@@ -49,6 +49,9 @@ const remoteSchema = object({
   push: optional(boolean()),
   minIntervalMs: optional(ms),
   conflict: optional(enums(['manual', 'ours', 'theirs'] as const)),
+  pullIntervalMs: optional(nullable(int(1_000))),
+  squashBeforePush: optional(boolean()),
+  pushNotes: optional(boolean()),
 });
 
 /** Every key optional; unknown keys rejected at every level. */
@@ -83,7 +86,17 @@ export const configSchema = object({
     }),
   ),
   rateLimit: optional(object({ maxPerHour: optional(pos), maxPerDay: optional(pos), minIntervalMs: optional(ms) })),
-  commit: optional(object({ message: optional(nonEmpty), hooks: optional(boolean()), timeoutMs: optional(pos) })),
+  commit: optional(
+    object({
+      message: optional(nonEmpty),
+      hooks: optional(boolean()),
+      timeoutMs: optional(pos),
+      notes: optional(boolean()),
+      messageCommand: optional(nullable(nonEmpty)),
+      messageTimeoutMs: optional(pos),
+      maxFileBytes: optional(pos),
+    }),
+  ),
   rescanMs: optional(ms),
   retry: optional(
     object({
