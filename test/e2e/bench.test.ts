@@ -30,9 +30,11 @@ const small = {
     { at: 700, path: 'notes/a.md', change: 'append' },
     { at: 1400, path: 'docs/b.md', pattern: 'vscode', change: 'replace' },
   ],
+  // A loaded test machine must not fail the latency target: bench exits 1 on a failed check.
+  checks: { latencyOverSettleMs: 600_000 },
 };
 
-const tiny = { durationMs: 1500, config: FAST, edits: [{ at: 300, path: 'c.md', change: 'replace' }] };
+const tiny = { durationMs: 1500, config: FAST, edits: [{ at: 300, path: 'c.md', change: 'replace' }], checks: { latencyOverSettleMs: 600_000 } };
 
 const KEYS = {
   top: ['accuracy', 'baseline', 'commits', 'latency', 'layers', 'loops', 'resources', 'scenario'],
@@ -51,9 +53,7 @@ test('bench runs two small scenarios end to end: SPEC JSON array, report.json an
     await writeFile(join(dir, 'tiny.json'), JSON.stringify(tiny));
     const out = join(dir, 'report');
     const r = await winnow(['bench', '--scenario', 'small.json,tiny.json', '--json', '--out', out, '--skip-micro'], dir);
-    // Exit 1 names the failed check (a loaded machine can miss the latency target); see the next test.
-    if (r.code === 1) assert.match(r.stderr, /winnow bench: \d+ checks? failed: /, r.stderr);
-    else assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.code, 0, r.stderr);
     const results = JSON.parse(r.stdout) as Record<string, any>[];
     assert.ok(Array.isArray(results), 'several scenarios give an array');
     assert.deepEqual(results.map((x) => x.scenario), ['small', 'tiny']);
@@ -121,7 +121,7 @@ test('a bad scenario names the file and the key and exits 2 without running anyt
 test('bench --repeat 2: medians in the SPEC shape, the worst and both runs under "repeat"; the table shows median/worst; an idle phase adds startup', async () => {
   const dir = await mkdtemp(join(await realpath(tmpdir()), 'winnow-bench-e2e-'));
   try {
-    await writeFile(join(dir, 'idle.json'), JSON.stringify({ ...tiny, idle: { ms: 1000, skipMs: 0 }, checks: { readyMs: 600_000 } }));
+    await writeFile(join(dir, 'idle.json'), JSON.stringify({ ...tiny, idle: { ms: 1000, skipMs: 0 }, checks: { readyMs: 600_000, latencyOverSettleMs: 600_000 } }));
     const r = await winnow(['bench', '--scenario', 'idle.json', '--repeat', '2', '--json', '--skip-micro'], dir);
     assert.equal(r.code, 0, r.stderr);
     const x = JSON.parse(r.stdout) as Record<string, any>;
