@@ -29,6 +29,8 @@ export const messages = {
   stopped: (pid: number) => `stopped (pid ${pid}).`,
   stopTimeout: (pid: number, waitedMs: number) =>
     `pid ${pid} did not stop within ${humanMs(waitedMs)}; it may be finishing a slow commit.`,
+  configNotApplied: (file: string, when: string) =>
+    `${file} changed ${when}, after winnow started; restart to apply it (\`winnow stop\`, then \`winnow start\`).`,
   benchChecksFailed: (failed: string[]) =>
     `${failed.length} check${failed.length === 1 ? '' : 's'} failed: ${failed.join('; ')}.`,
 };

@@ -163,3 +163,23 @@ test('foreground start: readable lines on a terminal, JSON lines with --json or 
     await repo.cleanup();
   }
 });
+
+test('an edited .winnow.json is not applied by the running daemon, and status says to restart', { timeout: 60_000 }, async () => {
+  const repo = await tempRepo();
+  await repo.write('.winnow.json', fastConfig());
+  const d = new DaemonProcess(repo.root);
+  try {
+    await d.ready();
+    assert.equal((await status(repo.root)).configChanged, null, 'nothing to say before an edit');
+    const told = d.next((l) => /not applied until winnow restarts/.test(l.msg));
+    await repo.write('.winnow.json', fastConfig({ debounce: { defaultMs: 900, rules: [], maxMs: 2_000, maxWaitMs: 5_000 } }));
+    await told;
+    const st = await status(repo.root);
+    assert.equal(st.configChanged?.file, join(repo.root, '.winnow.json'));
+    const human = await winnow(['status', repo.root], repo.root);
+    assert.match(human.stdout, /^config +.*\.winnow\.json changed .*after winnow started; restart to apply it/m);
+  } finally {
+    await d.kill();
+    await repo.cleanup();
+  }
+});

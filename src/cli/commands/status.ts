@@ -8,6 +8,8 @@ import type { SyncStatus } from '../../daemon/syncer.js';
 import { execFile } from 'node:child_process';
 import { parsePorcelainZ } from '../../adapters/git.js';
 import { DIR_HELP, DIR_OPTION, workspaceDir } from '../args.js';
+import { messages } from '../messages.js';
+import { stat } from 'node:fs/promises';
 
 interface StateView {
   pending?: { path: string; dueAt: string | null }[];
@@ -23,6 +25,9 @@ interface StateView {
   watcher?: { mode: string; reason: string | null };
   sync?: unknown;
   idle?: boolean;
+  startedAt?: string;
+  configFile?: string | null;
+  configChanged?: { file: string; changedAt: string } | null;
 }
 
 export const command: CommandSpec = {
@@ -57,6 +62,9 @@ export const command: CommandSpec = {
       pid: holder?.pid ?? null,
       pause: holder ? (state.pause ?? null) : pause ? { pid: pause.pid, reason: pause.reason, expiresAt: new Date(pause.expiresAt).toISOString() } : null,
     };
+    // The daemon reads its config once; an edit (or a pull) after it started waits for a restart.
+    const configChanged = holder ? await changedSince(state.configFile ?? null, state.startedAt) : null;
+    Object.assign(out, { configChanged });
     if (args.values.json) {
       io.stdout(JSON.stringify(out) + '\n');
       return 0;
@@ -71,6 +79,7 @@ function human(s: StateView & { workspace: string; running: boolean; pid: number
   L.push(`workspace  ${s.workspace}`);
   L.push(`running    ${s.running ? `yes (pid ${s.pid})` : 'no'}`);
   if (s.watcher && s.watcher.mode !== 'live') L.push(`watcher    ${s.watcher.mode}: ${s.watcher.reason ?? ''}`);
+  if (s.configChanged) L.push(`config     ${messages.configNotApplied(s.configFile ?? s.configChanged.file, ago(s.configChanged.changedAt, now))}`);
   if (s.waiting) L.push(`waiting    ${s.waiting}`);
   const pending = s.pending ?? [];
   L.push(`pending    ${pending.length ? pending.length : 'nothing'}`);
@@ -109,6 +118,17 @@ function human(s: StateView & { workspace: string; running: boolean; pid: number
     for (const c of y.conflicts) L.push(`           conflict: ${c}`);
   }
   return L.join('\n') + '\n';
+}
+
+/** The config file's change time when it is later than the daemon's start, else null. */
+async function changedSince(file: string | null, startedAt: string | undefined): Promise<{ file: string; changedAt: string } | null> {
+  if (!file || !startedAt) return null;
+  try {
+    const st = await stat(file);
+    return st.mtimeMs > Date.parse(startedAt) ? { file, changedAt: new Date(st.mtimeMs).toISOString() } : null;
+  } catch {
+    return null;
+  }
 }
 
 /**
