@@ -171,7 +171,7 @@ test('an edited .winnow.json is not applied by the running daemon, and status sa
   try {
     await d.ready();
     assert.equal((await status(repo.root)).configChanged, null, 'nothing to say before an edit');
-    const told = d.next((l) => /not applied until winnow restarts/.test(l.msg));
+    const told = d.next((l) => /changed on disk; restart winnow to apply it/.test(l.msg));
     await repo.write('.winnow.json', fastConfig({ debounce: { defaultMs: 900, rules: [], maxMs: 2_000, maxWaitMs: 5_000 } }));
     await told;
     const st = await status(repo.root);

@@ -1,7 +1,7 @@
 import type { CommandSpec } from '../types.js';
 import { UsageError } from '../types.js';
 import { loadWorkspace } from '../../index.js';
-import { raisePause } from '../../daemon/pause.js';
+import { raisePause } from '../../daemon/lifecycle/pause.js';
 import { parseDuration } from '../format.js';
 import { messages } from '../messages.js';
 import { DIR_HELP, DIR_OPTION, workspaceDir } from '../args.js';

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CommandSpec } from '../types.js';
 import { RuntimeError } from '../types.js';
-import { resolveWorkspace } from '../../daemon/workspace.js';
+import { resolveWorkspace } from '../../daemon/lifecycle/workspace.js';
 import { runningDaemon } from '../daemon-info.js';
-import { isAlive } from '../../daemon/lock.js';
+import { isAlive } from '../../daemon/lifecycle/lock.js';
 import { HAS_PROC, readStat } from '../../adapters/procfs.js';
 import { DIR_HELP, DIR_OPTION, workspaceDir } from '../args.js';
 import { messages } from '../messages.js';
