@@ -26,6 +26,12 @@ export const messages = {
     `--for ${humanMs(askedMs)} is longer than pause.maxMs (${humanMs(maxMs)}), so the pause lasts ${humanMs(maxMs)}; ` +
     'raise pause.maxMs in .winnow.json for longer pauses.',
   paused: (forMs: number, reason: string) => `paused for ${humanMs(forMs)} (${reason}). \`winnow resume\` ends it sooner.`,
+  notRunning: (root: string) => `not running on ${root}.`,
+  cannotSignal: (pid: number, error: string) => `could not signal pid ${pid}: ${error}.`,
+  detached: (root: string, pid: string) => `running on ${root} in the background (${pid}). \`winnow status\` shows what it does.`,
+  detachFailed: (why: string) => `the background service did not start: ${why}.`,
+  execNeedsCommand: () => 'exec needs a command after `--`, e.g. `winnow exec -- ./agent.sh --loop`.',
+  notADuration: (text: string) => `--for "${text}" is not a duration; use e.g. 90s, 10m or 1h.`,
   stopped: (pid: number) => `stopped (pid ${pid}).`,
   stopTimeout: (pid: number, waitedMs: number) =>
     `pid ${pid} did not stop within ${humanMs(waitedMs)}; it may be finishing a slow commit.`,

@@ -91,3 +91,12 @@ test('log lines read as sentences on a terminal', () => {
   assert.doesNotMatch(decision + commit + warn, /[{}"]/, 'no JSON left');
   assert.equal(formatLogLine('not json'), 'not json\n');
 });
+
+test('no message is prefixed twice: "winnow: winnow …"', async () => {
+  for (const argv of [['exec'], ['exec', '--', ''], ['pause', '--for', 'soon'], ['frobnicate'], ['filter'], ['rules', 'nope']]) {
+    const io = fakeIO();
+    assert.equal(await main(argv, io), 2, argv.join(' '));
+    assert.match(io.err, /^winnow: /, argv.join(' '));
+    assert.doesNotMatch(io.err, /winnow: winnow /, argv.join(' '));
+  }
+});

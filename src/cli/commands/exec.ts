@@ -5,6 +5,7 @@ import { UsageError } from '../types.js';
 import { resolveWorkspace } from '../../daemon/lifecycle/workspace.js';
 import { registerExec, unregisterExec } from '../../daemon/classify/exec-registry.js';
 import { DIR_HELP, DIR_OPTION, workspaceDir } from '../args.js';
+import { messages } from '../messages.js';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
@@ -23,7 +24,7 @@ export const command: CommandSpec = {
   async run(args, io) {
     const cmd = args.rest;
     if (!cmd[0]) {
-      throw new UsageError('winnow exec needs a command after `--`, e.g. `winnow exec -- ./agent.sh --loop`.');
+      throw new UsageError(messages.execNeedsCommand());
     }
     const ws = await resolveWorkspace(workspaceDir(command, args, args.positionals), io.cwd);
     // Registering this process (not the child) before spawning leaves no window in which CMD

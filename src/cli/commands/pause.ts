@@ -27,7 +27,7 @@ export const command: CommandSpec = {
     let forMs = config.pause.maxMs;
     if (typeof args.values.for === 'string') {
       const d = parseDuration(args.values.for);
-      if (d === null || d <= 0) throw new UsageError(`--for "${args.values.for}" is not a duration; use e.g. 90s, 10m or 1h.`);
+      if (d === null || d <= 0) throw new UsageError(messages.notADuration(args.values.for));
       forMs = Math.min(d, config.pause.maxMs);
       if (d > config.pause.maxMs) io.stderr(`winnow: ${messages.pauseCapped(d, config.pause.maxMs)}\n`);
     }

@@ -118,7 +118,7 @@ async function detach(root: string, configPath: string | undefined, io: CliIO): 
   });
   if (child.connected) child.disconnect();
   child.unref();
-  if (!result.ok) throw new RuntimeError(`the background service did not start: ${result.message}.`);
-  io.stderr(`winnow: running on ${root} in the background (${result.message}). \`winnow status\` shows what it does.\n`);
+  if (!result.ok) throw new RuntimeError(messages.detachFailed(result.message));
+  io.stderr(`winnow: ${messages.detached(root, result.message)}\n`);
   return 0;
 }

@@ -34,13 +34,13 @@ export const command: CommandSpec = {
     const ws = await resolveWorkspace(workspaceDir(command, args, args.positionals), io.cwd);
     const holder = await runningDaemon(ws.stateDir);
     if (!holder) {
-      io.stderr(`winnow: not running on ${ws.root}.\n`);
+      io.stderr(`winnow: ${messages.notRunning(ws.root)}\n`);
       return 0;
     }
     try {
       process.kill(holder.pid, 'SIGTERM');
     } catch (e) {
-      throw new RuntimeError(`could not signal pid ${holder.pid}: ${(e as Error).message}.`);
+      throw new RuntimeError(messages.cannotSignal(holder.pid, (e as Error).message));
     }
     // The daemon removes its lock before its last clean-up; "stopped" means the process is gone.
     const deadline = Date.now() + STOP_WAIT_MS;
