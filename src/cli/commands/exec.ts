@@ -9,6 +9,8 @@ import { resolveWorkspace } from '../../daemon/lifecycle/workspace.js';
 import { registerExec, unregisterExec } from '../../daemon/classify/exec-registry.js';
 import { loadWorkspaceConfig } from '../../adapters/config-file.js';
 import { findStrace, spawnTraced, traceDir } from '../../adapters/strace.js';
+import { DIR_HELP, DIR_OPTION, workspaceDir } from '../args.js';
+import { messages } from '../messages.js';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
@@ -56,13 +58,9 @@ function firstChild(pid: number): number | null {
 export const command: CommandSpec = {
   name: 'exec',
   summary: "Run CMD so that winnow treats everything its process tree writes as autonomous (never committed as a person's change).",
-  usage: 'exec [--dir DIR] -- CMD [ARGS...]',
-  options: {
-    dir: { type: 'string' },
-  },
-  optionHelp: {
-    dir: 'the workspace (default: the current directory)',
-  },
+  usage: 'exec [DIR] -- CMD [ARGS...]',
+  options: { ...DIR_OPTION },
+  optionHelp: { dir: DIR_HELP },
   details: [
     'For tools that are not in autonomous.commands: `winnow exec -- ./my-indexer --watch`.',
     'winnow exec registers itself in <git-dir>/winnow/exec/<pid> for as long as CMD runs; CMD and its',
@@ -74,11 +72,11 @@ export const command: CommandSpec = {
     "are CMD's and which are a person's (evidence rung 2). Tracing slows file-heavy commands (see docs/benchmarks.md).",
   ].join('\n'),
   async run(args, io) {
-    const cmd = args.rest.length ? args.rest : args.positionals;
-    if (!args.rest.length || !cmd[0]) {
-      throw new UsageError('winnow exec needs a command after `--`, e.g. `winnow exec -- ./agent.sh --loop`.');
+    const cmd = args.rest;
+    if (!cmd[0]) {
+      throw new UsageError(messages.execNeedsCommand());
     }
-    const ws = await resolveWorkspace(args.values.dir as string | undefined, io.cwd);
+    const ws = await resolveWorkspace(workspaceDir(command, args, args.positionals), io.cwd);
     // Registering this process (not the child) before spawning leaves no window in which CMD
     // could write unregistered: CMD and everything it starts descend from this PID.
     await registerExec(ws.stateDir, process.pid, cmd);

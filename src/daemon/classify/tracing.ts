@@ -54,11 +54,7 @@ export class ProcessTracing {
   private lastRungs: ProcessRung[] = [];
   /** When each path was last judged (bounded): traced writes before it belong to that decision. */
   private readonly judged = new LRUCache<string, number>({ max: 10_000 });
-  private startedAt: number;
-
-  constructor(private readonly deps: TracingDeps) {
-    this.startedAt = deps.clock.now();
-  }
+  constructor(private readonly deps: TracingDeps) {}
 
   /** Whether traced writes decide (rung 2 is on): strace available and the mode allows it. */
   enabled(): boolean {
