@@ -67,6 +67,8 @@ export interface DoctorFacts {
   writable: { path: string; error: string | null }[];
   freeBytes: number | null;
   identity: { ok: boolean; error?: string };
+  /** git-lfs: whether .gitattributes asks for it, whether it is installed, whether its filter is set up. */
+  lfs?: { attributes: boolean; installed: boolean; filterConfigured: boolean };
 }
 
 /** Minimum git for the features winnow uses (`--pathspec-from-file`, `--pathspec-file-nul`). */
@@ -276,6 +278,21 @@ export function evaluate(f: DoctorFacts): DoctorReport {
     }
   }
 
+  if (f.lfs?.attributes) {
+    if (!f.lfs.installed) {
+      add({
+        id: 'lfs',
+        status: 'warn',
+        summary: '.gitattributes tracks files with git-lfs (filter=lfs), but git-lfs is not installed: large files it tracks are held back, never committed whole',
+        fix: 'Install git-lfs (Debian: apt install git-lfs), then run `git lfs install`.',
+      });
+    } else if (!f.lfs.filterConfigured) {
+      add({ id: 'lfs', status: 'warn', summary: 'git-lfs is installed but its filter is not set up: LFS-tracked files would be committed whole', fix: 'Run `git lfs install`.' });
+    } else {
+      add({ id: 'lfs', status: 'ok', summary: 'git-lfs is installed and set up for the files .gitattributes tracks with it' });
+    }
+  }
+
   const procEvidence: boolean | 'own-processes' = f.platform === 'linux' ? (f.uid === 0 || f.fanotify.capSysAdmin ? true : 'own-processes') : f.platform === 'darwin';
   const evidence: DoctorReport['evidence'] = {
     fanotify: mode === 'off' ? 'off' : fanAvailable ? 'available' : 'unavailable',
@@ -459,6 +476,7 @@ export async function gatherFacts(opts: { dir?: string; config?: string; cwd: st
     }
     state = await stateEntries(ws.stateDir);
   }
+  const lfs = ws ? await lfsFacts(ws, gitEnv) : undefined;
 
   return {
     platform: process.platform,
@@ -473,7 +491,18 @@ export async function gatherFacts(opts: { dir?: string; config?: string; cwd: st
     writable,
     freeBytes,
     identity,
+    ...(lfs ? { lfs } : {}),
   };
+}
+
+/** Whether the workspace's attributes use git-lfs (root .gitattributes, info/attributes), and whether git-lfs can serve them. */
+async function lfsFacts(ws: Workspace, env: NodeJS.ProcessEnv): Promise<NonNullable<DoctorFacts['lfs']>> {
+  const texts = await Promise.all([join(ws.root, '.gitattributes'), join(ws.gitDir, 'info', 'attributes')].map((p) => readFile(p, 'utf8').catch(() => '')));
+  const attributes = texts.some((t) => /(^|\s)filter=lfs(\s|$)/m.test(t));
+  if (!attributes) return { attributes, installed: false, filterConfigured: false };
+  const installed = await run('git', ['lfs', 'version'], { cwd: ws.root, env, timeout: 10_000 }).then(() => true, () => false);
+  const filterConfigured = await run('git', ['config', '--get', 'filter.lfs.clean'], { cwd: ws.root, env, timeout: 10_000 }).then((r) => r.stdout.trim() !== '', () => false);
+  return { attributes, installed, filterConfigured };
 }
 
 const MARK: Record<CheckStatus, string> = { ok: 'ok  ', info: 'info', warn: 'WARN', fail: 'FAIL' };
