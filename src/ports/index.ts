@@ -203,3 +203,13 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export interface Logger {
   log(level: LogLevel, msg: string, fields?: Record<string, unknown>): void;
 }
+
+/**
+ * Runs `commit.messageCommand` (a shell command) with `input` (the staged diff) on stdin; what it
+ * prints is the message. Never throws: a failure or a timeout is an answer the caller logs.
+ */
+export type MessageCommand = (
+  command: string,
+  input: string,
+  opts: { cwd: string; timeoutMs: number },
+) => Promise<{ ok: true; stdout: string } | { ok: false; error: string }>;
