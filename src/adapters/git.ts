@@ -45,8 +45,12 @@ export interface GitOptions {
 const ARGV_CHUNK_BYTES = 24 * 1024;
 /** After SIGTERM (git removes its lock files on SIGTERM), SIGKILL if it is still there. */
 const KILL_GRACE_MS = 2_000;
-/** Blob contents kept in memory, by blob id (layer 3 compares against HEAD on every change). */
-const BLOB_CACHE_BYTES = 64 * 1024 * 1024;
+/**
+ * Blob contents kept in memory, by blob id (layer 3 compares against HEAD on every change). Sized
+ * for the files layer 3 reads whole (JSON up to `json.maxBytes`, small text): larger files are
+ * compared by hash and never enter it. It counts towards the RSS targets (≤ 64 MB at 10k files).
+ */
+const BLOB_CACHE_BYTES = 8 * 1024 * 1024;
 
 const IDENTITY = ['-c', 'user.name=winnow', '-c', 'user.email=winnow@localhost'];
 
@@ -228,6 +232,15 @@ export async function createGit(root: string, opts: GitOptions): Promise<Git> {
 
     headBlob: (path) => blobs.headBlob(path, exec),
 
+    headBlobInfo: (path) => blobs.headBlobInfo(path, exec),
+
+    async hashFile(path) {
+      // git's own hash of the work-tree file, with the path's clean filters (autocrlf, LFS): what
+      // `git add` would store. git reads the file; winnow never holds it in memory.
+      const r = await exec(['hash-object', '--', path], { readOnly: true });
+      return r.stdout.toString('utf8').trim();
+    },
+
     async headSha() {
       const r = await exec(['rev-parse', '-q', '--verify', 'HEAD^{commit}'], { readOnly: true, okCodes: [1, 128] });
       const sha = r.stdout.toString('utf8').trim();
@@ -322,15 +335,102 @@ export function parsePorcelainZ(text: string): StatusEntry[] {
   return out;
 }
 
+/** A HEAD blob's id and size, without its contents. */
+export interface BlobInfo {
+  id: string;
+  size: number;
+}
+
+/**
+ * Bytes of stdout received but not yet taken, as a list of chunks: appending a chunk never
+ * copies what is already there. (One `Buffer.concat` per chunk was quadratic: a 100 MB blob
+ * arrives in ~1,600 chunks of 64 KiB and blocked the event loop for tens of seconds.)
+ */
+class ChunkQueue {
+  private chunks: Buffer[] = [];
+  private len = 0;
+  /** Bytes of the first chunks already searched for a newline (a header is never searched twice). */
+  private scanned = 0;
+
+  get length(): number {
+    return this.len;
+  }
+
+  push(b: Buffer): void {
+    if (b.length === 0) return;
+    this.chunks.push(b);
+    this.len += b.length;
+  }
+
+  clear(): void {
+    this.chunks = [];
+    this.len = 0;
+    this.scanned = 0;
+  }
+
+  /** The first line (without its newline), or null when no newline has arrived yet. */
+  takeLine(): Buffer | null {
+    let offset = 0;
+    for (const c of this.chunks) {
+      if (offset + c.length > this.scanned) {
+        const from = Math.max(0, this.scanned - offset);
+        const i = c.indexOf(0x0a, from);
+        if (i >= 0) {
+          const line = this.take(offset + i + 1);
+          return line.subarray(0, line.length - 1);
+        }
+      }
+      offset += c.length;
+    }
+    this.scanned = offset;
+    return null;
+  }
+
+  /** The first `n` bytes, copied once into a buffer of their own; null until they have all arrived. */
+  takeBytes(n: number): Buffer | null {
+    if (this.len < n) return null;
+    // Copy even from one chunk: a cached blob must not pin the whole stdout chunk.
+    return Buffer.from(this.take(n));
+  }
+
+  private take(n: number): Buffer {
+    this.scanned = 0;
+    this.len -= n;
+    const first = this.chunks[0];
+    if (first && first.length >= n) {
+      if (first.length === n) this.chunks.shift();
+      else this.chunks[0] = first.subarray(n);
+      return first.subarray(0, n);
+    }
+    const parts: Buffer[] = [];
+    let need = n;
+    while (need > 0) {
+      const c = this.chunks[0]!;
+      if (c.length <= need) {
+        parts.push(c);
+        this.chunks.shift();
+        need -= c.length;
+      } else {
+        parts.push(c.subarray(0, need));
+        this.chunks[0] = c.subarray(need);
+        need = 0;
+      }
+    }
+    return Buffer.concat(parts, n);
+  }
+}
+
+type Want = { n: number | 'line'; resolve: (b: Buffer) => void; reject: (e: Error) => void };
+
 /**
  * One long-lived `git cat-file --batch-command` (git ≥ 2.36; `--batch` before that): `info
  * HEAD:path` costs a pipe round trip, and contents are fetched only for blob ids not cached yet.
  * Requests run one at a time; the process is restarted if it dies or stops answering.
  */
-class CatFile {
+export class CatFile {
   private proc: ChildProcessWithoutNullStreams | null = null;
-  private buf: Buffer = Buffer.alloc(0);
-  private want: { n: number | 'line'; resolve: (b: Buffer) => void; reject: (e: Error) => void } | null = null;
+  private readonly buf = new ChunkQueue();
+  private want: Want | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private mode: 'command' | 'batch' | null = null;
   private readonly cache = new LRUCache<string, Buffer>({
@@ -344,37 +444,45 @@ class CatFile {
     private readonly timeoutMs: number,
   ) {}
 
+  /** HEAD's blob at `path` with its contents (cached by blob id), or null when absent or not a blob. */
   headBlob(path: string, exec: Exec): Promise<{ id: string; content: Buffer } | null> {
-    const p = this.queue.then(() => this.lookup(path, exec));
+    return this.serial(async () => {
+      const info = await this.lookup(path, exec);
+      return info ? this.contents(info, exec) : null;
+    });
+  }
+
+  /** HEAD's blob id and size at `path`, never its contents: a 100 MB blob costs a pipe round trip. */
+  headBlobInfo(path: string, exec: Exec): Promise<BlobInfo | null> {
+    return this.serial(() => this.lookup(path, exec));
+  }
+
+  private serial<T>(f: () => Promise<T>): Promise<T> {
+    const p = this.queue.then(f);
     this.queue = p.catch(() => undefined);
     return p;
   }
 
-  private async lookup(path: string, exec: Exec): Promise<{ id: string; content: Buffer } | null> {
-    let id: string;
-    if (/[\n\r]/.test(path)) {
-      // The batch protocol is line-based: ask ls-tree (NUL-terminated) for this rare name's blob id.
-      const r = await exec(['ls-tree', '-z', '--full-tree', 'HEAD', '--', path], { readOnly: true, okCodes: [128] });
-      const m = /^\d+ blob ([0-9a-f]+)\t/.exec(r.stdout.toString('utf8'));
+  private async lookup(path: string, exec: Exec): Promise<BlobInfo | null> {
+    if (/[\n\r]/.test(path) || (await this.ensure(exec)) === 'batch') {
+      // The batch protocol is line-based, and `--batch` (git < 2.36) has no `info`: ask ls-tree
+      // (NUL-terminated, with the size) for this blob's id.
+      const r = await exec(['ls-tree', '-z', '-l', '--full-tree', 'HEAD', '--', path], { readOnly: true, okCodes: [128] });
+      const m = /^\d+ blob ([0-9a-f]+) +(\d+)\t/.exec(r.stdout.toString('utf8'));
       if (r.code !== 0 || !m) return null;
-      id = m[1]!;
-    } else {
-      await this.ensure(exec);
-      if (this.mode === 'batch') return this.viaBatch(`HEAD:${path}`);
-      const header = (await this.request(`info HEAD:${path}\n`, 'line')).toString('utf8');
-      const m = /^([0-9a-f]+) (\S+) (\d+)$/.exec(header);
-      if (!m || m[2] !== 'blob') return null; // "missing", "ambiguous", or a tree
-      id = m[1]!;
+      return { id: m[1]!, size: Number(m[2]) };
     }
-    const hit = this.cache.get(id);
-    if (hit) return { id, content: hit };
-    await this.ensure(exec);
-    const got = await this.viaBatch(id, this.mode === 'command' ? 'contents ' : '');
-    return got;
+    const header = (await this.request(`info HEAD:${path}\n`, 'line')).toString('utf8');
+    const m = /^([0-9a-f]+) (\S+) (\d+)$/.exec(header);
+    if (!m || m[2] !== 'blob') return null; // "missing", "ambiguous", or a tree
+    return { id: m[1]!, size: Number(m[3]) };
   }
 
-  private async viaBatch(spec: string, prefix = ''): Promise<{ id: string; content: Buffer } | null> {
-    const header = (await this.request(`${prefix}${spec}\n`, 'line')).toString('utf8');
+  private async contents(info: BlobInfo, exec: Exec): Promise<{ id: string; content: Buffer } | null> {
+    const hit = this.cache.get(info.id);
+    if (hit) return { id: info.id, content: hit };
+    const mode = await this.ensure(exec);
+    const header = (await this.request(`${mode === 'command' ? 'contents ' : ''}${info.id}\n`, 'line')).toString('utf8');
     const m = /^([0-9a-f]+) (\S+) (\d+)$/.exec(header);
     if (!m) return null;
     const size = Number(m[3]);
@@ -385,23 +493,24 @@ class CatFile {
     return { id: m[1]!, content };
   }
 
-  private async ensure(exec: Exec): Promise<void> {
-    if (this.proc) return;
+  private async ensure(exec: Exec): Promise<'command' | 'batch'> {
     if (this.mode === null) {
       const v = (await exec(['version'], { readOnly: true })).stdout.toString('utf8');
       const m = /(\d+)\.(\d+)/.exec(v);
       const [maj, min] = m ? [Number(m[1]), Number(m[2])] : [0, 0];
       this.mode = maj > 2 || (maj === 2 && min >= 36) ? 'command' : 'batch';
     }
+    if (this.proc) return this.mode;
     const proc = spawn('git', ['cat-file', this.mode === 'command' ? '--batch-command' : '--batch'], {
       cwd: this.root,
       env: this.env,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     this.proc = proc;
-    this.buf = Buffer.alloc(0);
+    this.buf.clear();
     proc.stdout.on('data', (b: Buffer) => {
-      this.buf = this.buf.length ? Buffer.concat([this.buf, b]) : b;
+      if (this.proc !== proc) return;
+      this.buf.push(b);
       this.pump();
     });
     proc.stderr.resume();
@@ -415,6 +524,7 @@ class CatFile {
     };
     proc.on('error', (e) => onGone(e.message));
     proc.on('close', (code) => onGone(`git cat-file exited (${code})`));
+    return this.mode;
   }
 
   private request(line: string, n: number | 'line'): Promise<Buffer> {
@@ -453,21 +563,10 @@ class CatFile {
   private pump(): void {
     const w = this.want;
     if (!w) return;
-    if (w.n === 'line') {
-      const i = this.buf.indexOf(0x0a);
-      if (i < 0) return;
-      const line = this.buf.subarray(0, i);
-      this.buf = this.buf.subarray(i + 1);
-      this.want = null;
-      w.resolve(line);
-    } else {
-      if (this.buf.length < w.n) return;
-      // Copy: the cached Buffer must not pin the whole stdout chunk.
-      const body = Buffer.from(this.buf.subarray(0, w.n));
-      this.buf = this.buf.subarray(w.n);
-      this.want = null;
-      w.resolve(body);
-    }
+    const got = w.n === 'line' ? this.buf.takeLine() : this.buf.takeBytes(w.n);
+    if (got === null) return;
+    this.want = null;
+    w.resolve(got);
   }
 
   async close(): Promise<void> {

@@ -73,6 +73,11 @@ export interface BenchResult {
   resources: { cpuPercent: number | null; rssMb: number | null };
   layers: { l1NsPerPath: number | null; l2UsPerCheck: number | null; l3UsPer1kJson: number | null; l3UsPer100kJson: number | null };
   baseline: { commits: number; falseNegatives: number };
+  /**
+   * Only for scenarios with an `idle` phase (not in the SPEC's shape otherwise): ms from spawning
+   * `winnow start` to its ready line, and the daemon's CPU % and RSS over the quiet phase.
+   */
+  startup?: { readyMs: number | null; idleCpuPercent: number | null; idleRssMb: number | null };
 }
 
 /** A user change: the final content of one edit on one path. */

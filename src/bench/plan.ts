@@ -24,6 +24,8 @@ export interface WriterPlan {
   endAt: number;
   ops: PlannedWrite[];
   reactions: PlannedWrite[];
+  /** Files held open for reading for the whole run. */
+  openFiles?: { dir: string; count: number };
 }
 
 export interface PlannedEdit extends EditSpec {
@@ -67,7 +69,9 @@ export function planPlayers(
       if (t.onCommit) reactions.push({ ...base, delayMs: t.onCommit.delayMs ?? 0 });
     }
     ops.sort((a, b) => a.at! - b.at!);
-    return { writer: w.name ?? w.player, player: w.player, root: o.root, gitDir: o.gitDir, t0: o.t0, endAt, ops, reactions };
+    const plan: WriterPlan = { writer: w.name ?? w.player, player: w.player, root: o.root, gitDir: o.gitDir, t0: o.t0, endAt, ops, reactions };
+    if (w.openFiles) plan.openFiles = { dir: w.openFiles.dir, count: w.openFiles.count };
+    return plan;
   });
   const edits = (s.edits ?? [])
     .map((e, i) => ({ ...e, id: `e${i + 1}` }))

@@ -3,6 +3,7 @@
  * external assets, so it can be mailed or attached to a CI run as-is.
  */
 import type { BenchReport, ScenarioRun } from './runner.js';
+import type { BenchResult } from './metrics.js';
 
 const esc = (s: unknown) =>
   String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -124,9 +125,31 @@ export function renderHtml(report: BenchReport): string {
       return `<h3>${esc(r.scenario)}</h3><ul>${items.join('')}</ul>`;
     })
     .join('\n');
+  // Median, worst and each run of the figures the targets name (--repeat), and start-up figures.
+  const FIGS: [string, (r: BenchResult) => number | null | undefined, number][] = [
+    ['p95 ms', (r) => r.latency.p95Ms, 0],
+    ['max ms', (r) => r.latency.maxMs, 0],
+    ['FP', (r) => r.accuracy.falsePositives, 0],
+    ['FN', (r) => r.accuracy.falseNegatives, 0],
+    ['CPU %', (r) => r.resources.cpuPercent, 1],
+    ['peak RSS MB', (r) => r.resources.rssMb, 1],
+    ['ready ms', (r) => r.startup?.readyMs, 0],
+    ['idle CPU %', (r) => r.startup?.idleCpuPercent, 2],
+    ['idle RSS MB', (r) => r.startup?.idleRssMb, 1],
+  ];
+  const spread = runs
+    .filter((r) => r.repeat || r.result.startup)
+    .map(({ result: r, repeat }) => {
+      const cells = FIGS.filter(([, get]) => get(r) !== undefined).map(
+        ([name, get, d]) =>
+          `<tr><td>${esc(name)}</td><td>${fmt(get(r) ?? null, d)}</td><td>${repeat ? fmt(get(repeat.worst) ?? null, d) : '—'}</td><td>${repeat ? repeat.runs.map((x) => fmt(get(x) ?? null, d)).join(', ') : '—'}</td></tr>`,
+      );
+      return `<h3>${esc(r.scenario)}</h3><table><thead><tr><th>figure</th><th>median</th><th>worst</th><th>each run</th></tr></thead><tbody>${cells.join('')}</tbody></table>`;
+    })
+    .join('\n');
   const L = report.layers;
   const failures = report.failures.map((f) => `<li class="bad">${esc(f.scenario)}: ${esc(f.error)}</li>`).join('');
-  const json = JSON.stringify(runs.map((r) => r.result), null, 2);
+  const json = JSON.stringify(runs.map((r) => (r.repeat ? { ...r.result, repeat: r.repeat } : r.result)), null, 2);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>winnow bench ${esc(report.startedAt)}</title>
 <style>
@@ -137,13 +160,14 @@ th:first-child,td:first-child{text-align:left}th{background:#f5f5f5;font-weight:
 pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:12px}figure{margin:1em 0 2em}figcaption{color:#555;font-size:13px}
 </style></head><body>
 <h1>winnow bench</h1>
-<p>${esc(report.startedAt)} · ${runs.length} scenario(s) in ${(report.wallMs / 1000).toFixed(1)} s · ${report.host.cpus} CPU(s) · node ${esc(report.host.node)} · ${esc(report.host.platform)}${report.quick ? ' · --quick' : ''}</p>
+<p>${esc(report.startedAt)} · ${runs.length} scenario(s) in ${(report.wallMs / 1000).toFixed(1)} s · ${report.host.cpus} CPU(s) · node ${esc(report.host.node)} · ${esc(report.host.platform)}${report.quick ? ' · --quick' : ''}${report.repeat > 1 ? ` · ${report.repeat} runs each` : ''} · load ${esc((report.load ?? []).join(' '))}</p>
 <h2>Results</h2>
 <div style="overflow-x:auto"><table style="font-size:12px"><thead><tr><th>scenario</th><th>user</th><th>system</th><th>FP</th><th>FN</th><th>precision</th><th>recall</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>max ms</th><th>commits</th><th>loops</th><th>CPU %</th><th>RSS MB</th><th>gitwatch commits</th><th>gitwatch FN</th><th>decisions L1/L2/L3</th></tr></thead>
 <tbody>${rows}</tbody></table></div>
 <p>FP: a person's change never committed. FN: a change of an autonomous writer, an editor temporary or generated output that was committed. Latency: from the person's last write to the commit that holds it. gitwatch: what a commit-everything watcher with its default 2 s delay would have committed on the same writes.</p>
 <p>Layers: L1 ${fmt(L.layers.l1NsPerPath, 1)} ns per path${L.extra.rules !== null ? ` with ${L.extra.rules} rules` : ''} · L2 ${fmt(L.layers.l2UsPerCheck, 1)} µs per check · L3 ${fmt(L.layers.l3UsPer1kJson, 1)} µs per 1 KB JSON, ${fmt(L.layers.l3UsPer100kJson, 1)} µs per 100 KB JSON${L.extra.commitMsSmall !== null ? ` · commit ${fmt(L.extra.commitMsSmall, 1)} ms small, ${fmt(L.extra.commitMs50k, 1)} ms with 50k files` : ''}</p>
 ${L.notes.length ? `<ul>${L.notes.map((n) => `<li class="na">${esc(n)}</li>`).join('')}</ul>` : ''}
+${spread ? `<h2>${report.repeat > 1 ? `Median and worst of ${report.repeat} runs` : 'Start-up and idle'}</h2>${spread}` : ''}
 ${failures ? `<h2>Failed to run</h2><ul>${failures}</ul>` : ''}
 <h2>Latency distribution</h2>
 <figure>${latencyChart(runs)}<figcaption>Each dot is one user change; black bars are p50 and p95; the dashed green line is the target (settle window + 250 ms).</figcaption></figure>

@@ -5,7 +5,7 @@
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtemp, mkdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { computeMetrics, type BenchResult, type CommitRecord, type Metrics, type TruthRecord } from './metrics.js';
 import { planPlayers, timelineMs, type HumanPlan, type WriterPlan } from './plan.js';
 import { settleMsOf, type Scenario } from './scenario.js';
+import { aggregate } from './repeat.js';
 
 const execFileP = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -27,7 +28,7 @@ const BARRIER_TRIES = 5;
 const DRAIN_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 20_000;
 
-export type Phase = 'setup' | 'starting' | 'playing' | 'draining' | 'judging' | 'micro' | 'done';
+export type Phase = 'setup' | 'starting' | 'idle' | 'playing' | 'draining' | 'judging' | 'micro' | 'done';
 
 export interface Progress {
   index: number;
@@ -51,16 +52,22 @@ export interface ScenarioRun {
     settleMs: number;
     durationMs: number;
     decisions: { ALLOW: number; BLOCK: number; byLayer: Record<string, number> };
+    /** ms from spawning `winnow start` to its ready line (the first start). */
+    readyMs: number | null;
     checks: Check[];
     notes: string[];
     wallMs: number;
   };
+  /** With `--repeat N` (N > 1): `result` holds each figure's median; these are the worst and every run. */
+  repeat?: { n: number; worst: BenchResult; runs: BenchResult[] };
 }
 
 export interface LayerFigures {
   layers: BenchResult['layers'];
   extra: { l1NsPerPathWarm: number | null; rules: number | null; commitMsSmall: number | null; commitMs50k: number | null };
   notes: string[];
+  /** With `--repeat N`: `layers` and `extra` hold medians; these the worst of the N measurements. */
+  worst?: { layers: BenchResult['layers']; extra: LayerFigures['extra'] };
 }
 
 export interface BenchReport {
@@ -71,6 +78,10 @@ export interface BenchReport {
   startedAt: string;
   wallMs: number;
   quick: boolean;
+  /** Runs of each scenario and micro-benchmark. */
+  repeat: number;
+  /** The machine's 1, 5 and 15 minute load averages when the bench ended (other work blurs figures). */
+  load: number[];
 }
 
 export interface RunOptions {
@@ -85,6 +96,8 @@ export interface RunOptions {
   bin?: string;
   /** Overrides every scenario's `autonomous.fanotify` (measure with and without exact attribution). */
   fanotify?: 'auto' | 'on' | 'off';
+  /** Runs of each scenario and micro-benchmark; figures are reported as median and worst (default 1). */
+  repeat?: number;
 }
 
 type LogLine = { msg: string; [k: string]: unknown };
@@ -96,6 +109,7 @@ class Daemon {
   readonly tail: string[] = [];
   private waiters: { pred: (l: LogLine) => boolean; resolve: (l: LogLine | null) => void }[] = [];
   readonly exited: Promise<number | null>;
+  readonly spawnedAt = Date.now();
 
   constructor(bin: string, root: string, configFile: string, env: NodeJS.ProcessEnv) {
     this.child = spawn(process.execPath, [bin, 'start', root, '--config', configFile], {
@@ -159,15 +173,16 @@ class Daemon {
   }
 }
 
-/** utime+stime ticks and peak RSS of a process from /proc; null off Linux or once it is gone. */
-async function procSample(pid: number): Promise<{ ticks: number; hwmKb: number } | null> {
+/** utime+stime ticks, peak and current RSS of a process from /proc; null off Linux or once it is gone. */
+async function procSample(pid: number): Promise<{ ticks: number; hwmKb: number; rssKb: number } | null> {
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ticks = Number(rest[11]) + Number(rest[12]);
     const status = await readFile(`/proc/${pid}/status`, 'utf8');
     const hwm = /VmHWM:\s+(\d+)/.exec(status);
-    return { ticks, hwmKb: hwm ? Number(hwm[1]) : 0 };
+    const rss = /VmRSS:\s+(\d+)/.exec(status);
+    return { ticks, hwmKb: hwm ? Number(hwm[1]) : 0, rssKb: rss ? Number(rss[1]) : 0 };
   } catch {
     return null;
   }
@@ -225,7 +240,13 @@ async function setupWorkspace(s: Scenario, root: string): Promise<{ base: string
   for (const [rel, v] of Object.entries(s.workspace?.files ?? {})) await put(rel, fileText(v));
   for (const g of s.workspace?.generate ?? []) {
     const body = 'x'.repeat(g.bytes ?? 64);
-    for (let i = 0; i < g.count; i++) await put(`${g.dir}/d${Math.floor(i / 100)}/f${i}.txt`, `${i} ${body}\n`);
+    // A folder at a time, its files written concurrently: 100k files in seconds, not minutes.
+    for (let d = 0; d * 100 < g.count; d++) {
+      await mkdir(join(root, g.dir, `d${d}`), { recursive: true });
+      const writes: Promise<void>[] = [];
+      for (let i = d * 100; i < Math.min(g.count, (d + 1) * 100); i++) writes.push(writeFile(join(root, g.dir, `d${d}`, `f${i}.txt`), `${i} ${body}\n`));
+      await Promise.all(writes);
+    }
   }
   await git(root, ['add', '-A']);
   await git(root, ['commit', '-q', '--no-verify', '-m', 'bench: base workspace']);
@@ -345,6 +366,7 @@ export async function runScenario(s: Scenario, opts: RunOptions, layers: BenchRe
 
     const cpu = { ticks: 0, wallMs: 0, hwmKb: 0, measured: true };
     let current: { d: Daemon; readyAt: number; ticks0: number | null } | null = null;
+    let readyMs: number | null = null;
     const startDaemon = async () => {
       progress({ phase: 'starting' });
       const d = new Daemon(bin, root, configFile, gitEnv());
@@ -357,6 +379,7 @@ export async function runScenario(s: Scenario, opts: RunOptions, layers: BenchRe
       const pid = typeof ready.pid === 'number' ? ready.pid : d.child.pid!;
       const sample = await procSample(pid);
       current = { d, readyAt: Date.now(), ticks0: sample?.ticks ?? null };
+      readyMs ??= current.readyAt - d.spawnedAt;
     };
     const stopDaemon = async () => {
       if (!current) return;
@@ -372,6 +395,23 @@ export async function runScenario(s: Scenario, opts: RunOptions, layers: BenchRe
       current = null;
     };
     await startDaemon();
+
+    // The quiet phase: nothing written; what winnow costs while it waits.
+    let idleCpuPercent: number | null = null;
+    let idleRssMb: number | null = null;
+    if (s.idle) {
+      progress({ phase: 'idle' });
+      const pid = (current as { d: Daemon } | null)!.d.child.pid!;
+      await sleep(s.idle.skipMs ?? 2000);
+      const a = await procSample(pid);
+      const ta = Date.now();
+      await sleep(s.idle.ms);
+      const b = await procSample(pid);
+      if (a && b) {
+        idleCpuPercent = Math.round(((b.ticks - a.ticks) / (await clockTicks()) / ((Date.now() - ta) / 1000)) * 10000) / 100;
+        idleRssMb = round1(b.rssKb / 1024);
+      }
+    }
 
     // Players start now and wait for t0, so node's start-up does not eat into the timeline.
     const t0 = Date.now() + 600;
@@ -461,18 +501,25 @@ export async function runScenario(s: Scenario, opts: RunOptions, layers: BenchRe
     }
 
     const settleMs = settleMsOf(s.resolvedConfig);
+    const over = s.checks?.latencyOverSettleMs ?? 250;
     const checks: Check[] = [
       { name: 'every user change committed', ok: m.accuracy.falsePositives === 0, detail: `${m.accuracy.falsePositives} missed of ${m.accuracy.userChanges}` },
       { name: 'no churn committed', ok: m.accuracy.falseNegatives === 0, detail: `${m.accuracy.falseNegatives} of ${m.accuracy.systemChanges}` },
       { name: 'no loop', ok: m.loops === 0, detail: `${m.loops} commit(s) without a user change` },
       s.events?.length
-        ? { name: `p95 ≤ settle + 250 ms`, ok: null, detail: 'not applicable: the scenario restarts winnow' }
+        ? { name: `p95 ≤ settle + ${over} ms`, ok: null, detail: 'not applicable: the scenario restarts winnow' }
         : {
-            name: `p95 ≤ settle + 250 ms (${settleMs + 250} ms)`,
-            ok: m.latency.p95Ms === null ? null : m.latency.p95Ms <= settleMs + 250,
+            name: `p95 ≤ settle + ${over} ms (${settleMs + over} ms)`,
+            ok: m.latency.p95Ms === null ? null : m.latency.p95Ms <= settleMs + over,
             detail: m.latency.p95Ms === null ? 'no samples' : `p95 ${m.latency.p95Ms} ms`,
           },
     ];
+    const bound = (name: string, v: number | null, max: number | undefined, unit: string) => {
+      if (max !== undefined) checks.push({ name: `${name} ≤ ${max}${unit}`, ok: v === null ? null : v <= max, detail: v === null ? 'not measured' : `${v}${unit}` });
+    };
+    bound('ready', readyMs, s.checks?.readyMs, ' ms');
+    bound('peak RSS', cpu.measured && cpu.hwmKb ? round1(cpu.hwmKb / 1024) : null, s.checks?.rssMb, ' MB');
+    bound('idle CPU', idleCpuPercent, s.checks?.idleCpuPercent, '%');
     const cap = s.checks?.maxCommitsBefore;
     if (cap) {
       const n = commits.filter((c) => c.atMs < t0 + cap.beforeMs).length;
@@ -496,7 +543,8 @@ export async function runScenario(s: Scenario, opts: RunOptions, layers: BenchRe
       layers,
       baseline: m.baseline,
     };
-    return { result, detail: { ...m.detail, settleMs, durationMs, decisions, checks, notes, wallMs: Date.now() - started } };
+    if (s.idle) result.startup = { readyMs, idleCpuPercent, idleRssMb };
+    return { result, detail: { ...m.detail, settleMs, durationMs, decisions, readyMs, checks, notes, wallMs: Date.now() - started } };
   } finally {
     for (const p of players) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
     for (const dm of daemons) if (dm.running) await dm.stop();
@@ -568,24 +616,77 @@ export async function measureLayers(opts: RunOptions): Promise<LayerFigures> {
   return out;
 }
 
+/**
+ * One scenario's N runs as one: each figure's median in `result`, the worst in `repeat.worst`; a
+ * check passes only if it passed in every run; missed and leaked paths and notes of every run.
+ */
+export function combineRuns(runs: ScenarioRun[]): ScenarioRun {
+  if (runs.length === 1) return runs[0]!;
+  const results = runs.map((r) => r.result);
+  const { median, worst } = aggregate(results);
+  const last = runs[runs.length - 1]!;
+  const checks: Check[] = last.detail.checks.map((c, i) => {
+    const all = runs.map((r) => r.detail.checks[i]);
+    const oks = all.map((x) => x?.ok ?? null);
+    return {
+      name: c.name,
+      ok: oks.includes(false) ? false : oks.every((o) => o === null) ? null : true,
+      detail: all.map((x, k) => `run ${k + 1}: ${x?.detail ?? '—'}`).join('; '),
+    };
+  });
+  return {
+    result: median,
+    detail: {
+      ...last.detail,
+      readyMs: median.startup?.readyMs ?? last.detail.readyMs,
+      checks,
+      missed: runs.flatMap((r) => r.detail.missed),
+      leaked: runs.flatMap((r) => r.detail.leaked),
+      notes: runs.flatMap((r, k) => r.detail.notes.map((n) => `run ${k + 1}: ${n}`)),
+      wallMs: runs.reduce((a, r) => a + r.detail.wallMs, 0),
+    },
+    repeat: { n: runs.length, worst, runs: results },
+  };
+}
+
 /** Runs scenarios one after another (a shared CPU would blur each one's figures), then the micro-benchmarks. */
 export async function runBench(scenarios: Scenario[], opts: RunOptions = {}): Promise<BenchReport> {
   const started = Date.now();
+  const n = Math.max(1, Math.floor(opts.repeat ?? 1));
   const runs: ScenarioRun[] = [];
   const failures: BenchReport['failures'] = [];
   const layersNull: BenchResult['layers'] = { l1NsPerPath: null, l2UsPerCheck: null, l3UsPer1kJson: null, l3UsPer100kJson: null };
   for (const [i, s] of scenarios.entries()) {
     const progress = (p: Omit<Progress, 'index' | 'total' | 'scenario'>) =>
-      opts.onProgress?.({ index: i + 1, total: scenarios.length, scenario: s.name, ...p });
+      opts.onProgress?.({ index: i + 1, total: scenarios.length, scenario: n > 1 ? `${s.name} (run ${k}/${n})` : s.name, ...p });
+    const mine: ScenarioRun[] = [];
+    let k = 1;
     try {
-      runs.push(await runScenario(s, opts, layersNull, progress));
+      for (; k <= n; k++) mine.push(await runScenario(s, opts, layersNull, progress));
+      runs.push(combineRuns(mine));
     } catch (e) {
-      failures.push({ scenario: s.name, error: (e as Error).message });
+      failures.push({ scenario: n > 1 ? `${s.name} (run ${k} of ${n})` : s.name, error: (e as Error).message });
     }
   }
   opts.onProgress?.({ index: scenarios.length, total: scenarios.length, scenario: 'micro-benchmarks', phase: 'micro' });
-  const layers = await measureLayers(opts);
-  for (const r of runs) r.result.layers = { ...layers.layers };
+  const measured: LayerFigures[] = [];
+  for (let k = 0; k < n; k++) measured.push(await measureLayers(opts));
+  const layers: LayerFigures = measured[0]!;
+  if (n > 1) {
+    const l = aggregate(measured.map((m) => m.layers));
+    const x = aggregate(measured.map((m) => m.extra));
+    layers.layers = l.median;
+    layers.extra = x.median;
+    layers.worst = { layers: l.worst, extra: x.worst };
+    layers.notes = [...new Set(measured.flatMap((m) => m.notes))];
+  }
+  for (const r of runs) {
+    r.result.layers = { ...layers.layers };
+    if (r.repeat) {
+      r.repeat.worst.layers = { ...(layers.worst?.layers ?? layers.layers) };
+      r.repeat.runs.forEach((x, k) => (x.layers = { ...(measured[k] ?? measured[0]!).layers }));
+    }
+  }
   opts.onProgress?.({ index: scenarios.length, total: scenarios.length, scenario: '', phase: 'done' });
   return {
     runs,
@@ -595,5 +696,7 @@ export async function runBench(scenarios: Scenario[], opts: RunOptions = {}): Pr
     startedAt: new Date(started).toISOString(),
     wallMs: Date.now() - started,
     quick: Boolean(opts.quick),
+    repeat: n,
+    load: loadavg().map((x) => Math.round(x * 100) / 100),
   };
 }

@@ -5,7 +5,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { basename, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { array, enums, literal, object, optional, record, refine, string, union, unknown, validate, type Infer } from 'superstruct';
+import { array, enums, literal, number, object, optional, record, refine, string, union, unknown, validate, type Infer } from 'superstruct';
 import { parseJsonText } from '../core/config/json-text.js';
 import { ConfigError, firstProblem, int, ms, nonEmpty, nonEmptyArray, resolveConfig } from '../core/config/schema.js';
 import type { Config } from '../core/config/defaults.js';
@@ -50,6 +50,8 @@ const writerSchema = object({
   player: enums(WRITER_PLAYERS),
   name: optional(nonEmpty),
   tasks: nonEmptyArray(taskSchema),
+  /** Files under `dir` the writer opens for reading at start and holds until it ends. */
+  openFiles: optional(object({ dir: relPath, count: int(1, 10_000) })),
 });
 
 const editSchema = object({
@@ -85,6 +87,12 @@ const eventSchema = object({
 const checkSchema = object({
   /** At most `max` winnow commits by `beforeMs` into the timeline (e.g. a rate limit held). */
   maxCommitsBefore: optional(object({ beforeMs: ms, max: ms })),
+  /** p95 latency target above the settle window (default 250 ms: the storm target). */
+  latencyOverSettleMs: optional(ms),
+  /** Upper bounds: ms from spawn to ready, peak RSS in MB, CPU % over the idle phase. */
+  readyMs: optional(ms),
+  rssMb: optional(number()),
+  idleCpuPercent: optional(number()),
 });
 
 export const scenarioSchema = object({
@@ -102,6 +110,11 @@ export const scenarioSchema = object({
       generate: optional(array(object({ dir: relPath, count: int(1, 200_000), bytes: optional(int(0)) }))),
     }),
   ),
+  /**
+   * A quiet phase between ready and t0: nothing is written for `ms`; the daemon's CPU is measured
+   * over it after skipping its first `skipMs` (default 2000).
+   */
+  idle: optional(object({ ms: int(1000, 600_000), skipMs: optional(ms) })),
   writers: optional(array(writerSchema)),
   edits: optional(array(editSchema)),
   storms: optional(array(stormSchema)),

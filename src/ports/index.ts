@@ -168,6 +168,10 @@ export interface Git {
   trackedCount(): Promise<number>;
   /** Content of `path` at HEAD with its blob id, or null when absent. Cached by blob id. */
   headBlob(path: string): Promise<{ id: string; content: Buffer } | null>;
+  /** Blob id and size of `path` at HEAD without its contents, or null when absent. */
+  headBlobInfo?(path: string): Promise<{ id: string; size: number } | null>;
+  /** The blob id `git add` would give the work-tree file at `path` (clean filters applied); git reads it. */
+  hashFile?(path: string): Promise<string>;
   headSha(): Promise<string | null>;
   /** Runs planned steps in order; throws GitError on failure. */
   run(steps: GitStep[]): Promise<{ stdout: string; stderr: string }[]>;

@@ -101,3 +101,30 @@ test('a bad scenario names the file and the key and exits 2 without running anyt
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('bench --repeat 2: medians in the SPEC shape, the worst and both runs under "repeat"; the table shows median/worst; an idle phase adds startup', async () => {
+  const dir = await mkdtemp(join(await realpath(tmpdir()), 'winnow-bench-e2e-'));
+  try {
+    await writeFile(join(dir, 'idle.json'), JSON.stringify({ ...tiny, idle: { ms: 1000, skipMs: 0 }, checks: { readyMs: 600_000 } }));
+    const r = await winnow(['bench', '--scenario', 'idle.json', '--repeat', '2', '--json', '--skip-micro'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    const x = JSON.parse(r.stdout) as Record<string, any>;
+    assert.deepEqual(keys(x), [...KEYS.top, 'repeat', 'startup'].sort());
+    assert.equal(x.repeat.n, 2);
+    assert.equal(x.repeat.runs.length, 2);
+    assert.deepEqual(keys(x.repeat.worst), [...KEYS.top, 'startup'].sort());
+    const p95s = x.repeat.runs.map((run: any) => run.latency.p95Ms);
+    assert.equal(x.repeat.worst.latency.p95Ms, Math.max(...p95s));
+    assert.equal(x.latency.p95Ms, (p95s[0] + p95s[1]) / 2);
+    assert.ok(x.startup.readyMs > 0);
+    const t = await winnow(['bench', '--scenario', 'idle.json', '--repeat', '2', '--skip-micro'], dir);
+    assert.equal(t.code, 0, t.stderr);
+    assert.match(t.stdout, /median\/worst of 2 runs/);
+    assert.doesNotMatch(t.stdout, /✗ ready/, 'a bound that held in both runs is not reported as failed');
+    assert.match(t.stdout, /ready ms +idle cpu%/);
+    const bad = await winnow(['bench', '--repeat', '0'], dir);
+    assert.equal(bad.code, 2);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -113,6 +113,33 @@ test('headBlob: content by HEAD path, null when absent, sees new commits, newlin
   assert.equal((await git.headBlob('README.md'))?.content.toString(), 'changed\n');
 });
 
+test('headBlob of a 40 MB blob: exact bytes, then the small blob after it; headBlobInfo and hashFile never load it', async (t) => {
+  const r = await tempRepo();
+  const git = await open(r);
+  t.after(async () => {
+    await git.close();
+    await r.cleanup();
+  });
+  // Distinct bytes at every offset, so a chunk joined in the wrong order or twice shows.
+  const big = Buffer.alloc(40 * 1024 * 1024);
+  for (let i = 0; i < big.length; i += 4) big.writeUInt32LE(i, i);
+  await r.write('big.bin', big);
+  await r.write('small.txt', 'small\nwith a newline\n');
+  r.git('add', '--', 'big.bin', 'small.txt');
+  r.git('commit', '-qm', 'big');
+  const id = r.git('rev-parse', 'HEAD:big.bin').trim();
+  assert.deepEqual(await git.headBlobInfo!('big.bin'), { id, size: big.length });
+  assert.equal(await git.headBlobInfo!('nope.bin'), null);
+  assert.equal(await git.hashFile!('big.bin'), id);
+  await r.write('big.bin', Buffer.concat([big, Buffer.from('x')]));
+  assert.notEqual(await git.hashFile!('big.bin'), id);
+  // The body is read across ~640 stdout chunks; the request queued behind it gets its own answer.
+  const [b, s] = await Promise.all([git.headBlob('big.bin'), git.headBlob('small.txt')]);
+  assert.equal(b?.id, id);
+  assert.ok(b!.content.equals(big), 'the 40 MB blob comes back byte for byte');
+  assert.equal(s?.content.toString(), 'small\nwith a newline\n');
+});
+
 test('headSha and log: null and empty on an unborn branch', async (t) => {
   const r = await tempRepo({ initialCommit: false });
   const git = await open(r);

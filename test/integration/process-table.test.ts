@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readdirSync } from 'node:fs';
 import { createProcessTable } from '../../src/adapters/process-table.js';
 import { createProcProbe } from '../../src/adapters/proc-probe.js';
 
@@ -25,4 +26,54 @@ test('fresh() finds a process started after the cached snapshot, with its comman
   // Its start time is now-ish (10 ms clock ticks).
   const started = await createProcProbe(process.cwd()).startedAt!(child.pid!);
   assert.ok(started !== null && Math.abs(started - Date.now()) < 1_000, `started ${started}`);
+});
+
+test('openFiles: workspace files held open for writing only; a listing reused while the process is quiet still sees a close and a reused fd', { skip: linux ? false : 'needs /proc (Linux)' }, async (t) => {
+  const { mkdtemp, realpath, rm, writeFile } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = await mkdtemp(join(await realpath(tmpdir()), 'winnow-probe-'));
+  for (const f of ['w.txt', 'r.txt', 'x.txt']) await writeFile(join(dir, f), 'x\n');
+  // The holder obeys one command per line on stdin and answers "ok" once it is done.
+  const script = `
+    const fs = require('node:fs'); const fds = {};
+    require('node:readline').createInterface({ input: process.stdin }).on('line', (l) => {
+      const [op, name, mode] = l.split(' ');
+      if (op === 'open') fds[name] = fs.openSync(${JSON.stringify(dir)} + '/' + name, mode);
+      if (op === 'close') fs.closeSync(fds[name]);
+      // Closed a moment later, by a timer: no read or write system call of its own around the close.
+      if (op === 'close-later') setTimeout(() => fs.closeSync(fds[name]), 50);
+      process.stdout.write('ok\\n');
+    });`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  t.after(async () => {
+    child.kill();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const lines = (await import('node:readline')).createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const say = async (cmd: string) => {
+    child.stdin!.write(cmd + '\n');
+    assert.equal((await lines.next()).value, 'ok');
+  };
+  const probe = createProcProbe(dir);
+  await say('open w.txt a');
+  await say('open r.txt r');
+  assert.deepEqual(await probe.openFiles(child.pid!), ['w.txt'], 'the file open for reading is not a holder');
+  assert.deepEqual(await probe.openFiles(child.pid!), ['w.txt'], 'the same answer from the reused listing');
+  // The answers above went through a pipe (its I/O counters moved); these lines make the process
+  // close and reopen with no file I/O of its own in between, which a listing reused blindly would miss.
+  await say('close w.txt');
+  assert.deepEqual(await probe.openFiles(child.pid!), []);
+  await say('open x.txt r+');
+  assert.deepEqual(await probe.openFiles(child.pid!), ['x.txt'], 'a new handle for writing is seen');
+  await say('close x.txt');
+  await say('open w.txt r');
+  assert.deepEqual(await probe.openFiles(child.pid!), [], 'an fd number reused for reading is no holder');
+  await say('open x.txt a');
+  const fdsNow = () => readdirSync(`/proc/${child.pid}/fd`).length;
+  const before = fdsNow();
+  await say('close-later x.txt');
+  assert.deepEqual(await probe.openFiles(child.pid!), ['x.txt'], 'listed after the last I/O of the process');
+  while (fdsNow() === before) await new Promise((r) => setImmediate(r)); // the state: its fd is gone
+  assert.deepEqual(await probe.openFiles(child.pid!), [], 'a close with the I/O counters unchanged is still seen');
 });

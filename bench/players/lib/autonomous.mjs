@@ -2,7 +2,7 @@
 // shells it spawns) must count as autonomous for winnow, so the entry scripts are named to match
 // the default `autonomous.commands` patterns: claude-autonomous.mjs, claude-context-monitor.mjs.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, watch, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, watch, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { blobId, finish, loadPlan, record, sleep, until, words } from './common.mjs';
 
@@ -159,6 +159,10 @@ export async function runAutonomous() {
     }
   }
 
+  // Files the agent keeps open for reading the whole run (its editor buffers, a language server's
+  // view): what layer 2's open-handle check has to look through on every decision.
+  const held = plan.openFiles ? openMany(abs(plan.openFiles.dir), plan.openFiles.count) : [];
+
   await until(plan.t0);
   const ops = [...plan.ops].sort((a, b) => a.at - b.at);
   for (const op of ops) {
@@ -168,5 +172,26 @@ export async function runAutonomous() {
   await until(plan.endAt);
   watcher?.close();
   while (inflight.size) await Promise.all([...inflight]);
+  for (const fd of held) closeSync(fd);
   finish(0);
+}
+
+/** Opens up to `count` regular files under `dir` (depth first, sorted) for reading; returns the fds. */
+function openMany(dir, count) {
+  const fds = [];
+  const walk = (d) => {
+    let names;
+    try {
+      names = readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1));
+    } catch {
+      return;
+    }
+    for (const e of names) {
+      if (fds.length >= count) return;
+      if (e.isDirectory()) walk(join(d, e.name));
+      else if (e.isFile()) fds.push(openSync(join(d, e.name), 'r'));
+    }
+  };
+  walk(dir);
+  return fds;
 }

@@ -6,10 +6,11 @@ import { RuntimeError, UsageError } from '../types.js';
 export const command: CommandSpec = {
   name: 'bench',
   summary: 'Run the accuracy and latency benchmark: scenarios of people and autonomous writers sharing a workspace, judged from git history.',
-  usage: 'bench [--scenario NAME|FILE]... [--json] [--out DIR] [--quick] [--fanotify auto|on|off] [--commit-bench] [--skip-micro]',
+  usage: 'bench [--scenario NAME|FILE]... [--repeat N] [--json] [--out DIR] [--quick] [--fanotify auto|on|off] [--commit-bench] [--skip-micro]',
   options: {
     scenario: { type: 'string', multiple: true, short: 's' },
     json: { type: 'boolean' },
+    repeat: { type: 'string', short: 'n' },
     out: { type: 'string', short: 'o' },
     quick: { type: 'boolean' },
     'commit-bench': { type: 'boolean' },
@@ -20,6 +21,7 @@ export const command: CommandSpec = {
   optionHelp: {
     scenario: 'a shipped scenario name or a .json file; repeatable or comma-separated (default: all shipped)',
     json: 'print the results as JSON (an array when several scenarios run) on stdout',
+    repeat: 'run each scenario and micro-benchmark N times; each figure is the median, with the worst of the N beside it',
     out: 'write report.json and report.html (charts) into DIR',
     quick: 'shorter timelines (each scenario\'s quickMs, default 6 s)',
     'commit-bench': 'also measure commit cost with 50k tracked files (slow)',
@@ -35,6 +37,9 @@ export const command: CommandSpec = {
     if (fan !== undefined && !['auto', 'on', 'off'].includes(fan)) {
       throw new UsageError(`--fanotify takes auto, on or off (got "${fan}").`);
     }
+    const repeatText = args.values.repeat as string | undefined;
+    const repeat = repeatText === undefined ? 1 : Number(repeatText);
+    if (!Number.isInteger(repeat) || repeat < 1 || repeat > 100) throw new UsageError(`--repeat takes a whole number from 1 to 100 (got "${repeatText}").`);
     const scenarios = await resolveScenarios((args.values.scenario as string[] | undefined) ?? [], io.cwd);
     if (scenarios.length === 0) throw new RuntimeError('no scenarios found in bench/scenarios; give one with --scenario FILE.');
 
@@ -52,11 +57,13 @@ export const command: CommandSpec = {
       commitBench: Boolean(args.values['commit-bench']),
       skipMicro: Boolean(args.values['skip-micro']),
       keep: Boolean(args.values.keep),
+      repeat,
       ...(fan ? { fanotify: fan as 'auto' | 'on' | 'off' } : {}),
       ...(onProgress ? { onProgress } : {}),
     });
 
-    const results = report.runs.map((r) => r.result);
+    // With --repeat: the medians in the SPEC's shape, and under "repeat" the worst and every run.
+    const results = report.runs.map((r) => (r.repeat ? { ...r.result, repeat: r.repeat } : r.result));
     const json = JSON.stringify(results.length === 1 ? results[0] : results, null, 2) + '\n';
     if (args.values.json) io.stdout(json);
     else {
