@@ -130,3 +130,24 @@ test('commit.messageCommand: its output is the message; a failing one falls back
     assert.match(String((await warned).error), /exited with 3: broken/);
   });
 });
+
+test('restore with the daemon running: paused meanwhile, and the daemon does not commit the restored file again', { timeout: 90_000 }, () =>
+  withDaemon(fastConfig(), async (repo, d) => {
+    let c = d.commitOf('a.md');
+    await repo.write('a.md', 'v1\n');
+    const first = (await c) as unknown as { sha: string };
+    c = d.commitOf('a.md');
+    await repo.write('a.md', 'v2\n');
+    await c;
+    const r = await winnow(['restore', 'a.md', '--rev', first.sha], repo.root);
+    assert.equal(r.code, 0, r.stderr);
+    const head = repo.git('rev-parse', 'HEAD').trim();
+    assert.equal(repo.git('show', 'HEAD:a.md'), 'v1\n');
+    // A barrier: the next commit holds the cookie alone, so the restored file was not taken again.
+    const cookie = d.commitOf('cookie.txt');
+    await repo.write('cookie.txt', 'cookie\n');
+    const k = (await cookie) as unknown as { sha: string; paths: string[] };
+    assert.deepEqual(k.paths, ['cookie.txt']);
+    assert.equal(repo.git('rev-parse', `${k.sha}~1`).trim(), head);
+    assert.equal(repo.git('status', '--porcelain'), '');
+  }));
