@@ -151,3 +151,30 @@ test('restore with the daemon running: paused meanwhile, and the daemon does not
     assert.equal(repo.git('rev-parse', `${k.sha}~1`).trim(), head);
     assert.equal(repo.git('status', '--porcelain'), '');
   }));
+
+test('remote.pullIntervalMs brings another machine\'s commits in while the workspace is quiet', { timeout: 90_000 }, async (t) => {
+  const remote = await mkdtemp(join(await realpath(tmpdir()), 'winnow-remote-'));
+  const other = await mkdtemp(join(await realpath(tmpdir()), 'winnow-other-'));
+  t.after(() => Promise.all([rm(remote, { recursive: true, force: true }), rm(other, { recursive: true, force: true })]));
+  execFileSync('git', ['init', '-q', '--bare', '-b', 'main', remote], { env: GIT_ENV });
+  await withDaemon(
+    fastConfig({ remote: { name: 'origin', minIntervalMs: 3_600_000, pullIntervalMs: 1_000 } }),
+    async (repo, d) => {
+      await d.waitFor((l) => l.msg === 'sync' && String(l.reason).includes('startup'));
+      const git = (...a: string[]) => execFileSync('git', a, { cwd: other, env: GIT_ENV, encoding: 'utf8' });
+      git('clone', '-q', remote, '.');
+      await writeFile(join(other, 'from-laptop.md'), 'written elsewhere\n');
+      git('add', 'from-laptop.md');
+      git('commit', '-q', '-m', 'from the laptop');
+      git('push', '-q', 'origin', 'main');
+      const pulled = await d.next((l) => l.msg === 'sync' && l.ok === true && Number(l.pulled) >= 1);
+      assert.match(String(pulled.reason), /periodic pull/);
+      assert.equal(repo.git('log', '-1', '--format=%s'), 'from the laptop\n');
+      assert.equal(repo.git('show', 'HEAD:from-laptop.md'), 'written elsewhere\n');
+    },
+    async (repo) => {
+      repo.git('remote', 'add', 'origin', remote);
+      repo.git('push', '-q', 'origin', 'main');
+    },
+  );
+});
