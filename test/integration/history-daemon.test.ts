@@ -178,3 +178,32 @@ test('remote.pullIntervalMs brings another machine\'s commits in while the works
     },
   );
 });
+
+test('remote.squashBeforePush folds winnow\'s unpushed commits into one before the push', { timeout: 90_000 }, async (t) => {
+  const remote = await mkdtemp(join(await realpath(tmpdir()), 'winnow-remote-'));
+  t.after(() => rm(remote, { recursive: true, force: true }));
+  execFileSync('git', ['init', '-q', '--bare', '-b', 'main', remote], { env: GIT_ENV });
+  await withDaemon(
+    fastConfig({ remote: { name: 'origin', minIntervalMs: 3_600_000, squashBeforePush: true } }),
+    async (repo, d) => {
+      for (const name of ['a.md', 'b.md', 'c.md']) {
+        const c = d.commitOf(name);
+        await repo.write(name, `${name}\n`);
+        await c;
+      }
+      const base = repo.git('rev-parse', 'origin/main').trim();
+      assert.equal(repo.git('rev-list', '--count', `${base}..HEAD`).trim(), '3');
+      const s = await winnow(['sync', '--json'], repo.root);
+      assert.equal(s.code, 0, s.stdout + s.stderr);
+      const remoteLog = execFileSync('git', ['--git-dir', remote, 'log', '--format=%B%x00', `${base}..main`], { env: GIT_ENV, encoding: 'utf8' });
+      const messages = remoteLog.split('\0').map((m) => m.trim()).filter(Boolean);
+      assert.deepEqual(messages, ['winnow: a.md, b.md, c.md\n\na.md | +1 -0\nb.md | +1 -0\nc.md | +1 -0']);
+      assert.equal(repo.git('rev-parse', 'HEAD').trim(), execFileSync('git', ['--git-dir', remote, 'rev-parse', 'main'], { encoding: 'utf8' }).trim());
+      assert.equal(repo.git('status', '--porcelain'), '');
+    },
+    async (repo) => {
+      repo.git('remote', 'add', 'origin', remote);
+      repo.git('push', '-q', 'origin', 'main');
+    },
+  );
+});
