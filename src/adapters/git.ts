@@ -173,6 +173,20 @@ export async function createGit(root: string, opts: GitOptions): Promise<Git> {
 
   const blobs = new CatFile(root, roEnv, timeoutMs);
 
+  /** The index file's identity when it was last asked about, and the answer. */
+  let unmergedSeen: { key: string; answer: boolean } | null = null;
+  async function unmerged(): Promise<boolean> {
+    const st = await stat(join(opts.gitDir, 'index')).catch(() => null);
+    if (!st) return false;
+    const key = `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+    if (unmergedSeen?.key === key) return unmergedSeen.answer;
+    // git cannot read the index (the work tree moved away): other checks say why; not cached.
+    const r = await exec(['ls-files', '-u', '-z'], { readOnly: true }).catch(() => null);
+    if (!r) return false;
+    unmergedSeen = { key, answer: r.stdout.length > 0 };
+    return unmergedSeen.answer;
+  }
+
   const git: Git = {
     root,
     gitDir: opts.gitDir,
@@ -187,6 +201,9 @@ export async function createGit(root: string, opts: GitOptions): Promise<Git> {
       const head = await readFile(join(g, 'HEAD'), 'utf8').catch(() => null);
       // An unborn branch is still `ref: refs/heads/x`: commits work on it.
       if (head !== null && !head.startsWith('ref:')) return 'detached';
+      // Unmerged entries with no MERGE_HEAD (stash pop, merge --squash, checkout -m, cherry-pick -n):
+      // a merge is in progress all the same. Asked again only when the index file changed.
+      if (await unmerged()) return 'conflict';
       return null;
     },
 
@@ -201,14 +218,20 @@ export async function createGit(root: string, opts: GitOptions): Promise<Git> {
       // No --no-index: a tracked file that matches .gitignore is not ignored.
       const args = ['check-ignore', '-z', '--stdin'];
       try {
-        // check-ignore takes path names, not patterns, and refuses the `literal` pathspec magic.
-        const r = await exec(args, { readOnly: true, stdin: nulJoin(paths), okCodes: [1], env: { GIT_LITERAL_PATHSPECS: '0' } });
-        for (const p of splitNul(r.stdout.toString('utf8'))) found.add(p);
+        // check-ignore refuses the `literal` pathspec magic, yet reads a name starting with `:` as
+        // magic (`:(glob)x`, `:!y`) and dies. `./NAME` is always a plain path; git echoes it back.
+        const r = await exec(args, { readOnly: true, stdin: nulJoin(paths.map((p) => `./${p}`)), okCodes: [1], env: { GIT_LITERAL_PATHSPECS: '0' } });
+        for (const p of splitNul(r.stdout.toString('utf8'))) found.add(p.startsWith('./') ? p.slice(2) : p);
       } catch (e) {
         if (!(e instanceof GitError) || e.timedOut) throw e;
-        // One path git cannot judge (beyond a symlink, outside the repo) fails the whole call:
-        // ask one by one; such a path is not ignored (git could not track it either).
-        if (paths.length === 1) return found;
+        // One path git cannot judge (beyond a symlink, outside the repo) fails the whole call: ask
+        // one by one. A path git cannot answer for counts as ignored: held, never let through. One
+        // beyond a symbolic link is the exception: git refuses to stage it too, and the committer
+        // holds it with git's own words.
+        if (paths.length === 1) {
+          if (!/beyond a symbolic link/.test(e.stderr)) found.add(paths[0]!);
+          return found;
+        }
         for (const p of paths) for (const q of await git.ignored([p])) found.add(q);
       }
       return found;
@@ -233,6 +256,8 @@ export async function createGit(root: string, opts: GitOptions): Promise<Git> {
     headBlob: (path) => blobs.headBlob(path, exec),
 
     headBlobInfo: (path) => blobs.headBlobInfo(path, exec),
+
+    treeEntries: (treeish, paths) => blobs.treeEntries(treeish, paths, exec),
 
     async hashFile(path) {
       // git's own hash of the work-tree file, with the path's clean filters (autocrlf, LFS): what
@@ -282,10 +307,15 @@ async function hasIdentity(exec: Exec, env: NodeJS.ProcessEnv): Promise<boolean>
   const envName = env.GIT_AUTHOR_NAME && env.GIT_COMMITTER_NAME;
   const envEmail = env.GIT_AUTHOR_EMAIL && env.GIT_COMMITTER_EMAIL;
   if (envName && envEmail) return true;
-  const get = async (key: string) =>
-    (await exec(['config', '--get', key], { readOnly: true, okCodes: [1] })).stdout.toString('utf8').trim() !== '';
   try {
-    return (envName || (await get('user.name'))) && (envEmail || (await get('user.email'))) ? true : false;
+    // One spawn for both keys (start-up runs a handful of git commands; each costs a spawn).
+    const r = await exec(['config', '-z', '--get-regexp', '^user\\.(name|email)$'], { readOnly: true, okCodes: [1] });
+    const set = new Set<string>();
+    for (const rec of r.stdout.toString('utf8').split('\0')) {
+      const nl = rec.indexOf('\n');
+      if (nl > 0 && rec.slice(nl + 1).trim() !== '') set.add(rec.slice(0, nl).toLowerCase());
+    }
+    return Boolean((envName || set.has('user.name')) && (envEmail || set.has('user.email')));
   } catch {
     return false;
   }
@@ -420,6 +450,23 @@ class ChunkQueue {
   }
 }
 
+/** Entries of a raw tree object: `<mode> <name>\0<raw oid>` repeated; modes as ls-tree prints them (6 digits). */
+export function parseTree(body: Buffer, oidBytes: number): { mode: string; name: string; oid: string }[] {
+  const out: { mode: string; name: string; oid: string }[] = [];
+  let i = 0;
+  while (i < body.length) {
+    const sp = body.indexOf(0x20, i);
+    const nul = body.indexOf(0, sp + 1);
+    if (sp < 0 || nul < 0 || nul + 1 + oidBytes > body.length) break;
+    const mode = body.toString('latin1', i, sp).padStart(6, '0');
+    const name = body.toString('utf8', sp + 1, nul);
+    const oid = body.toString('hex', nul + 1, nul + 1 + oidBytes);
+    out.push({ mode, name, oid });
+    i = nul + 1 + oidBytes;
+  }
+  return out;
+}
+
 type Want = { n: number | 'line'; resolve: (b: Buffer) => void; reject: (e: Error) => void };
 
 /**
@@ -455,6 +502,59 @@ export class CatFile {
   /** HEAD's blob id and size at `path`, never its contents: a 100 MB blob costs a pipe round trip. */
   headBlobInfo(path: string, exec: Exec): Promise<BlobInfo | null> {
     return this.serial(() => this.lookup(path, exec));
+  }
+
+  /**
+   * Entries of `treeish` (a commit or tree id) for `paths`: mode and object id of each file,
+   * symlink or gitlink, like `ls-tree -r` filtered to them, without a spawn: one `contents`
+   * request per distinct parent folder, its tree object parsed here. A path that is a folder or
+   * absent is left out. Names with a newline go through ls-tree (the protocol is line-based).
+   */
+  treeEntries(treeish: string, paths: readonly string[], exec: Exec): Promise<Map<string, { mode: string; oid: string }>> {
+    return this.serial(async () => {
+      const out = new Map<string, { mode: string; oid: string }>();
+      const byDir = new Map<string, Map<string, string>>();
+      const odd: string[] = [];
+      for (const p of new Set(paths)) {
+        if (/[\n\r]/.test(p) || p === '' || p.startsWith('/') || p.endsWith('/')) {
+          odd.push(p);
+          continue;
+        }
+        const i = p.lastIndexOf('/');
+        const dir = i < 0 ? '' : p.slice(0, i);
+        let names = byDir.get(dir);
+        if (!names) byDir.set(dir, (names = new Map()));
+        names.set(i < 0 ? p : p.slice(i + 1), p);
+      }
+      const mode = await this.ensure(exec);
+      if (mode === 'batch') odd.push(...[...byDir.values()].flatMap((m) => [...m.values()]));
+      else {
+        for (const [dir, names] of byDir) {
+          const spec = dir === '' ? `${treeish}^{tree}` : `${treeish}:${dir}`;
+          const header = (await this.request(`contents ${spec}\n`, 'line')).toString('utf8');
+          const m = /^([0-9a-f]+) (\S+) (\d+)$/.exec(header);
+          if (!m) continue; // missing: the folder is not in that tree
+          const body = await this.read(Number(m[3]) + 1);
+          if (m[2] !== 'tree') continue;
+          for (const e of parseTree(body.subarray(0, Number(m[3])), m[1]!.length / 2)) {
+            const path = names.get(e.name);
+            if (path !== undefined && e.mode !== '040000') out.set(path, { mode: e.mode, oid: e.oid });
+          }
+        }
+      }
+      for (const c of chunkPaths(odd, ARGV_CHUNK_BYTES)) {
+        if (c.length === 0) continue;
+        const r = await exec(['ls-tree', '-r', '-z', '--full-tree', treeish, '--', ...c], { readOnly: true });
+        const want = new Set(c);
+        for (const rec of r.stdout.toString('utf8').split('\0')) {
+          const tab = rec.indexOf('\t');
+          const [md, , oid] = rec.slice(0, tab).split(' ');
+          const path = rec.slice(tab + 1);
+          if (tab > 0 && md && oid && want.has(path)) out.set(path, { mode: md, oid });
+        }
+      }
+      return out;
+    });
   }
 
   private serial<T>(f: () => Promise<T>): Promise<T> {

@@ -11,6 +11,14 @@ import { normalisePath, type WatchEvent } from '../core/event.js';
  */
 const IGNORE = ['.git', '**/.git'];
 
+/**
+ * The backend named on Linux: without one, @parcel/watcher first probes for watchman through a
+ * shell (`sh -c watchman …`) on subscribe, on each snapshot write and on each catch-up read, three
+ * spawns at every start-up even where watchman is not installed. winnow's limits, messages and
+ * doctor checks are about inotify.
+ */
+const OPTS: { ignore: string[]; backend?: watcher.BackendType } = process.platform === 'linux' ? { ignore: IGNORE, backend: 'inotify' } : { ignore: IGNORE };
+
 /** An inotify watch-limit failure, with the sysctl to raise in the message. */
 export class WatchLimitError extends Error {
   override name = 'WatchLimitError';
@@ -52,7 +60,7 @@ export function createParcelWatcher(root: string, clock: Clock): Watcher {
                 if (err) onError(explain(err));
                 if (events && events.length) onEvents(toEvents(stream, events, 'watch'));
               },
-              { ignore: IGNORE },
+              OPTS,
             ),
           );
         }
@@ -73,7 +81,7 @@ export function createParcelWatcher(root: string, clock: Clock): Watcher {
       await Promise.all(
         stream.dirs.map(async (dir, i) => {
           const file = `${snapshotFile}${i ? `.${i}` : ''}`;
-          await watcher.writeSnapshot(dir, file, { ignore: IGNORE });
+          await watcher.writeSnapshot(dir, file, OPTS);
           // The snapshot lists the workspace's file names: private like every state file.
           await chmod(file, 0o600);
         }),
@@ -85,7 +93,7 @@ export function createParcelWatcher(root: string, clock: Clock): Watcher {
       for (const [i, dir] of stream.dirs.entries()) {
         const file = `${snapshotFile}${i ? `.${i}` : ''}`;
         try {
-          const raw = await watcher.getEventsSince(dir, file, { ignore: IGNORE });
+          const raw = await watcher.getEventsSince(dir, file, OPTS);
           out.push(...toEvents(stream, raw, 'catchup'));
         } catch {
           // No snapshot yet (first start) or an unreadable one: `git status` still reconciles.

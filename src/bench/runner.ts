@@ -112,7 +112,10 @@ class Daemon {
   readonly spawnedAt = Date.now();
 
   constructor(bin: string, root: string, configFile: string, env: NodeJS.ProcessEnv) {
-    this.child = spawn(process.execPath, [bin, 'start', root, '--config', configFile], {
+    // WINNOW_BENCH_NODE_FLAGS: node/V8 flags for the daemon only (e.g. --lite-mode), to measure
+    // them against latency before adopting any.
+    const flags = (process.env.WINNOW_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+    this.child = spawn(process.execPath, [...flags, bin, 'start', root, '--config', configFile], {
       cwd: root,
       env,
       stdio: ['ignore', 'ignore', 'pipe'],

@@ -137,7 +137,7 @@ export interface StatusEntry {
 }
 
 /** A repository operation in progress, or a detached HEAD: commits wait while one is present. */
-export type RepoBlock = 'merge' | 'rebase' | 'cherry-pick' | 'revert' | 'bisect' | 'detached' | 'unborn-unsupported';
+export type RepoBlock = 'merge' | 'conflict' | 'rebase' | 'cherry-pick' | 'revert' | 'bisect' | 'detached' | 'unborn-unsupported';
 
 export interface GitStep {
   args: string[];
@@ -160,7 +160,10 @@ export interface Git {
   blocked(): Promise<RepoBlock | null>;
   /** Changed and untracked (not ignored) paths, like `git status --porcelain -z --untracked-files=all`. */
   status(): Promise<StatusEntry[]>;
-  /** Of `paths`, those git ignores (.gitignore, info/exclude, global excludes). */
+  /**
+   * Of `paths`, those git ignores (.gitignore, info/exclude, global excludes), and those git
+   * cannot answer for (counted as ignored: such a path is held, never let through).
+   */
   ignored(paths: string[]): Promise<Set<string>>;
   /** Of `paths`, those in the index (tracked). */
   tracked(paths: string[]): Promise<Set<string>>;
@@ -170,6 +173,11 @@ export interface Git {
   headBlob(path: string): Promise<{ id: string; content: Buffer } | null>;
   /** Blob id and size of `path` at HEAD without its contents, or null when absent. */
   headBlobInfo?(path: string): Promise<{ id: string; size: number } | null>;
+  /**
+   * Mode and object id of each of `paths` in `treeish` (files, symlinks, gitlinks; folders and
+   * absent paths left out), like `ls-tree -r` filtered to them, through the long-lived cat-file.
+   */
+  treeEntries?(treeish: string, paths: readonly string[]): Promise<Map<string, { mode: string; oid: string }>>;
   /** The blob id `git add` would give the work-tree file at `path` (clean filters applied); git reads it. */
   hashFile?(path: string): Promise<string>;
   headSha(): Promise<string | null>;

@@ -69,6 +69,21 @@ test('ignored: .gitignore matches, but a tracked file matching .gitignore is not
   assert.deepEqual([...(await git.ignored([]))], []);
 });
 
+test('ignored: names that look like pathspec magic are plain names; a path git cannot answer for counts as ignored', async (t) => {
+  const r = await tempRepo();
+  const git = await open(r);
+  t.after(async () => {
+    await git.close();
+    await r.cleanup();
+  });
+  await r.write('.gitignore', '*.private\n');
+  const names = [':(glob)x.private', ':!y.private', ':/z.private', ':(icase)ok.txt', 'plain.txt'];
+  for (const n of names) await r.write(n, '');
+  assert.deepEqual([...(await git.ignored(names))].sort(), [':!y.private', ':(glob)x.private', ':/z.private']);
+  // Outside the repository: git dies on it; never "not ignored".
+  assert.deepEqual([...(await git.ignored(['../elsewhere.txt', 'plain.txt']))], ['../elsewhere.txt']);
+});
+
 test('tracked and trackedCount, with literal pathspecs (a * in a name is not a glob)', async (t) => {
   const r = await tempRepo();
   const git = await open(r);
@@ -138,6 +153,42 @@ test('headBlob of a 40 MB blob: exact bytes, then the small blob after it; headB
   assert.equal(b?.id, id);
   assert.ok(b!.content.equals(big), 'the 40 MB blob comes back byte for byte');
   assert.equal(s?.content.toString(), 'small\nwith a newline\n');
+});
+
+test('treeEntries: the same entries as ls-tree -r for files, executables, symlinks, odd names; folders and absent paths left out', async (t) => {
+  const r = await tempRepo();
+  const git = await open(r);
+  t.after(async () => {
+    await git.close();
+    await r.cleanup();
+  });
+  const { symlink, chmod } = await import('node:fs/promises');
+  await r.write('a/b/c.txt', 'c\n');
+  await r.write('a/run.sh', '#!/bin/sh\n');
+  await chmod(join(r.root, 'a/run.sh'), 0o755);
+  await symlink('b/c.txt', join(r.root, 'a/link'));
+  for (const n of ODD) await r.write(`odd/${n}`, `${n}\n`);
+  r.git('add', '-A');
+  r.git('commit', '-qm', 'tree');
+  const head = r.git('rev-parse', 'HEAD').trim();
+  const want = ['README.md', 'a/b/c.txt', 'a/run.sh', 'a/link', 'a/b', 'a', 'missing.md', 'a/missing/x', ...ODD.map((n) => `odd/${n}`)];
+  const got = await git.treeEntries!(head, want);
+  const expected = new Map<string, { mode: string; oid: string }>();
+  for (const rec of r.git('ls-tree', '-r', '-z', head).split('\0')) {
+    const tab = rec.indexOf('\t');
+    if (tab < 0) continue;
+    const [mode, , oid] = rec.slice(0, tab).split(' ');
+    expected.set(rec.slice(tab + 1), { mode: mode!, oid: oid! });
+  }
+  for (const p of want) assert.deepEqual(got.get(p), expected.get(p), p);
+  assert.equal(got.get('a/link')?.mode, '120000');
+  assert.equal(got.get('a/run.sh')?.mode, '100755');
+  assert.equal(got.size, 4 + ODD.length);
+  // A commit made since: its own entries, not the first one's (nothing cached by path).
+  await r.write('a/b/c.txt', 'changed\n');
+  r.git('commit', '-qam', 'change');
+  const next = await git.treeEntries!(r.git('rev-parse', 'HEAD').trim(), ['a/b/c.txt']);
+  assert.equal(next.get('a/b/c.txt')?.oid, r.git('rev-parse', 'HEAD:a/b/c.txt').trim());
 });
 
 test('headSha and log: null and empty on an unborn branch', async (t) => {

@@ -218,3 +218,18 @@ test('isLogOrTemp', () => {
   assert.equal(isLogOrTemp('#'), null);
   assert.equal(isLogOrTemp('notes.md'), null);
 });
+
+test('large files: compared by blob id above 1 MiB (either side), JSON up to json.maxBytes still read whole', async () => {
+  const { comparesByHash, compareByBlobId, LARGE_FILE_BYTES } = await import('../../src/core/classify/content.js');
+  const o = { maxBytes: 5 * 1024 * 1024 };
+  assert.equal(comparesByHash('a.bin', LARGE_FILE_BYTES, null, o), false);
+  assert.equal(comparesByHash('a.bin', LARGE_FILE_BYTES + 1, null, o), true);
+  assert.equal(comparesByHash('a.bin', 10, 100 * 1024 * 1024, o), true, 'a small file whose HEAD blob is large');
+  assert.equal(comparesByHash('a.json', 3 * 1024 * 1024, 10, o), false, 'JSON under json.maxBytes keeps its volatile-key comparison');
+  assert.equal(comparesByHash('a.json', 6 * 1024 * 1024, 10, o), true);
+  assert.equal(compareByBlobId('a.bin', 'abc', 'abc').decision, 'BLOCK');
+  assert.match(compareByBlobId('a.bin', 'abc', 'abd').reason, /compared by hash/);
+  assert.equal(compareByBlobId('a.bin', 'abc', 'abd').decision, 'ALLOW');
+  assert.equal(compareByBlobId('a.bin', null, 'abd').decision, 'ALLOW');
+  assert.equal(compareByBlobId('big.log', 'abc', 'abd').decision, 'BLOCK', 'logs stay blocked whatever their size');
+});

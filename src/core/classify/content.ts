@@ -213,6 +213,37 @@ export function compareJson(head: JsonParse, current: unknown, opts: ContentOpti
  * Layer 3 verdict for one path. `head` is the committed content (null: not at HEAD), `current` the
  * content on disk (null: deleted). Pass `headJson` when the parsed HEAD is cached (by blob id).
  */
+/**
+ * Above this size a file is compared with HEAD by blob id (git hashes the work-tree file in its
+ * own process), never read into the daemon: a 100 MB file read whole, and its HEAD blob beside it,
+ * cost hundreds of MB of RSS and stalled every small change behind it. JSON up to `json.maxBytes`
+ * is still read whole, since its volatile keys need the parsed content.
+ */
+export const LARGE_FILE_BYTES = 1024 * 1024;
+
+/**
+ * Whether layer 3 compares `path` by blob id rather than by content: true when the work-tree file
+ * or the HEAD blob is over LARGE_FILE_BYTES, unless it is JSON that json.maxBytes lets through.
+ */
+export function comparesByHash(path: string, size: number, headSize: number | null, opts: Pick<ContentOptions, 'maxBytes'>): boolean {
+  const big = Math.max(size, headSize ?? 0);
+  if (big <= LARGE_FILE_BYTES) return false;
+  return !(isJsonPath(path) && big <= opts.maxBytes);
+}
+
+/**
+ * Layer 3 for a large file: the blob id git gives the work-tree file against HEAD's. Equal: the
+ * same content (BLOCK, unchanged); else a content change, said to be judged by hash.
+ */
+export function compareByBlobId(path: string, headId: string | null, currentId: string): ContentVerdict {
+  const kind = isLogOrTemp(path);
+  if (kind === 'log') return { decision: 'BLOCK', reason: 'log file' };
+  if (kind === 'temp') return { decision: 'BLOCK', reason: 'backup or temporary file' };
+  if (headId === null) return { decision: 'ALLOW', reason: 'content change (new file; large, compared by hash)' };
+  if (headId === currentId) return { decision: 'BLOCK', reason: 'unchanged (same blob id as HEAD; large, compared by hash)' };
+  return { decision: 'ALLOW', reason: 'content change (large file, compared by hash, not read)' };
+}
+
 export function compareContent(
   path: string,
   head: Buffer | null,
