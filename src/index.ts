@@ -15,6 +15,7 @@ import { resolveWorkspace, type Workspace } from './daemon/lifecycle/workspace.j
 import { createService, type Service } from './daemon/service.js';
 import { loadWorkspaceConfig } from './adapters/config-file.js';
 import { createGit } from './adapters/git.js';
+import { runMessageCommand } from './adapters/message-command.js';
 import { createParcelWatcher } from './adapters/parcel-watcher.js';
 import { createProcessTable } from './adapters/process-table.js';
 import { createProcProbe } from './adapters/proc-probe.js';
@@ -120,6 +121,7 @@ export async function createWinnow(opts: WinnowOptions = {}): Promise<Winnow> {
     trace,
     probe: createProcProbe(workspace.root),
     dryRun: opts.dryRun,
+    messageCommand: runMessageCommand,
     hostname: hostname(),
     registry: opts.dryRun ? null : createRegistry(),
     onFatal: opts.onFatal,

@@ -18,7 +18,7 @@ import type { Decision } from '../core/decision.js';
 import type { WatchEvent } from '../core/event.js';
 import { createReactionState, recordCommit } from '../core/classify/reaction.js';
 import { buildStatus, type ServiceStatus } from '../core/status.js';
-import type { Clock, Fs, Git, Logger, ProcProbe, ProcessTable, Scheduler, Watcher, WriterTrace } from '../ports/index.js';
+import type { Clock, Fs, Git, Logger, ProcProbe, ProcessTable, Scheduler, Watcher, WriterTrace, MessageCommand } from '../ports/index.js';
 import { applyDecisions } from './classify/apply.js';
 import { createClassifier, type Classifier } from './classify/classifier.js';
 import { fileIdentity, KnownDecisions } from './classify/known-decisions.js';
@@ -42,6 +42,8 @@ export { streamSpecs } from './watch/streams.js';
 export { isStagedOnly } from './watch/rescan.js';
 
 export interface ServiceDeps {
+  /** Runs `commit.messageCommand` (adapters/message-command.ts). */
+  messageCommand?: MessageCommand;
   workspace: Workspace;
   config: Config;
   rules: RuleSet;
@@ -105,6 +107,9 @@ export function createService(deps: ServiceDeps): Service {
   };
 }
 
+/** Accepted paths whose deciding record is kept for the commit's note. */
+const ACCEPTING_MAX = 20_000;
+
 class DaemonService {
   private readonly root: string;
   private readonly stateDir: string;
@@ -112,6 +117,8 @@ class DaemonService {
   private readonly known = new KnownDecisions();
   private readonly reactions = createReactionState();
   private readonly listeners = new Set<(d: Decision) => void>();
+  /** The last ALLOW decision per accepted path, until it is committed: its evidence goes into the commit's note. */
+  private readonly accepting = new Map<string, Decision & { at: number }>();
   private readonly idleWaiters = new Set<() => void>();
   private readonly guard: RootGuard;
   private readonly streams: WatchStreams;
@@ -230,6 +237,7 @@ class DaemonService {
         configFile: deps.configFile,
         rootPresent: () => this.guard.check(),
         onDecision: (d) => {
+          if (d.decision === 'ALLOW') this.noteAccepting(d);
           for (const l of this.listeners) l(d);
         },
         onConfigFileChanged: (path) => void reportConfigChange({ root: this.root, config: deps.config, fs: deps.fs, logger: deps.logger }, path),
@@ -244,8 +252,16 @@ class DaemonService {
     this.store.schedule();
   }
 
+  /** Bounded like the known decisions: the oldest goes first. */
+  private noteAccepting(d: Decision): void {
+    this.accepting.delete(d.path);
+    this.accepting.set(d.path, { ...d, at: this.deps.clock.now() });
+    if (this.accepting.size > ACCEPTING_MAX) this.accepting.delete(this.accepting.keys().next().value as string);
+  }
+
   private onCommitted(c: { sha: string; paths: string[]; atMs: number; message: string }): void {
     recordCommit(this.reactions, c.atMs);
+    for (const p of c.paths) this.accepting.delete(p);
     this.settler.done(c.paths);
     for (const p of c.paths) this.known.forget(p);
     this.store.schedule();
@@ -254,6 +270,7 @@ class DaemonService {
   }
 
   private onDiscarded(c: { paths: string[]; reason: string }): void {
+    for (const p of c.paths) this.accepting.delete(p);
     this.settler.done(c.paths);
     this.store.schedule();
     this.checkIdle();
@@ -354,6 +371,8 @@ class DaemonService {
       onDiscarded: (c) => this.onDiscarded(c),
       // A commit's onCommitted comes while its paths are still in flight: idle is known only here.
       onPassEnd: () => this.checkIdle(),
+      messageCommand: deps.messageCommand,
+      decisionFor: (p) => this.accepting.get(p),
     });
     if (config.remote) {
       this.syncer = createSyncer({
@@ -366,6 +385,7 @@ class DaemonService {
         logger: deps.logger,
         hostname: deps.hostname ?? 'localhost',
         commitPending: () => this.commitPendingNow(),
+        isQuiet: () => this.isIdle(),
       });
     }
     await deps.registry?.register(root, process.pid).catch((e: Error) => deps.logger.log('warn', 'workspace registry not updated', { error: e.message }));

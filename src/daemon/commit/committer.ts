@@ -10,7 +10,9 @@
  * plumbing; `git commit --only` (porcelain) runs with hooks or as the fallback.
  */
 import { join } from 'node:path';
-import type { Clock, Fs, Git, Logger, Scheduler } from '../../ports/index.js';
+import type { Clock, Fs, Git, Logger, MessageCommand, Scheduler } from '../../ports/index.js';
+import type { Decision } from '../../core/decision.js';
+import { commitMessage, writeCommitNote } from '../history/commit-extras.js';
 import type { Config } from '../../core/config/defaults.js';
 import type { CommitPlan } from '../../core/commit/plan.js';
 import { blockedSentence, waitingSentence } from '../../core/commit/guards.js';
@@ -62,6 +64,10 @@ export interface CommitterDeps {
    * runs no hooks, and as the fallback when plumbing fails unexpectedly.
    */
   strategy?: 'plumbing' | 'porcelain';
+  /** Runs `commit.messageCommand`; without it the template (and body) is always used. */
+  messageCommand?: MessageCommand;
+  /** The decision that accepted `path` (its evidence goes into the commit's note). */
+  decisionFor?(path: string): (Decision & { at?: number }) | undefined;
 }
 
 export interface CommitterStatus {
@@ -306,6 +312,8 @@ class SingleFlightCommitter {
     this.inFlight = batch.map(([p]) => p);
     let plan: CommitPlan | null = null;
     let via: Via = this.strategy;
+    /** The message the commit got (the template's subject with a body, or messageCommand's). */
+    let message: string | null = null;
     try {
       // Replan once for a vanished path, a few times without each path git refused by name, and
       // a few times when HEAD moved under a plumbing commit.
@@ -324,7 +332,11 @@ class SingleFlightCommitter {
         }
         try {
           if (via === 'plumbing') {
-            landed = await this.index.commit(plan, prepared.head!);
+            const template = plan.message;
+            landed = await this.index.commit(plan, prepared.head!, async (old, tree) => {
+              message = await commitMessage(git, this.deps, old, tree, template);
+              return message;
+            });
             if (!landed) {
               this.deps.onDiscarded?.({ paths: plan.paths, reason: 'unchanged' });
               this.succeeded(null, plan, via);
@@ -396,10 +408,12 @@ class SingleFlightCommitter {
         } catch (e) {
           logger.log('warn', 'commit landed; index update deferred', { error: failureInfo(e).stderr.trim().split('\n')[0] ?? '' });
         }
-        this.succeeded(landed.new, plan, via);
+        await this.note(landed.new, plan.paths);
+        this.succeeded(landed.new, message ? { ...plan, message } : plan, via);
         return;
       }
       const sha = await git.headSha().catch(() => null);
+      if (sha) await this.note(sha, plan.paths);
       this.succeeded(sha ?? 'unknown', plan, via);
     } catch (e) {
       // Held paths wait for a new submit (a changed file), not for the retry.
@@ -408,6 +422,13 @@ class SingleFlightCommitter {
     } finally {
       this.inFlight = [];
     }
+  }
+
+  /** The commit's evidence per path in refs/notes/winnow (commit.notes); written before the commit is announced, so a sync pushes it. */
+  private async note(sha: string, paths: string[]): Promise<void> {
+    const { config, git, logger, clock } = this.deps;
+    if (!config.commit.notes) return;
+    await writeCommitNote(git, logger, sha, paths, (p) => this.deps.decisionFor?.(p), clock.now());
   }
 
   private succeeded(sha: string | null, plan: CommitPlan, via: Via): void {

@@ -11,6 +11,7 @@ import { massDeletion } from '../../core/commit/guards.js';
 import { worktreeCountsStep, parseWorktreeCounts } from '../../core/commit/plumbing.js';
 import type { Fs, Git } from '../../ports/index.js';
 import type { HeadFacts } from './private-index.js';
+import { largeFileHolds } from '../history/commit-extras.js';
 
 /** Files larger than this are judged by name only: the secret scan reads only the head anyway. */
 const SCAN_READ_MAX = 16 * 1024 * 1024;
@@ -30,7 +31,7 @@ export interface PrepareDeps {
   hold(path: string, reason: string): void;
 }
 
-/** Stats, secret guard and mass-deletion guard for `paths`; returns the plan for what is left. */
+/** Stats, secret guard, large-file guard and mass-deletion guard for `paths`; returns the plan for what is left. */
 export async function prepareBatch(deps: PrepareDeps, paths: string[], via: Via): Promise<{ plan: CommitPlan; head: HeadFacts | null }> {
   const { git, fs, config, root, hold } = deps;
   // Plumbing commits HEAD + these paths, so "tracked" means "in HEAD"; porcelain's `commit --only`
@@ -42,6 +43,8 @@ export async function prepareBatch(deps: PrepareDeps, paths: string[], via: Via)
   const tracked = headFacts ? new Set(headFacts.entries.keys()) : await git.tracked(paths);
   const facts = new Map<string, PathFacts>();
   const candidates: string[] = [];
+  /** Present regular files over commit.maxFileBytes: held unless git-lfs takes them. */
+  const large = new Map<string, number>();
   for (let i = 0; i < paths.length; i++) {
     const p = paths[i]!;
     const st = stats[i]!;
@@ -63,6 +66,12 @@ export async function prepareBatch(deps: PrepareDeps, paths: string[], via: Via)
     }
     facts.set(p, { tracked: isTracked, present });
     candidates.push(p);
+    if (present && st.isFile && st.size > config.commit.maxFileBytes) large.set(p, st.size);
+  }
+  if (large.size) {
+    const holds = await largeFileHolds(git, config, large);
+    for (const [p, why] of holds) hold(p, why);
+    if (holds.size) candidates.splice(0, candidates.length, ...candidates.filter((p) => !holds.has(p)));
   }
   if (via === 'plumbing') {
     // `git add` refuses a path .gitignore matches; update-index does not ask, so ask here.

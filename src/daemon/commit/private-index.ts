@@ -127,9 +127,10 @@ export class PrivateIndex {
 
   /**
    * One commit through the private index. Returns the new commit (HEAD now points at it and the
-   * journal is written) or null when the tree equals HEAD's (nothing to commit).
+   * journal is written) or null when the tree equals HEAD's (nothing to commit). `messageFor`
+   * writes the message once the tree is known.
    */
-  async commit(plan: CommitPlan, facts: HeadFacts): Promise<CommitJournal | null> {
+  async commit(plan: CommitPlan, facts: HeadFacts, messageFor?: (old: string | null, tree: string) => Promise<string>): Promise<CommitJournal | null> {
     const { fs, git } = this.deps;
     const indexFile = this.indexFile;
     const old = facts.head?.commit ?? null;
@@ -147,13 +148,17 @@ export class PrivateIndex {
       this.privateTree = facts.head?.tree ?? null;
       return null;
     }
-    const sha = (await this.out([commitTreeStep(tree, old, plan.message)])).trim();
+    // The message may come from the tree (a body with line counts, or commit.messageCommand).
+    const message = messageFor ? await messageFor(old, tree) : plan.message;
+    const sha = (await this.out([commitTreeStep(tree, old, message)])).trim();
     const j: CommitJournal = { version: 1, old, new: sha, paths: plan.paths };
     await fs.writeFileAtomic(this.journalFile, formatJournal(j));
     this.journal = j;
     faultPoint('during-commit');
     try {
-      await git.run([updateRefStep(sha, old, plan.message.startsWith('winnow') ? plan.message : `winnow: ${plan.message}`)]);
+      // The reflog says "winnow…" (how `squash` knows winnow's commits when notes are off): the subject only.
+      const subject = plan.message.split('\n')[0]!;
+      await git.run([updateRefStep(sha, old, subject.startsWith('winnow') ? subject : `winnow: ${subject}`)]);
     } catch (e) {
       const now = await git.headSha().catch(() => undefined);
       if (now !== sha) {
