@@ -441,7 +441,8 @@ class SingleFlightCommitter {
     faultPoint('before-state-write');
     const atMs = this.deps.clock.now();
     this.rate = consume(this.rate, atMs);
-    this.lastCommits.unshift({ sha, at: atMs, paths: plan.paths, message: plan.message });
+    // status lists each commit by its subject; the body (line counts) is in git.
+    this.lastCommits.unshift({ sha, at: atMs, paths: plan.paths, message: plan.message.split('\n')[0]! });
     this.lastCommits.length = Math.min(this.lastCommits.length, LAST_COMMITS);
     this.deps.logger.log('info', 'commit', { sha, paths: plan.paths, atMs, via });
     this.deps.onCommitted?.({ sha, paths: plan.paths, atMs, message: plan.message });
