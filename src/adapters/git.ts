@@ -173,6 +173,20 @@ export async function createGit(root: string, opts: GitOptions): Promise<Git> {
 
   const blobs = new CatFile(root, roEnv, timeoutMs);
 
+  /** The index file's identity when it was last asked about, and the answer. */
+  let unmergedSeen: { key: string; answer: boolean } | null = null;
+  async function unmerged(): Promise<boolean> {
+    const st = await stat(join(opts.gitDir, 'index')).catch(() => null);
+    if (!st) return false;
+    const key = `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+    if (unmergedSeen?.key === key) return unmergedSeen.answer;
+    // git cannot read the index (the work tree moved away): other checks say why; not cached.
+    const r = await exec(['ls-files', '-u', '-z'], { readOnly: true }).catch(() => null);
+    if (!r) return false;
+    unmergedSeen = { key, answer: r.stdout.length > 0 };
+    return unmergedSeen.answer;
+  }
+
   const git: Git = {
     root,
     gitDir: opts.gitDir,
@@ -187,6 +201,9 @@ export async function createGit(root: string, opts: GitOptions): Promise<Git> {
       const head = await readFile(join(g, 'HEAD'), 'utf8').catch(() => null);
       // An unborn branch is still `ref: refs/heads/x`: commits work on it.
       if (head !== null && !head.startsWith('ref:')) return 'detached';
+      // Unmerged entries with no MERGE_HEAD (stash pop, merge --squash, checkout -m, cherry-pick -n):
+      // a merge is in progress all the same. Asked again only when the index file changed.
+      if (await unmerged()) return 'conflict';
       return null;
     },
 
@@ -201,14 +218,20 @@ export async function createGit(root: string, opts: GitOptions): Promise<Git> {
       // No --no-index: a tracked file that matches .gitignore is not ignored.
       const args = ['check-ignore', '-z', '--stdin'];
       try {
-        // check-ignore takes path names, not patterns, and refuses the `literal` pathspec magic.
-        const r = await exec(args, { readOnly: true, stdin: nulJoin(paths), okCodes: [1], env: { GIT_LITERAL_PATHSPECS: '0' } });
-        for (const p of splitNul(r.stdout.toString('utf8'))) found.add(p);
+        // check-ignore refuses the `literal` pathspec magic, yet reads a name starting with `:` as
+        // magic (`:(glob)x`, `:!y`) and dies. `./NAME` is always a plain path; git echoes it back.
+        const r = await exec(args, { readOnly: true, stdin: nulJoin(paths.map((p) => `./${p}`)), okCodes: [1], env: { GIT_LITERAL_PATHSPECS: '0' } });
+        for (const p of splitNul(r.stdout.toString('utf8'))) found.add(p.startsWith('./') ? p.slice(2) : p);
       } catch (e) {
         if (!(e instanceof GitError) || e.timedOut) throw e;
-        // One path git cannot judge (beyond a symlink, outside the repo) fails the whole call:
-        // ask one by one; such a path is not ignored (git could not track it either).
-        if (paths.length === 1) return found;
+        // One path git cannot judge (beyond a symlink, outside the repo) fails the whole call: ask
+        // one by one. A path git cannot answer for counts as ignored: held, never let through. One
+        // beyond a symbolic link is the exception: git refuses to stage it too, and the committer
+        // holds it with git's own words.
+        if (paths.length === 1) {
+          if (!/beyond a symbolic link/.test(e.stderr)) found.add(paths[0]!);
+          return found;
+        }
         for (const p of paths) for (const q of await git.ignored([p])) found.add(q);
       }
       return found;

@@ -137,7 +137,7 @@ export interface StatusEntry {
 }
 
 /** A repository operation in progress, or a detached HEAD: commits wait while one is present. */
-export type RepoBlock = 'merge' | 'rebase' | 'cherry-pick' | 'revert' | 'bisect' | 'detached' | 'unborn-unsupported';
+export type RepoBlock = 'merge' | 'conflict' | 'rebase' | 'cherry-pick' | 'revert' | 'bisect' | 'detached' | 'unborn-unsupported';
 
 export interface GitStep {
   args: string[];
@@ -160,7 +160,10 @@ export interface Git {
   blocked(): Promise<RepoBlock | null>;
   /** Changed and untracked (not ignored) paths, like `git status --porcelain -z --untracked-files=all`. */
   status(): Promise<StatusEntry[]>;
-  /** Of `paths`, those git ignores (.gitignore, info/exclude, global excludes). */
+  /**
+   * Of `paths`, those git ignores (.gitignore, info/exclude, global excludes), and those git
+   * cannot answer for (counted as ignored: such a path is held, never let through).
+   */
   ignored(paths: string[]): Promise<Set<string>>;
   /** Of `paths`, those in the index (tracked). */
   tracked(paths: string[]): Promise<Set<string>>;

@@ -17,12 +17,31 @@
 import { writeSync } from 'node:fs';
 
 /** The steps the suite knows; any other string is accepted so new points need no change here. */
-export type FaultStep = 'before-add' | 'after-add' | 'during-commit' | 'after-ref-update' | 'before-state-write';
+export type FaultStep = 'batch-taken' | 'after-scan' | 'before-add' | 'after-add' | 'during-commit' | 'after-ref-update' | 'before-state-write';
 
-const armed: string | undefined = process.env.WINNOW_FAULT || undefined;
+const raw: string | undefined = process.env.WINNOW_FAULT || undefined;
+/**
+ * `stop:<step>` stops the process (SIGSTOP) the first time it reaches the step instead of killing
+ * it: the suite acts while the daemon is frozen between two steps (a file rewritten between the
+ * secret scan and the commit), then sends SIGCONT.
+ */
+const stopMode = raw?.startsWith('stop:') ?? false;
+const armed: string | undefined = stopMode ? raw!.slice(5) : raw;
+let stopped = false;
 
 export function faultPoint(step: FaultStep | (string & {})): void {
   if (armed === undefined || armed !== step) return;
+  if (stopMode) {
+    if (stopped) return;
+    stopped = true;
+    try {
+      writeSync(2, JSON.stringify({ t: new Date().toISOString(), level: 'warn', msg: 'fault', step, pid: process.pid, stop: true }) + '\n');
+    } catch {
+      // stderr closed: nothing to tell.
+    }
+    process.kill(process.pid, 'SIGSTOP');
+    return;
+  }
   // Synchronous write to fd 2: an async stream write would be lost with the process.
   try {
     writeSync(2, JSON.stringify({ t: new Date().toISOString(), level: 'warn', msg: 'fault', step, pid: process.pid }) + '\n');

@@ -69,6 +69,21 @@ test('ignored: .gitignore matches, but a tracked file matching .gitignore is not
   assert.deepEqual([...(await git.ignored([]))], []);
 });
 
+test('ignored: names that look like pathspec magic are plain names; a path git cannot answer for counts as ignored', async (t) => {
+  const r = await tempRepo();
+  const git = await open(r);
+  t.after(async () => {
+    await git.close();
+    await r.cleanup();
+  });
+  await r.write('.gitignore', '*.private\n');
+  const names = [':(glob)x.private', ':!y.private', ':/z.private', ':(icase)ok.txt', 'plain.txt'];
+  for (const n of names) await r.write(n, '');
+  assert.deepEqual([...(await git.ignored(names))].sort(), [':!y.private', ':(glob)x.private', ':/z.private']);
+  // Outside the repository: git dies on it; never "not ignored".
+  assert.deepEqual([...(await git.ignored(['../elsewhere.txt', 'plain.txt']))], ['../elsewhere.txt']);
+});
+
 test('tracked and trackedCount, with literal pathspecs (a * in a name is not a glob)', async (t) => {
   const r = await tempRepo();
   const git = await open(r);

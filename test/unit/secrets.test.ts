@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isSecretFileName, scanForSecrets, SCAN_BYTES } from '../../src/core/commit/secrets.js';
+import { isSecretFileName, scanForSecrets, createSecretScanner, SCAN_BYTES } from '../../src/core/commit/secrets.js';
 
 // Fixtures are assembled from pieces so that this file is not itself flagged by secret scanners.
 const j = (...parts: string[]) => parts.join('');
@@ -102,17 +102,31 @@ test('null content (a deletion) is judged by name only', () => {
   assert.equal(scanForSecrets('a/b.txt', null, []), null);
 });
 
-test('binary files are judged by name only', () => {
-  const bin = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x01]), Buffer.from(PEM)]);
-  assert.equal(scanForSecrets('img.png', bin, []), null);
+test('a file that starts with a NUL byte is scanned too (issue 11 case 9)', () => {
+  const bin = Buffer.concat([Buffer.from([0x00, 0x89, 0x50, 0x4e, 0x47, 0x00, 0x01]), Buffer.from(PEM)]);
+  assert.equal(scanForSecrets('img.png', bin, []), 'secret: private key block');
+  assert.equal(scanForSecrets('img.png', Buffer.from([0, 1, 2, 3]), []), null);
   assert.equal(scanForSecrets('img.pem', bin, []), 'secret: file name img.pem');
 });
 
-test('only the first 1 MiB is scanned', () => {
+test('every byte is scanned: a key after the first MiB, or across a chunk boundary (issue 11 case 9)', () => {
   const pad = Buffer.alloc(SCAN_BYTES, 'a');
-  assert.equal(scanForSecrets('big.txt', Buffer.concat([pad, Buffer.from(PEM)]), []), null);
-  const inside = Buffer.concat([pad.subarray(0, SCAN_BYTES - PEM.length), Buffer.from(PEM)]);
-  assert.equal(scanForSecrets('big.txt', inside, []), 'secret: private key block');
+  assert.equal(scanForSecrets('big.txt', Buffer.concat([pad, Buffer.from('\n' + PEM)]), []), 'secret: private key block');
+  const straddling = Buffer.concat([pad.subarray(0, SCAN_BYTES - 10), Buffer.from('\n' + PEM), pad]);
+  assert.equal(scanForSecrets('big.txt', straddling, []), 'secret: private key block');
+  assert.equal(scanForSecrets('big.txt', Buffer.concat([pad, pad, pad]), []), null);
+});
+
+test('the streaming scanner finds a key split across pushes and holds bounded memory', () => {
+  const key = Buffer.from('\n' + PEM);
+  for (const cut of [1, 10, 25]) {
+    const s = createSecretScanner();
+    assert.equal(s.push(Buffer.concat([Buffer.alloc(3 * SCAN_BYTES + 5, 'b'), key.subarray(0, cut)])), null);
+    assert.equal(s.push(Buffer.concat([key.subarray(cut), Buffer.alloc(100, 'c')])), 'secret: private key block', `cut at ${cut}`);
+  }
+  const clean = createSecretScanner();
+  for (let i = 0; i < 5; i++) assert.equal(clean.push(Buffer.alloc(SCAN_BYTES, 'd')), null);
+  assert.equal(clean.result(), null);
 });
 
 test('secrets.allow exempts paths by glob', () => {

@@ -52,6 +52,8 @@ export function massDeletion(i: MassDeletionInput): string | null {
 
 const BLOCK_SENTENCES: Record<RepoBlock, string> = {
   merge: 'a merge is in progress; commits wait until it is concluded (git merge --continue or --abort)',
+  conflict:
+    'unmerged files in the index (a stash pop, merge --squash, checkout -m or cherry-pick -n left conflicts): a merge is in progress; commits wait until each file is resolved (git add FILE) or the merge is undone (git checkout -m FILE, git reset)',
   rebase: 'a rebase is in progress; commits wait until it is finished (git rebase --continue or --abort)',
   'cherry-pick': 'a cherry-pick is in progress; commits wait until it is finished (git cherry-pick --continue or --abort)',
   revert: 'a revert is in progress; commits wait until it is finished (git revert --continue or --abort)',
@@ -80,5 +82,7 @@ export const waitingSentence = {
   retrying: (at: number, lastError: string | null) => `retrying at ${iso(at)}${lastError ? ` after: ${lastError}` : ''}`,
   indexSync: () =>
     "the last commit landed but git's index could not be brought up to date yet (index.lock is held); commits wait until it is",
+  personGit: (pid: number, command: string) =>
+    `your git command is running in this repository (pid ${pid}: ${command}); commits wait until it ends, so HEAD does not move under it`,
   rootGone: (root: string) => `the workspace root ${root} vanished; commits wait until it is back`,
 };

@@ -94,24 +94,72 @@ export function parseLsTree(stdout: string, want?: ReadonlySet<string>): Map<str
   return out;
 }
 
-/** The person's index entries for `paths` (read-only: never takes index.lock). */
+/**
+ * An entry of the person's index, with the flags that say it is not theirs to lose: a sparse
+ * checkout's skip-worktree entry (absent from disk by design), an assume-unchanged one, and an
+ * intent-to-add placeholder (`git add -N`: the empty blob, standing for "not added yet").
+ */
+export interface IndexEntry extends Entry {
+  intentToAdd?: boolean;
+  skipWorktree?: boolean;
+  assumeUnchanged?: boolean;
+}
+
+/** `ce_flags` bits git prints with `ls-files --debug` (cache.h): CE_VALID, CE_INTENT_TO_ADD, CE_SKIP_WORKTREE. */
+const CE_VALID = 0x8000;
+const CE_INTENT_TO_ADD = 1 << 29;
+const CE_SKIP_WORKTREE = 1 << 30;
+
+/**
+ * The person's index entries for `paths` (read-only: never takes index.lock), with their tag
+ * (`-v`: `S` skip-worktree, lowercase assume-unchanged) and flags (`--debug`: intent-to-add).
+ */
 export function lsFilesSteps(paths: readonly string[]): GitStep[] {
-  return chunkPaths(paths).map((c) => ({ args: ['ls-files', '-s', '-z', '--', ...c], env: READ_ONLY }));
+  return chunkPaths(paths).map((c) => ({ args: ['ls-files', '-s', '-v', '--debug', '-z', '--', ...c], env: READ_ONLY }));
 }
 
 /**
- * Parses `ls-files -s -z` (`mode oid stage\tpath\0`). A path with a conflict (stages 1–3) maps to
- * 'conflict': the person is resolving it, and winnow leaves it alone.
+ * Parses `ls-files -s -z` (`mode oid stage\tpath\0`), with or without `-v` (a tag and a space
+ * first) and `--debug` (indented lines after each NUL, one of them `flags: HEX`). A path with a
+ * conflict (stages 1–3) maps to 'conflict': the person is resolving it, and winnow leaves it alone.
  */
-export function parseLsFiles(stdout: string, want?: ReadonlySet<string>): Map<string, Entry | 'conflict'> {
-  const out = new Map<string, Entry | 'conflict'>();
-  for (const rec of stdout.split('\0')) {
+export function parseLsFiles(stdout: string, want?: ReadonlySet<string>): Map<string, IndexEntry | 'conflict'> {
+  const out = new Map<string, IndexEntry | 'conflict'>();
+  let i = 0;
+  while (i < stdout.length) {
+    const nul = stdout.indexOf('\0', i);
+    const rec = stdout.slice(i, nul < 0 ? stdout.length : nul);
+    i = nul < 0 ? stdout.length : nul + 1;
+    let flags = 0;
+    // --debug: "  ctime: …\n  mtime: …\n … flags: 20004000\n" after the record's NUL. A record
+    // never starts with two spaces (it starts with a tag or a mode).
+    while (stdout.startsWith('  ', i)) {
+      const nl = stdout.indexOf('\n', i);
+      const line = stdout.slice(i, nl < 0 ? stdout.length : nl);
+      i = nl < 0 ? stdout.length : nl + 1;
+      const m = /flags: ([0-9a-f]+)/.exec(line);
+      if (m) flags = parseInt(m[1]!, 16);
+    }
     const tab = rec.indexOf('\t');
     if (tab < 0) continue;
-    const [mode, oid, stage] = rec.slice(0, tab).split(' ');
+    let head = rec.slice(0, tab);
+    let tag = '';
+    if (head.length > 2 && head[1] === ' ' && !/[0-9]/.test(head[0]!)) {
+      tag = head[0]!;
+      head = head.slice(2);
+    }
+    const [mode, oid, stage] = head.split(' ');
     const path = rec.slice(tab + 1);
     if (!mode || !oid || (want && !want.has(path))) continue;
-    out.set(path, stage === '0' && out.get(path) === undefined ? { mode, oid } : 'conflict');
+    if (stage !== '0' || out.get(path) !== undefined) {
+      out.set(path, 'conflict');
+      continue;
+    }
+    const e: IndexEntry = { mode, oid };
+    if (flags & CE_INTENT_TO_ADD) e.intentToAdd = true;
+    if (tag === 'S' || flags & CE_SKIP_WORKTREE) e.skipWorktree = true;
+    if ((tag && tag !== tag.toUpperCase()) || flags & CE_VALID) e.assumeUnchanged = true;
+    out.set(path, e);
   }
   return out;
 }
@@ -154,7 +202,9 @@ export function zeroOid(length: number): string {
 /**
  * The person's index after winnow's commit, for the batch's `paths`: a path whose entry still
  * equals the old HEAD entry (or is absent in both) takes the new HEAD entry (or is removed);
- * anything else — staged by hand, in conflict — stays as it is.
+ * anything else — staged by hand, in conflict — stays as it is. An intent-to-add entry (`git add -N`)
+ * counts as absent, so it takes winnow's commit instead of staying as an empty placeholder that the
+ * person's next commit would turn into a deletion.
  *
  * @returns `--index-info -z` input (null when nothing changes) and the paths left alone
  */
@@ -162,7 +212,7 @@ export function realIndexUpdate(
   paths: readonly string[],
   oldHead: ReadonlyMap<string, Entry>,
   newHead: ReadonlyMap<string, Entry>,
-  real: ReadonlyMap<string, Entry | 'conflict'>,
+  real: ReadonlyMap<string, IndexEntry | 'conflict'>,
 ): { stdin: string | null; updated: string[]; kept: string[] } {
   const lines: string[] = [];
   const updated: string[] = [];
@@ -170,7 +220,9 @@ export function realIndexUpdate(
   for (const p of [...new Set(paths)].sort()) {
     const o = oldHead.get(p);
     const n = newHead.get(p);
-    const r = real.get(p);
+    const got = real.get(p);
+    // An intent-to-add placeholder stands for "not in the index yet": winnow's commit adds the file.
+    const r = got !== 'conflict' && got?.intentToAdd ? undefined : got;
     if (same(r, n)) continue; // already what HEAD holds now
     if (!same(r, o)) {
       kept.push(p);

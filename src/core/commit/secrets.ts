@@ -5,11 +5,19 @@
  */
 import picomatch from 'picomatch';
 
-/** Only the head of a file is scanned: secrets sit in config-sized files, and a 1 GB dump must not stall a commit. */
+/**
+ * Bytes scanned per step. Every byte of a file is scanned (a key after the first MiB, or in a file
+ * that starts with a NUL, is still a key); a large file goes through `createSecretScanner` in
+ * chunks of this size, so memory stays bounded whatever the file's size.
+ */
 export const SCAN_BYTES = 1 << 20;
 
-/** git's own "is it binary" heuristic: a NUL in the first 8000 bytes. */
-const BINARY_SNIFF_BYTES = 8000;
+/**
+ * Bytes kept from the end of one chunk and scanned again with the next, so a secret that straddles
+ * two chunks is seen whole. Longer than any pattern's match needs to be recognised (a GitHub
+ * fine-grained token is at most 266 characters; a key block header 40).
+ */
+export const SCAN_OVERLAP = 4096;
 
 /** Variants of `.env` that are templates by convention and hold no values worth hiding. */
 const ENV_TEMPLATES = new Set(['.env.example', '.env.sample', '.env.template', '.env.dist', '.env.defaults']);
@@ -91,12 +99,46 @@ const CONTENT_PATTERNS: readonly ContentPattern[] = [
   { reason: 'secret: npm token', re: /(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])/ },
 ];
 
-/** Why the bytes look like they hold a secret, or null. Binary content is never scanned. */
+/**
+ * Why the bytes look like they hold a secret, or null. All of them are scanned, binary or not (a
+ * key pasted into a file that starts with a NUL is still a key); for a file too large to hold in
+ * memory use `createSecretScanner`.
+ */
 export function scanContent(content: Buffer): string | null {
-  const head = content.subarray(0, SCAN_BYTES);
-  if (head.subarray(0, BINARY_SNIFF_BYTES).includes(0)) return null;
+  for (let at = 0; at < content.length; at += SCAN_BYTES) {
+    const why = scanText(content.subarray(Math.max(0, at - SCAN_OVERLAP), at + SCAN_BYTES));
+    if (why) return why;
+  }
+  return null;
+}
+
+/**
+ * A scan fed chunk by chunk (a file read as a stream), holding at most one chunk plus
+ * SCAN_OVERLAP bytes. `push` returns the first reason found, then keeps returning it.
+ *
+ * @example const s = createSecretScanner(); for await (const c of stream) if (s.push(c)) break; s.result()
+ */
+export function createSecretScanner(): { push(chunk: Buffer): string | null; result(): string | null } {
+  let tail = Buffer.alloc(0);
+  let found: string | null = null;
+  return {
+    push(chunk) {
+      if (found) return found;
+      for (let at = 0; at < chunk.length && !found; at += SCAN_BYTES) {
+        const part = chunk.subarray(at, at + SCAN_BYTES);
+        const win = tail.length ? Buffer.concat([tail, part]) : part;
+        found = scanText(win);
+        tail = Buffer.from(win.subarray(Math.max(0, win.length - SCAN_OVERLAP)));
+      }
+      return found;
+    },
+    result: () => found,
+  };
+}
+
+function scanText(bytes: Buffer): string | null {
   // latin1 maps bytes 1:1 and costs far less than utf8 decoding; every pattern is ASCII.
-  const text = head.toString('latin1');
+  const text = bytes.toString('latin1');
   for (const p of CONTENT_PATTERNS) {
     if (!p.ignore) {
       if (p.re.test(text)) return p.reason;
@@ -126,8 +168,8 @@ function allowMatcher(allow: readonly string[]): (p: string) => boolean {
  * Why `path` must not be committed automatically, or null.
  *
  * @param path workspace-relative posix path
- * @param content the file's bytes (only the first 1 MiB is scanned; binary files are judged by
- *   name only), or null when there is nothing to read (a deletion)
+ * @param content the file's bytes (all of them are scanned), or null when there is nothing to
+ *   read (a deletion, a symlink, a large file scanned with `createSecretScanner` instead)
  * @param allow picomatch globs (`secrets.allow`) of paths exempt from the guard
  * @example scanForSecrets('config/.env', Buffer.from('A=1'), []) // 'secret: file name .env'
  */
