@@ -11,7 +11,7 @@
  * ```
  */
 import { watch, type FSWatcher } from 'node:fs';
-import { resolveWorkspace, type Workspace } from './daemon/workspace.js';
+import { resolveWorkspace, type Workspace } from './daemon/lifecycle/workspace.js';
 import { createService, type Service } from './daemon/service.js';
 import { loadWorkspaceConfig } from './adapters/config-file.js';
 import { createGit } from './adapters/git.js';
@@ -27,7 +27,7 @@ import type { RuleSet } from './core/classify/rules.js';
 import type { Clock, Git, Logger, Scheduler, WriterTrace } from './ports/index.js';
 import { join, resolve as resolvePath } from 'node:path';
 import { hostname } from 'node:os';
-import { createRegistry } from './daemon/registry.js';
+import { createRegistry } from './daemon/lifecycle/registry.js';
 import { mkdir } from 'node:fs/promises';
 
 export type { Decision } from './core/decision.js';
@@ -158,7 +158,7 @@ export async function createWinnow(opts: WinnowOptions = {}): Promise<Winnow> {
 export async function createFilter(opts: { dir?: string; cwd?: string; configPath?: string }) {
   const cwd = opts.cwd ?? process.cwd();
   const { workspace, config, rules, configFile } = await loadWorkspace(opts.dir, cwd, opts.configPath);
-  const { createClassifier } = await import('./daemon/classifier.js');
+  const { createClassifier } = await import('./daemon/classify/classifier.js');
   const { createJsonLogger: mk } = await import('./adapters/json-logger.js');
   const logger = mk({});
   const git = await openGit(workspace, config, logger);

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readLock, isStale, type LockInfo } from '../daemon/lock.js';
+import { readLock, isStale, type LockInfo } from '../daemon/lifecycle/lock.js';
 
 /** Who holds the workspace's daemon lock, if anyone alive does. */
 export async function runningDaemon(stateDir: string): Promise<LockInfo | null> {

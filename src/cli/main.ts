@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import type { CliIO, CommandSpec, ParsedArgs } from './types.js';
 import { UsageError, RuntimeError } from './types.js';
 import { ConfigError } from '../core/config/schema.js';
-import { WorkspaceError } from '../daemon/workspace.js';
+import { WorkspaceError } from '../daemon/lifecycle/workspace.js';
 
 /** Command name → lazy loader (Vite's cli.ts habit: load only the command that runs). */
 const COMMANDS: Record<string, () => Promise<{ command: CommandSpec }>> = {

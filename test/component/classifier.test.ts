@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createClassifier, type ClassifierDeps } from '../../src/daemon/classifier.js';
+import { createClassifier, type ClassifierDeps } from '../../src/daemon/classify/classifier.js';
 import { compileRules, parseRules } from '../../src/core/classify/rules.js';
 import { mergeConfig } from '../../src/core/config/schema.js';
 import type { WatchEvent, EventSource } from '../../src/core/event.js';

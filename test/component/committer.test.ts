@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createCommitter, RECHECK_MS, type CommitterDeps } from '../../src/daemon/committer.js';
+import { createCommitter, RECHECK_MS, type CommitterDeps } from '../../src/daemon/commit/committer.js';
 import { ManualClock, flushMicrotasks } from '../helpers/clock.js';
 import { mergeConfig } from '../../src/core/config/schema.js';
 import type { ConfigInput } from '../../src/core/config/schema.js';

@@ -4,10 +4,10 @@ import { mkdtemp, realpath, rm, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock } from '../helpers/clock.js';
-import { createSyncer, type SyncOutcome } from '../../src/daemon/syncer.js';
+import { createSyncer, type SyncOutcome } from '../../src/daemon/sync/syncer.js';
 import type { QueuedSync } from '../../src/core/sync/index.js';
 import { DEFAULTS, REMOTE_DEFAULTS, type Config } from '../../src/core/config/defaults.js';
-import type { GitRunner } from '../../src/daemon/sync-git.js';
+import type { GitRunner } from '../../src/daemon/sync/sync-git.js';
 
 const config = {
   ...DEFAULTS,

@@ -29,7 +29,7 @@ export const notBuilt: string | undefined = (() => {
   const start = `${DIST}cli/commands/start.js`;
   if (!existsSync(start)) return 'dist/ is missing: run `npm run build` before the fault suite';
   if (readFileSync(start, 'utf8').includes('is not built yet')) return 'the built `winnow start` is still the placeholder: run `npm run build` after the daemon lands';
-  if (!existsSync(`${DIST}daemon/committer.js`)) return 'dist/daemon/committer.js is missing: run `npm run build`';
+  if (!existsSync(`${DIST}daemon/commit/committer.js`)) return 'dist/daemon/commit/committer.js is missing: run `npm run build`';
   return undefined;
 })();
 

@@ -6,7 +6,7 @@ import { tempRepo, type TempRepo } from '../helpers/repo.js';
 import { ManualClock } from '../helpers/clock.js';
 import { createGit } from '../../src/adapters/git.js';
 import { nodeFs } from '../../src/adapters/node-fs.js';
-import { createCommitter, RECHECK_MS, type Committer } from '../../src/daemon/committer.js';
+import { createCommitter, RECHECK_MS, type Committer } from '../../src/daemon/commit/committer.js';
 import { mergeConfig, type ConfigInput } from '../../src/core/config/schema.js';
 import type { Git, Logger } from '../../src/ports/index.js';
 

@@ -11,7 +11,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempRepo, GIT_ENV } from '../helpers/repo.js';
 import { ManualClock } from '../helpers/clock.js';
-import { createClassifier } from '../../src/daemon/classifier.js';
+import { createClassifier } from '../../src/daemon/classify/classifier.js';
 import { createGit } from '../../src/adapters/git.js';
 import { nodeFs } from '../../src/adapters/node-fs.js';
 import { mergeConfig } from '../../src/core/config/schema.js';

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
 import { tempRepo, type TempRepo } from '../helpers/repo.js';
-import { createClassifier, type Classifier } from '../../src/daemon/classifier.js';
+import { createClassifier, type Classifier } from '../../src/daemon/classify/classifier.js';
 import { createGit } from '../../src/adapters/git.js';
 import { createProcessTable } from '../../src/adapters/process-table.js';
 import { createProcProbe } from '../../src/adapters/proc-probe.js';

@@ -4,7 +4,7 @@ import { main } from '../../src/cli/main.js';
 import type { CliIO } from '../../src/cli/types.js';
 import { world } from './sync-helpers.js';
 import { GIT_ENV } from '../helpers/repo.js';
-import { writeSyncRequest, readSyncRequest, clearSyncRequest, serveSyncRequest, readSyncResult, type Syncer } from '../../src/daemon/syncer.js';
+import { writeSyncRequest, readSyncRequest, clearSyncRequest, serveSyncRequest, readSyncResult, type Syncer } from '../../src/daemon/sync/syncer.js';
 
 function io(cwd: string) {
   const out: string[] = [];

@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GIT_ENV } from '../helpers/repo.js';
 import { world, syncerFor, testConfig } from './sync-helpers.js';
-import { readPause } from '../../src/daemon/pause.js';
-import { listSnapshots, restoreSnapshot, createSnapshot } from '../../src/daemon/snapshots.js';
-import { spawnGitRunner } from '../../src/daemon/sync-git.js';
+import { readPause } from '../../src/daemon/lifecycle/pause.js';
+import { listSnapshots, restoreSnapshot, createSnapshot } from '../../src/daemon/sync/snapshots.js';
+import { spawnGitRunner } from '../../src/daemon/sync/sync-git.js';
 
 const child = fileURLToPath(new URL('./sync-child.ts', import.meta.url));
 

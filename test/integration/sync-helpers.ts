@@ -6,8 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { GIT_ENV } from '../helpers/repo.js';
 import { ManualClock } from '../helpers/clock.js';
 import { DEFAULTS, REMOTE_DEFAULTS, type Config } from '../../src/core/config/defaults.js';
-import { createSyncer, type Syncer, type SyncerDeps } from '../../src/daemon/syncer.js';
-import { spawnGitRunner, type GitRunner } from '../../src/daemon/sync-git.js';
+import { createSyncer, type Syncer, type SyncerDeps } from '../../src/daemon/sync/syncer.js';
+import { spawnGitRunner, type GitRunner } from '../../src/daemon/sync/sync-git.js';
 import type { Logger } from '../../src/ports/index.js';
 
 export interface Clone {

@@ -5,8 +5,8 @@ import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { acquireLock, LockTimeoutError } from '../../src/daemon/lock-manager.js';
-import { createRegistry } from '../../src/daemon/registry.js';
+import { acquireLock, LockTimeoutError } from '../../src/daemon/lifecycle/lock-manager.js';
+import { createRegistry } from '../../src/daemon/lifecycle/registry.js';
 
 async function tmp(t: { after(fn: () => unknown): void }): Promise<string> {
   const d = await mkdtemp(join(await realpath(tmpdir()), 'winnow-lock-'));
@@ -61,7 +61,7 @@ test('a lock whose process is gone, or whose PID was reused, is replaced', async
  */
 async function race(file: string, n: number): Promise<{ pid: number; ok: boolean; holder: number }[]> {
   const src = `
-    import { tryAcquireLock } from ${JSON.stringify(new URL('../../src/daemon/lock.ts', import.meta.url).href)};
+    import { tryAcquireLock } from ${JSON.stringify(new URL('../../src/daemon/lifecycle/lock.ts', import.meta.url).href)};
     import { createInterface } from 'node:readline';
     process.stdout.write('ready\\n');
     createInterface({ input: process.stdin }).once('line', async () => {

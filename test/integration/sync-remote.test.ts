@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { GIT_ENV } from '../helpers/repo.js';
 import { world, syncerFor, testConfig } from './sync-helpers.js';
-import { spawnGitRunner, type GitRunner } from '../../src/daemon/sync-git.js';
+import { spawnGitRunner, type GitRunner } from '../../src/daemon/sync/sync-git.js';
 import { compactDate } from '../../src/core/sync/conflict.js';
 
 const remoteLog = (bare: string) => execFileSync('git', ['--git-dir', bare, 'log', '--format=%s', 'main'], { env: GIT_ENV, encoding: 'utf8' }).trim().split('\n');

@@ -17,7 +17,7 @@ import { createGit } from '../../adapters/git.js';
 import { nodeFs } from '../../adapters/node-fs.js';
 import { systemClock } from '../../adapters/system-clock.js';
 import { nullLogger } from '../../adapters/json-logger.js';
-import { createCommitter } from '../../daemon/committer.js';
+import { createCommitter } from '../../daemon/commit/committer.js';
 import { mergeConfig } from '../../core/config/schema.js';
 import { planCommit } from '../../core/commit/plan.js';
 

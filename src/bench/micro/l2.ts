@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createClassifier } from '../../daemon/classifier.js';
+import { createClassifier } from '../../daemon/classify/classifier.js';
 import { createProcessTable } from '../../adapters/process-table.js';
 import { createProcProbe } from '../../adapters/proc-probe.js';
 import { nodeFs } from '../../adapters/node-fs.js';

@@ -6,7 +6,7 @@ import type { CliIO, CommandSpec } from '../types.js';
 import { DEFAULTS, type Config } from '../../core/config/defaults.js';
 import { ConfigError } from '../../core/config/schema.js';
 import { loadWorkspaceConfig } from '../../adapters/config-file.js';
-import { resolveWorkspace, type Workspace } from '../../daemon/workspace.js';
+import { resolveWorkspace, type Workspace } from '../../daemon/lifecycle/workspace.js';
 
 const run = promisify(execFile);
 

@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import type { CommandSpec } from '../types.js';
 import { UsageError } from '../types.js';
-import { resolveWorkspace } from '../../daemon/workspace.js';
-import { registerExec, unregisterExec } from '../../daemon/exec-registry.js';
+import { resolveWorkspace } from '../../daemon/lifecycle/workspace.js';
+import { registerExec, unregisterExec } from '../../daemon/classify/exec-registry.js';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 

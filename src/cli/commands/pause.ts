@@ -1,7 +1,7 @@
 import type { CommandSpec } from '../types.js';
 import { UsageError } from '../types.js';
 import { loadWorkspace } from '../../index.js';
-import { raisePause } from '../../daemon/pause.js';
+import { raisePause } from '../../daemon/lifecycle/pause.js';
 import { parseDuration, humanMs } from '../format.js';
 
 export const command: CommandSpec = {

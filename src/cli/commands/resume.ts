@@ -1,6 +1,6 @@
 import type { CommandSpec } from '../types.js';
-import { resolveWorkspace } from '../../daemon/workspace.js';
-import { dropPause } from '../../daemon/pause.js';
+import { resolveWorkspace } from '../../daemon/lifecycle/workspace.js';
+import { dropPause } from '../../daemon/lifecycle/pause.js';
 
 export const command: CommandSpec = {
   name: 'resume',

@@ -2,11 +2,11 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { CommandSpec, CliIO } from '../types.js';
 import { RuntimeError, UsageError } from '../types.js';
-import { resolveWorkspace } from '../../daemon/workspace.js';
-import { createSnapshot, listSnapshots, restoreSnapshot, snapshotsDir, SnapshotError, type SnapshotEnv } from '../../daemon/snapshots.js';
-import { spawnGitRunner } from '../../daemon/sync-git.js';
-import { withLock } from '../../daemon/lock-manager.js';
-import { LockTimeoutError } from '../../daemon/lock-manager.js';
+import { resolveWorkspace } from '../../daemon/lifecycle/workspace.js';
+import { createSnapshot, listSnapshots, restoreSnapshot, snapshotsDir, SnapshotError, type SnapshotEnv } from '../../daemon/sync/snapshots.js';
+import { spawnGitRunner } from '../../daemon/sync/sync-git.js';
+import { withLock } from '../../daemon/lifecycle/lock-manager.js';
+import { LockTimeoutError } from '../../daemon/lifecycle/lock-manager.js';
 
 export const command: CommandSpec = {
   name: 'snapshot',

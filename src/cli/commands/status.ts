@@ -1,10 +1,10 @@
 import type { CommandSpec } from '../types.js';
-import { resolveWorkspace } from '../../daemon/workspace.js';
+import { resolveWorkspace } from '../../daemon/lifecycle/workspace.js';
 import { runningDaemon, readState } from '../daemon-info.js';
-import { readPause } from '../../daemon/pause.js';
+import { readPause } from '../../daemon/lifecycle/pause.js';
 import { DEFAULTS } from '../../core/config/defaults.js';
 import { ago } from '../format.js';
-import type { SyncStatus } from '../../daemon/syncer.js';
+import type { SyncStatus } from '../../daemon/sync/syncer.js';
 import { execFile } from 'node:child_process';
 import { parsePorcelainZ } from '../../adapters/git.js';
 
@@ -35,7 +35,7 @@ export const command: CommandSpec = {
   },
   async run(args, io) {
     if (args.values.all) {
-      const { list } = await import('../../daemon/registry.js');
+      const { list } = await import('../../daemon/lifecycle/registry.js');
       const all = await list();
       if (args.values.json) io.stdout(JSON.stringify(all) + '\n');
       else if (!all.length) io.stdout('no workspaces registered\n');

@@ -1,9 +1,9 @@
 import { watch } from 'node:fs';
 import type { CommandSpec } from '../types.js';
 import { RuntimeError } from '../types.js';
-import { resolveWorkspace } from '../../daemon/workspace.js';
+import { resolveWorkspace } from '../../daemon/lifecycle/workspace.js';
 import { runningDaemon } from '../daemon-info.js';
-import { isAlive } from '../../daemon/lock.js';
+import { isAlive } from '../../daemon/lifecycle/lock.js';
 
 const STOP_WAIT_MS = 120_000;
 

@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CommandSpec, CliIO } from '../types.js';
 import { RuntimeError, UsageError } from '../types.js';
-import { resolveWorkspace, type Workspace } from '../../daemon/workspace.js';
+import { resolveWorkspace, type Workspace } from '../../daemon/lifecycle/workspace.js';
 import { loadWorkspaceConfig } from '../../adapters/config-file.js';
-import { readLock, isStale } from '../../daemon/lock.js';
-import { createSyncer, writeSyncRequest, readSyncResult } from '../../daemon/syncer.js';
+import { readLock, isStale } from '../../daemon/lifecycle/lock.js';
+import { createSyncer, writeSyncRequest, readSyncResult } from '../../daemon/sync/syncer.js';
 import type { Config } from '../../core/config/defaults.js';
 import { readState } from '../daemon-info.js';
 

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { unlink } from 'node:fs/promises';
-import { spawnGitRunner, gitText, type GitRunner } from '../sync-git.js';
+import { spawnGitRunner, gitText, type GitRunner } from '../sync/sync-git.js';
 import { parseNote, formatNote, type Note, type NoteHeader, type NoteEntry } from '../../core/history/note.js';
 import type { TipCommit } from '../../core/history/squash.js';
 import { parseLsTree, parseLsFiles, realIndexUpdate, zeroOid, type Entry } from '../../core/commit/plumbing.js';

@@ -6,8 +6,8 @@
  */
 import { readdir, readFile, unlink, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../util/atomic-write.js';
-import { isAlive, processStartTime } from './lock.js';
+import { writeFileAtomic } from '../../util/atomic-write.js';
+import { isAlive, processStartTime } from '../lifecycle/lock.js';
 
 export interface ExecRegistration {
   pid: number;

@@ -10,8 +10,8 @@
 import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readdir, readFile, rename, rm, unlink, lstat } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
-import { writeFileAtomic } from '../util/atomic-write.js';
-import { compactDate } from '../core/sync/conflict.js';
+import { writeFileAtomic } from '../../util/atomic-write.js';
+import { compactDate } from '../../core/sync/conflict.js';
 import { gitText, type GitRunner } from './sync-git.js';
 
 export interface SnapshotFile {

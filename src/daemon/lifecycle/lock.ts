@@ -1,5 +1,5 @@
 import { readFile, unlink, mkdir, link, access } from 'node:fs/promises';
-import { writeNew } from '../util/atomic-write.js';
+import { writeNew } from '../../util/atomic-write.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';

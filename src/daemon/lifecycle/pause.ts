@@ -1,6 +1,6 @@
 import { readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../util/atomic-write.js';
+import { writeFileAtomic } from '../../util/atomic-write.js';
 
 /**
  * The pause signal `<state>/pause`: lines PID, ISO time, reason. Anyone may write it (winnow pause,

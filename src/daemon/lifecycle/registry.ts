@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../util/atomic-write.js';
+import { writeFileAtomic } from '../../util/atomic-write.js';
 import { withLock } from './lock-manager.js';
 import { isStale, processStartTime } from './lock.js';
 

@@ -1,0 +1,311 @@
+/**
+ * Temporal correlation's inputs: write-counter samples of the autonomous processes working in the
+ * workspace (/proc/PID/io through the ProcProbe port), the recent changes that may explain their
+ * bytes, and the ticker that keeps a sample at most `correlationWindowMs / 2` old while an
+ * autonomous process works here.
+ */
+import { join } from 'node:path';
+import { LRUCache } from 'lru-cache';
+import type { WatchEvent } from '../../core/event.js';
+import { pageRound, type AutonomousProc, type TemporalEvidence } from '../../core/classify/ownership.js';
+import type { Clock, Fs, Logger, ProcProbe, Scheduler } from '../../ports/index.js';
+
+/** How long a process's working directory is trusted before it is read again. */
+const CWD_TTL_MS = 30_000;
+/** Write-counter samples kept per process, and for how long. */
+const SAMPLES_PER_PID = 512;
+const SAMPLE_KEEP_MS = 60_000;
+/**
+ * A file's mtime comes from the kernel's coarse clock (up to a tick, ~4 ms, behind the real time):
+ * a sample taken this much after an mtime may still precede the write.
+ */
+const MTIME_SLACK_BEFORE_MS = 5;
+/**
+ * The write's pages are counted just after its mtime is set, and an exited child's counters reach
+ * its parent when the parent reaps it: a sample this soon after the mtime may not hold them yet.
+ */
+const MTIME_SLACK_AFTER_MS = 25;
+/** Process start times are known to 10 ms (clock ticks), and boot time to about as much. */
+const START_SLACK_MS = 20;
+/** Floor for the ticker's period. */
+const TICK_MIN_MS = 100;
+/** Recent changes remembered to explain autonomous write bytes (bounded). */
+const RECENT_MAX = 5_000;
+/** Sizes looked up per call to explain write bytes; beyond this the rest count as large (ALLOW side). */
+export const SIZE_LOOKUPS_MAX = 500;
+
+interface Recent {
+  path: string;
+  at: number;
+  /** Size and mtime, looked up the first time a temporal judgement needs them. */
+  size?: number;
+  mtime?: number;
+}
+
+interface Sample {
+  at: number;
+  bytes: number;
+}
+
+export interface WriteCountersDeps {
+  root: string;
+  fs: Fs;
+  clock: Clock;
+  logger: Logger;
+  probe: ProcProbe;
+  /** Timer for the ticker; without one, counters are sampled only on decisions. */
+  scheduler?: Scheduler | undefined;
+  windowMs: number;
+}
+
+export class WriteCounters {
+  private readonly samples = new Map<number, Sample[]>();
+  /** Start time (epoch ms) of each sampled process, for processes first sampled after a write. */
+  private readonly startedAt = new Map<number, number | null>();
+  /**
+   * When the autonomous set was last looked at: a process started after it could not have been
+   * sampled before, and its counter started at zero.
+   */
+  private lookedAt: number;
+  private lookedAtBefore: number;
+  /** The autonomous set the ticker samples (the last one a decision computed). */
+  private tickSet = new Map<number, AutonomousProc>();
+  private tick: unknown = null;
+  private closed = false;
+  /** Sampling rounds run one after another, so each process's samples stay in time order. */
+  private sampling: Promise<number> = Promise.resolve(0);
+  /** Paths fanotify attributed to a person, with the event time (bounded). */
+  private readonly humanWritten = new LRUCache<string, number>({ max: 2_048 });
+  private readonly recent: Recent[] = [];
+  /** Working directory per autonomous PID, re-read after CWD_TTL_MS. */
+  private readonly cwds = new Map<number, { dir: string | null; at: number }>();
+  private warnedIo = false;
+  /** False once live processes refused their counters: temporal correlation is off. */
+  ioOk = process.platform === 'linux';
+
+  constructor(private readonly deps: WriteCountersDeps) {
+    this.lookedAt = this.lookedAtBefore = deps.clock.now();
+  }
+
+  /** The autonomous set is being looked at now (a process started after this began at zero). */
+  look(at: number): void {
+    this.lookedAtBefore = this.lookedAt;
+    this.lookedAt = at;
+  }
+
+  /** Samples `set` at `at` and keeps the ticker going while any of it works here. */
+  async sample(set: Map<number, AutonomousProc>, at: number): Promise<void> {
+    await this.sampleCounters(set, at);
+    this.tickSet = set;
+    this.armTicker();
+  }
+
+  /** No autonomous process: nothing to correlate. */
+  clear(): void {
+    this.samples.clear();
+    this.startedAt.clear();
+  }
+
+  /** A person wrote `path` at `at` (fanotify): its bytes never explain an agent's. */
+  noteHuman(path: string, at: number): void {
+    this.humanWritten.set(path, at);
+  }
+
+  remember(events: WatchEvent[]): void {
+    const recent = this.recent;
+    for (const e of events) recent.push({ path: e.path, at: e.at, ...(e.kind === 'delete' ? { size: 0 } : {}) });
+    const cutoff = this.deps.clock.now() - SAMPLE_KEEP_MS;
+    let drop = 0;
+    while (drop < recent.length && (recent[drop]!.at < cutoff || recent.length - drop > RECENT_MAX)) drop++;
+    if (drop) recent.splice(0, drop);
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.tick !== null) this.deps.scheduler?.clearTimeout(this.tick);
+    this.tick = null;
+  }
+
+  /**
+   * An autonomous process working in another tree (an agent of another workspace, a test's fake
+   * agent next door) says nothing about this workspace: its write activity is not correlated.
+   * Limit (documented): an agent whose cwd is elsewhere but that writes here by absolute path is
+   * only seen through fanotify or open handles.
+   */
+  private async worksHere(pid: number, at: number): Promise<boolean> {
+    const { probe, root } = this.deps;
+    if (!probe.workingDir) return true;
+    let c = this.cwds.get(pid);
+    if (!c || at - c.at > CWD_TTL_MS) {
+      c = { dir: await probe.workingDir(pid), at };
+      this.cwds.set(pid, c);
+    }
+    return c.dir === null || c.dir === root || c.dir.startsWith(root.endsWith('/') ? root : root + '/');
+  }
+
+  /**
+   * One write-counter sample of each autonomous process working here, at `at`. Returns how many
+   * were read. Rounds are serialised so each process's samples stay in time order.
+   */
+  private sampleCounters(set: Map<number, AutonomousProc>, at: number): Promise<number> {
+    this.sampling = this.sampling.then(() => this.sampleRound(set, at));
+    return this.sampling;
+  }
+
+  private async sampleRound(set: Map<number, AutonomousProc>, at: number): Promise<number> {
+    const { probe, clock } = this.deps;
+    const { samples, startedAt } = this;
+    let denied = 0;
+    let here = 0;
+    for (const pid of this.cwds.keys()) if (!set.has(pid)) this.cwds.delete(pid);
+    await Promise.all(
+      [...set.keys()].map(async (pid) => {
+        if (!(await this.worksHere(pid, at))) {
+          samples.delete(pid); // irrelevant here, whether or not its counter can be read
+          return;
+        }
+        // Dated just before the read (the Linux probe reads synchronously within the call).
+        const readAt = Math.max(at, clock.now());
+        const bytes = await probe.writeCounter(pid);
+        if (bytes === 'gone') return; // exited since the set was listed
+        if (bytes === null) {
+          denied++;
+          return;
+        }
+        here++;
+        let list = samples.get(pid);
+        if (!list) {
+          samples.set(pid, (list = []));
+          if (!startedAt.has(pid)) startedAt.set(pid, probe.startedAt ? await probe.startedAt(pid) : null);
+        }
+        const last = list[list.length - 1];
+        if (last && last.at > readAt) return; // a later round already recorded
+        list.push({ at: readAt, bytes });
+        while (list.length > SAMPLES_PER_PID || (list.length > 2 && list[0]!.at < at - SAMPLE_KEEP_MS)) list.shift();
+      }),
+    );
+    for (const pid of samples.keys()) if (!set.has(pid)) samples.delete(pid);
+    for (const pid of startedAt.keys()) if (!set.has(pid)) startedAt.delete(pid);
+    // Off only when live processes refused their counters; an agent that exited says nothing.
+    if (here > 0) this.ioOk = true;
+    else if (denied > 0) {
+      this.ioOk = false;
+      if (!this.warnedIo) {
+        this.warnedIo = true;
+        this.deps.logger.log('warn', 'cannot read /proc/PID/io of the autonomous processes (run as their user or root); temporal correlation is off', {});
+      }
+    }
+    return here;
+  }
+
+  /**
+   * While an autonomous process works in the workspace, its write counter is also read every
+   * `correlationWindowMs / 2` (one /proc read per process), so that every write has a sample at
+   * most that long before it: bytes an agent wrote long before a person's save (outside the
+   * workspace, say) are never counted against the save. It stops as soon as no such process is
+   * left, so an idle workspace has no timer.
+   */
+  private armTicker(): void {
+    const { scheduler } = this.deps;
+    if (!scheduler || this.tick !== null || this.closed || this.samples.size === 0) return;
+    const every = Math.max(TICK_MIN_MS, Math.floor(this.deps.windowMs / 2));
+    this.tick = scheduler.setTimeout(() => {
+      void this.sampleCounters(this.tickSet, this.deps.clock.now()).then((here) => {
+        this.tick = null;
+        if (here > 0) this.armTicker();
+      });
+    }, every);
+  }
+
+  /** Size and mtime of a path now (a missing or non-file path is 0 bytes, mtime unknown). */
+  private async statOf(path: string): Promise<{ size: number; mtime: number | null }> {
+    const st = await this.deps.fs.stat(join(this.deps.root, path)).catch(() => null);
+    return st && st.isFile ? { size: st.size, mtime: st.mtimeMs } : { size: 0, mtime: null };
+  }
+
+  /**
+   * Temporal correlation for one change. The interval is the one between the two counter samples
+   * around the change's write (its mtime; the event time for a deletion): what the autonomous
+   * processes wrote in it, against what the other paths written in it account for.
+   */
+  async temporalFor(
+    ev: WatchEvent,
+    set: Map<number, AutonomousProc>,
+    budget: { lookups: number },
+    now: number,
+  ): Promise<TemporalEvidence | null> {
+    const self = ev.kind === 'delete' ? { size: 0, mtime: null } : await this.statOf(ev.path);
+    // A future mtime (clock skew, `touch -d`) says nothing about when the bytes were written.
+    const t = self.mtime !== null && self.mtime <= now ? self.mtime : ev.at;
+    let active = 0;
+    let from = Infinity;
+    let to = -Infinity;
+    const movers: TemporalEvidence['movers'] = [];
+    let any = false;
+    for (const [pid, list] of this.samples) {
+      let base: Sample | undefined;
+      for (let i = list.length - 1; i >= 0; i--) {
+        if (list[i]!.at <= t - MTIME_SLACK_BEFORE_MS) {
+          base = list[i];
+          break;
+        }
+      }
+      if (!base) {
+        // First sampled after the write: if it started since the set was last looked at, its
+        // counter began at zero when it started; otherwise nothing is known about this write.
+        const start = this.startedAt.get(pid);
+        if (start === undefined || start === null || start > t + START_SLACK_MS || start < this.lookedAtBefore - START_SLACK_MS) continue;
+        base = { at: start, bytes: 0 };
+      }
+      const after = list.find((x) => x.at >= t + MTIME_SLACK_AFTER_MS && x.at > base.at) ?? list[list.length - 1]!;
+      if (after.at <= base.at) continue;
+      any = true;
+      const d = after.bytes - base.bytes;
+      if (d > 0) {
+        active += d;
+        from = Math.min(from, base.at);
+        to = Math.max(to, after.at);
+        movers.push({ pid, command: set.get(pid)?.cmd ?? '?', bytes: d });
+      }
+    }
+    if (!any) return null;
+    let explained = 0;
+    if (active > 0) {
+      // The other paths written between the same samples, each counted once at its size in pages.
+      const seen = new Set<string>();
+      for (let i = this.recent.length - 1; i >= 0; i--) {
+        const r = this.recent[i]!;
+        // Events arrive after their write: one that arrived before the interval began was written
+        // before it.
+        if (r.at < from) break;
+        if (r.path === ev.path || seen.has(r.path)) continue;
+        // A file fanotify saw a person write is the person's bytes, not the agent's.
+        const hw = this.humanWritten.get(r.path);
+        if (hw !== undefined && hw >= r.at) continue;
+        if (r.size === undefined) {
+          if (budget.lookups-- > 0) {
+            const st = await this.statOf(r.path);
+            r.size = st.size;
+            if (st.mtime !== null) r.mtime = st.mtime;
+          } else {
+            // Unknown: count it as explaining everything (towards ALLOW).
+            seen.add(r.path);
+            explained = Number.MAX_SAFE_INTEGER;
+            break;
+          }
+        }
+        // Surely written between the two samples: after the first, and before the second — by
+        // more than the mtime's coarseness, or because its event had already arrived when the
+        // second was taken (an event comes after its write). In doubt it explains nothing
+        // (towards BLOCK). A deletion (no mtime) explains nothing either way.
+        const w = r.mtime ?? r.at;
+        if (w <= from || w > to) continue;
+        if (w > to - MTIME_SLACK_BEFORE_MS && r.at > to) continue;
+        seen.add(r.path);
+        explained += pageRound(r.size);
+        if (explained >= active) break;
+      }
+    }
+    return { activeBytes: active, explainedBytes: explained, pathBytes: self.size, movers, windowMs: Number.isFinite(from) ? to - from : 0 };
+  }
+}

@@ -1,0 +1,453 @@
+/**
+ * The single-flight committer (SPEC "Committer", STYLE.md habit 8): one commit at a time; paths
+ * that arrive meanwhile form the next batch; one commit per batch, holding only those paths.
+ *
+ * All timing policy is pure (core/commit/*); this shell owns one timer at a time on the injected
+ * scheduler and never sleeps. Nothing submitted is dropped: a batch that cannot be committed now
+ * (paused, rate limited, blocked, failing) goes back to the queue with its first-seen time.
+ *
+ * prepare.ts judges a batch (secrets, ignored, mass deletion); private-index.ts commits it with
+ * plumbing; `git commit --only` (porcelain) runs with hooks or as the fallback.
+ */
+import { join } from 'node:path';
+import type { Clock, Fs, Git, Logger, Scheduler } from '../../ports/index.js';
+import type { Config } from '../../core/config/defaults.js';
+import type { CommitPlan } from '../../core/commit/plan.js';
+import { blockedSentence, waitingSentence } from '../../core/commit/guards.js';
+import { initialRateLimit, nextAllowedAt, consume, tokensAt, commitsToday, type RateLimitState } from '../../core/commit/rate-limit.js';
+import {
+  classifyGitFailure,
+  offendingPaths,
+  backoffMs,
+  breakerAt,
+  breakerFailure,
+  breakerSuccess,
+  CLOSED,
+  type BreakerState,
+} from '../../core/commit/retry-policy.js';
+import type { CommitJournal, Entry } from '../../core/commit/plumbing.js';
+import { faultPoint } from '../../util/fault.js';
+import { failureInfo } from './failure.js';
+import { prepareBatch, type Via } from './prepare.js';
+import { HeadMoved, PrivateIndex, PrivateIndexError } from './private-index.js';
+
+export interface CommitterDeps {
+  git: Git;
+  fs: Fs;
+  clock: Clock;
+  scheduler: Scheduler;
+  logger: Logger;
+  config: Config;
+  root: string;
+  stateDir: string;
+  /** True while the pause signal is up: due paths wait. */
+  isPaused(): Promise<boolean>;
+  /** Called after each successful commit. */
+  onCommitted?(c: { sha: string; paths: string[]; atMs: number; message: string }): void;
+  /**
+   * Called for submitted paths that needed no commit: gone from disk and never tracked (an
+   * editor's temp file), or identical to HEAD. They leave the queue; nothing was lost.
+   */
+  onDiscarded?(c: { paths: string[]; reason: 'vanished' | 'unchanged' }): void;
+  random?: () => number; // jitter; default Math.random
+  /**
+   * How a commit is made. `plumbing` (the default): a private index kept equal to HEAD, then
+   * write-tree, commit-tree and a compare-and-swap update-ref (core/commit/plumbing.ts).
+   * `porcelain`: `git commit --only`; always used when `commit.hooks` is true, because plumbing
+   * runs no hooks, and as the fallback when plumbing fails unexpectedly.
+   */
+  strategy?: 'plumbing' | 'porcelain';
+}
+
+export interface CommitterStatus {
+  queued: string[];
+  inFlight: string[];
+  waiting: string | null;
+  rateLimit: { maxPerHour: number; maxPerDay: number; hourTokens: number; today: number; nextAt: number | null };
+  breaker: { open: boolean; until: number | null; failures: number; lastError: string | null };
+  held: { path: string; reason: string }[];
+  lastCommits: { sha: string; at: number; paths: string[]; message: string }[];
+}
+
+export interface Committer {
+  /** Settled, accepted paths; they join the next batch. */
+  submit(paths: string[]): void;
+  /** Re-check now (pause dropped, HEAD state changed). */
+  kick(): void;
+  /** Resolves when nothing is in flight and nothing is runnable right now. */
+  onIdle(): Promise<void>;
+  status(): CommitterStatus;
+  /** Finishes the batch in flight, then stops; later submits are kept queued. */
+  close(): Promise<void>;
+}
+
+/**
+ * How often a wait on an outside condition (pause, merge in progress, index.lock, low disk) is
+ * re-checked. Only while something is queued: an idle committer holds no timer at all.
+ */
+export const RECHECK_MS = 2_000;
+const LAST_COMMITS = 10;
+
+export function createCommitter(deps: CommitterDeps): Committer {
+  const c = new SingleFlightCommitter(deps);
+  // At start, settle what a crash may have left half way (the commit journal).
+  c.kick();
+  return {
+    submit: (paths) => c.submit(paths),
+    kick: () => c.kick(),
+    onIdle: () => c.onIdle(),
+    status: () => c.status(),
+    close: () => c.close(),
+  };
+}
+
+class SingleFlightCommitter {
+  private readonly random: () => number;
+  private readonly hooksDir: string;
+  private readonly strategy: Via;
+  private readonly index: PrivateIndex;
+
+  /** Queued paths → first time they were submitted (kept across failed attempts). */
+  private readonly pending = new Map<string, number>();
+  private inFlight: string[] = [];
+  private readonly held = new Map<string, string>();
+  private readonly lastCommits: CommitterStatus['lastCommits'] = [];
+  private rate: RateLimitState;
+  private breaker: BreakerState = CLOSED;
+  private failures = 0;
+  private retryAt: number | null = null;
+  private waiting: string | null = null;
+
+  private timer: unknown = null;
+  private running = false;
+  private again = false;
+  private closed = false;
+  private loopDone: Promise<void> = Promise.resolve();
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly deps: CommitterDeps) {
+    this.random = deps.random ?? Math.random;
+    this.hooksDir = join(deps.stateDir, 'hooks-empty');
+    this.strategy = deps.config.commit.hooks ? 'porcelain' : (deps.strategy ?? 'plumbing');
+    this.index = new PrivateIndex({ git: deps.git, fs: deps.fs, logger: deps.logger, stateDir: deps.stateDir });
+    this.rate = initialRateLimit(deps.config.rateLimit, deps.clock.now());
+  }
+
+  submit(paths: string[]): void {
+    const now = this.deps.clock.now();
+    for (const p of paths) {
+      if (!this.pending.has(p)) this.pending.set(p, now);
+      // Submitted again means changed again: judge it afresh (a secret may have been removed).
+      this.held.delete(p);
+    }
+    if (paths.length) this.kick();
+  }
+
+  onIdle(): Promise<void> {
+    if (!this.running) return Promise.resolve();
+    return new Promise<void>((r) => this.idleWaiters.push(r));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.disarm();
+    await this.loopDone;
+    this.disarm();
+  }
+
+  status(): CommitterStatus {
+    const { config, clock } = this.deps;
+    const now = clock.now();
+    const b = breakerAt(this.breaker, now);
+    const next = nextAllowedAt(this.rate, now);
+    const busy = this.pending.size > 0 || this.inFlight.length > 0;
+    return {
+      queued: [...this.pending.keys()],
+      inFlight: [...this.inFlight],
+      waiting: busy ? this.waiting : null,
+      rateLimit: {
+        maxPerHour: config.rateLimit.maxPerHour,
+        maxPerDay: config.rateLimit.maxPerDay,
+        hourTokens: Math.round(tokensAt(this.rate, now) * 100) / 100,
+        today: commitsToday(this.rate, now),
+        nextAt: next > now ? next : null,
+      },
+      breaker: {
+        open: b.phase === 'open',
+        until: b.phase === 'open' ? b.until : null,
+        failures: b.failures,
+        lastError: b.lastError,
+      },
+      held: [...this.held].map(([path, reason]) => ({ path, reason })),
+      lastCommits: this.lastCommits.map((c) => ({ ...c, paths: [...c.paths] })),
+    };
+  }
+
+  private disarm(): void {
+    if (this.timer !== null) this.deps.scheduler.clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private arm(at: number): void {
+    this.disarm();
+    if (this.closed) return;
+    this.timer = this.deps.scheduler.setTimeout(() => {
+      this.timer = null;
+      this.kick();
+    }, Math.max(0, at - this.deps.clock.now()));
+  }
+
+  private requeue(paths: readonly [string, number][]): void {
+    for (const [p, firstAt] of paths) {
+      const cur = this.pending.get(p);
+      this.pending.set(p, cur === undefined ? firstAt : Math.min(cur, firstAt));
+    }
+  }
+
+  kick(): void {
+    if (this.closed) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    this.loopDone = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.step();
+        } while (this.again && !this.closed);
+      } catch (e) {
+        // step() handles its own failures; this is a bug, and it must not wedge the committer.
+        this.deps.logger.log('error', 'committer step failed unexpectedly', { error: (e as Error).message });
+      } finally {
+        this.running = false;
+        const ws = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const w of ws) w();
+      }
+    })();
+  }
+
+  private wait(sentence: string, at: number): void {
+    if (this.waiting !== sentence) this.deps.logger.log('info', 'commit waiting', { waiting: sentence, queued: this.pending.size });
+    this.waiting = sentence;
+    this.arm(at);
+  }
+
+  /** One pass: either find a reason to wait (and arm the timer for it) or commit one batch. */
+  private async step(): Promise<void> {
+    const { clock } = this.deps;
+    this.disarm();
+    if (this.index.journalPending() && !(await this.index.settleJournal())) {
+      // The last commit landed but the person's index could not be updated yet (their git holds
+      // index.lock): no new commit until it is, or its journal would be lost.
+      return this.wait(waitingSentence.indexSync(), clock.now() + RECHECK_MS);
+    }
+    if (this.pending.size === 0) {
+      this.waiting = null;
+      return;
+    }
+    const now = clock.now();
+    try {
+      const why = await this.reasonToWait(now);
+      if (why) return this.wait(why.sentence, why.until);
+    } catch (e) {
+      return this.failed(e, []);
+    }
+    this.waiting = null;
+    await this.commitBatch();
+  }
+
+  /** Why due paths must wait now, and until when to look again; null when a commit may run. */
+  private async reasonToWait(now: number): Promise<{ sentence: string; until: number } | null> {
+    const { git, fs, config, root } = this.deps;
+    if (await this.deps.isPaused().catch(() => false)) return { sentence: waitingSentence.paused(), until: now + RECHECK_MS };
+    const b = breakerAt(this.breaker, now);
+    if (b.phase === 'open' && b.until !== null) return { sentence: waitingSentence.breakerOpen(b.until, b.lastError), until: b.until };
+    if (this.retryAt !== null && now < this.retryAt) return { sentence: waitingSentence.retrying(this.retryAt, this.breaker.lastError), until: this.retryAt };
+    const block = await git.blocked();
+    if (block) return { sentence: blockedSentence(block), until: now + RECHECK_MS };
+    if (!(await fs.stat(root))) return { sentence: waitingSentence.rootGone(root), until: now + RECHECK_MS };
+    const lock = join(git.gitDir, 'index.lock');
+    // Someone else's git is working. Never delete their lock: wait for it to go.
+    if (await fs.stat(lock)) return { sentence: waitingSentence.indexLock(lock), until: now + RECHECK_MS };
+    const free = await fs.freeBytes(root).catch(() => Number.POSITIVE_INFINITY);
+    if (free < config.health.minFreeBytes) return { sentence: waitingSentence.lowDisk(free, config.health.minFreeBytes), until: now + RECHECK_MS };
+    const next = nextAllowedAt(this.rate, now);
+    if (next > now) return { sentence: waitingSentence.rateLimited(next), until: next };
+    return null;
+  }
+
+  private hold(path: string, reason: string): void {
+    if (this.held.get(path) !== reason) this.deps.logger.log('warn', 'held back', { path, reason });
+    this.held.set(path, reason);
+  }
+
+  private prepare(paths: string[], via: Via) {
+    const { git, fs, config, root } = this.deps;
+    return prepareBatch(
+      { git, fs, config, root, hooksDir: this.hooksDir, readHead: (ps) => this.index.readHead(ps), hold: (p, r) => this.hold(p, r) },
+      paths,
+      via,
+    );
+  }
+
+  private async commitBatch(): Promise<void> {
+    const { git, logger } = this.deps;
+    const batch = [...this.pending.entries()];
+    this.pending.clear();
+    this.inFlight = batch.map(([p]) => p);
+    let plan: CommitPlan | null = null;
+    let via: Via = this.strategy;
+    try {
+      // Replan once for a vanished path, a few times without each path git refused by name, and
+      // a few times when HEAD moved under a plumbing commit.
+      let replans = 0;
+      let refusals = 0;
+      let moves = 0;
+      let landed: CommitJournal | null = null;
+      let oldEntries: Map<string, Entry> | undefined;
+      for (;;) {
+        const prepared = await this.prepare(this.inFlight, via);
+        plan = prepared.plan;
+        if (plan.dropped.length) this.deps.onDiscarded?.({ paths: plan.dropped, reason: 'vanished' });
+        if (plan.steps.length === 0) {
+          if (this.pending.size) this.again = true;
+          return;
+        }
+        try {
+          if (via === 'plumbing') {
+            landed = await this.index.commit(plan, prepared.head!);
+            if (!landed) {
+              this.deps.onDiscarded?.({ paths: plan.paths, reason: 'unchanged' });
+              this.succeeded(null, plan, via);
+              return;
+            }
+            oldEntries = prepared.head!.entries;
+            break;
+          }
+          const add = plan.steps.length > 1 ? plan.steps.slice(0, -1) : [];
+          const commit = plan.steps.slice(-1);
+          faultPoint('before-add');
+          if (add.length) await git.run(add);
+          faultPoint('after-add');
+          faultPoint('during-commit');
+          await git.run(commit);
+          faultPoint('after-ref-update');
+          break;
+        } catch (e) {
+          if (e instanceof HeadMoved && moves++ < 3) {
+            logger.log('info', 'commit replanned', { reason: e.message });
+            continue;
+          }
+          if (e instanceof PrivateIndexError && via === 'plumbing') {
+            logger.log('warn', 'index plumbing failed (the private index cannot be built); committing this batch with git commit --only', {
+              error: e.message,
+              index: this.index.indexFile,
+            });
+            via = 'porcelain';
+            continue;
+          }
+          const info = failureInfo(e);
+          const c = classifyGitFailure(info);
+          if (c.action === 'noop') {
+            this.deps.onDiscarded?.({ paths: plan.paths, reason: 'unchanged' });
+            this.succeeded(null, plan, via);
+            return;
+          }
+          const bad = offendingPaths(info.stderr).filter((o) => plan!.paths.includes(o.path));
+          if (bad.length && refusals < 3) {
+            refusals++;
+            for (const o of bad) this.hold(o.path, o.reason);
+            const gone = new Set(bad.map((o) => o.path));
+            this.inFlight = this.inFlight.filter((p) => !gone.has(p));
+            continue;
+          }
+          if (c.action === 'replan' && replans++ === 0) {
+            logger.log('info', 'commit replanned', { reason: c.reason });
+            continue;
+          }
+          if (via === 'plumbing' && c.action === 'abort') {
+            // Something plumbing did not expect (a file turned into a directory, an odd index):
+            // `git commit --only` knows every case git knows. The private index is rebuilt next time.
+            logger.log('warn', 'index plumbing failed; committing this batch with git commit --only', {
+              error: info.stderr.trim().split('\n')[0] ?? String(e),
+            });
+            via = 'porcelain';
+            continue;
+          }
+          throw e;
+        }
+      }
+      if (landed) {
+        // The commit is in: bring the person's index up to date first, then record it, so that
+        // nobody (status, a test, the person's `git status`) sees winnow's commit as a staged
+        // reversal. A failure here (their git holds index.lock) does not undo the commit: the
+        // journal stays and the next pass finishes it.
+        try {
+          await this.index.syncRealIndex(landed, oldEntries);
+        } catch (e) {
+          logger.log('warn', 'commit landed; index update deferred', { error: failureInfo(e).stderr.trim().split('\n')[0] ?? '' });
+        }
+        this.succeeded(landed.new, plan, via);
+        return;
+      }
+      const sha = await git.headSha().catch(() => null);
+      this.succeeded(sha ?? 'unknown', plan, via);
+    } catch (e) {
+      // Held paths wait for a new submit (a changed file), not for the retry.
+      this.requeue(batch.filter(([p]) => !this.held.has(p)));
+      this.failed(e, plan?.paths ?? this.inFlight);
+    } finally {
+      this.inFlight = [];
+    }
+  }
+
+  private succeeded(sha: string | null, plan: CommitPlan, via: Via): void {
+    this.breaker = breakerSuccess(this.breaker);
+    this.failures = 0;
+    this.retryAt = null;
+    if (this.pending.size) this.again = true; // what arrived meanwhile is the catch-up batch
+    if (sha === null) return;
+    // The commit is in git; nothing has recorded it yet (log line, pending.json via onCommitted).
+    faultPoint('before-state-write');
+    const atMs = this.deps.clock.now();
+    this.rate = consume(this.rate, atMs);
+    this.lastCommits.unshift({ sha, at: atMs, paths: plan.paths, message: plan.message });
+    this.lastCommits.length = Math.min(this.lastCommits.length, LAST_COMMITS);
+    this.deps.logger.log('info', 'commit', { sha, paths: plan.paths, atMs, via });
+    this.deps.onCommitted?.({ sha, paths: plan.paths, atMs, message: plan.message });
+  }
+
+  private failed(e: unknown, paths: string[]): void {
+    const { config, logger } = this.deps;
+    const info = failureInfo(e);
+    const c = classifyGitFailure(info);
+    const now = this.deps.clock.now();
+    const detail = info.stderr.trim().split('\n')[0] ?? '';
+    const lastError = c.kind === 'fatal' ? c.reason : `${c.reason}${detail ? `: ${detail}` : ''}`;
+    this.breaker = breakerFailure(
+      this.breaker,
+      { attempts: config.retry.attempts, cooldownMs: config.retry.breakerCooldownMs },
+      now,
+      lastError,
+      c.action === 'abort',
+    );
+    this.failures += 1;
+    const fields: Record<string, unknown> = { paths, kind: c.kind, action: c.action, error: lastError, failures: this.failures };
+    if (this.breaker.phase === 'open' && this.breaker.until !== null) {
+      this.retryAt = null;
+      fields.breakerUntil = this.breaker.until;
+      logger.log('warn', 'commit failed; breaker open', fields);
+      this.waiting = waitingSentence.breakerOpen(this.breaker.until, lastError);
+      this.arm(this.breaker.until);
+      return;
+    }
+    this.retryAt = now + backoffMs(this.failures, config.retry, this.random());
+    fields.retryAt = this.retryAt;
+    logger.log('warn', 'commit failed; will retry', fields);
+    this.waiting = waitingSentence.retrying(this.retryAt, lastError);
+    this.arm(this.retryAt);
+  }
+}

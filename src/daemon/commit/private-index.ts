@@ -1,0 +1,230 @@
+/**
+ * Commits through a private index (`<state>/index`, kept equal to HEAD): `update-index` of the
+ * batch's paths, `write-tree`, `commit-tree`, a compare-and-swap `update-ref`; then the person's
+ * index is brought up to date where it still held the old HEAD entry. A journal
+ * (`commit-journal.json`) covers the gap between the ref moving and the person's index following.
+ * The commands are built as data in core/commit/plumbing.ts.
+ */
+import { chmod } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CommitPlan } from '../../core/commit/plan.js';
+import {
+  headStep,
+  parseHead,
+  lsTreeSteps,
+  parseLsTree,
+  lsFilesSteps,
+  parseLsFiles,
+  readTreeStep,
+  updatePrivateStep,
+  writeTreeStep,
+  commitTreeStep,
+  updateRefStep,
+  realIndexUpdate,
+  indexInfoStep,
+  formatJournal,
+  parseJournal,
+  EMPTY_TREES,
+  sharedIndexStep,
+  type CommitJournal,
+  type Entry,
+} from '../../core/commit/plumbing.js';
+import type { Fs, Git, GitStep, Logger } from '../../ports/index.js';
+import { faultPoint } from '../../util/fault.js';
+import { failureInfo } from './failure.js';
+
+/** What HEAD was when a batch was prepared, and its entries for the batch's paths. */
+export interface HeadFacts {
+  head: { commit: string; tree: string } | null;
+  entries: Map<string, Entry>;
+}
+
+/** Thrown when HEAD moved between reading it and the compare-and-swap: plan again from the new HEAD. */
+export class HeadMoved extends Error {}
+/** The private index cannot be built: this batch goes through `git commit --only` instead. */
+export class PrivateIndexError extends Error {}
+
+export class PrivateIndex {
+  readonly indexFile: string;
+  private readonly journalFile: string;
+  /** HEAD the private index equals; undefined when unknown (start, or a step failed half way). */
+  private privateHead: string | null | undefined;
+  /** The tree of `privateHead`, when known (it spares a rev-parse per commit). */
+  private privateTree: string | null = null;
+  /** The commit journal: undefined until read at start; null when there is none. */
+  private journal: CommitJournal | null | undefined;
+
+  constructor(private readonly deps: { git: Git; fs: Fs; logger: Logger; stateDir: string }) {
+    this.indexFile = join(deps.stateDir, 'index');
+    this.journalFile = join(deps.stateDir, 'commit-journal.json');
+  }
+
+  /** True while a landed commit's journal waits to be settled. */
+  journalPending(): boolean {
+    return this.journal !== null;
+  }
+
+  private async out(steps: GitStep[]): Promise<string> {
+    if (steps.length === 0) return '';
+    return (await this.deps.git.run(steps)).map((r) => r.stdout).join('');
+  }
+
+  /**
+   * HEAD's commit read from the ref file (a loose ref written by rename, so never torn), or null to
+   * ask git (packed refs, reftable, a linked worktree, an unborn branch). Saves a spawn per commit.
+   */
+  private async headFromFiles(): Promise<string | null> {
+    const { fs, git } = this.deps;
+    const text = await fs.readFile(join(git.gitDir, 'HEAD')).then((b) => b.toString('utf8'), () => '');
+    const ref = /^ref: (refs\/heads\/[^\n]+)\n?$/.exec(text)?.[1];
+    if (!ref || ref.split('/').includes('..')) return null;
+    const sha = await fs.readFile(join(git.gitDir, ref)).then((b) => b.toString('utf8').trim(), () => '');
+    return /^([0-9a-f]{40}|[0-9a-f]{64})$/.test(sha) ? sha : null;
+  }
+
+  /** HEAD now, and its entries for `paths`. */
+  async readHead(paths: readonly string[]): Promise<HeadFacts> {
+    let head: HeadFacts['head'];
+    const fromFiles = await this.headFromFiles();
+    if (fromFiles !== null && fromFiles === this.privateHead && this.privateTree !== null) {
+      head = { commit: fromFiles, tree: this.privateTree };
+    } else {
+      try {
+        head = parseHead(await this.out([headStep()]));
+      } catch (e) {
+        // An unborn branch has no HEAD to parse; anything else is a real failure.
+        if ((await this.deps.git.headSha()) !== null) throw e;
+        head = null;
+      }
+    }
+    const entries = head ? parseLsTree(await this.out(lsTreeSteps(head.commit, paths)), new Set(paths)) : new Map<string, Entry>();
+    return { head, entries };
+  }
+
+  /** Rebuilds the private index from `head`, and drops the shared index half it no longer uses. */
+  private async rebuild(head: string | null, tree: string | null): Promise<void> {
+    const { fs, git } = this.deps;
+    const indexFile = this.indexFile;
+    this.privateHead = undefined;
+    const sharedOf = async (index: string | null) => (await this.out([sharedIndexStep(index)]).catch(() => '')).trim();
+    const before = await sharedOf(indexFile);
+    // Only this daemon (it holds daemon.lock) uses the private index: a lock left there belongs to
+    // a git this process started and lost (a timeout's SIGKILL, a crash), never to the person.
+    await fs.remove(`${indexFile}.lock`);
+    try {
+      await git.run([readTreeStep(indexFile, head)]);
+    } catch (e) {
+      throw new PrivateIndexError(failureInfo(e).stderr.trim().split('\n')[0] || String(e));
+    }
+    this.privateHead = head;
+    this.privateTree = tree;
+    await chmod(indexFile, 0o600).catch(() => undefined);
+    if (before) {
+      const [after, theirs] = await Promise.all([sharedOf(indexFile), sharedOf(null)]);
+      if (before !== after && before !== theirs) await fs.remove(before).catch(() => undefined);
+    }
+  }
+
+  /**
+   * One commit through the private index. Returns the new commit (HEAD now points at it and the
+   * journal is written) or null when the tree equals HEAD's (nothing to commit).
+   */
+  async commit(plan: CommitPlan, facts: HeadFacts): Promise<CommitJournal | null> {
+    const { fs, git } = this.deps;
+    const indexFile = this.indexFile;
+    const old = facts.head?.commit ?? null;
+    if (this.privateHead !== old) await this.rebuild(old, facts.head?.tree ?? null);
+    faultPoint('before-add');
+    this.privateHead = undefined;
+    await git.run([updatePrivateStep(indexFile, plan.paths)]);
+    faultPoint('after-add');
+    const tree = (await this.out([writeTreeStep(indexFile)])).trim();
+    // git rewrites the index (update-index, then write-tree's cache-tree) with the umask's mode;
+    // it lists the workspace's files, so it is kept 0600 like every state file.
+    await chmod(indexFile, 0o600).catch(() => undefined);
+    if (tree === facts.head?.tree || (!facts.head && EMPTY_TREES.has(tree))) {
+      this.privateHead = old;
+      this.privateTree = facts.head?.tree ?? null;
+      return null;
+    }
+    const sha = (await this.out([commitTreeStep(tree, old, plan.message)])).trim();
+    const j: CommitJournal = { version: 1, old, new: sha, paths: plan.paths };
+    await fs.writeFileAtomic(this.journalFile, formatJournal(j));
+    this.journal = j;
+    faultPoint('during-commit');
+    try {
+      await git.run([updateRefStep(sha, old, plan.message.startsWith('winnow') ? plan.message : `winnow: ${plan.message}`)]);
+    } catch (e) {
+      const now = await git.headSha().catch(() => undefined);
+      if (now !== sha) {
+        await this.dropJournal();
+        if (now !== undefined && now !== old) throw new HeadMoved(`HEAD moved from ${old ?? '(unborn)'} to ${now ?? '(unborn)'}`);
+        throw e;
+      }
+      // The ref did move (the failure came after): carry on as committed.
+    }
+    this.privateHead = sha;
+    this.privateTree = tree;
+    faultPoint('after-ref-update');
+    return j;
+  }
+
+  private async dropJournal(): Promise<void> {
+    await this.deps.fs.remove(this.journalFile);
+    this.journal = null;
+  }
+
+  /**
+   * Brings the person's index up to date with `j` for its paths, where it still holds the old HEAD
+   * entry, so `git status` shows no staged reversal of winnow's commit. What they staged by hand stays.
+   */
+  async syncRealIndex(j: CommitJournal, oldEntries?: Map<string, Entry>): Promise<void> {
+    const want = new Set(j.paths);
+    const [oldE, newE, realE] = await Promise.all([
+      oldEntries ?? (j.old ? this.out(lsTreeSteps(j.old, j.paths)).then((o) => parseLsTree(o, want)) : new Map<string, Entry>()),
+      this.out(lsTreeSteps(j.new, j.paths)).then((o) => parseLsTree(o, want)),
+      this.out(lsFilesSteps(j.paths)).then((o) => parseLsFiles(o, want)),
+    ]);
+    const u = realIndexUpdate(j.paths, oldE, newE, realE);
+    if (u.stdin) await this.deps.git.run([indexInfoStep(u.stdin)]);
+    if (u.kept.length) this.deps.logger.log('info', 'index entries staged by hand left as they are', { paths: u.kept });
+    await this.dropJournal();
+  }
+
+  /**
+   * Settles a journal left by the last commit (at start: by a crash). HEAD at `new`: finish the
+   * person's index. HEAD at `old`: the ref never moved; the paths are still pending upstream.
+   * Returns false when the index update must be tried again later (someone holds index.lock).
+   */
+  async settleJournal(): Promise<boolean> {
+    const { fs, git, logger } = this.deps;
+    if (this.journal === undefined) {
+      const text = await fs.readFile(this.journalFile).then((b) => b.toString('utf8'), () => null);
+      this.journal = text === null ? null : parseJournal(text);
+      if (text !== null && this.journal === null) {
+        logger.log('warn', 'commit journal unreadable; dropped', { file: this.journalFile });
+        await fs.remove(this.journalFile);
+      }
+    }
+    const j = this.journal;
+    if (!j) return true;
+    try {
+      const head = await git.headSha();
+      if (head === j.new) {
+        await this.syncRealIndex(j);
+        logger.log('info', 'commit journal: index brought up to date', { sha: j.new, paths: j.paths.length });
+      } else {
+        logger.log(head === j.old ? 'info' : 'warn', 'commit journal dropped', {
+          sha: j.new,
+          reason: head === j.old ? 'HEAD never moved to the new commit' : 'HEAD moved elsewhere since',
+        });
+        await this.dropJournal();
+      }
+      return true;
+    } catch (e) {
+      const info = failureInfo(e);
+      logger.log('warn', 'commit journal: index update failed; will retry', { error: info.stderr.trim().split('\n')[0] ?? '' });
+      return false;
+    }
+  }
+}

@@ -1,0 +1,405 @@
+/**
+ * Sync with a remote (SPEC "Sync with a remote"): the coordination. Requests are queued and
+ * merged (core/sync/queue.ts), gated by the interval, the breaker and a stopped-on-conflict state
+ * (core/sync/schedule.ts), run one at a time (sequence.ts), and each outcome is persisted
+ * (`sync-state.json`) and audited (`sync.log`).
+ *
+ * How uncommitted work is kept (no stash, no rebase in the person's work tree): local commits
+ * are replayed onto the remote tip with `git merge-tree --write-tree` (replay.ts), object
+ * plumbing that never touches the work tree, the index or the stash, so a conflict under
+ * `manual` leaves literally nothing to undo and a SIGKILL at any point leaves only unreferenced
+ * objects. The branch then moves with `git read-tree -m -u OLD NEW` (what `git checkout` does:
+ * it carries uncommitted changes along and refuses, changing nothing, when one would be
+ * overwritten) followed by a compare-and-swap `update-ref`. A journal covers the gap between
+ * the two.
+ */
+import { appendFile, readFile, rename, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Config } from '../../core/config/defaults.js';
+import type { Clock, Logger, Scheduler } from '../../ports/index.js';
+import {
+  EMPTY_QUEUE, enqueue, take, gate, onFailure, onSuccess, breakerOpen, nextAfterCommit, CLOSED_BREAKER, AHEAD_THRESHOLD,
+  classifyGitFailure,
+  type SyncPriority, type SyncQueue, type QueuedSync, type BreakerState, type SyncFailure,
+} from '../../core/sync/index.js';
+import { writeFileAtomic } from '../../util/atomic-write.js';
+import { pruneSnapshots } from './snapshots.js';
+import { spawnGitRunner, SyncGitError, type GitRunner } from './sync-git.js';
+import { recover, runSyncSequence } from './sequence.js';
+
+export { recover, runSyncSequence } from './sequence.js';
+export {
+  syncRequestPath,
+  syncResultPath,
+  writeSyncRequest,
+  readSyncRequest,
+  clearSyncRequest,
+  readSyncResult,
+  serveSyncRequest,
+  type SyncRequestFile,
+  type SyncResultFile,
+} from './request-file.js';
+
+export type { SyncPriority } from '../../core/sync/index.js';
+
+export interface SyncerDeps {
+  root: string;
+  gitDir: string;
+  stateDir: string;
+  /** config.remote non-null. */
+  config: Config;
+  clock: Clock;
+  scheduler: Scheduler;
+  logger: Logger;
+  hostname: string;
+  /** Commit everything accepted and pending now (ignores the pause; the syncer holds it). */
+  commitPending(): Promise<void>;
+  /** Git runner (tests wrap it to inject failures); default: spawned git, non-interactive, with timeouts. */
+  git?: GitRunner;
+  /** Timeout for fetch and push (default 120 s); local git calls use `commit.timeoutMs`. */
+  networkTimeoutMs?: number;
+  /** Source of jitter in [0,1) (tests pin it). */
+  random?: () => number;
+  /** Replaces the git sequence (component tests of the coordination). */
+  perform?: (run: QueuedSync) => Promise<SyncOutcome>;
+  /** Run the start-up sync on creation (default true). */
+  syncOnStart?: boolean;
+  /** Run the exit sync in close() (default true; `winnow sync` without a daemon turns it off). */
+  syncOnExit?: boolean;
+  /** Test-only: called at named steps of the sequence (fault tests SIGKILL there). */
+  faultPoint?: (step: string) => void | Promise<void>;
+}
+
+export interface SyncStatus {
+  lastSync: { at: number; ok: boolean; reason: string; error?: string } | null;
+  nextAt: number | null;
+  breaker: { open: boolean; until: number | null; failures: number };
+  conflicts: string[];
+  stopped: string | null;
+  ahead: number;
+  behind: number;
+}
+
+export interface Syncer {
+  request(r: { reason: string; priority: SyncPriority; force?: boolean }): Promise<{ ok: boolean; message: string }>;
+  /** Schedules a sync no sooner than minIntervalMs after the last. */
+  afterCommit(): void;
+  status(): SyncStatus;
+  /** Runs the exit sync (lifecycle priority), then stops. */
+  close(): Promise<void>;
+}
+
+/** What one attempt did. */
+export interface SyncOutcome {
+  ok: boolean;
+  message: string;
+  failure?: SyncFailure | 'conflict' | 'dirty' | 'blocked' | 'config';
+  /** Conflicted paths (manual strategy), when the attempt stopped on them. */
+  conflicts?: string[];
+  /** The remote tip the conflict was against: syncing resumes once HEAD contains it. */
+  conflictRemote?: string;
+  pulled?: number;
+  pushed?: number;
+  ahead?: number;
+  behind?: number;
+  snapshot?: string;
+  conflictCopies?: string[];
+}
+
+interface PersistedState {
+  version: 1;
+  seq: number;
+  lastSync: SyncStatus['lastSync'];
+  lastAttemptAt: number | null;
+  breaker: BreakerState;
+  stopped: { reason: string; files: string[]; remote: string | null } | null;
+  ahead: number;
+  behind: number;
+}
+
+const STATE_FILE = 'sync-state.json';
+const AUDIT_FILE = 'sync.log';
+const AUDIT_ROTATE_BYTES = 1024 * 1024;
+
+// ---------------------------------------------------------------------------------------------
+
+/** The syncer plus what tests and the daemon may wait on (STYLE.md habit 9). */
+export interface SyncerHandle extends Syncer {
+  /** Resolves once start-up recovery is done (and the start-up sync, if any, is scheduled). */
+  readonly ready: Promise<void>;
+  /** Resolves when no sync is queued or running. */
+  idle(): Promise<void>;
+}
+
+export function createSyncer(deps: SyncerDeps): SyncerHandle {
+  const s = new SyncCoordinator(deps);
+  return {
+    request: (r) => s.request(r),
+    afterCommit: () => s.afterCommit(),
+    status: () => s.status(),
+    close: () => s.close(),
+    ready: s.ready,
+    idle: () => s.idle(),
+  };
+}
+
+type Answer = { ok: boolean; message: string };
+
+class SyncCoordinator {
+  private readonly remote: NonNullable<Config['remote']>;
+  private readonly random: () => number;
+  private readonly git: GitRunner;
+  private readonly perform: (run: QueuedSync) => Promise<SyncOutcome>;
+  private queue: SyncQueue = EMPTY_QUEUE;
+  private nextId = 1;
+  private readonly waiters = new Map<number, (r: Answer) => void>();
+  private running: Promise<void> | null = null;
+  private closed = false;
+  private timer: { handle: unknown; at: number } | null = null;
+  private state: PersistedState = {
+    version: 1,
+    seq: 0,
+    lastSync: null,
+    lastAttemptAt: null,
+    breaker: CLOSED_BREAKER,
+    stopped: null,
+    ahead: 0,
+    behind: 0,
+  };
+  private readonly recovered: Promise<void>;
+  /** Resolves once start-up recovery is done (and the start-up sync, if any, is scheduled). */
+  readonly ready: Promise<void>;
+
+  constructor(private readonly deps: SyncerDeps) {
+    const remote = deps.config.remote;
+    if (!remote) throw new Error('createSyncer needs config.remote');
+    this.remote = remote;
+    this.random = deps.random ?? Math.random;
+    const git = (this.git = deps.git ?? spawnGitRunner(deps.root, deps.config.commit.timeoutMs));
+    this.perform = deps.perform ?? ((run: QueuedSync) => runSyncSequence(deps, git, run));
+    const loaded = loadState(deps.stateDir).then((s) => {
+      if (s) this.state = { ...this.state, ...s };
+    });
+    // What a killed sync left is recovered once, before the first sync of this process runs: two
+    // recoveries at once would both try to finish the same interrupted branch move.
+    this.recovered = loaded.then(() =>
+      recover(deps, git).catch((e: Error) => deps.logger.log('warn', 'sync recovery failed', { error: e.message })),
+    );
+    this.ready = this.recovered.then(() => {
+      if (deps.syncOnStart !== false && !this.closed) {
+        deps.scheduler.setTimeout(() => void this.request({ reason: 'startup', priority: 'lifecycle' }), 0);
+      }
+    });
+  }
+
+  private async persist(): Promise<void> {
+    this.state = { ...this.state, seq: this.state.seq + 1 };
+    await writeFileAtomic(join(this.deps.stateDir, STATE_FILE), JSON.stringify(this.state, null, 2) + '\n').catch((e: Error) =>
+      this.deps.logger.log('warn', 'sync state not saved', { error: e.message }),
+    );
+  }
+
+  private arm(at: number, reason: string): void {
+    if (this.closed) return;
+    if (this.timer && this.timer.at <= at) return;
+    if (this.timer) this.deps.scheduler.clearTimeout(this.timer.handle);
+    const ms = Math.max(0, at - this.deps.clock.now());
+    this.timer = {
+      at,
+      handle: this.deps.scheduler.setTimeout(() => {
+        this.timer = null;
+        void this.request({ reason, priority: 'scheduled' });
+      }, ms),
+    };
+  }
+
+  request(r: { reason: string; priority: SyncPriority; force?: boolean }): Promise<Answer> {
+    if (this.closed && r.priority !== 'lifecycle') return Promise.resolve({ ok: false, message: 'the syncer is stopping' });
+    const id = this.nextId++;
+    const p = new Promise<Answer>((res) => this.waiters.set(id, res));
+    this.queue = enqueue(this.queue, id, r, this.deps.clock.now());
+    this.kick();
+    return p;
+  }
+
+  private kick(): void {
+    if (this.running) return;
+    this.running = (async () => {
+      await this.recovered;
+      for (;;) {
+        const { run, queue: rest } = take(this.queue);
+        this.queue = rest;
+        if (!run) break;
+        const answer = await this.handle(run);
+        for (const id of run.ids) {
+          this.waiters.get(id)?.(answer);
+          this.waiters.delete(id);
+        }
+      }
+    })()
+      .catch((e: Error) => this.deps.logger.log('error', 'sync loop failed', { error: e.message }))
+      .finally(() => {
+        this.running = null;
+        if (this.queue.next) this.kick();
+      });
+  }
+
+  private async handle(run: QueuedSync): Promise<Answer> {
+    const { deps, remote } = this;
+    const now = deps.clock.now();
+    if (this.state.stopped && run.priority !== 'manual' && !run.force) {
+      // Resume by itself once the person has integrated the remote tip we conflicted with.
+      if (await resolvedByPerson(this.git, this.state.stopped.remote)) {
+        deps.logger.log('info', 'sync resumed', { reason: 'conflict resolved' });
+        this.state = { ...this.state, stopped: null };
+        await this.persist();
+      }
+    }
+    const state = this.state;
+    const g = gate({
+      priority: run.priority,
+      force: run.force,
+      now,
+      lastAttemptAt: state.lastAttemptAt,
+      minIntervalMs: remote.minIntervalMs,
+      breaker: state.breaker,
+      stopped: state.stopped?.reason ?? null,
+      ahead: state.ahead,
+    });
+    if (g.action === 'refuse') return { ok: false, message: g.why };
+    if (g.action === 'wait') {
+      this.arm(g.until, run.reasons.join(', '));
+      return { ok: false, message: `deferred: ${g.why}; next attempt at ${new Date(g.until).toISOString()}` };
+    }
+    let out: SyncOutcome;
+    try {
+      out = await this.perform(run);
+    } catch (e) {
+      const err = e as Error;
+      out = { ok: false, message: err.message, failure: e instanceof SyncGitError ? classifyGitFailure(e.stderr, e.timedOut) : 'other' };
+    }
+    await this.record(run, out, now);
+    return { ok: out.ok, message: out.message };
+  }
+
+  /** Persists an attempt's outcome, arms a retry, and writes the audit and log lines. */
+  private async record(run: QueuedSync, out: SyncOutcome, startedAt: number): Promise<void> {
+    const { deps, remote } = this;
+    const reason = run.reasons.join(', ');
+    const end = deps.clock.now();
+    let state: PersistedState = {
+      ...this.state,
+      lastAttemptAt: end,
+      lastSync: { at: end, ok: out.ok, reason, ...(out.ok ? {} : { error: out.message }) },
+      ahead: out.ahead ?? this.state.ahead,
+      behind: out.behind ?? this.state.behind,
+    };
+    if (out.ok) {
+      state = { ...state, breaker: onSuccess(), stopped: null };
+    } else if (out.failure === 'conflict') {
+      state = {
+        ...state,
+        stopped: { reason: `conflicts with ${remote.name} in ${out.conflicts!.join(', ')}; resolve them (git pull --rebase, then fix and commit) or run \`winnow sync\` to try again`, files: out.conflicts ?? [], remote: out.conflictRemote ?? null },
+      };
+    } else {
+      state = { ...state, breaker: onFailure(state.breaker, deps.config.retry, end, this.random()) };
+    }
+    this.state = state;
+    if (!out.ok && out.failure !== 'conflict' && state.breaker.retryAt !== null) this.arm(state.breaker.retryAt, `retry: ${reason}`);
+    await this.persist();
+    await audit(deps, {
+      at: new Date(end).toISOString(),
+      reason,
+      priority: run.priority,
+      force: run.force,
+      ok: out.ok,
+      message: out.message,
+      ...(out.failure ? { failure: out.failure } : {}),
+      ...(out.conflicts ? { conflicts: out.conflicts } : {}),
+      ...(out.conflictCopies?.length ? { conflictCopies: out.conflictCopies } : {}),
+      ...(out.snapshot ? { snapshot: out.snapshot } : {}),
+      pulled: out.pulled ?? 0,
+      pushed: out.pushed ?? 0,
+      ahead: this.state.ahead,
+      behind: this.state.behind,
+      durationMs: end - startedAt,
+      breaker: this.state.breaker,
+    });
+    deps.logger.log(out.ok ? 'info' : 'warn', 'sync', { ok: out.ok, reason, message: out.message, pulled: out.pulled ?? 0, pushed: out.pushed ?? 0 });
+    if (out.snapshot) {
+      await pruneSnapshots(deps.stateDir, deps.config.snapshots.keep).catch((e: Error) => deps.logger.log('warn', 'snapshot prune failed', { error: e.message }));
+    }
+  }
+
+  afterCommit(): void {
+    if (this.closed) return;
+    const { deps, remote } = this;
+    this.state = { ...this.state, ahead: this.state.ahead + 1 };
+    const state = this.state;
+    if (state.stopped) {
+      // Cheap check on the next tick whether the person resolved the conflict.
+      this.arm(deps.clock.now() + remote.minIntervalMs, 'after commit');
+      return;
+    }
+    const now = deps.clock.now();
+    const at = state.ahead >= AHEAD_THRESHOLD && !breakerOpen(state.breaker, now)
+      ? now
+      : nextAfterCommit(state.lastAttemptAt, remote.minIntervalMs, state.breaker, now);
+    this.arm(at, 'after commit');
+  }
+
+  status(): SyncStatus {
+    const now = this.deps.clock.now();
+    const state = this.state;
+    const open = breakerOpen(state.breaker, now);
+    return {
+      lastSync: state.lastSync,
+      nextAt: this.timer?.at ?? null,
+      breaker: { open, until: open ? state.breaker.openUntil : null, failures: state.breaker.failures },
+      conflicts: state.stopped?.files ?? [],
+      stopped: state.stopped?.reason ?? null,
+      ahead: state.ahead,
+      behind: state.behind,
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) this.deps.scheduler.clearTimeout(this.timer.handle);
+    this.timer = null;
+    if (this.deps.syncOnExit !== false) await this.request({ reason: 'exit', priority: 'lifecycle' });
+    while (this.running) await this.running;
+  }
+
+  async idle(): Promise<void> {
+    await this.ready;
+    while (this.running) await this.running;
+  }
+}
+
+async function loadState(stateDir: string): Promise<Partial<PersistedState> | null> {
+  try {
+    const s = JSON.parse(await readFile(join(stateDir, STATE_FILE), 'utf8')) as PersistedState;
+    return s.version === 1 ? s : null;
+  } catch {
+    return null;
+  }
+}
+
+async function audit(deps: SyncerDeps, entry: Record<string, unknown>): Promise<void> {
+  const file = join(deps.stateDir, AUDIT_FILE);
+  try {
+    const st = await stat(file).catch(() => null);
+    if (st && st.size > AUDIT_ROTATE_BYTES) await rename(file, `${file}.1`);
+    await appendFile(file, JSON.stringify(entry) + '\n', { mode: 0o600 });
+  } catch (e) {
+    deps.logger.log('warn', 'sync audit log not written', { error: (e as Error).message });
+  }
+}
+
+async function resolvedByPerson(git: GitRunner, remoteSha: string | null): Promise<boolean> {
+  if (!remoteSha) return false;
+  const r = await git(['merge-base', '--is-ancestor', remoteSha, 'HEAD'], { allowFail: true });
+  return r.code === 0;
+}
