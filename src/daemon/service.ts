@@ -11,6 +11,7 @@
  * It owns no policy: it starts and stops the stages, passes events between them, and answers
  * `onIdle()` and `status()`.
  */
+import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../core/config/defaults.js';
 import type { RuleSet } from '../core/classify/rules.js';
@@ -43,6 +44,8 @@ export { isStagedOnly } from './watch/rescan.js';
 
 export interface ServiceDeps {
   workspace: Workspace;
+  /** A git command of the person's running in the repository, or null (committer waits for it). */
+  personGit?: () => Promise<{ pid: number; command: string } | null>;
   config: Config;
   rules: RuleSet;
   configFile: string | null;
@@ -156,6 +159,14 @@ class DaemonService {
       clock,
       scheduler,
       debounce: config.debounce,
+      present: (p) => {
+        try {
+          lstatSync(join(root, p));
+          return true;
+        } catch {
+          return false;
+        }
+      },
       onDue: (paths) => {
         if (paths.length && this.committer) this.committer.submit(paths);
         this.checkIdle();
@@ -352,6 +363,7 @@ class DaemonService {
       },
       onCommitted: (c) => this.onCommitted(c),
       onDiscarded: (c) => this.onDiscarded(c),
+      ...(deps.personGit ? { personGit: deps.personGit } : {}),
     });
     if (config.remote) {
       this.syncer = createSyncer({
