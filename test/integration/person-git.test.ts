@@ -139,6 +139,8 @@ test('case 1: git sparse-checkout set DIR (and assume-unchanged): no deletion is
     {
       setup: async (repo) => {
         for (const p of ['away/a.md', 'away/b.md', 'away/c.md', 'keep/one.md', 'keep/two.md']) await repo.write(p, `${p}\n`);
+        // Enough other files that the mass-deletion guard would not hold these deletions back.
+        for (let i = 0; i < 12; i++) await repo.write(`keep/more-${i}.md`, `${i}\n`);
         repo.git('add', '.');
         repo.git('commit', '-q', '-m', 'two folders');
       },
