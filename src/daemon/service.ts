@@ -363,6 +363,8 @@ class DaemonService {
       },
       onCommitted: (c) => this.onCommitted(c),
       onDiscarded: (c) => this.onDiscarded(c),
+      // A commit's onCommitted comes while its paths are still in flight: idle is known only here.
+      onPassEnd: () => this.checkIdle(),
       ...(deps.personGit ? { personGit: deps.personGit } : {}),
     });
     if (config.remote) {

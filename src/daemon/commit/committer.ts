@@ -49,6 +49,11 @@ export interface CommitterDeps {
    * editor's temp file), or identical to HEAD. They leave the queue; nothing was lost.
    */
   onDiscarded?(c: { paths: string[]; reason: 'vanished' | 'unchanged' }): void;
+  /**
+   * Called each time a pass ends with nothing in flight (after `inFlight` is cleared), so a
+   * caller waiting for the whole pipeline to be idle hears that the committer is.
+   */
+  onPassEnd?(): void;
   random?: () => number; // jitter; default Math.random
   /**
    * How a commit is made. `plumbing` (the default): a private index kept equal to HEAD, then
@@ -235,6 +240,7 @@ class SingleFlightCommitter {
         const ws = this.idleWaiters;
         this.idleWaiters = [];
         for (const w of ws) w();
+        this.deps.onPassEnd?.();
       }
     })();
   }
