@@ -11,6 +11,8 @@ export const HAS_PROC = process.platform === 'linux';
 const CLOCK_TICKS_PER_S = 100;
 
 export interface ProcStat {
+  /** Field 3: `R`, `S`, `D`, `Z` (exited, not yet reaped), …. */
+  state: string;
   ppid: number;
   /** `comm`: the executable name, at most 15 characters. */
   comm: string;
@@ -34,7 +36,7 @@ export function readStat(pid: number): ProcStat | null {
   const ppid = Number(rest[1]);
   const startTicks = Number(rest[19]);
   if (!Number.isFinite(ppid) || !Number.isFinite(startTicks)) return null;
-  return { ppid, comm: text.slice(open + 1, close), startTicks };
+  return { state: rest[0] ?? '', ppid, comm: text.slice(open + 1, close), startTicks };
 }
 
 /**

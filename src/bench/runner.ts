@@ -44,6 +44,8 @@ export interface Check {
   name: string;
   ok: boolean | null;
   detail: string;
+  /** The results-table column this check judges, highlighted in the report when it fails. */
+  column?: 'FP' | 'FN' | 'loops' | 'p95' | 'commits';
 }
 
 export interface ScenarioRun {
@@ -506,13 +508,14 @@ export async function runScenario(s: Scenario, opts: RunOptions, layers: BenchRe
     const settleMs = settleMsOf(s.resolvedConfig);
     const over = s.checks?.latencyOverSettleMs ?? 250;
     const checks: Check[] = [
-      { name: 'every user change committed', ok: m.accuracy.falsePositives === 0, detail: `${m.accuracy.falsePositives} missed of ${m.accuracy.userChanges}` },
-      { name: 'no churn committed', ok: m.accuracy.falseNegatives === 0, detail: `${m.accuracy.falseNegatives} of ${m.accuracy.systemChanges}` },
-      { name: 'no loop', ok: m.loops === 0, detail: `${m.loops} commit(s) without a user change` },
+      { name: 'every user change committed', column: 'FP', ok: m.accuracy.falsePositives === 0, detail: `${m.accuracy.falsePositives} missed of ${m.accuracy.userChanges}` },
+      { name: 'no churn committed', column: 'FN', ok: m.accuracy.falseNegatives === 0, detail: `${m.accuracy.falseNegatives} of ${m.accuracy.systemChanges}` },
+      { name: 'no loop', column: 'loops', ok: m.loops === 0, detail: `${m.loops} commit(s) without a user change` },
       s.events?.length
         ? { name: `p95 ≤ settle + ${over} ms`, ok: null, detail: 'not applicable: the scenario restarts winnow' }
         : {
             name: `p95 ≤ settle + ${over} ms (${settleMs + over} ms)`,
+            column: 'p95' as const,
             ok: m.latency.p95Ms === null ? null : m.latency.p95Ms <= settleMs + over,
             detail: m.latency.p95Ms === null ? 'no samples' : `p95 ${m.latency.p95Ms} ms`,
           },
@@ -526,7 +529,7 @@ export async function runScenario(s: Scenario, opts: RunOptions, layers: BenchRe
     const cap = s.checks?.maxCommitsBefore;
     if (cap) {
       const n = commits.filter((c) => c.atMs < t0 + cap.beforeMs).length;
-      checks.push({ name: `≤ ${cap.max} commits in the first ${cap.beforeMs / 1000} s`, ok: n <= cap.max, detail: `${n} commit(s)` });
+      checks.push({ name: `≤ ${cap.max} commits in the first ${cap.beforeMs / 1000} s`, column: 'commits', ok: n <= cap.max, detail: `${n} commit(s)` });
     }
     const layerCount = (k: string) => decisions.byLayer[k] ?? 0;
     if ((s.writers?.length ?? 0) > 0 && layerCount('2') + layerCount('3') === 0) {

@@ -7,8 +7,8 @@ const fmt = (v: number | null | undefined, digits = 0) => (v === null || v === u
 type Col = [header: string, align: 'l' | 'r', get: (r: BenchResult) => number | null | undefined, digits: number];
 
 const COLUMNS: Col[] = [
-  ['user', 'r', (r) => r.accuracy.userChanges, 0],
-  ['sys', 'r', (r) => r.accuracy.systemChanges, 0],
+  ['user changes', 'r', (r) => r.accuracy.userChanges, 0],
+  ['system changes', 'r', (r) => r.accuracy.systemChanges, 0],
   ['FP', 'r', (r) => r.accuracy.falsePositives, 0],
   ['FN', 'r', (r) => r.accuracy.falseNegatives, 0],
   ['prec', 'r', (r) => r.accuracy.precision, 3],
@@ -52,6 +52,7 @@ export function renderTable(report: BenchReport): string {
     line(widths.map((w) => '-'.repeat(w))),
     ...rows.map(line),
     '',
+    'user/system changes: counts of changes by people and by autonomous writers (not CPU time);',
     'latency in ms from the person\'s last write to the commit holding it; FP = user change never committed;',
     'FN = churn committed; gitwatch = a commit-everything watcher with a 2 s delay on the same writes.',
     ...(report.repeat > 1 ? [`each figure: median/worst of ${report.repeat} runs (worst: highest, or lowest for prec and recall).`] : []),

@@ -52,9 +52,53 @@ export function ago(iso: string | null | undefined, now: number): string {
   return ms >= 0 ? `${humanMs(ms)} ago` : `in ${humanMs(-ms)}`;
 }
 
+/**
+ * `850ms`, `2.5s`, `42s`, `1m5s`, `2h0m`. Rounds once, to the unit shown, before splitting, so a
+ * carry moves up (59.6 s is `1m0s`, never `59m60s` or `1m60s`).
+ */
 export function humanMs(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)}s`;
-  if (ms < 3_600_000) return `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`;
-  return `${Math.floor(ms / 3_600_000)}h${Math.round((ms % 3_600_000) / 60_000)}m`;
+  if (Math.round(ms) < 1000) return `${Math.round(ms)}ms`;
+  const tenths = Math.round(ms / 100);
+  if (tenths < 100) return `${(tenths / 10).toFixed(1)}s`;
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${s % 60}s`;
+  const m = Math.round(ms / 60_000);
+  return `${Math.floor(m / 60)}h${m % 60}m`;
+}
+
+const clockTime = (iso: unknown): string => {
+  const d = new Date(typeof iso === 'string' ? iso : Date.now());
+  return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+};
+
+const listPaths = (paths: unknown): string => {
+  const p = Array.isArray(paths) ? paths.map(String) : [];
+  return p.length > 3 ? `${p.slice(0, 3).join(', ')} (+${p.length - 3} more)` : p.join(', ');
+};
+
+/**
+ * One JSON log line of the daemon as a person reads it on a terminal: `12:04:05 ALLOW L3
+ * docs/a.md: content change`. A line that is not JSON is returned as it is.
+ */
+export function formatLogLine(line: string): string {
+  let o: Record<string, unknown>;
+  try {
+    o = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return line.endsWith('\n') ? line : `${line}\n`;
+  }
+  const { t, level, msg, ...fields } = o;
+  const at = clockTime(t);
+  if (msg === 'decision') {
+    const rule = fields.rule ? ` [${String(fields.rule)}]` : '';
+    return `${at} ${String(fields.decision).padEnd(5)} L${String(fields.layer)} ${String(fields.path)}: ${String(fields.reason)}${rule}\n`;
+  }
+  if (msg === 'commit') return `${at} committed ${String(fields.sha).slice(0, 10)}: ${listPaths(fields.paths)}\n`;
+  if (msg === 'ready') return `${at} ready: watching for changes (pid ${String(fields.pid)}); Ctrl-C stops\n`;
+  const tag = level === 'warn' || level === 'error' ? `${String(level)}: ` : '';
+  const rest = Object.entries(fields)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(' ');
+  return `${at} ${tag}${String(msg)}${rest ? ` (${rest})` : ''}\n`;
 }

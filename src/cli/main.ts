@@ -3,6 +3,7 @@ import type { CliIO, CommandSpec, ParsedArgs } from './types.js';
 import { UsageError, RuntimeError } from './types.js';
 import { ConfigError } from '../core/config/schema.js';
 import { WorkspaceError } from '../daemon/lifecycle/workspace.js';
+import { messages } from './messages.js';
 
 /** Command name → lazy loader (Vite's cli.ts habit: load only the command that runs). */
 const COMMANDS: Record<string, () => Promise<{ command: CommandSpec }>> = {
@@ -90,8 +91,22 @@ export function parseCommandArgs(spec: CommandSpec, argv: string[]): ParsedArgs 
     delete (values as Record<string, unknown>).help;
     return { values: values as ParsedArgs['values'], positionals, rest, help };
   } catch (e) {
-    throw new UsageError(`${(e as Error).message.replace(/\.$/, '')}. Run \`winnow ${spec.name} --help\` for its options.`);
+    throw new UsageError(parseErrorMessage(spec, e as Error & { code?: string }));
   }
+}
+
+/** One winnow sentence for what node's parseArgs refused, with the command's usage. */
+export function parseErrorMessage(spec: CommandSpec, e: Error & { code?: string }): string {
+  // parseArgs names the option in quotes: "Unknown option '--bogus'", "Option '-c, --config <value>' argument missing".
+  const quoted = /'([^']+)'/.exec(e.message)?.[1] ?? '';
+  const option = /--[\w-]+/.exec(quoted)?.[0] ?? quoted.split(/\s/)[0] ?? quoted;
+  if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option) return messages.unknownOption(spec.name, option, spec.usage);
+  if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option) {
+    return /argument missing/.test(e.message)
+      ? messages.missingValue(spec.name, option, spec.usage)
+      : messages.noValue(spec.name, option, spec.usage);
+  }
+  return messages.badArguments(spec.name, e.message.split('. ')[0] ?? e.message, spec.usage);
 }
 
 function defaultIO(): CliIO {

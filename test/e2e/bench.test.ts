@@ -30,9 +30,11 @@ const small = {
     { at: 700, path: 'notes/a.md', change: 'append' },
     { at: 1400, path: 'docs/b.md', pattern: 'vscode', change: 'replace' },
   ],
+  // A loaded test machine must not fail the latency target: bench exits 1 on a failed check.
+  checks: { latencyOverSettleMs: 600_000 },
 };
 
-const tiny = { durationMs: 1500, config: FAST, edits: [{ at: 300, path: 'c.md', change: 'replace' }] };
+const tiny = { durationMs: 1500, config: FAST, edits: [{ at: 300, path: 'c.md', change: 'replace' }], checks: { latencyOverSettleMs: 600_000 } };
 
 const KEYS = {
   top: ['accuracy', 'baseline', 'commits', 'latency', 'layers', 'loops', 'resources', 'scenario'],
@@ -85,6 +87,20 @@ test('bench runs two small scenarios end to end: SPEC JSON array, report.json an
   }
 });
 
+test('a failed check makes bench exit 1 and says which, so CI can use it', async () => {
+  const dir = await mkdtemp(join(await realpath(tmpdir()), 'winnow-bench-e2e-'));
+  try {
+    // The person's change must be committed, so "at most 0 commits" fails whatever the timing.
+    await writeFile(join(dir, 'strict.json'), JSON.stringify({ ...tiny, checks: { maxCommitsBefore: { beforeMs: 600_000, max: 0 } } }));
+    const r = await winnow(['bench', '--scenario', 'strict.json', '--skip-micro'], dir);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /winnow bench: \d+ checks? failed: .*strict: ≤ 0 commits in the first 600 s \(1 commit\(s\)\)/);
+    assert.match(r.stdout, /strict: \d check\(s\) failed/, 'the table still prints');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('a bad scenario names the file and the key and exits 2 without running anything', async () => {
   const dir = await mkdtemp(join(await realpath(tmpdir()), 'winnow-bench-e2e-'));
   try {
@@ -105,7 +121,7 @@ test('a bad scenario names the file and the key and exits 2 without running anyt
 test('bench --repeat 2: medians in the SPEC shape, the worst and both runs under "repeat"; the table shows median/worst; an idle phase adds startup', async () => {
   const dir = await mkdtemp(join(await realpath(tmpdir()), 'winnow-bench-e2e-'));
   try {
-    await writeFile(join(dir, 'idle.json'), JSON.stringify({ ...tiny, idle: { ms: 1000, skipMs: 0 }, checks: { readyMs: 600_000 } }));
+    await writeFile(join(dir, 'idle.json'), JSON.stringify({ ...tiny, idle: { ms: 1000, skipMs: 0 }, checks: { readyMs: 600_000, latencyOverSettleMs: 600_000 } }));
     const r = await winnow(['bench', '--scenario', 'idle.json', '--repeat', '2', '--json', '--skip-micro'], dir);
     assert.equal(r.code, 0, r.stderr);
     const x = JSON.parse(r.stdout) as Record<string, any>;

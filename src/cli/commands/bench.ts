@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { CommandSpec } from '../types.js';
 import { RuntimeError, UsageError } from '../types.js';
+import { messages } from '../messages.js';
 
 export const command: CommandSpec = {
   name: 'bench',
@@ -29,7 +30,7 @@ export const command: CommandSpec = {
     keep: 'keep the temp workspaces and print where they are',
     fanotify: 'auto | on | off: override autonomous.fanotify in every scenario',
   },
-  details: 'Scenarios live in bench/scenarios/*.json; the format is documented in bench/README.md.\nProgress goes to stderr on a terminal; the table or JSON goes to stdout. Exit code 1 if a scenario could not run.',
+  details: 'Scenarios live in bench/scenarios/*.json; the format is documented in bench/README.md.\nProgress goes to stderr on a terminal; the table or JSON goes to stdout. Exit code 1 if a scenario could not run or one of its checks failed (for CI).',
   async run(args, io) {
     const { resolveScenarios } = await import('../../bench/scenario.js');
     const { runBench } = await import('../../bench/runner.js');
@@ -83,6 +84,10 @@ export const command: CommandSpec = {
       io.stderr(`winnow bench: wrote ${join(dir, 'report.json')} and ${join(dir, 'report.html')}\n`);
     }
     for (const f of report.failures) io.stderr(`winnow bench: ${f.scenario} could not run: ${f.error}\n`);
-    return report.failures.length ? 1 : 0;
+    const failed = report.runs.flatMap((r) =>
+      r.detail.checks.filter((c) => c.ok === false).map((c) => `${r.result.scenario}: ${c.name} (${c.detail})`),
+    );
+    if (failed.length) io.stderr(`winnow bench: ${messages.benchChecksFailed(failed)}\n`);
+    return report.failures.length || failed.length ? 1 : 0;
   },
 };

@@ -7,6 +7,7 @@ import { DEFAULTS, type Config } from '../../core/config/defaults.js';
 import { ConfigError } from '../../core/config/schema.js';
 import { loadWorkspaceConfig } from '../../adapters/config-file.js';
 import { resolveWorkspace, type Workspace } from '../../daemon/lifecycle/workspace.js';
+import { DIR_HELP, DIR_OPTION, workspaceDir } from '../args.js';
 
 const run = promisify(execFile);
 
@@ -496,17 +497,19 @@ export const command: CommandSpec = {
   summary: 'Checks git, inotify limits, fanotify, state permissions, free disk and the config.',
   usage: 'doctor [DIR] [--config FILE] [--json]',
   options: {
+    ...DIR_OPTION,
     config: { type: 'string' },
     json: { type: 'boolean' },
   },
   optionHelp: {
+    dir: DIR_HELP,
     config: 'config file instead of DIR/.winnow.json',
     json: 'print the report as one JSON object on stdout',
   },
   details: 'Exit code 0 when every check passes (warnings included), 1 when one fails.',
   async run(args, io: CliIO) {
     const facts = await gatherFacts({
-      dir: args.positionals[0],
+      dir: workspaceDir(command, args, args.positionals),
       config: args.values.config as string | undefined,
       cwd: io.cwd,
       env: io.env,

@@ -4,19 +4,17 @@ import type { CommandSpec } from '../types.js';
 import { UsageError } from '../types.js';
 import { resolveWorkspace } from '../../daemon/lifecycle/workspace.js';
 import { registerExec, unregisterExec } from '../../daemon/classify/exec-registry.js';
+import { DIR_HELP, DIR_OPTION, workspaceDir } from '../args.js';
+import { messages } from '../messages.js';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 export const command: CommandSpec = {
   name: 'exec',
   summary: "Run CMD so that winnow treats everything its process tree writes as autonomous (never committed as a person's change).",
-  usage: 'exec [--dir DIR] -- CMD [ARGS...]',
-  options: {
-    dir: { type: 'string' },
-  },
-  optionHelp: {
-    dir: 'the workspace (default: the current directory)',
-  },
+  usage: 'exec [DIR] -- CMD [ARGS...]',
+  options: { ...DIR_OPTION },
+  optionHelp: { dir: DIR_HELP },
   details: [
     'For tools that are not in autonomous.commands: `winnow exec -- ./my-indexer --watch`.',
     'winnow exec registers itself in <git-dir>/winnow/exec/<pid> for as long as CMD runs; CMD and its',
@@ -24,11 +22,11 @@ export const command: CommandSpec = {
     'winnow exec exits with its exit code (128 + signal number when it was killed).',
   ].join('\n'),
   async run(args, io) {
-    const cmd = args.rest.length ? args.rest : args.positionals;
-    if (!args.rest.length || !cmd[0]) {
-      throw new UsageError('winnow exec needs a command after `--`, e.g. `winnow exec -- ./agent.sh --loop`.');
+    const cmd = args.rest;
+    if (!cmd[0]) {
+      throw new UsageError(messages.execNeedsCommand());
     }
-    const ws = await resolveWorkspace(args.values.dir as string | undefined, io.cwd);
+    const ws = await resolveWorkspace(workspaceDir(command, args, args.positionals), io.cwd);
     // Registering this process (not the child) before spawning leaves no window in which CMD
     // could write unregistered: CMD and everything it starts descend from this PID.
     await registerExec(ws.stateDir, process.pid, cmd);

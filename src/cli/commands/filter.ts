@@ -6,13 +6,18 @@ import type { Decision } from '../../core/decision.js';
 import { normalisePath } from '../../core/event.js';
 import { decisionRecord, formatDecision } from '../format.js';
 import { runningDaemon } from '../daemon-info.js';
+import { DIR_HELP, DIR_OPTION, workspaceDir } from '../args.js';
 
 export const command: CommandSpec = {
   name: 'filter',
   summary: 'Explain decisions: `filter test PATH...` classifies paths now; `filter debug [DIR]` streams every decision live.',
-  usage: 'filter test PATH... [--json] [--config FILE]\n       winnow filter debug [DIR] [--json] [--config FILE]',
-  options: { json: { type: 'boolean' }, config: { type: 'string', short: 'c' } },
-  optionHelp: { json: 'one JSON decision record per line', config: 'config file (default: .winnow.json at the workspace root)' },
+  usage: 'filter test [--dir DIR] PATH... [--json] [--config FILE]\n       winnow filter debug [DIR] [--json] [--config FILE]',
+  options: { ...DIR_OPTION, json: { type: 'boolean' }, config: { type: 'string', short: 'c' } },
+  optionHelp: {
+    dir: 'the workspace (default: the one around the current directory); PATHs are relative to it',
+    json: 'one JSON decision record per line',
+    config: 'config file (default: .winnow.json at the workspace root)',
+  },
   details:
     'A record: {"path","decision":"ALLOW|BLOCK","layer":1|2|3,"rule","reason"} plus evidence and\n' +
     'per-layer timings. `filter debug` follows the running daemon\'s decisions; with no daemon it\n' +
@@ -21,8 +26,12 @@ export const command: CommandSpec = {
     const [sub, ...rest] = args.positionals;
     const json = Boolean(args.values.json);
     const configPath = args.values.config as string | undefined;
-    if (sub === 'test') return filterTest(rest, json, configPath, io);
-    if (sub === 'debug') return filterDebug(rest[0], json, configPath, io);
+    if (sub === 'test') {
+      // Like `git -C DIR`: the workspace is DIR, and PATHs are relative to it.
+      const dir = typeof args.values.dir === 'string' ? resolve(io.cwd, args.values.dir) : io.cwd;
+      return filterTest(rest, json, configPath, { ...io, cwd: dir });
+    }
+    if (sub === 'debug') return filterDebug(workspaceDir(command, args, rest), json, configPath, io);
     throw new UsageError(`filter needs a subcommand: \`winnow filter test PATH...\` or \`winnow filter debug [DIR]\`${sub ? ` (got "${sub}")` : ''}.`);
   },
 };

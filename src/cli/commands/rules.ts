@@ -7,13 +7,14 @@ import { loadConfig, type LoadedConfig } from '../../core/config/load.js';
 import { ConfigError } from '../../core/config/schema.js';
 import { compileRules, parseRules, suggestRules, type ChurnEntry } from '../../core/classify/rules.js';
 import { BUILTIN_RULES_DIR, readTextFile } from '../../adapters/config-file.js';
+import { DIR_HELP, DIR_OPTION, workspaceDir } from '../args.js';
 
 export const command: CommandSpec = {
   name: 'rules',
   summary: 'Validate rules and config, or propose BLOCK rules for paths that churn.',
   usage: 'rules check [FILE...] [--config FILE]\n       winnow rules suggest [DIR]',
-  options: { config: { type: 'string' } },
-  optionHelp: { config: 'config file to check instead of .winnow.json at the workspace root' },
+  options: { ...DIR_OPTION, config: { type: 'string' } },
+  optionHelp: { dir: DIR_HELP, config: 'config file to check instead of .winnow.json at the workspace root' },
   details: [
     'check     validates the workspace config and every rule file it names (or the FILEs given:',
     '          a .json file is checked as a config, anything else as a rule file) and prints',
@@ -23,11 +24,11 @@ export const command: CommandSpec = {
   ].join('\n'),
   async run(args, io) {
     const [sub, ...rest] = args.positionals;
-    if (sub === 'check') return check(rest, args.values.config as string | undefined, io);
-    if (sub === 'suggest') {
-      if (rest.length > 1) throw new UsageError('rules suggest takes at most one DIR. Usage: winnow rules suggest [DIR]');
-      return suggest(rest[0], io);
+    if (sub === 'check') {
+      const dir = typeof args.values.dir === 'string' ? resolve(io.cwd, args.values.dir) : io.cwd;
+      return check(rest, args.values.config as string | undefined, { ...io, cwd: dir });
     }
+    if (sub === 'suggest') return suggest(workspaceDir(command, args, rest), io);
     throw new UsageError(
       `${sub ? `unknown subcommand "${sub}"` : 'missing subcommand'}: use \`winnow rules check [FILE...]\` or \`winnow rules suggest [DIR]\`.`,
     );

@@ -7,18 +7,19 @@ import { createSnapshot, listSnapshots, restoreSnapshot, snapshotsDir, SnapshotE
 import { spawnGitRunner } from '../../daemon/sync/sync-git.js';
 import { withLock } from '../../daemon/lifecycle/lock-manager.js';
 import { LockTimeoutError } from '../../daemon/lifecycle/lock-manager.js';
+import { DIR_HELP, DIR_OPTION, workspaceDir } from '../args.js';
 
 export const command: CommandSpec = {
   name: 'snapshot',
   summary: 'list, create or restore sync snapshots (bundle + diff + meta)',
-  usage: 'snapshot list | create [--reason TEXT] | restore ID   [--dir DIR] [--json]',
+  usage: 'snapshot list [DIR] | create [DIR] [--reason TEXT] | restore ID [DIR]   [--json]',
   options: {
-    dir: { type: 'string' },
+    ...DIR_OPTION,
     reason: { type: 'string' },
     json: { type: 'boolean' },
   },
   optionHelp: {
-    dir: 'workspace (default: the current directory)',
+    dir: DIR_HELP,
     reason: 'for create: recorded in the snapshot meta',
     json: 'machine-readable output on stdout',
   },
@@ -27,7 +28,8 @@ export const command: CommandSpec = {
     'then (HEAD, branches and the index stay); it takes a snapshot first, so a restore can itself be undone.',
   async run(args, io) {
     const [sub, ...rest] = args.positionals;
-    const ws = await resolveWorkspace(args.values.dir as string | undefined, io.cwd);
+    // `restore ID [DIR]`: the ID comes first; the others take only DIR.
+    const ws = await resolveWorkspace(workspaceDir(command, args, sub === 'restore' ? rest.slice(1) : rest), io.cwd);
     const env: SnapshotEnv = { root: ws.root, gitDir: ws.gitDir, stateDir: ws.stateDir, git: spawnGitRunner(ws.root, 120_000), hostname: hostname() };
     const json = Boolean(args.values.json);
     try {

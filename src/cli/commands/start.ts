@@ -4,47 +4,55 @@ import type { CommandSpec, CliIO } from '../types.js';
 import { RuntimeError } from '../types.js';
 import { loadWorkspace } from '../../index.js';
 import { AlreadyRunningError } from '../../daemon/service.js';
+import { formatLogLine } from '../format.js';
+import { messages } from '../messages.js';
 import { runningDaemon } from '../daemon-info.js';
+import { DIR_HELP, DIR_OPTION, workspaceDir } from '../args.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/winnow.js', import.meta.url));
 
 export const command: CommandSpec = {
   name: 'start',
   summary: 'Run the service on a workspace: watch, classify, settle, commit. Foreground unless --daemon.',
-  usage: 'start [DIR] [--config FILE] [--daemon]',
+  usage: 'start [DIR] [--config FILE] [--daemon] [--json]',
   options: {
+    ...DIR_OPTION,
     config: { type: 'string', short: 'c' },
     daemon: { type: 'boolean', short: 'd' },
     quiet: { type: 'boolean', short: 'q' },
+    json: { type: 'boolean' },
   },
   optionHelp: {
+    dir: DIR_HELP,
     config: 'config file (default: DIR/.winnow.json)',
     daemon: 'detach; log to <git-dir>/winnow/winnow.log',
     quiet: 'foreground: do not echo log lines to stderr',
+    json: 'foreground: echo the JSON log lines (the default when stderr is not a terminal)',
   },
   details:
     'SIGTERM or Ctrl-C finishes the commit in flight and exits 0; accepted changes not yet\n' +
     'committed are kept in the state dir and committed after the next start.',
   async run(args, io) {
-    const dir = args.positionals[0];
+    const dir = workspaceDir(command, args, args.positionals);
     const configPath = args.values.config as string | undefined;
     // Validate everything before detaching, so bad input fails here with exit 2.
     const { workspace } = await loadWorkspace(dir, io.cwd, configPath);
     const holder = await runningDaemon(workspace.stateDir);
-    if (holder) throw new RuntimeError(new AlreadyRunningError(holder, workspace.root).message);
+    if (holder) throw new RuntimeError(messages.alreadyRunning(workspace.root, holder.pid, holder.takenAt));
     if (args.values.daemon) return detach(workspace.root, configPath, io);
-    return foreground(workspace.root, configPath, io, Boolean(args.values.quiet));
+    const echo = args.values.quiet ? undefined : io.isTTY && !args.values.json ? (l: string) => io.stderr(formatLogLine(l)) : (l: string) => io.stderr(l);
+    return foreground(workspace.root, configPath, io, echo);
   },
 };
 
-async function foreground(root: string, configPath: string | undefined, io: CliIO, quiet: boolean): Promise<number> {
+async function foreground(root: string, configPath: string | undefined, io: CliIO, echo: ((line: string) => void) | undefined): Promise<number> {
   const { createWinnow } = await import('../../index.js');
   let fatal: ((msg: string) => void) | null = null;
   const w = await createWinnow({
     dir: root,
     cwd: io.cwd,
     configPath,
-    echo: quiet ? undefined : (l) => io.stderr(l),
+    echo,
     onFatal: (msg) => fatal?.(msg),
   });
   // The event loop is held by this promise's interval until a signal arrives; it never polls.
@@ -81,7 +89,7 @@ async function foreground(root: string, configPath: string | undefined, io: CliI
   } catch (e) {
     clearInterval(keepAlive);
     await w.close().catch(() => undefined);
-    if (e instanceof AlreadyRunningError) throw new RuntimeError(e.message);
+    if (e instanceof AlreadyRunningError) throw new RuntimeError(messages.alreadyRunning(root, e.holder.pid, e.holder.takenAt));
     throw e;
   }
   if (process.send) process.send({ ready: true, pid: process.pid });
@@ -110,7 +118,7 @@ async function detach(root: string, configPath: string | undefined, io: CliIO): 
   });
   if (child.connected) child.disconnect();
   child.unref();
-  if (!result.ok) throw new RuntimeError(`the background service did not start: ${result.message}.`);
-  io.stderr(`winnow: running on ${root} in the background (${result.message}). \`winnow status\` shows what it does.\n`);
+  if (!result.ok) throw new RuntimeError(messages.detachFailed(result.message));
+  io.stderr(`winnow: ${messages.detached(root, result.message)}\n`);
   return 0;
 }

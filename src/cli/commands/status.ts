@@ -7,6 +7,9 @@ import { ago } from '../format.js';
 import type { SyncStatus } from '../../daemon/sync/syncer.js';
 import { execFile } from 'node:child_process';
 import { parsePorcelainZ } from '../../adapters/git.js';
+import { DIR_HELP, DIR_OPTION, workspaceDir } from '../args.js';
+import { messages } from '../messages.js';
+import { stat } from 'node:fs/promises';
 
 interface StateView {
   pending?: { path: string; dueAt: string | null }[];
@@ -22,14 +25,18 @@ interface StateView {
   watcher?: { mode: string; reason: string | null };
   sync?: unknown;
   idle?: boolean;
+  startedAt?: string;
+  configFile?: string | null;
+  configChanged?: { file: string; changedAt: string } | null;
 }
 
 export const command: CommandSpec = {
   name: 'status',
   summary: 'Is winnow running; what is pending and when it commits; last commits, rate limit, breaker, evidence modes.',
   usage: 'status [DIR] [--json] [--all]',
-  options: { json: { type: 'boolean' }, all: { type: 'boolean' } },
+  options: { ...DIR_OPTION, json: { type: 'boolean' }, all: { type: 'boolean' } },
   optionHelp: {
+    dir: DIR_HELP,
     json: 'print the state object (docs/internals.md) with "running"',
     all: 'list every workspace winnow runs on (the registry in ~/.config/winnow)',
   },
@@ -42,7 +49,7 @@ export const command: CommandSpec = {
       else for (const w of all) io.stdout(`${w.running ? 'running' : 'stopped'}  pid ${w.pid}  ${w.root}\n`);
       return 0;
     }
-    const ws = await resolveWorkspace(args.positionals[0], io.cwd);
+    const ws = await resolveWorkspace(workspaceDir(command, args, args.positionals), io.cwd);
     const holder = await runningDaemon(ws.stateDir);
     const state = ((await readState(ws.stateDir)) ?? {}) as StateView & Record<string, unknown>;
     if (state.timingOnly?.length) state.timingOnly = await stillChanged(ws.root, state.timingOnly);
@@ -55,6 +62,9 @@ export const command: CommandSpec = {
       pid: holder?.pid ?? null,
       pause: holder ? (state.pause ?? null) : pause ? { pid: pause.pid, reason: pause.reason, expiresAt: new Date(pause.expiresAt).toISOString() } : null,
     };
+    // The daemon reads its config once; an edit (or a pull) after it started waits for a restart.
+    const configChanged = holder ? await changedSince(state.configFile ?? null, state.startedAt) : null;
+    Object.assign(out, { configChanged });
     if (args.values.json) {
       io.stdout(JSON.stringify(out) + '\n');
       return 0;
@@ -69,6 +79,7 @@ function human(s: StateView & { workspace: string; running: boolean; pid: number
   L.push(`workspace  ${s.workspace}`);
   L.push(`running    ${s.running ? `yes (pid ${s.pid})` : 'no'}`);
   if (s.watcher && s.watcher.mode !== 'live') L.push(`watcher    ${s.watcher.mode}: ${s.watcher.reason ?? ''}`);
+  if (s.configChanged) L.push(`config     ${messages.configNotApplied(s.configFile ?? s.configChanged.file, ago(s.configChanged.changedAt, now))}`);
   if (s.waiting) L.push(`waiting    ${s.waiting}`);
   const pending = s.pending ?? [];
   L.push(`pending    ${pending.length ? pending.length : 'nothing'}`);
@@ -107,6 +118,17 @@ function human(s: StateView & { workspace: string; running: boolean; pid: number
     for (const c of y.conflicts) L.push(`           conflict: ${c}`);
   }
   return L.join('\n') + '\n';
+}
+
+/** The config file's change time when it is later than the daemon's start, else null. */
+async function changedSince(file: string | null, startedAt: string | undefined): Promise<{ file: string; changedAt: string } | null> {
+  if (!file || !startedAt) return null;
+  try {
+    const st = await stat(file);
+    return st.mtimeMs > Date.parse(startedAt) ? { file, changedAt: new Date(st.mtimeMs).toISOString() } : null;
+  } catch {
+    return null;
+  }
 }
 
 /**

@@ -1,55 +1,54 @@
-import { watch } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { CommandSpec } from '../types.js';
 import { RuntimeError } from '../types.js';
 import { resolveWorkspace } from '../../daemon/lifecycle/workspace.js';
 import { runningDaemon } from '../daemon-info.js';
 import { isAlive } from '../../daemon/lifecycle/lock.js';
+import { HAS_PROC, readStat } from '../../adapters/procfs.js';
+import { DIR_HELP, DIR_OPTION, workspaceDir } from '../args.js';
+import { messages } from '../messages.js';
 
 const STOP_WAIT_MS = 120_000;
+/** How often to look whether the process has exited: nothing notifies a non-parent of that. */
+const EXIT_POLL_MS = 25;
+
+/**
+ * True once `pid` is no longer the daemon: exited (a zombie counts: it has released everything),
+ * or the PID now belongs to a process with another start time.
+ */
+export function processGone(pid: number, startTime: string | null): boolean {
+  if (!isAlive(pid)) return true;
+  const st = readStat(pid);
+  if (!st) return HAS_PROC;
+  if (st.state === 'Z' || st.state === 'X') return true;
+  return startTime !== null && String(st.startTicks) !== startTime;
+}
 
 export const command: CommandSpec = {
   name: 'stop',
-  summary: 'Stop the service on a workspace: SIGTERM, which finishes the commit in flight.',
+  summary: 'Stop the service on a workspace: SIGTERM, which finishes the commit in flight; returns once it has exited.',
   usage: 'stop [DIR]',
-  options: {},
+  options: { ...DIR_OPTION },
+  optionHelp: { dir: DIR_HELP },
   async run(args, io) {
-    const ws = await resolveWorkspace(args.positionals[0], io.cwd);
+    const ws = await resolveWorkspace(workspaceDir(command, args, args.positionals), io.cwd);
     const holder = await runningDaemon(ws.stateDir);
     if (!holder) {
-      io.stderr(`winnow: not running on ${ws.root}.\n`);
+      io.stderr(`winnow: ${messages.notRunning(ws.root)}\n`);
       return 0;
     }
     try {
       process.kill(holder.pid, 'SIGTERM');
     } catch (e) {
-      throw new RuntimeError(`could not signal pid ${holder.pid}: ${(e as Error).message}.`);
+      throw new RuntimeError(messages.cannotSignal(holder.pid, (e as Error).message));
     }
-    // Wait for the lock to be released (the daemon removes it last), or the process to vanish.
-    const ok = await new Promise<boolean>((resolve) => {
-      let w: ReturnType<typeof watch> | null = null;
-      const check = () => {
-        if (!isAlive(holder.pid)) finish(true);
-      };
-      const timer = setTimeout(() => finish(!isAlive(holder.pid)), STOP_WAIT_MS);
-      // A dead process cannot notify us: a slow liveness check backs up the lock-file watch.
-      const tick = setInterval(check, 200);
-      function finish(v: boolean) {
-        clearTimeout(timer);
-        clearInterval(tick);
-        w?.close();
-        resolve(v);
-      }
-      try {
-        w = watch(ws.stateDir, (_e, name) => {
-          if (String(name) === 'daemon.lock') void runningDaemon(ws.stateDir).then((h) => !h && finish(true));
-        });
-      } catch {
-        /* the interval covers it */
-      }
-      check();
-    });
-    if (!ok) throw new RuntimeError(`pid ${holder.pid} did not stop within ${STOP_WAIT_MS / 1000}s; it may be finishing a slow commit.`);
-    io.stderr(`winnow: stopped (pid ${holder.pid}).\n`);
+    // The daemon removes its lock before its last clean-up; "stopped" means the process is gone.
+    const deadline = Date.now() + STOP_WAIT_MS;
+    while (!processGone(holder.pid, holder.startTime)) {
+      if (Date.now() > deadline) throw new RuntimeError(messages.stopTimeout(holder.pid, STOP_WAIT_MS));
+      await sleep(EXIT_POLL_MS);
+    }
+    io.stderr(`winnow: ${messages.stopped(holder.pid)}\n`);
     return 0;
   },
 };

@@ -9,6 +9,7 @@ import { readLock, isStale } from '../../daemon/lifecycle/lock.js';
 import { createSyncer, writeSyncRequest, readSyncResult } from '../../daemon/sync/syncer.js';
 import type { Config } from '../../core/config/defaults.js';
 import { readState } from '../daemon-info.js';
+import { DIR_HELP, DIR_OPTION, workspaceDir } from '../args.js';
 
 /** Re-reads (100 ms apart) of a config file that is missing while a daemon runs. */
 const CONFIG_REREADS = 10;
@@ -21,12 +22,14 @@ export const command: CommandSpec = {
   summary: 'sync with the remote now: snapshot, commit pending, replay onto the remote tip (merge-tree), push',
   usage: 'sync [DIR] [--force] [--reason TEXT] [--config FILE] [--json]',
   options: {
+    ...DIR_OPTION,
     force: { type: 'boolean' },
     reason: { type: 'string' },
     config: { type: 'string' },
     json: { type: 'boolean' },
   },
   optionHelp: {
+    dir: DIR_HELP,
     force: 'run even while the breaker is open or syncing is stopped on conflicts',
     reason: 'recorded in the sync audit log (default "winnow sync")',
     config: 'config file instead of DIR/.winnow.json',
@@ -36,7 +39,7 @@ export const command: CommandSpec = {
     'With a daemon running, the request goes to it (<git-dir>/winnow/sync-request) and this waits for its answer.\n' +
     'Without one, the sync runs here and syncs only what is committed. The audit log is <git-dir>/winnow/sync.log.',
   async run(args, io) {
-    const ws = await resolveWorkspace(args.positionals[0], io.cwd);
+    const ws = await resolveWorkspace(workspaceDir(command, args, args.positionals), io.cwd);
     const configArg = args.values.config as string | undefined;
     let { config, configFile } = loadWorkspaceConfig(ws.root, configArg);
     const lock = await readLock(join(ws.stateDir, 'daemon.lock'));

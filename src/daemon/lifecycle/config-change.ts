@@ -25,7 +25,7 @@ export async function reportConfigChange(deps: { root: string; config: Config; f
   );
   if (!changed.length) return;
   const sensitive = changed.filter((k) => SECURITY_KEYS.has(k) || (k === 'commit' && next.commit.hooks !== config.commit.hooks));
-  logger.log(sensitive.length ? 'warn' : 'info', `the config file ${path} changed on disk; not applied until winnow restarts`, {
+  logger.log(sensitive.length ? 'warn' : 'info', `the config file ${path} changed on disk; restart winnow to apply it (the running config stays until then)`, {
     path,
     changedKeys: changed,
     ...(sensitive.length ? { securityRelevant: sensitive } : {}),
