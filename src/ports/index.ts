@@ -147,12 +147,6 @@ export interface GitStep {
   env?: Record<string, string>;
 }
 
-export interface CommitResult {
-  /** The new commit's id, or null when there was nothing to commit. */
-  sha: string | null;
-  paths: string[];
-}
-
 export interface Git {
   readonly root: string;
   readonly gitDir: string;

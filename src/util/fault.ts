@@ -50,8 +50,3 @@ export function faultPoint(step: FaultStep | (string & {})): void {
   }
   process.kill(process.pid, 'SIGKILL');
 }
-
-/** The armed step, if any (so the daemon can log that it runs under fault injection). */
-export function armedFault(): string | undefined {
-  return armed;
-}

@@ -164,3 +164,23 @@ test('close runs the exit sync and cancels timers', async (t) => {
   const after = await syncer.request({ reason: 'late', priority: 'manual' });
   assert.equal(after.ok, false);
 });
+
+test('an auth failure is not retried like a network blip: the next try waits for the cooldown', async (t) => {
+  const failWith = (failure: 'auth' | 'unreachable') => (): SyncOutcome => ({ ok: false, message: `push failed (${failure})`, failure });
+  // The same failed sync at lifecycle priority; only the kind of failure differs.
+  const blip = await setup(t, failWith('unreachable'));
+  await blip.syncer.request({ reason: 'exit', priority: 'lifecycle' });
+  assert.equal(blip.syncer.status().nextAt, blip.clock.now() + 500, 'unreachable: retried after the backoff (half of baseMs, random 0)');
+  assert.equal(blip.syncer.status().breaker.open, false);
+
+  const auth = await setup(t, failWith('auth'));
+  await auth.syncer.request({ reason: 'exit', priority: 'lifecycle' });
+  const st = auth.syncer.status();
+  assert.equal(st.breaker.open, true, 'rejected credentials open the breaker at once');
+  assert.equal(st.nextAt, auth.clock.now() + 120_000, 'the next scheduled try after the cooldown, not in seconds');
+  await auth.clock.advance(60_000);
+  assert.equal(auth.runs.length, 1, 'no retry within the cooldown');
+  const manual = await auth.syncer.request({ reason: 'winnow sync', priority: 'manual' });
+  assert.equal(auth.runs.length, 2, 'a person asking still runs it');
+  assert.equal(manual.ok, false);
+});

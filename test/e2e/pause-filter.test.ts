@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { tempRepo } from '../helpers/repo.js';
 import { BIN, DaemonProcess, winnow, fastConfig, statusUntil } from '../helpers/daemon.js';
 import { GIT_ENV } from '../helpers/repo.js';

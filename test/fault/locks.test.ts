@@ -19,7 +19,6 @@ import {
   commitsSince,
   commitsTouching,
   historyProblems,
-  status,
   statusUntil,
   anyLog,
   tail,

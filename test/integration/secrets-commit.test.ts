@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { open, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { status, statusUntil } from '../helpers/daemon.js';
+import { statusUntil } from '../helpers/daemon.js';
 import { withCitizen, barrier, headTree } from '../helpers/citizen.js';
 
 // Split so that no scanner flags this file itself.

@@ -1,18 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  classifyGitFailure,
-  backoffMs,
-  breakerAt,
-  breakerAllows,
-  breakerFailure,
-  breakerSuccess,
-  CLOSED,
-  offendingPaths,
-  unquoteC,
-  type RetryAction,
-  type FailureKind,
-} from '../../src/core/commit/retry-policy.js';
+import { classifyCommitFailure, offendingPaths, unquoteC, type RetryAction, type FailureKind } from '../../src/core/commit/retry-policy.js';
+import { backoffMs, breakerFailure, breakerOpen, breakerPhase, breakerSuccess, CLOSED, matchFailure } from '../../src/core/retry.js';
 
 test('classify: git failures to retry | abort | noop | replan', () => {
   const cases: [stderr: string, code: number | null, timedOut: boolean, kind: FailureKind, action: RetryAction][] = [
@@ -30,14 +19,14 @@ test('classify: git failures to retry | abort | noop | replan', () => {
     ['fatal: not a git repository (or any of the parent directories): .git', 128, false, 'fatal', 'abort'],
   ];
   for (const [stderr, code, timedOut, kind, action] of cases) {
-    const c = classifyGitFailure({ stderr, code, timedOut });
+    const c = classifyCommitFailure({ stderr, code, timedOut });
     assert.equal(c.kind, kind, stderr);
     assert.equal(c.action, action, stderr);
     assert.ok(c.reason.length > 0);
   }
-  assert.equal(classifyGitFailure({ stderr: 'fatal: bad object HEAD', code: 128, timedOut: false }).reason, 'bad object HEAD');
+  assert.equal(classifyCommitFailure({ stderr: 'fatal: bad object HEAD', code: 128, timedOut: false }).reason, 'bad object HEAD');
   // `git commit -q` prints "nothing to commit" on stdout.
-  const quiet = classifyGitFailure({ stderr: '', stdout: 'On branch main\nnothing to commit, working tree clean\n', code: 1, timedOut: false });
+  const quiet = classifyCommitFailure({ stderr: '', stdout: 'On branch main\nnothing to commit, working tree clean\n', code: 1, timedOut: false });
   assert.equal(quiet.action, 'noop');
 });
 
@@ -57,12 +46,12 @@ test('a full disk is transient, however git words it', () => {
     'fatal: cannot update ref: Disk quota exceeded',
   ];
   for (const stderr of cases) {
-    const c = classifyGitFailure({ stderr, code: 128, timedOut: false });
+    const c = classifyCommitFailure({ stderr, code: 128, timedOut: false });
     assert.equal(c.kind, 'disk-full', stderr);
     assert.equal(c.action, 'retry', stderr);
   }
   // "unable to write" for another reason (a read-only file system, permissions) is not the disk.
-  assert.equal(classifyGitFailure({ stderr: 'error: unable to write file x: Permission denied', code: 128, timedOut: false }).kind, 'fatal');
+  assert.equal(classifyCommitFailure({ stderr: 'error: unable to write file x: Permission denied', code: 128, timedOut: false }).kind, 'fatal');
 });
 
 test('backoff: exponential, capped, equal jitter from the injected random number', () => {
@@ -80,30 +69,44 @@ test('backoff: exponential, capped, equal jitter from the injected random number
 });
 
 test('breaker: closed → open after attempts → half-open after cooldown → closed on success', () => {
-  const cfg = { attempts: 3, cooldownMs: 1000 };
+  const cfg = { attempts: 3, cooldownMs: 1000, baseMs: 100, maxMs: 400 };
   let b = CLOSED;
-  b = breakerFailure(b, cfg, 0, 'e1');
-  b = breakerFailure(b, cfg, 10, 'e2');
-  assert.equal(b.phase, 'closed');
-  assert.ok(breakerAllows(b, 10));
-  b = breakerFailure(b, cfg, 20, 'e3');
-  assert.deepEqual(b, { phase: 'open', failures: 3, until: 1020, lastError: 'e3' });
-  assert.equal(breakerAllows(b, 1019), false);
-  assert.equal(breakerAt(b, 1020).phase, 'half-open');
-  assert.ok(breakerAllows(b, 1020));
+  b = breakerFailure(b, cfg, 0, 0, 'e1');
+  assert.equal(b.retryAt, 50, 'the first retry after half the base backoff (random 0)');
+  b = breakerFailure(b, cfg, 10, 0, 'e2');
+  assert.equal(breakerPhase(b, 10), 'closed');
+  assert.equal(b.retryAt, 110);
+  b = breakerFailure(b, cfg, 20, 0, 'e3');
+  assert.deepEqual(b, { failures: 3, openUntil: 1020, retryAt: 1020, lastError: 'e3' });
+  assert.equal(breakerOpen(b, 1019), true);
+  assert.equal(breakerPhase(b, 1020), 'half-open');
+  assert.equal(breakerOpen(b, 1020), false);
   // A failed trial re-opens at once.
-  const again = breakerFailure(b, cfg, 1500, 'e4');
-  assert.equal(again.phase, 'open');
-  assert.equal(again.until, 2500);
-  const ok = breakerSuccess(breakerAt(b, 1020));
-  assert.equal(ok.phase, 'closed');
+  const again = breakerFailure(b, cfg, 1500, 0, 'e4');
+  assert.equal(breakerPhase(again, 1500), 'open');
+  assert.equal(again.openUntil, 2500);
+  const ok = breakerSuccess(b);
+  assert.equal(breakerPhase(ok, 1020), 'closed');
   assert.equal(ok.failures, 0);
+  assert.equal(ok.retryAt, null);
+  assert.equal(ok.lastError, 'e3', 'the last error stays for status');
 });
 
-test('breaker: an abort opens it at once', () => {
-  const b = breakerFailure(CLOSED, { attempts: 5, cooldownMs: 100 }, 0, 'bad object', true);
-  assert.equal(b.phase, 'open');
-  assert.equal(b.until, 100);
+test('breaker: a forced failure (an abort, an auth failure) opens it at once', () => {
+  const b = breakerFailure(CLOSED, { attempts: 5, cooldownMs: 100, baseMs: 10, maxMs: 10 }, 0, 0, 'bad object', true);
+  assert.equal(breakerPhase(b, 0), 'open');
+  assert.equal(b.openUntil, 100);
+  assert.equal(b.retryAt, 100);
+});
+
+test('failure tables: the first matching row wins; `and` narrows a row', () => {
+  const table = [
+    { re: /rejected/, and: /permission/, value: 'auth' },
+    { re: /rejected/, value: 'race' },
+  ];
+  assert.equal(matchFailure('push rejected: permission denied', table), 'auth');
+  assert.equal(matchFailure('push rejected: fetch first', table), 'race');
+  assert.equal(matchFailure('something else', table), null);
 });
 
 test('offending paths: ignored and behind-a-symlink paths are named so they can be held', () => {

@@ -2,11 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   EMPTY_QUEUE, enqueue, take, strongest,
-  gate, onFailure, onSuccess, backoffMs, breakerOpen, nextAfterCommit, CLOSED_BREAKER, AHEAD_THRESHOLD,
+  gate, onFailure, nextAfterCommit, AHEAD_THRESHOLD,
   conflictCopyName, compactDate, safeHost, planResolution, rebaseStage,
-  classifyGitFailure, isTransient,
+  classifySyncFailure, needsAPerson,
   type GateInput, type RetryPolicy,
 } from '../../src/core/sync/index.js';
+import { backoffMs, breakerOpen, breakerSuccess, CLOSED as CLOSED_BREAKER } from '../../src/core/retry.js';
 
 const T0 = Date.UTC(2026, 0, 31, 12, 5, 9, 123);
 const policy: RetryPolicy = { attempts: 3, baseMs: 1000, maxMs: 8000, breakerCooldownMs: 60_000 };
@@ -72,14 +73,26 @@ test('failures back off exponentially with jitter, then open the breaker; succes
   assert.equal(backoffMs(2, policy, 0), 1000);
   assert.equal(backoffMs(10, policy, 0), 4000); // capped at maxMs, halved by the fixed part
   let b = onFailure(CLOSED_BREAKER, policy, T0, 0);
-  assert.deepEqual(b, { failures: 1, openUntil: null, retryAt: T0 + 500 });
+  assert.deepEqual(b, { failures: 1, openUntil: null, retryAt: T0 + 500, lastError: null });
   b = onFailure(b, policy, T0, 0);
   assert.equal(breakerOpen(b, T0), false);
   b = onFailure(b, policy, T0, 0);
-  assert.deepEqual(b, { failures: 3, openUntil: T0 + 60_000, retryAt: T0 + 60_000 });
+  assert.deepEqual(b, { failures: 3, openUntil: T0 + 60_000, retryAt: T0 + 60_000, lastError: null });
   assert.equal(breakerOpen(b, T0 + 59_999), true);
   assert.equal(breakerOpen(b, T0 + 60_000), false);
-  assert.deepEqual(onSuccess(), CLOSED_BREAKER);
+  assert.deepEqual(breakerSuccess(b), CLOSED_BREAKER);
+});
+
+test('an auth failure opens the breaker at once; an unreachable remote is retried after a backoff', () => {
+  const blip = onFailure(CLOSED_BREAKER, policy, T0, 0, 'unreachable', 'Could not resolve host');
+  assert.equal(breakerOpen(blip, T0), false);
+  assert.equal(blip.retryAt, T0 + 500, 'a network blip: the next try after the backoff');
+  const auth = onFailure(CLOSED_BREAKER, policy, T0, 0, 'auth', 'Authentication failed');
+  assert.equal(breakerOpen(auth, T0), true, 'credentials do not fix themselves: no retry in seconds');
+  assert.equal(auth.retryAt, T0 + 60_000, 'the next scheduled try after the cooldown');
+  assert.equal(auth.lastError, 'Authentication failed');
+  assert.equal(gate({ ...base, breaker: auth, now: T0 + 1_000 }).action, 'wait', 'scheduled syncs wait');
+  assert.equal(gate({ ...base, breaker: auth, now: T0 + 1_000, priority: 'manual' }).action, 'run', 'winnow sync still runs');
 });
 
 test('nextAfterCommit: now for the first, then minIntervalMs after the last, never before backoff', () => {
@@ -146,9 +159,9 @@ test('git failures are classified by what the caller can do', () => {
     ["fatal: couldn't find remote ref main", 'missing', false],
     ['something else', 'other', false],
   ];
-  for (const [stderr, want, transient] of cases) {
-    assert.equal(classifyGitFailure(stderr), want, stderr);
-    assert.equal(isTransient(classifyGitFailure(stderr)), transient, stderr);
+  for (const [stderr, want, retried] of cases) {
+    assert.equal(classifySyncFailure(stderr), want, stderr);
+    if (want !== 'missing' && want !== 'other') assert.equal(!needsAPerson(classifySyncFailure(stderr)), retried, stderr);
   }
-  assert.equal(classifyGitFailure('', true), 'unreachable');
+  assert.equal(classifySyncFailure('', true), 'unreachable');
 });

@@ -6,7 +6,7 @@ import type { Decision } from '../../core/decision.js';
 import { normalisePath } from '../../core/event.js';
 import { decisionRecord, formatDecision } from '../format.js';
 import { runningDaemon } from '../daemon-info.js';
-import { DIR_HELP, DIR_OPTION, workspaceDir } from '../args.js';
+import { DIR_OPTION, workspaceDir } from '../args.js';
 
 export const command: CommandSpec = {
   name: 'filter',

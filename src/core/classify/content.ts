@@ -123,6 +123,9 @@ const MAX_NAMED = 5;
  * (fast-json-stable-stringify) forms after stripping, without building two strings, and it can
  * name what changed. Returns false at the first non-volatile difference. `at` is the key path,
  * kept as a stack and turned into text only for the few changes the reason names.
+ * test/unit/content.property.test.ts checks the equivalence against fast-json-stable-stringify,
+ * which is therefore a dev dependency only: building both canonical strings cost ~4.5× this
+ * layer's whole check on a 280 KB JSON file (92 ms against 20 ms, one loaded 2-core machine).
  */
 function sameIgnoringVolatile(a: unknown, b: unknown, w: Walk, at: (string | number)[]): boolean {
   if (a === b) return true;

@@ -72,7 +72,6 @@ export const REMOTE_DEFAULTS = deepFreeze({
 });
 
 export type Config = typeof DEFAULTS;
-export type RemoteConfig = NonNullable<Config['remote']>;
 
 function deepFreeze<T>(o: T): T {
   if (o && typeof o === 'object') {

@@ -35,8 +35,6 @@ export function conflictCopyName(path: string, host: string, atMs: number, taken
   return candidate;
 }
 
-export type ConflictStrategy = 'manual' | 'ours' | 'theirs';
-
 /** One conflicted path as git reports it, from the local (ours, this device) and remote views. */
 export interface ConflictedPath {
   path: string;

@@ -37,10 +37,6 @@ export function strongest(a: SyncPriority, b: SyncPriority): SyncPriority {
   return RANK[a] <= RANK[b] ? a : b;
 }
 
-export function compareUrgency(a: SyncPriority, b: SyncPriority): number {
-  return RANK[a] - RANK[b];
-}
-
 /** Adds a request; an identical reason already waiting is not repeated. */
 export function enqueue(q: SyncQueue, id: number, r: SyncRequest, now: number): SyncQueue {
   const cur = q.next;

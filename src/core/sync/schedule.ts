@@ -2,21 +2,13 @@
  * When to sync, as functions of `now` (STYLE.md habit 2): the shell owns the one timer and asks
  * these what to do.
  */
+import { breakerFailure, breakerOpen, type BreakerState } from '../retry.js';
+import { needsAPerson } from './errors.js';
 import type { SyncPriority } from './queue.js';
+
 
 /** Unpushed commits beyond which a sync is due even before `minIntervalMs` has passed. */
 export const AHEAD_THRESHOLD = 50;
-
-export interface BreakerState {
-  /** Consecutive failed attempts. */
-  failures: number;
-  /** While set and in the future, scheduled syncs wait. */
-  openUntil: number | null;
-  /** Earliest next attempt after a failure (backoff), or null. */
-  retryAt: number | null;
-}
-
-export const CLOSED_BREAKER: BreakerState = { failures: 0, openUntil: null, retryAt: null };
 
 export interface RetryPolicy {
   attempts: number;
@@ -26,30 +18,13 @@ export interface RetryPolicy {
 }
 
 /**
- * Backoff before attempt `failures + 1`: exponential from `baseMs`, capped at `maxMs`, with
- * "equal jitter" (half fixed, half random) so that several workspaces behind one dead remote do
- * not retry in step. `random` in [0, 1).
+ * The breaker after a failed attempt (core/retry.ts): backoff, and open for the cooldown after
+ * `attempts` failures — or at once when the failure needs a person (`needsAPerson`: an auth
+ * failure is not retried like a network blip).
  */
-export function backoffMs(failures: number, p: RetryPolicy, random: number): number {
-  const exp = Math.min(p.maxMs, p.baseMs * 2 ** Math.max(0, failures - 1));
-  return Math.round(exp / 2 + (exp / 2) * random);
-}
-
-/** The breaker after a failed attempt: backoff, and open for the cooldown after `attempts` failures. */
-export function onFailure(b: BreakerState, p: RetryPolicy, now: number, random: number): BreakerState {
-  const failures = b.failures + 1;
-  if (failures >= p.attempts) {
-    return { failures, openUntil: now + p.breakerCooldownMs, retryAt: now + p.breakerCooldownMs };
-  }
-  return { failures, openUntil: null, retryAt: now + backoffMs(failures, p, random) };
-}
-
-export function onSuccess(): BreakerState {
-  return CLOSED_BREAKER;
-}
-
-export function breakerOpen(b: BreakerState, now: number): boolean {
-  return b.openUntil !== null && now < b.openUntil;
+export function onFailure(b: BreakerState, p: RetryPolicy, now: number, random: number, failure?: string, error?: string): BreakerState {
+  const cfg = { attempts: p.attempts, cooldownMs: p.breakerCooldownMs, baseMs: p.baseMs, maxMs: p.maxMs };
+  return breakerFailure(b, cfg, now, random, error ?? null, needsAPerson(failure));
 }
 
 export interface GateInput {

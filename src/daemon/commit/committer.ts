@@ -15,16 +15,8 @@ import type { Config } from '../../core/config/defaults.js';
 import type { CommitPlan } from '../../core/commit/plan.js';
 import { blockedSentence, waitingSentence } from '../../core/commit/guards.js';
 import { initialRateLimit, nextAllowedAt, consume, tokensAt, commitsToday, type RateLimitState } from '../../core/commit/rate-limit.js';
-import {
-  classifyGitFailure,
-  offendingPaths,
-  backoffMs,
-  breakerAt,
-  breakerFailure,
-  breakerSuccess,
-  CLOSED,
-  type BreakerState,
-} from '../../core/commit/retry-policy.js';
+import { classifyCommitFailure, offendingPaths } from '../../core/commit/retry-policy.js';
+import { breakerFailure, breakerOpen, breakerSuccess, CLOSED, type BreakerState } from '../../core/retry.js';
 import type { CommitJournal, Entry } from '../../core/commit/plumbing.js';
 import { faultPoint } from '../../util/fault.js';
 import { failureInfo } from './failure.js';
@@ -127,9 +119,8 @@ class SingleFlightCommitter {
   private stagedIndexKey = '';
   private readonly lastCommits: CommitterStatus['lastCommits'] = [];
   private rate: RateLimitState;
+  /** Consecutive failures, the next attempt's time and the breaker (core/retry.ts). */
   private breaker: BreakerState = CLOSED;
-  private failures = 0;
-  private retryAt: number | null = null;
   private waiting: string | null = null;
 
   private timer: unknown = null;
@@ -173,7 +164,8 @@ class SingleFlightCommitter {
   status(): CommitterStatus {
     const { config, clock } = this.deps;
     const now = clock.now();
-    const b = breakerAt(this.breaker, now);
+    const b = this.breaker;
+    const open = breakerOpen(b, now);
     const next = nextAllowedAt(this.rate, now);
     const busy = this.pending.size > 0 || this.inFlight.length > 0;
     return {
@@ -188,10 +180,10 @@ class SingleFlightCommitter {
         nextAt: next > now ? next : null,
       },
       breaker: {
-        open: b.phase === 'open',
-        until: b.phase === 'open' ? b.until : null,
+        open,
+        until: open ? b.openUntil : null,
         failures: b.failures,
-        lastError: b.lastError,
+        lastError: b.lastError ?? null,
       },
       held: [...this.held, ...this.staged].map(([path, reason]) => ({ path, reason })),
       lastCommits: this.lastCommits.map((c) => ({ ...c, paths: [...c.paths] })),
@@ -282,9 +274,11 @@ class SingleFlightCommitter {
   private async reasonToWait(now: number): Promise<{ sentence: string; until: number } | null> {
     const { git, fs, config, root } = this.deps;
     if (await this.deps.isPaused().catch(() => false)) return { sentence: waitingSentence.paused(), until: now + RECHECK_MS };
-    const b = breakerAt(this.breaker, now);
-    if (b.phase === 'open' && b.until !== null) return { sentence: waitingSentence.breakerOpen(b.until, b.lastError), until: b.until };
-    if (this.retryAt !== null && now < this.retryAt) return { sentence: waitingSentence.retrying(this.retryAt, this.breaker.lastError), until: this.retryAt };
+    const b = this.breaker;
+    if (breakerOpen(b, now)) return { sentence: waitingSentence.breakerOpen(b.openUntil!, b.lastError ?? null), until: b.openUntil! };
+    if (b.retryAt !== null && now < b.retryAt) {
+      return { sentence: waitingSentence.retrying(b.retryAt, b.lastError ?? null), until: b.retryAt };
+    }
     const block = await git.blocked();
     if (block) return { sentence: blockedSentence(block), until: now + RECHECK_MS };
     if (!(await fs.stat(root))) return { sentence: waitingSentence.rootGone(root), until: now + RECHECK_MS };
@@ -416,7 +410,7 @@ class SingleFlightCommitter {
             continue;
           }
           const info = failureInfo(e);
-          const c = classifyGitFailure(info);
+          const c = classifyCommitFailure(info);
           if (c.action === 'noop') {
             this.deps.onDiscarded?.({ paths: plan.paths, reason: 'unchanged' });
             this.succeeded(null, plan, via);
@@ -472,8 +466,6 @@ class SingleFlightCommitter {
 
   private succeeded(sha: string | null, plan: CommitPlan, via: Via): void {
     this.breaker = breakerSuccess(this.breaker);
-    this.failures = 0;
-    this.retryAt = null;
     if (this.pending.size) this.again = true; // what arrived meanwhile is the catch-up batch
     if (sha === null) return;
     // The commit is in git; nothing has recorded it yet (log line, pending.json via onCommitted).
@@ -489,31 +481,25 @@ class SingleFlightCommitter {
   private failed(e: unknown, paths: string[]): void {
     const { config, logger } = this.deps;
     const info = failureInfo(e);
-    const c = classifyGitFailure(info);
+    const c = classifyCommitFailure(info);
     const now = this.deps.clock.now();
     const detail = info.stderr.trim().split('\n')[0] ?? '';
     const lastError = c.kind === 'fatal' ? c.reason : `${c.reason}${detail ? `: ${detail}` : ''}`;
-    this.breaker = breakerFailure(
-      this.breaker,
-      { attempts: config.retry.attempts, cooldownMs: config.retry.breakerCooldownMs },
-      now,
-      lastError,
-      c.action === 'abort',
-    );
-    this.failures += 1;
-    const fields: Record<string, unknown> = { paths, kind: c.kind, action: c.action, error: lastError, failures: this.failures };
-    if (this.breaker.phase === 'open' && this.breaker.until !== null) {
-      this.retryAt = null;
-      fields.breakerUntil = this.breaker.until;
+    // An `abort` (retrying the same command cannot help) opens the breaker at once.
+    const r = config.retry;
+    const cfg = { attempts: r.attempts, cooldownMs: r.breakerCooldownMs, baseMs: r.baseMs, maxMs: r.maxMs };
+    const b = (this.breaker = breakerFailure(this.breaker, cfg, now, this.random(), lastError, c.action === 'abort'));
+    const fields: Record<string, unknown> = { paths, kind: c.kind, action: c.action, error: lastError, failures: b.failures };
+    if (breakerOpen(b, now)) {
+      fields.breakerUntil = b.openUntil;
       logger.log('warn', 'commit failed; breaker open', fields);
-      this.waiting = waitingSentence.breakerOpen(this.breaker.until, lastError);
-      this.arm(this.breaker.until);
+      this.waiting = waitingSentence.breakerOpen(b.openUntil!, lastError);
+      this.arm(b.openUntil!);
       return;
     }
-    this.retryAt = now + backoffMs(this.failures, config.retry, this.random());
-    fields.retryAt = this.retryAt;
+    fields.retryAt = b.retryAt;
     logger.log('warn', 'commit failed; will retry', fields);
-    this.waiting = waitingSentence.retrying(this.retryAt, lastError);
-    this.arm(this.retryAt);
+    this.waiting = waitingSentence.retrying(b.retryAt!, lastError);
+    this.arm(b.retryAt!);
   }
 }

@@ -79,6 +79,4 @@ export function createRegistry(file: string = registryPath(), now: () => number 
 }
 
 const defaultRegistry = () => createRegistry();
-export const register = (root: string, pid: number) => defaultRegistry().register(root, pid);
-export const unregister = (root: string) => defaultRegistry().unregister(root);
 export const list = () => defaultRegistry().list();

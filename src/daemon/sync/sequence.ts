@@ -6,7 +6,7 @@
  */
 import { readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { classifyGitFailure, type QueuedSync } from '../../core/sync/index.js';
+import { classifySyncFailure, type QueuedSync } from '../../core/sync/index.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { acquireLock, LockTimeoutError } from '../lifecycle/lock-manager.js';
 import { raisePause, dropPause, parsePause, pauseFile } from '../lifecycle/pause.js';
@@ -123,7 +123,7 @@ export async function runSyncSequence(deps: SyncerDeps, git: GitRunner, run: Que
       if (remote.pull || remote.push) {
         const f = await git(['fetch', '-q', '--no-tags', remote.name, `+refs/heads/${branch}:${tracking}`], { allowFail: true, timeoutMs: netTimeout });
         if (f.code !== 0) {
-          const kind = classifyGitFailure(f.stderr);
+          const kind = classifySyncFailure(f.stderr);
           if (kind !== 'missing') return failed(`fetch from ${remote.name} failed: ${lastLine(f.stderr)}`, kind, { snapshot: snap.id });
         } else {
           remoteTip = await gitText(git, ['rev-parse', '-q', '--verify', tracking]);
@@ -164,7 +164,7 @@ export async function runSyncSequence(deps: SyncerDeps, git: GitRunner, run: Que
           }
           const p = await git(['push', '--porcelain', '--no-verify', remote.name, `${tip}:refs/heads/${branch}`], { allowFail: true, timeoutMs: netTimeout });
           if (p.code !== 0) {
-            const kind = classifyGitFailure(p.stderr + p.stdout.toString());
+            const kind = classifySyncFailure(p.stderr + p.stdout.toString());
             if (kind === 'rejected' && round < PUSH_ROUNDS && remote.pull) continue;
             return failed(`push to ${remote.name} failed: ${lastLine(p.stderr || p.stdout.toString())}`, kind, { snapshot: snap.id, pulled, ...(await aheadBehind(git, tracking)) });
           }

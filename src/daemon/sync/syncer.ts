@@ -18,10 +18,10 @@ import { join } from 'node:path';
 import type { Config } from '../../core/config/defaults.js';
 import type { Clock, Logger, Scheduler } from '../../ports/index.js';
 import {
-  EMPTY_QUEUE, enqueue, take, gate, onFailure, onSuccess, breakerOpen, nextAfterCommit, CLOSED_BREAKER, AHEAD_THRESHOLD,
-  classifyGitFailure,
-  type SyncPriority, type SyncQueue, type QueuedSync, type BreakerState, type SyncFailure,
+  EMPTY_QUEUE, enqueue, take, gate, onFailure, nextAfterCommit, AHEAD_THRESHOLD, classifySyncFailure,
+  type SyncPriority, type SyncQueue, type QueuedSync, type SyncFailure,
 } from '../../core/sync/index.js';
+import { breakerOpen, breakerSuccess, CLOSED, type BreakerState } from '../../core/retry.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { pruneSnapshots } from './snapshots.js';
 import { spawnGitRunner, SyncGitError, type GitRunner } from './sync-git.js';
@@ -161,7 +161,7 @@ class SyncCoordinator {
     seq: 0,
     lastSync: null,
     lastAttemptAt: null,
-    breaker: CLOSED_BREAKER,
+    breaker: CLOSED,
     stopped: null,
     ahead: 0,
     behind: 0,
@@ -276,7 +276,7 @@ class SyncCoordinator {
       out = await this.perform(run);
     } catch (e) {
       const err = e as Error;
-      out = { ok: false, message: err.message, failure: e instanceof SyncGitError ? classifyGitFailure(e.stderr, e.timedOut) : 'other' };
+      out = { ok: false, message: err.message, failure: e instanceof SyncGitError ? classifySyncFailure(e.stderr, e.timedOut) : 'other' };
     }
     await this.record(run, out, now);
     return { ok: out.ok, message: out.message };
@@ -295,14 +295,14 @@ class SyncCoordinator {
       behind: out.behind ?? this.state.behind,
     };
     if (out.ok) {
-      state = { ...state, breaker: onSuccess(), stopped: null };
+      state = { ...state, breaker: breakerSuccess(state.breaker), stopped: null };
     } else if (out.failure === 'conflict') {
       state = {
         ...state,
         stopped: { reason: `conflicts with ${remote.name} in ${out.conflicts!.join(', ')}; resolve them (git pull --rebase, then fix and commit) or run \`winnow sync\` to try again`, files: out.conflicts ?? [], remote: out.conflictRemote ?? null },
       };
     } else {
-      state = { ...state, breaker: onFailure(state.breaker, deps.config.retry, end, this.random()) };
+      state = { ...state, breaker: onFailure(state.breaker, deps.config.retry, end, this.random(), out.failure, out.message) };
     }
     this.state = state;
     if (!out.ok && out.failure !== 'conflict' && state.breaker.retryAt !== null) this.arm(state.breaker.retryAt, `retry: ${reason}`);
