@@ -18,6 +18,7 @@ import { createGit } from './adapters/git.js';
 import { runMessageCommand } from './adapters/message-command.js';
 import { createParcelWatcher } from './adapters/parcel-watcher.js';
 import { createProcessTable } from './adapters/process-table.js';
+import { createPersonGitCheck } from './adapters/git-processes.js';
 import { createProcProbe } from './adapters/proc-probe.js';
 import { createFatraceTrace } from './adapters/fatrace.js';
 import { nodeFs } from './adapters/node-fs.js';
@@ -120,6 +121,7 @@ export async function createWinnow(opts: WinnowOptions = {}): Promise<Winnow> {
     processes: createProcessTable({ ttlMs: config.autonomous.cacheTtlMs }),
     trace,
     probe: createProcProbe(workspace.root),
+    personGit: createPersonGitCheck(workspace.root, workspace.gitDir),
     dryRun: opts.dryRun,
     messageCommand: runMessageCommand,
     hostname: hostname(),

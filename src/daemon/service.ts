@@ -11,6 +11,7 @@
  * It owns no policy: it starts and stops the stages, passes events between them, and answers
  * `onIdle()` and `status()`.
  */
+import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../core/config/defaults.js';
 import type { RuleSet } from '../core/classify/rules.js';
@@ -45,6 +46,8 @@ export interface ServiceDeps {
   /** Runs `commit.messageCommand` (adapters/message-command.ts). */
   messageCommand?: MessageCommand;
   workspace: Workspace;
+  /** A git command of the person's running in the repository, or null (committer waits for it). */
+  personGit?: () => Promise<{ pid: number; command: string } | null>;
   config: Config;
   rules: RuleSet;
   configFile: string | null;
@@ -165,6 +168,14 @@ class DaemonService {
       clock,
       scheduler,
       debounce: config.debounce,
+      present: (p) => {
+        try {
+          lstatSync(join(root, p));
+          return true;
+        } catch {
+          return false;
+        }
+      },
       onDue: (paths) => {
         if (paths.length && this.committer) this.committer.submit(paths);
         this.checkIdle();
@@ -375,6 +386,7 @@ class DaemonService {
       onPassEnd: () => this.checkIdle(),
       messageCommand: deps.messageCommand,
       decisionFor: (p) => this.accepting.get(p),
+      ...(deps.personGit ? { personGit: deps.personGit } : {}),
     });
     if (config.remote) {
       this.syncModule = await import('./sync/syncer.js');
