@@ -588,7 +588,7 @@ test('commit.notes: after each commit, one note step with every path\'s deciding
   const notes = h.git.steps.filter((s) => s.args[0] === 'notes');
   assert.equal(notes.length, 1);
   assert.deepEqual(notes[0]!.args, ['notes', '--ref=refs/notes/winnow', 'add', '-f', '-F', '-', 'sha1']);
-  const lines = notes[0]!.stdin!.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const lines = String(notes[0]!.stdin).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
   assert.equal(lines[0]!.kind, 'commit');
   assert.deepEqual(lines.slice(1).map((l) => [l.path, l.layer, l.evidence ?? null]), [
     ['a.md', 2, 'fanotify: vim (pid 4242), not autonomous'],
