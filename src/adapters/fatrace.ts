@@ -1,7 +1,12 @@
 /**
  * Exact writer attribution through fanotify, by running Debian's `fatrace` as a child process
- * (`fatrace -tt -f W`: epoch timestamps, write events only, all mounts) and reading which PID
- * wrote which path. Needs root or CAP_SYS_ADMIN.
+ * (`fatrace -tt -c -f 'W<>D'`: epoch timestamps; writes, and renames and deletions in
+ * directories) and reading which PID wrote which path. Needs root or CAP_SYS_ADMIN.
+ *
+ * A rename or an unlink is reported on the directory, without the file's name
+ * (`… mv(42): <>  /ws/docs`). An atomic save (write a temp file, rename it over the target)
+ * therefore leaves no write event on the target: the process that moved something into the
+ * target's directory is its writer (see `writersOf`).
  *
  * Output lines look like `1795314613.916015 bash(2760): CWO /tmp/x.txt`: epoch seconds with
  * microseconds, comm(pid), event types padded to three columns, then the path (may hold spaces;
@@ -51,8 +56,10 @@ export class TraceUnavailableError extends Error {
   override name = 'TraceUnavailableError';
 }
 
-const LINE = /^(\d+(?:\.\d+)?) (.+?)\((\d+)\): ([RWOC+<>]{1,6}) +(\/.*)$/;
+const LINE = /^(\d+(?:\.\d+)?) (.+?)\((\d+)\): ([RWOCD+<>]{1,6}) +(\/.*)$/;
 const PATHS_MAX = 10_000;
+/** Directories whose recent renames/unlinks are kept (one record per run of a process). */
+const DIRS_MAX = 2_000;
 const PER_PATH = 8;
 const KEEP_MS = 60_000;
 const READY_WAIT_MS = 5_000;
@@ -104,6 +111,9 @@ export function createFatraceTrace(opts: FatraceOptions): WriterTrace {
   let cookieDirReal = cookieDir;
   const gitPrefix = rootSlash + '.git/';
   const writes = new LRUCache<string, WriteRecord[]>({ max: PATHS_MAX });
+  // Renames into a directory ('>') and removals from it ('<', 'D'), by workspace-relative dir.
+  const movedIn = new LRUCache<string, WriteRecord[]>({ max: DIRS_MAX });
+  const removed = new LRUCache<string, WriteRecord[]>({ max: DIRS_MAX });
   // A PID's parent chain rarely changes while it lives; cache it briefly so a write storm does
   // not read /proc ten times per line.
   const ancestry = new LRUCache<number, number[]>({ max: 4096, ttl: 10_000 });
@@ -132,7 +142,7 @@ export function createFatraceTrace(opts: FatraceOptions): WriterTrace {
 
   const onLine = (line: string) => {
     // Cheap prefilter before the regex: most lines on a shared mount are about other trees.
-    if (!line.includes(rootSlash) && !line.includes(cookieDirReal) && !line.includes(cookieDir)) return;
+    if (!line.includes(root) && !line.includes(cookieDirReal) && !line.includes(cookieDir)) return;
     const r = parseFatraceLine(line);
     if (!r) return;
     if (r.path.startsWith(cookieDirReal + '/') || r.path.startsWith(cookieDir + '/')) {
@@ -140,19 +150,29 @@ export function createFatraceTrace(opts: FatraceOptions): WriterTrace {
       done?.();
       return;
     }
-    if (!r.path.startsWith(rootSlash) || r.path.startsWith(gitPrefix)) return;
+    const dirEvent = /[<>D]/.test(r.types);
+    if (!(r.path.startsWith(rootSlash) || (dirEvent && r.path === root)) || r.path.startsWith(gitPrefix) || r.path === rootSlash + '.git') return;
     const ownTree = opts.ignoreOwnTree !== false;
     if (ownTree && r.pid === process.pid) return;
     const ancestors = ancestorsOf(r.pid);
     // winnow's own children (its git processes) never count as writers.
     if ((ownTree && ancestors.includes(process.pid)) || opts.ignorePid?.(r.pid)) return;
-    const rel = r.path.slice(rootSlash.length);
-    let list = writes.get(rel);
-    if (!list) writes.set(rel, (list = []));
+    const rel = r.path === root ? '' : r.path.slice(rootSlash.length);
+    const rec = { pid: r.pid, command: r.comm, path: rel, at: r.at, ancestors };
+    if (dirEvent) {
+      if (r.types.includes('>')) remember(movedIn, rel, rec);
+      if (r.types.includes('<') || r.types.includes('D')) remember(removed, rel, rec);
+    }
+    if (r.types.includes('W')) remember(writes, rel, rec);
+  };
+
+  /** One record per run of a process: a save is several events (W, then CW on close). */
+  const remember = (map: LRUCache<string, WriteRecord[]>, key: string, rec: WriteRecord) => {
+    let list = map.get(key);
+    if (!list) map.set(key, (list = []));
     const last = list[list.length - 1];
-    // One save is several events (W, then CW on close): keep one record per run of a writer.
-    if (last && last.pid === r.pid) last.at = r.at;
-    else list.push({ pid: r.pid, command: r.comm, path: rel, at: r.at, ancestors });
+    if (last && last.pid === rec.pid) last.at = rec.at;
+    else list.push(rec);
     if (list.length > PER_PATH) list.splice(0, list.length - PER_PATH);
   };
 
@@ -185,7 +205,7 @@ export function createFatraceTrace(opts: FatraceOptions): WriterTrace {
     // machine never reach this process (on a busy machine they cost the daemon CPU per line).
     // The cookie dir lives in the same repository, so it is on that mount too unless the git
     // dir is elsewhere, where flush() then falls back to its time bound.
-    const c = spawn(bin, ['-tt', '-c', '-f', 'W'], { stdio: ['ignore', 'pipe', 'pipe'], cwd: root });
+    const c = spawn(bin, ['-tt', '-c', '-f', 'W<>D'], { stdio: ['ignore', 'pipe', 'pipe'], cwd: root });
     lastStderr = '';
     c.stderr!.setEncoding('utf8');
     c.stderr!.on('data', (d: string) => {
@@ -198,7 +218,7 @@ export function createFatraceTrace(opts: FatraceOptions): WriterTrace {
     // prefilter onLine applied): the daemon sleeps through the rest; grep costs µs per line.
     const grep = grepBin();
     const filter = grep
-      ? spawn(grep, ['--line-buffered', '-F', '-e', rootSlash, '-e', cookieDir + '/', '-e', cookieDirReal + '/'], {
+      ? spawn(grep, ['--line-buffered', '-F', '-e', rootSlash, '-e', ' ' + root, '-e', cookieDir + '/', '-e', cookieDirReal + '/'], {
           stdio: [c.stdout!, 'pipe', 'ignore'],
           env: { ...process.env, LC_ALL: 'C' },
         })
@@ -292,10 +312,17 @@ export function createFatraceTrace(opts: FatraceOptions): WriterTrace {
     },
     state: () => st,
     writersOf(path, since) {
-      const list = writes.get(path);
-      if (!list) return [];
       const floor = Math.max(since, opts.clock.now() - KEEP_MS);
-      return list.filter((w) => w.at >= floor);
+      const recent = (l: WriteRecord[] | undefined) => (l ?? []).filter((w) => w.at >= floor).map((w) => ({ ...w, path }));
+      const direct = recent(writes.get(path));
+      if (direct.length) return direct;
+      // No write to the path itself: it was renamed into place (an atomic save) or removed.
+      // Whoever moved something into its directory wrote it; failing that, whoever removed
+      // something from there. Only then, so a deletion nearby never outweighs a rename.
+      const slash = path.lastIndexOf('/');
+      const dir = slash < 0 ? '' : path.slice(0, slash);
+      const moved = recent(movedIn.get(dir));
+      return moved.length ? moved : recent(removed.get(dir));
     },
     async flush(maxWaitMs) {
       if (st.mode !== 'active' || !child) return;
