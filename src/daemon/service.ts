@@ -32,7 +32,7 @@ import { RootGuard } from './lifecycle/root-guard.js';
 import { StateStore } from './lifecycle/state-store.js';
 import type { Workspace } from './lifecycle/workspace.js';
 import { Settler } from './settle/settler.js';
-import { createSyncer, serveSyncRequest, type SyncerHandle } from './sync/syncer.js';
+import type { SyncerHandle } from './sync/syncer.js';
 import { Intake } from './watch/intake.js';
 import { Rescanner } from './watch/rescan.js';
 import { WatchStreams } from './watch/streams.js';
@@ -123,6 +123,8 @@ class DaemonService {
 
   private committer: Committer | null = null;
   private syncer: SyncerHandle | null = null;
+  /** The sync stage, loaded only when a remote is configured: a daemon without one never runs it. */
+  private syncModule: typeof import('./sync/syncer.js') | null = null;
   private stopStateWatch: (() => void) | null = null;
   private pauseCache: PauseSignal | null = null;
   private startedAt: number;
@@ -356,7 +358,8 @@ class DaemonService {
       onPassEnd: () => this.checkIdle(),
     });
     if (config.remote) {
-      this.syncer = createSyncer({
+      this.syncModule = await import('./sync/syncer.js');
+      this.syncer = this.syncModule.createSyncer({
         root,
         gitDir: deps.workspace.gitDir,
         stateDir,
@@ -374,8 +377,8 @@ class DaemonService {
   /** The state dir's own events: a pause signal raised or dropped, a `winnow sync` request. */
   private onStateDirChange(name: string): void {
     const { deps } = this;
-    if (name === 'sync-request' && this.syncer) {
-      void serveSyncRequest(this.syncer, this.stateDir, () => deps.clock.now()).catch((e: Error) =>
+    if (name === 'sync-request' && this.syncer && this.syncModule) {
+      void this.syncModule.serveSyncRequest(this.syncer, this.stateDir, () => deps.clock.now()).catch((e: Error) =>
         deps.logger.log('warn', 'sync request failed', { error: e.message }),
       );
     }

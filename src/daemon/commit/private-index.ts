@@ -97,8 +97,18 @@ export class PrivateIndex {
         head = null;
       }
     }
-    const entries = head ? parseLsTree(await this.out(lsTreeSteps(head.commit, paths)), new Set(paths)) : new Map<string, Entry>();
+    const entries = head ? await this.entriesOf(head.commit, paths) : new Map<string, Entry>();
     return { head, entries };
+  }
+
+  /**
+   * `treeish`'s entries for `paths`: through the git adapter's long-lived cat-file when it has one
+   * (a pipe round trip per folder), else one `ls-tree` spawn per argv chunk.
+   */
+  private async entriesOf(treeish: string, paths: readonly string[]): Promise<Map<string, Entry>> {
+    const git = this.deps.git;
+    if (git.treeEntries) return git.treeEntries(treeish, paths);
+    return parseLsTree(await this.out(lsTreeSteps(treeish, paths)), new Set(paths));
   }
 
   /** Rebuilds the private index from `head`, and drops the shared index half it no longer uses. */
@@ -181,8 +191,8 @@ export class PrivateIndex {
   async syncRealIndex(j: CommitJournal, oldEntries?: Map<string, Entry>): Promise<void> {
     const want = new Set(j.paths);
     const [oldE, newE, realE] = await Promise.all([
-      oldEntries ?? (j.old ? this.out(lsTreeSteps(j.old, j.paths)).then((o) => parseLsTree(o, want)) : new Map<string, Entry>()),
-      this.out(lsTreeSteps(j.new, j.paths)).then((o) => parseLsTree(o, want)),
+      oldEntries ?? (j.old ? this.entriesOf(j.old, j.paths) : new Map<string, Entry>()),
+      this.entriesOf(j.new, j.paths),
       this.out(lsFilesSteps(j.paths)).then((o) => parseLsFiles(o, want)),
     ]);
     const u = realIndexUpdate(j.paths, oldE, newE, realE);

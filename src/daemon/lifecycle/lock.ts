@@ -1,7 +1,6 @@
 import { readFile, unlink, mkdir, link, access } from 'node:fs/promises';
-import { writeNew } from '../../util/atomic-write.js';
+import { tempSuffix, writeNew } from '../../util/atomic-write.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { randomBytes } from 'node:crypto';
 import { processStartTime } from '../../util/procfs.js';
 import { dirname } from 'node:path';
 
@@ -55,7 +54,7 @@ export type AcquireResult = { ok: true; info: LockInfo } | { ok: false; holder: 
  * could take a fresh lock for torn and remove it).
  */
 async function createWhole(file: string, text: string): Promise<boolean> {
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const tmp = `${file}.${tempSuffix()}.tmp`;
   await writeNew(tmp, text);
   try {
     await link(tmp, file);
