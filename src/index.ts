@@ -17,6 +17,7 @@ import { loadWorkspaceConfig } from './adapters/config-file.js';
 import { createGit } from './adapters/git.js';
 import { createParcelWatcher } from './adapters/parcel-watcher.js';
 import { createProcessTable } from './adapters/process-table.js';
+import { createPersonGitCheck } from './adapters/git-processes.js';
 import { createProcProbe } from './adapters/proc-probe.js';
 import { createFatraceTrace } from './adapters/fatrace.js';
 import { nodeFs } from './adapters/node-fs.js';
@@ -119,6 +120,7 @@ export async function createWinnow(opts: WinnowOptions = {}): Promise<Winnow> {
     processes: createProcessTable({ ttlMs: config.autonomous.cacheTtlMs }),
     trace,
     probe: createProcProbe(workspace.root),
+    personGit: createPersonGitCheck(workspace.root, workspace.gitDir),
     dryRun: opts.dryRun,
     hostname: hostname(),
     registry: opts.dryRun ? null : createRegistry(),

@@ -11,6 +11,7 @@
  * It owns no policy: it starts and stops the stages, passes events between them, and answers
  * `onIdle()` and `status()`.
  */
+import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../core/config/defaults.js';
 import type { RuleSet } from '../core/classify/rules.js';
@@ -43,6 +44,8 @@ export { isStagedOnly } from './watch/rescan.js';
 
 export interface ServiceDeps {
   workspace: Workspace;
+  /** A git command of the person's running in the repository, or null (committer waits for it). */
+  personGit?: () => Promise<{ pid: number; command: string } | null>;
   config: Config;
   rules: RuleSet;
   configFile: string | null;
@@ -158,6 +161,14 @@ class DaemonService {
       clock,
       scheduler,
       debounce: config.debounce,
+      present: (p) => {
+        try {
+          lstatSync(join(root, p));
+          return true;
+        } catch {
+          return false;
+        }
+      },
       onDue: (paths) => {
         if (paths.length && this.committer) this.committer.submit(paths);
         this.checkIdle();
@@ -356,6 +367,7 @@ class DaemonService {
       onDiscarded: (c) => this.onDiscarded(c),
       // A commit's onCommitted comes while its paths are still in flight: idle is known only here.
       onPassEnd: () => this.checkIdle(),
+      ...(deps.personGit ? { personGit: deps.personGit } : {}),
     });
     if (config.remote) {
       this.syncModule = await import('./sync/syncer.js');

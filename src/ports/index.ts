@@ -141,8 +141,8 @@ export type RepoBlock = 'merge' | 'conflict' | 'rebase' | 'cherry-pick' | 'rever
 
 export interface GitStep {
   args: string[];
-  /** Bytes to feed on stdin (NUL-separated pathspecs). */
-  stdin?: string;
+  /** Bytes to feed on stdin (NUL-separated pathspecs, or a file's scanned bytes). */
+  stdin?: string | Buffer;
   /** Extra environment for this step. */
   env?: Record<string, string>;
 }
@@ -190,6 +190,8 @@ export interface FileStat {
   isSymlink: boolean;
   /** FIFO, socket or device. */
   isSpecial: boolean;
+  /** Permission bits (`st_mode & 0o7777`), when known: an executable file is committed as 100755. */
+  mode?: number;
 }
 
 export interface Fs {

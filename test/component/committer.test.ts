@@ -114,6 +114,11 @@ class FakeGit implements Git {
       this.worktreeChecks++;
       return [{ stdout: out, stderr: '' }];
     }
+    // The person's index and HEAD's entries for the batch (staged by hand? sparse?): read-only,
+    // and this fake has no index of the person's, so nothing is staged and nothing hidden.
+    if (steps.every((s) => (s.args[0] === 'ls-files' && s.args.includes('-s')) || s.args[0] === 'ls-tree')) {
+      return steps.map(() => ({ stdout: '', stderr: '' }));
+    }
     const ws = this.runWaiters;
     this.runWaiters = [];
     for (const w of ws) w();
@@ -128,7 +133,7 @@ class FakeGit implements Git {
       }
       const f = this.failures.shift();
       if (f) throw Object.assign(new Error('git failed'), { args: s.args, ...f });
-      const paths = (s.stdin ?? '').split('\0').filter(Boolean);
+      const paths = String(s.stdin ?? '').split('\0').filter(Boolean);
       if (s.args[0] === 'add') for (const p of paths) this.tracked_.add(p);
       if (isCommit) {
         for (const p of paths) if (!(await this.fs.stat(`${ROOT}/${p}`))) this.tracked_.delete(p);

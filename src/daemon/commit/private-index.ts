@@ -26,12 +26,17 @@ import {
   parseJournal,
   EMPTY_TREES,
   sharedIndexStep,
+  privateLsFilesSteps,
+  hashObjectStep,
+  privateIndexInfoStep,
+  zeroOid,
   type CommitJournal,
   type Entry,
 } from '../../core/commit/plumbing.js';
 import type { Fs, Git, GitStep, Logger } from '../../ports/index.js';
 import { faultPoint } from '../../util/fault.js';
 import { failureInfo } from './failure.js';
+import type { Scanned } from './scan.js';
 
 /** What HEAD was when a batch was prepared, and its entries for the batch's paths. */
 export interface HeadFacts {
@@ -139,7 +144,12 @@ export class PrivateIndex {
    * One commit through the private index. Returns the new commit (HEAD now points at it and the
    * journal is written) or null when the tree equals HEAD's (nothing to commit).
    */
-  async commit(plan: CommitPlan, facts: HeadFacts): Promise<CommitJournal | null> {
+  async commit(
+    plan: CommitPlan,
+    facts: HeadFacts,
+    scanned: ReadonlyMap<string, Scanned> = new Map(),
+    hold: (path: string, reason: string) => void = () => undefined,
+  ): Promise<CommitJournal | null> {
     const { fs, git } = this.deps;
     const indexFile = this.indexFile;
     const old = facts.head?.commit ?? null;
@@ -147,6 +157,7 @@ export class PrivateIndex {
     faultPoint('before-add');
     this.privateHead = undefined;
     await git.run([updatePrivateStep(indexFile, plan.paths)]);
+    await this.keepScannedBytes(plan, facts, scanned, hold);
     faultPoint('after-add');
     const tree = (await this.out([writeTreeStep(indexFile)])).trim();
     // git rewrites the index (update-index, then write-tree's cache-tree) with the umask's mode;
@@ -177,6 +188,41 @@ export class PrivateIndex {
     this.privateTree = tree;
     faultPoint('after-ref-update');
     return j;
+  }
+
+  /**
+   * `update-index` read each file again; the secret scan read it before. Where git staged other
+   * bytes than the scanned ones (the file changed in between, or a clean filter such as git-lfs's
+   * applies), the scanned bytes are hashed as git would store them at that path and staged instead:
+   * the commit holds exactly what was scanned. A large file (streamed, its bytes not kept) that
+   * differs is put back to HEAD's entry and held until it is judged again.
+   */
+  private async keepScannedBytes(
+    plan: CommitPlan,
+    facts: HeadFacts,
+    scanned: ReadonlyMap<string, Scanned>,
+    hold: (path: string, reason: string) => void,
+  ): Promise<void> {
+    const paths = plan.paths.filter((p) => scanned.has(p));
+    if (!paths.length) return;
+    const staged = parseLsFiles(await this.out(privateLsFilesSteps(this.indexFile, paths)), new Set(paths));
+    const lines: string[] = [];
+    for (const p of paths) {
+      const s = scanned.get(p)!;
+      const e = staged.get(p);
+      const got = e && e !== 'conflict' ? e : null;
+      if (got && got.oid === s.oid(got.oid.length) && got.mode === s.mode) continue;
+      if (s.content) {
+        const oid = (await this.out([hashObjectStep(p, s.content)])).trim();
+        if (got && got.oid === oid && got.mode === s.mode) continue; // a clean filter, same bytes
+        lines.push(`${s.mode} ${oid} 0\t${p}\0`);
+        continue;
+      }
+      const h = facts.entries.get(p);
+      lines.push(h ? `${h.mode} ${h.oid} 0\t${p}\0` : `0 ${zeroOid((got?.oid ?? '').length || 40)}\t${p}\0`);
+      hold(p, 'changed while it was being committed (or a clean filter applies to it) after its secret scan: held until it changes again');
+    }
+    if (lines.length) await this.deps.git.run([privateIndexInfoStep(this.indexFile, lines.join(''))]);
   }
 
   private async dropJournal(): Promise<void> {
