@@ -8,6 +8,9 @@ import { ConfigError } from '../../core/config/schema.js';
 import { loadWorkspaceConfig } from '../../adapters/config-file.js';
 import { resolveWorkspace, type Workspace } from '../../daemon/lifecycle/workspace.js';
 import { DIR_HELP, DIR_OPTION, workspaceDir } from '../args.js';
+import { hasCapSysAdmin } from '../../util/procfs.js';
+
+export { hasCapSysAdmin };
 
 const run = promisify(execFile);
 
@@ -84,7 +87,6 @@ const SUGGESTED_WATCHES = 524_288;
 const SUGGESTED_INSTANCES = 512;
 /** A subscription takes one inotify instance; below this, a few editors exhaust it. */
 const MIN_FREE_INSTANCES = 8;
-const CAP_SYS_ADMIN_BIT = 21n;
 
 export function parseGitVersion(out: string): [number, number, number] | null {
   const m = /(\d+)\.(\d+)(?:\.(\d+))?/.exec(out);
@@ -95,12 +97,6 @@ function below(v: [number, number, number], min: [number, number]): boolean {
   return v[0] < min[0] || (v[0] === min[0] && v[1] < min[1]);
 }
 
-/** CapEff from /proc/self/status (hex) → whether CAP_SYS_ADMIN (bit 21) is effective. */
-export function hasCapSysAdmin(statusText: string): boolean | null {
-  const m = /^CapEff:\s*([0-9a-fA-F]+)\s*$/m.exec(statusText);
-  if (!m) return null;
-  return ((BigInt(`0x${m[1]}`) >> CAP_SYS_ADMIN_BIT) & 1n) === 1n;
-}
 
 const fmtBytes = (n: number) =>
   n >= 1 << 30 ? `${(n / (1 << 30)).toFixed(1)} GiB` : n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(0)} MiB` : `${n} bytes`;
