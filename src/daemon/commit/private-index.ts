@@ -224,11 +224,23 @@ export class PrivateIndex {
         lines.push(`${s.mode} ${oid} 0\t${p}\0`);
         continue;
       }
+      // A streamed file under git-lfs: git staged its pointer, which names the bytes by sha256.
+      if (got && got.mode === s.mode && (await this.lfsPointerOf(got.oid, s))) continue;
       const h = facts.entries.get(p);
       lines.push(h ? `${h.mode} ${h.oid} 0\t${p}\0` : `0 ${zeroOid((got?.oid ?? '').length || 40)}\t${p}\0`);
       hold(p, 'changed while it was being committed (or a clean filter applies to it) after its secret scan: held until it changes again');
     }
     if (lines.length) await this.deps.git.run([privateIndexInfoStep(this.indexFile, lines.join(''))]);
+  }
+
+  /** True when blob `oid` is a git-lfs pointer to exactly the scanned bytes (sha256 and size). */
+  private async lfsPointerOf(oid: string, s: Scanned): Promise<boolean> {
+    // A pointer is ~130 bytes; never read a big blob here.
+    const size = Number((await this.out([{ args: ['cat-file', '-s', oid] }])).trim());
+    if (!(size > 0 && size < 1024)) return false;
+    const text = await this.out([{ args: ['cat-file', 'blob', oid] }]);
+    const m = /^version https:\/\/git-lfs\.github\.com\/spec\/v1\noid sha256:([0-9a-f]{64})\nsize (\d+)\n/.exec(text);
+    return m !== null && m[1] === s.contentSha256 && Number(m[2]) === s.size;
   }
 
   private async dropJournal(): Promise<void> {

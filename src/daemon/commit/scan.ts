@@ -22,18 +22,22 @@ export interface Scanned {
   oid(length: number): string;
   /** The bytes, for files up to SCAN_READ_MAX; null for a streamed one. */
   content: Buffer | null;
+  /** sha256 of the bytes themselves (no blob header): what a git-lfs pointer names. */
+  contentSha256: string;
 }
 
-function blobIds(size: number): { update(b: Buffer): void; digest(): { sha1: string; sha256: string } } {
+function blobIds(size: number): { update(b: Buffer): void; digest(): { sha1: string; sha256: string; plain: string } } {
   const header = Buffer.from(`blob ${size}\0`);
   const h1 = createHash('sha1').update(header);
   const h2 = createHash('sha256').update(header);
+  const h3 = createHash('sha256');
   return {
     update(b) {
       h1.update(b);
       h2.update(b);
+      h3.update(b);
     },
-    digest: () => ({ sha1: h1.digest('hex'), sha256: h2.digest('hex') }),
+    digest: () => ({ sha1: h1.digest('hex'), sha256: h2.digest('hex'), plain: h3.digest('hex') }),
   };
 }
 
@@ -57,7 +61,7 @@ export async function scanFile(
     const ids = blobIds(content.length);
     ids.update(content);
     const d = ids.digest();
-    return { scanned: { size: content.length, mode, content, oid: (n) => (n === 64 ? d.sha256 : d.sha1) } };
+    return { scanned: { size: content.length, mode, content, contentSha256: d.plain, oid: (n) => (n === 64 ? d.sha256 : d.sha1) } };
   }
   const byName = scanForSecrets(path, null, allow);
   if (byName) return { held: byName };
@@ -85,7 +89,7 @@ export async function scanFile(
     // It grew or shrank while being read: the blob id is not that of any one version of it.
     if (total !== size) return { held: 'changed while it was scanned for secrets: held until it is judged again' };
     const d = ids.digest();
-    return { scanned: { size, mode, content: null, oid: (n) => (n === 64 ? d.sha256 : d.sha1) } };
+    return { scanned: { size, mode, content: null, contentSha256: d.plain, oid: (n) => (n === 64 ? d.sha256 : d.sha1) } };
   } finally {
     await fh.close();
   }
