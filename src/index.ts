@@ -15,8 +15,10 @@ import { resolveWorkspace, type Workspace } from './daemon/lifecycle/workspace.j
 import { createService, type Service } from './daemon/service.js';
 import { loadWorkspaceConfig } from './adapters/config-file.js';
 import { createGit } from './adapters/git.js';
+import { runMessageCommand } from './adapters/message-command.js';
 import { createParcelWatcher } from './adapters/parcel-watcher.js';
 import { createProcessTable } from './adapters/process-table.js';
+import { createPersonGitCheck } from './adapters/git-processes.js';
 import { createProcProbe } from './adapters/proc-probe.js';
 import { createFatraceTrace, TraceUnavailableError } from './adapters/fatrace.js';
 import { createLineage, type Lineage } from './adapters/forkstat.js';
@@ -154,7 +156,9 @@ export async function createWinnow(opts: WinnowOptions = {}): Promise<Winnow> {
     tracer,
     lineage,
     probe: createProcProbe(workspace.root),
+    personGit: createPersonGitCheck(workspace.root, workspace.gitDir),
     dryRun: opts.dryRun,
+    messageCommand: runMessageCommand,
     hostname: hostname(),
     registry: opts.dryRun ? null : createRegistry(),
     onFatal: opts.onFatal,

@@ -13,13 +13,14 @@
  * deleted files end in ` (deleted)`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, readFileSync, realpathSync } from 'node:fs';
+import { accessSync, constants, realpathSync } from 'node:fs';
 import { mkdir, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { LRUCache } from 'lru-cache';
 import type { Clock, Logger, TraceState, WriteRecord, WriterTrace } from '../ports/index.js';
 import type { Lineage } from './forkstat.js';
+import { readStat, selfHasCapSysAdmin } from './procfs.js';
 
 export interface FatraceOptions {
   root: string;
@@ -97,23 +98,11 @@ function findBinary(explicit?: string): string | null {
 /** True when this process may use fanotify: root, or CAP_SYS_ADMIN (bit 21) in its effective set. */
 function fanotifyPermitted(): boolean {
   if (process.getuid?.() === 0) return true;
-  try {
-    const m = /^CapEff:\s*([0-9a-f]+)/m.exec(readFileSync('/proc/self/status', 'utf8'));
-    return m ? (BigInt('0x' + m[1]) & (1n << 21n)) !== 0n : false;
-  } catch {
-    return false;
-  }
+  return selfHasCapSysAdmin();
 }
 
 function parentOf(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // comm may contain spaces and parentheses: fields resume after the last ')'.
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    return Number.isFinite(ppid) ? ppid : null;
-  } catch {
-    return null;
-  }
+  return readStat(pid)?.ppid ?? null;
 }
 
 export function createFatraceTrace(opts: FatraceOptions): WriterTrace {

@@ -7,7 +7,7 @@
  * still names the command, and a command that cannot be placed is not assumed to be in this repo.
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import type { GitProcess } from '../core/commit/person.js';
+import { personGitCommand, type GitProcess } from '../core/commit/person.js';
 import { HAS_PROC, readStat } from './procfs.js';
 
 export interface GitProcessSource {
@@ -63,5 +63,16 @@ export function createGitProcesses(): GitProcessSource {
       }
       return { procs, parents };
     },
+  };
+}
+
+/**
+ * The committer's check: a git command of someone else's that may move HEAD in the repository at
+ * `root` (git dir `gitDir`, absolute), or null. This process and its children are winnow's own.
+ */
+export function createPersonGitCheck(root: string, gitDir: string, source: GitProcessSource = createGitProcesses()): () => Promise<{ pid: number; command: string } | null> {
+  return async () => {
+    const { procs, parents } = source.list();
+    return personGitCommand(procs, process.pid, root, gitDir, parents);
   };
 }

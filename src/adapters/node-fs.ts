@@ -16,6 +16,7 @@ export const nodeFs: Fs = {
         isDirectory: s.isDirectory(),
         isSymlink: s.isSymbolicLink(),
         isSpecial: s.isFIFO() || s.isSocket() || s.isCharacterDevice() || s.isBlockDevice(),
+        mode: s.mode & 0o7777,
       };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return null;

@@ -11,6 +11,7 @@
  * It owns no policy: it starts and stops the stages, passes events between them, and answers
  * `onIdle()` and `status()`.
  */
+import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../core/config/defaults.js';
 import type { RuleSet } from '../core/classify/rules.js';
@@ -18,7 +19,7 @@ import type { Decision } from '../core/decision.js';
 import type { WatchEvent } from '../core/event.js';
 import { createReactionState, recordCommit } from '../core/classify/reaction.js';
 import { buildStatus, type ServiceStatus } from '../core/status.js';
-import type { Clock, Fs, Git, Logger, ProcProbe, ProcessTable, ProcessTracer, Scheduler, Watcher, WriterTrace } from '../ports/index.js';
+import type { Clock, Fs, Git, Logger, ProcProbe, ProcessTable, ProcessTracer, Scheduler, Watcher, WriterTrace, MessageCommand } from '../ports/index.js';
 import { applyDecisions } from './classify/apply.js';
 import { createClassifier, type Classifier } from './classify/classifier.js';
 import { fileIdentity, KnownDecisions } from './classify/known-decisions.js';
@@ -32,7 +33,7 @@ import { RootGuard } from './lifecycle/root-guard.js';
 import { StateStore } from './lifecycle/state-store.js';
 import type { Workspace } from './lifecycle/workspace.js';
 import { Settler } from './settle/settler.js';
-import { createSyncer, serveSyncRequest, type SyncerHandle } from './sync/syncer.js';
+import type { SyncerHandle } from './sync/syncer.js';
 import { Intake } from './watch/intake.js';
 import { Rescanner } from './watch/rescan.js';
 import { WatchStreams } from './watch/streams.js';
@@ -42,7 +43,11 @@ export { streamSpecs } from './watch/streams.js';
 export { isStagedOnly } from './watch/rescan.js';
 
 export interface ServiceDeps {
+  /** Runs `commit.messageCommand` (adapters/message-command.ts). */
+  messageCommand?: MessageCommand;
   workspace: Workspace;
+  /** A git command of the person's running in the repository, or null (committer waits for it). */
+  personGit?: () => Promise<{ pid: number; command: string } | null>;
   config: Config;
   rules: RuleSet;
   configFile: string | null;
@@ -109,6 +114,9 @@ export function createService(deps: ServiceDeps): Service {
   };
 }
 
+/** Accepted paths whose deciding record is kept for the commit's note. */
+const ACCEPTING_MAX = 20_000;
+
 class DaemonService {
   private readonly root: string;
   private readonly stateDir: string;
@@ -116,6 +124,8 @@ class DaemonService {
   private readonly known = new KnownDecisions();
   private readonly reactions = createReactionState();
   private readonly listeners = new Set<(d: Decision) => void>();
+  /** The last ALLOW decision per accepted path, until it is committed: its evidence goes into the commit's note. */
+  private readonly accepting = new Map<string, Decision & { at: number }>();
   private readonly idleWaiters = new Set<() => void>();
   private readonly guard: RootGuard;
   private readonly streams: WatchStreams;
@@ -127,6 +137,8 @@ class DaemonService {
 
   private committer: Committer | null = null;
   private syncer: SyncerHandle | null = null;
+  /** The sync stage, loaded only when a remote is configured: a daemon without one never runs it. */
+  private syncModule: typeof import('./sync/syncer.js') | null = null;
   private stopStateWatch: (() => void) | null = null;
   private pauseCache: PauseSignal | null = null;
   private startedAt: number;
@@ -162,6 +174,14 @@ class DaemonService {
       clock,
       scheduler,
       debounce: config.debounce,
+      present: (p) => {
+        try {
+          lstatSync(join(root, p));
+          return true;
+        } catch {
+          return false;
+        }
+      },
       onDue: (paths) => {
         if (paths.length && this.committer) this.committer.submit(paths);
         this.checkIdle();
@@ -236,6 +256,7 @@ class DaemonService {
         configFile: deps.configFile,
         rootPresent: () => this.guard.check(),
         onDecision: (d) => {
+          if (d.decision === 'ALLOW') this.noteAccepting(d);
           for (const l of this.listeners) l(d);
         },
         onConfigFileChanged: (path) => void reportConfigChange({ root: this.root, config: deps.config, fs: deps.fs, logger: deps.logger }, path),
@@ -250,8 +271,16 @@ class DaemonService {
     this.store.schedule();
   }
 
+  /** Bounded like the known decisions: the oldest goes first. */
+  private noteAccepting(d: Decision): void {
+    this.accepting.delete(d.path);
+    this.accepting.set(d.path, { ...d, at: this.deps.clock.now() });
+    if (this.accepting.size > ACCEPTING_MAX) this.accepting.delete(this.accepting.keys().next().value as string);
+  }
+
   private onCommitted(c: { sha: string; paths: string[]; atMs: number; message: string }): void {
     recordCommit(this.reactions, c.atMs);
+    for (const p of c.paths) this.accepting.delete(p);
     this.settler.done(c.paths);
     for (const p of c.paths) this.known.forget(p);
     this.store.schedule();
@@ -260,6 +289,7 @@ class DaemonService {
   }
 
   private onDiscarded(c: { paths: string[]; reason: string }): void {
+    for (const p of c.paths) this.accepting.delete(p);
     this.settler.done(c.paths);
     this.store.schedule();
     this.checkIdle();
@@ -360,9 +390,13 @@ class DaemonService {
       onDiscarded: (c) => this.onDiscarded(c),
       // A commit's onCommitted comes while its paths are still in flight: idle is known only here.
       onPassEnd: () => this.checkIdle(),
+      messageCommand: deps.messageCommand,
+      decisionFor: (p) => this.accepting.get(p),
+      ...(deps.personGit ? { personGit: deps.personGit } : {}),
     });
     if (config.remote) {
-      this.syncer = createSyncer({
+      this.syncModule = await import('./sync/syncer.js');
+      this.syncer = this.syncModule.createSyncer({
         root,
         gitDir: deps.workspace.gitDir,
         stateDir,
@@ -372,6 +406,7 @@ class DaemonService {
         logger: deps.logger,
         hostname: deps.hostname ?? 'localhost',
         commitPending: () => this.commitPendingNow(),
+        isQuiet: () => this.isIdle(),
       });
     }
     await deps.registry?.register(root, process.pid).catch((e: Error) => deps.logger.log('warn', 'workspace registry not updated', { error: e.message }));
@@ -380,8 +415,8 @@ class DaemonService {
   /** The state dir's own events: a pause signal raised or dropped, a `winnow sync` request. */
   private onStateDirChange(name: string): void {
     const { deps } = this;
-    if (name === 'sync-request' && this.syncer) {
-      void serveSyncRequest(this.syncer, this.stateDir, () => deps.clock.now()).catch((e: Error) =>
+    if (name === 'sync-request' && this.syncer && this.syncModule) {
+      void this.syncModule.serveSyncRequest(this.syncer, this.stateDir, () => deps.clock.now()).catch((e: Error) =>
         deps.logger.log('warn', 'sync request failed', { error: e.message }),
       );
     }

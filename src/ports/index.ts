@@ -186,8 +186,8 @@ export type RepoBlock = 'merge' | 'conflict' | 'rebase' | 'cherry-pick' | 'rever
 
 export interface GitStep {
   args: string[];
-  /** Bytes to feed on stdin (NUL-separated pathspecs). */
-  stdin?: string;
+  /** Bytes to feed on stdin (NUL-separated pathspecs, or a file's scanned bytes). */
+  stdin?: string | Buffer;
   /** Extra environment for this step. */
   env?: Record<string, string>;
 }
@@ -235,6 +235,8 @@ export interface FileStat {
   isSymlink: boolean;
   /** FIFO, socket or device. */
   isSpecial: boolean;
+  /** Permission bits (`st_mode & 0o7777`), when known: an executable file is committed as 100755. */
+  mode?: number;
 }
 
 export interface Fs {
@@ -254,3 +256,13 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export interface Logger {
   log(level: LogLevel, msg: string, fields?: Record<string, unknown>): void;
 }
+
+/**
+ * Runs `commit.messageCommand` (a shell command) with `input` (the staged diff) on stdin; what it
+ * prints is the message. Never throws: a failure or a timeout is an answer the caller logs.
+ */
+export type MessageCommand = (
+  command: string,
+  input: string,
+  opts: { cwd: string; timeoutMs: number },
+) => Promise<{ ok: true; stdout: string } | { ok: false; error: string }>;

@@ -1,15 +1,25 @@
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 
 /**
  * Writes `data` to `abs` through a temp file in the same directory, fsync and rename, mode 0600,
  * creating the directory (0700) on the way. A leaf utility: it imports nothing of winnow's, so
  * adapters and daemon may both use it.
  */
+let seq = 0;
+
+/**
+ * A temp-file suffix unique to this process and call: pid, a counter, and a random tail (a PID
+ * reused by another process on a shared file system). Not node:crypto: loading it costs the
+ * daemon ~2 MB of RSS, for a name that `wx` (O_EXCL) makes safe anyway.
+ */
+export function tempSuffix(): string {
+  return `${process.pid}.${++seq}.${Math.floor(Math.random() * 0x100000000).toString(16)}`;
+}
+
 export async function writeFileAtomic(abs: string, data: string | Buffer): Promise<void> {
   await mkdir(dirname(abs), { recursive: true, mode: 0o700 });
-  const tmp = join(dirname(abs), `.${basename(abs)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = join(dirname(abs), `.${basename(abs)}.${tempSuffix()}.tmp`);
   await writeNew(tmp, data);
   try {
     await rename(tmp, abs);

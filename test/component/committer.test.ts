@@ -5,6 +5,7 @@ import { ManualClock, flushMicrotasks } from '../helpers/clock.js';
 import { mergeConfig } from '../../src/core/config/schema.js';
 import type { ConfigInput } from '../../src/core/config/schema.js';
 import type { FileStat, Fs, Git, GitStep, Logger, RepoBlock } from '../../src/ports/index.js';
+import type { Decision } from '../../src/core/decision.js';
 
 const ROOT = '/ws';
 const GITDIR = '/ws/.git';
@@ -75,6 +76,8 @@ class FakeGit implements Git {
   /** When set, the next commit step waits for this promise (to hold a commit in flight). */
   gate: Promise<void> | null = null;
   worktreeChecks = 0;
+  /** Fail every `git notes` step (the commit's note), as a locked notes ref would. */
+  failNotes = false;
   private runWaiters: (() => void)[] = [];
   constructor(private fs: FakeFs) {}
 
@@ -114,6 +117,11 @@ class FakeGit implements Git {
       this.worktreeChecks++;
       return [{ stdout: out, stderr: '' }];
     }
+    // The person's index and HEAD's entries for the batch (staged by hand? sparse?): read-only,
+    // and this fake has no index of the person's, so nothing is staged and nothing hidden.
+    if (steps.every((s) => (s.args[0] === 'ls-files' && s.args.includes('-s')) || s.args[0] === 'ls-tree')) {
+      return steps.map(() => ({ stdout: '', stderr: '' }));
+    }
     const ws = this.runWaiters;
     this.runWaiters = [];
     for (const w of ws) w();
@@ -126,9 +134,10 @@ class FakeGit implements Git {
         this.gate = null;
         await g;
       }
+      if (this.failNotes && s.args[0] === 'notes') throw Object.assign(new Error('git failed'), { args: s.args, code: 128, stderr: 'fatal: cannot lock ref', timedOut: false });
       const f = this.failures.shift();
       if (f) throw Object.assign(new Error('git failed'), { args: s.args, ...f });
-      const paths = (s.stdin ?? '').split('\0').filter(Boolean);
+      const paths = String(s.stdin ?? '').split('\0').filter(Boolean);
       if (s.args[0] === 'add') for (const p of paths) this.tracked_.add(p);
       if (isCommit) {
         for (const p of paths) if (!(await this.fs.stat(`${ROOT}/${p}`))) this.tracked_.delete(p);
@@ -169,7 +178,8 @@ function harness(cfg: ConfigInput = {}, extra: Partial<CommitterDeps> = {}): Har
     clock,
     scheduler: clock,
     logger,
-    config: mergeConfig(cfg),
+    // Notes off unless a test turns them on: the fake's scripted failures are per step.
+    config: mergeConfig({ ...cfg, commit: { notes: false, ...cfg.commit } }),
     root: ROOT,
     stateDir: `${GITDIR}/winnow`,
     isPaused: async () => paused.value,
@@ -564,4 +574,33 @@ test('the work-tree check runs only for batches with deletions, and a few missin
   assert.equal(h.git.worktreeChecks, 1);
   assert.deepEqual(h.git.commits.map((c) => c.paths), [['a'], ['e']]);
   assert.deepEqual(h.committer.status().held, []);
+});
+
+test('commit.notes: after each commit, one note step with every path\'s deciding record; a failing note is logged, never a commit failure', async () => {
+  const decisions: Record<string, Decision> = {
+    'a.md': { path: 'a.md', decision: 'ALLOW', layer: 2, rule: null, reason: 'a person wrote it', evidence: [{ kind: 'fanotify', pid: 4242, command: 'vim', autonomous: false }] },
+  };
+  const h = harness({ commit: { notes: true } }, { decisionFor: (p) => decisions[p] });
+  h.fs.put('a.md');
+  h.fs.put('b.md');
+  h.committer.submit(['a.md', 'b.md']);
+  await h.committer.onIdle();
+  const notes = h.git.steps.filter((s) => s.args[0] === 'notes');
+  assert.equal(notes.length, 1);
+  assert.deepEqual(notes[0]!.args, ['notes', '--ref=refs/notes/winnow', 'add', '-f', '-F', '-', 'sha1']);
+  const lines = String(notes[0]!.stdin).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.equal(lines[0]!.kind, 'commit');
+  assert.deepEqual(lines.slice(1).map((l) => [l.path, l.layer, l.evidence ?? null]), [
+    ['a.md', 2, 'fanotify: vim (pid 4242), not autonomous'],
+    ['b.md', null, null],
+  ]);
+  // The note step fails: the commit stands, the failure is logged, the breaker stays closed.
+  h.fs.put('c.md');
+  h.git.failNotes = true;
+  const before = h.git.commits.length;
+  h.committer.submit(['c.md']);
+  await h.committer.onIdle();
+  assert.equal(h.git.commits.length, before + 1);
+  assert.ok(h.logs.some((l) => l.msg === 'commit note not written'));
+  assert.equal(h.committer.status().breaker.failures, 0);
 });

@@ -101,7 +101,7 @@ class FakeGit implements Git {
   }
   async run(steps: GitStep[]) {
     for (const s of steps) {
-      if (s.args.includes('commit')) this.commits.push((s.stdin ?? '').split('\0').filter(Boolean).sort());
+      if (s.args.includes('commit')) this.commits.push(String(s.stdin ?? '').split('\0').filter(Boolean).sort());
     }
     return steps.map(() => ({ stdout: '', stderr: '' }));
   }

@@ -155,12 +155,13 @@ test('a huge file is committed whole; a still-growing file ends up committed wit
   const d = ws.start();
   await d.ready();
 
-  // 64 MiB of incompressible bytes: no whole-file buffering tricks, no truncation.
+  // 48 MiB of incompressible bytes: no whole-file buffering tricks, no truncation. Above the
+  // secret scan's streaming threshold (16 MiB), below commit.maxFileBytes (50 MiB, held above).
   const huge = join(ws.root, 'data', 'huge.bin');
   await mkdir(join(ws.root, 'data'), { recursive: true });
   const chunk = 4 << 20;
   await writeFile(huge, Buffer.alloc(0));
-  for (let i = 0; i < 16; i++) await appendFile(huge, createHash('sha512').update(String(i)).digest().toString('hex').repeat(chunk / 128));
+  for (let i = 0; i < 12; i++) await appendFile(huge, createHash('sha512').update(String(i)).digest().toString('hex').repeat(chunk / 128));
   const hugeId = execFileSync('git', ['hash-object', huge], { cwd: ws.root, env: GIT_ENV }).toString().trim();
 
   // A writer that keeps appending for longer than the settle window (pacing, not an assertion).

@@ -14,14 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { tempRepo } from '../helpers/repo.js';
-import { createClassifier } from '../../src/daemon/classify/classifier.js';
-import { createGit } from '../../src/adapters/git.js';
-import { createProcessTable } from '../../src/adapters/process-table.js';
-import { createProcProbe } from '../../src/adapters/proc-probe.js';
-import { createFatraceTrace } from '../../src/adapters/fatrace.js';
-import { nodeFs } from '../../src/adapters/node-fs.js';
-import { systemClock } from '../../src/adapters/system-clock.js';
-import { mergeConfig } from '../../src/core/config/schema.js';
+import { realClassifier } from '../helpers/classifier.js';
 import type { WatchEvent } from '../../src/core/event.js';
 
 const skip = (() => {
@@ -61,28 +54,8 @@ test('with fanotify: an atomic save is attributed to the process that renamed it
   await repo.write('state/agent.json', '{}');
   repo.git('add', '-A');
   repo.git('commit', '-q', '-m', 'base');
-  const stateDir = join(repo.root, '.git', 'winnow');
-  const logger = { log() {} };
-  const git = await createGit(repo.root, { gitDir: join(repo.root, '.git'), stateDir, timeoutMs: 10_000, hooks: false, logger });
-  cleanups.push(() => git.close());
   // The person is this test process: its own writes must count.
-  const trace = createFatraceTrace({ root: repo.root, stateDir, mode: 'on', logger, clock: systemClock, ignoreOwnTree: false });
-  await trace.start();
-  cleanups.push(() => trace.stop());
-  const c = createClassifier({
-    root: repo.root,
-    stateDir,
-    config: mergeConfig({ ruleFiles: [] }),
-    rules: { match: () => ({ action: 'ANALYZE', rule: null, reason: 'default action' }) },
-    git,
-    fs: nodeFs,
-    clock: systemClock,
-    logger,
-    processes: createProcessTable({ ttlMs: 1 }),
-    trace,
-    probe: createProcProbe(repo.root),
-    selfPid: null,
-  });
+  const { c } = await realClassifier(repo.root, true, cleanups);
 
   const dir = await mkdtemp(join(await realpath(tmpdir()), 'winnow-agent-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));

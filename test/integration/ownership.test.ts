@@ -14,16 +14,10 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
 import { tempRepo, type TempRepo } from '../helpers/repo.js';
-import { createClassifier, type Classifier } from '../../src/daemon/classify/classifier.js';
-import { createGit } from '../../src/adapters/git.js';
-import { createProcessTable } from '../../src/adapters/process-table.js';
-import { createProcProbe } from '../../src/adapters/proc-probe.js';
-import { createFatraceTrace } from '../../src/adapters/fatrace.js';
-import { nodeFs } from '../../src/adapters/node-fs.js';
-import { systemClock } from '../../src/adapters/system-clock.js';
-import { mergeConfig } from '../../src/core/config/schema.js';
+import type { Classifier } from '../../src/daemon/classify/classifier.js';
+import { realClassifier } from '../helpers/classifier.js';
 import type { WatchEvent } from '../../src/core/event.js';
-import type { Git, WriterTrace } from '../../src/ports/index.js';
+import type { WriterTrace } from '../../src/ports/index.js';
 
 const AGENT_SRC = `
 import { openSync, writeSync, writeFileSync } from 'node:fs';
@@ -110,36 +104,10 @@ async function startAgent(cwd: string, name = 'claude-autonomous.mjs', wrap?: (s
 async function setup(withTrace: boolean): Promise<{ repo: TempRepo; c: Classifier; ev: (p: string) => WatchEvent; trace: WriterTrace | null }> {
   const repo = await tempRepo();
   cleanups.push(() => repo.cleanup());
-  const stateDir = join(repo.root, '.git', 'winnow');
-  const logger = { log() {} };
-  const git: Git = await createGit(repo.root, { gitDir: join(repo.root, '.git'), stateDir, timeoutMs: 10_000, hooks: false, logger });
-  cleanups.push(() => git.close());
-  let trace: WriterTrace | null = null;
-  if (withTrace) {
-    // The person here is this test process, so its own writes must not be filtered out.
-    trace = createFatraceTrace({ root: repo.root, stateDir, mode: 'on', logger, clock: systemClock, ignoreOwnTree: false });
-    await trace.start();
-    const t = trace;
-    cleanups.push(() => t.stop());
-  }
-  const c = createClassifier({
-    root: repo.root,
-    stateDir,
-    // Only this file's agents (scripts in winnow-agent-* dirs): write counters do not look at a
-    // process's cwd, so other test files' agents running at the same time must not match.
-    config: mergeConfig({ ruleFiles: [], autonomous: { commands: ['/winnow-agent-[^/]+/claude-'] } }),
-    rules: { match: () => ({ action: 'ANALYZE', rule: null, reason: 'default action' }) },
-    git,
-    fs: nodeFs,
-    clock: systemClock,
-    logger,
-    // TTL 0-ish: each decision sees the agents started for it (the service uses cacheTtlMs).
-    processes: createProcessTable({ ttlMs: 1 }),
-    trace,
-    probe: createProcProbe(repo.root),
-    // This test process plays the person and starts the agents: no self-exclusion here.
-    selfPid: null,
-  });
+  // This test process plays the person and starts the agents: no self-exclusion here.
+  // Only this file's agents (scripts in winnow-agent-* dirs): write counters do not look at a
+  // process's cwd, so other test files' agents running at the same time must not match.
+  const { c, trace } = await realClassifier(repo.root, withTrace, cleanups, { autonomous: { commands: ['/winnow-agent-[^/]+/claude-'] } });
   const ev = (path: string): WatchEvent => ({ path, kind: 'update', stream: 'all', priority: 'normal', at: Date.now() });
   return { repo, c, ev, trace };
 }

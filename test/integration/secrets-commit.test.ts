@@ -13,10 +13,7 @@ const KEY = ['-----BEGIN RSA ', 'PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RS
 
 const heldPaths = (s: Record<string, any>) => (s.held ?? []).map((h: { path: string }) => h.path) as string[];
 
-/** Cases whose fix is in the committer, which moves to src/daemon/commit/ with the daemon split (issue 12). */
-const AFTER_SPLIT = 'fixed in the committer once the daemon split (issue 12) has landed';
-
-test('case 8: a secret written between the scan and the commit is never committed (the scanned bytes are)', { skip: AFTER_SPLIT, timeout: 60_000 }, () =>
+test('case 8: a secret written between the scan and the commit is never committed (the scanned bytes are)', { timeout: 60_000 }, () =>
   withCitizen(
     async (c) => {
       const { repo } = c;
@@ -39,7 +36,7 @@ test('case 8: a secret written between the scan and the commit is never committe
     { env: { WINNOW_FAULT: 'stop:after-scan' } },
   ));
 
-test('case 9: a key in a 17 MiB file, after the first MiB, or in a file starting with NUL is held', { skip: AFTER_SPLIT, timeout: 120_000 }, () =>
+test('case 9: a key in a 17 MiB file, after the first MiB, or in a file starting with NUL is held', { timeout: 120_000 }, () =>
   withCitizen(async (c) => {
     const { repo } = c;
     const big = await open(join(repo.root, 'dump.sql'), 'w');
@@ -74,7 +71,7 @@ test('case 10: ignored files whose names start with pathspec magic are never com
     },
   ));
 
-test('case 11: a file replaced by a symlink out of the tree after it settled is not committed as that link', { skip: AFTER_SPLIT, timeout: 60_000 }, () =>
+test('case 11: a file replaced by a symlink out of the tree after it settled is not committed as that link', { timeout: 60_000 }, () =>
   withCitizen(
     async (c) => {
       const { repo } = c;

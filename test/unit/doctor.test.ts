@@ -85,6 +85,10 @@ const cases: [string, Partial<DoctorFacts>, string, CheckStatus | undefined][] =
   ['free disk below health.minFreeBytes fails', { freeBytes: 50 * 2 ** 20 }, 'disk', 'fail'],
   ['free disk near the minimum warns', { freeBytes: 150 * 2 ** 20 }, 'disk', 'warn'],
   ['minimum follows the config', { freeBytes: 50 * 2 ** 20, config: withConfig((c) => ({ ...c, health: { minFreeBytes: 1 } })) }, 'disk', 'ok'],
+  ['LFS in .gitattributes without git-lfs warns', { lfs: { attributes: true, installed: false, filterConfigured: false } }, 'lfs', 'warn'],
+  ['git-lfs installed but not set up warns', { lfs: { attributes: true, installed: true, filterConfigured: false } }, 'lfs', 'warn'],
+  ['git-lfs installed and set up', { lfs: { attributes: true, installed: true, filterConfigured: true } }, 'lfs', 'ok'],
+  ['no LFS attributes: no check', { lfs: { attributes: false, installed: false, filterConfigured: false } }, 'lfs', undefined],
   ['no committer identity warns', { identity: { ok: false, error: 'Author identity unknown' } }, 'identity', 'warn'],
 ];
 

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { personsPaths, personGitCommand, gitSubcommand, type GitProcess } from '../../src/core/commit/person.js';
 import { parseLsFiles, realIndexUpdate, type Entry } from '../../src/core/commit/plumbing.js';
+import { movePartners } from '../../src/core/settle/moves.js';
 
 const A = 'a'.repeat(40);
 const B = 'b'.repeat(40);
@@ -71,4 +72,13 @@ test("personGitCommand: a writing git command in this repo that is not winnow's 
     ['cwd unreadable (another user)', [p(301, 300, ['git', 'commit'], null)], null],
   ];
   for (const [name, procs, want] of cases) assert.equal(personGitCommand(procs, self, root, gitDir, parents)?.pid ?? null, want, name);
+});
+
+test('movePartners: a move lands in one commit (issue 11 case 7)', () => {
+  const onDisk = new Set(['new/a.md', 'new/b.md', 'x/a.md']);
+  const present = (p: string) => onDisk.has(p);
+  assert.deepEqual(movePartners(['new/a.md', 'new/b.md'], ['old/a.md', 'old/b.md', 'old/c.md', 'x/a.md'], present), ['old/a.md', 'old/b.md']);
+  assert.deepEqual(movePartners(['old/a.md'], ['new/a.md', 'y.md'], present), ['new/a.md'], 'the deletion due first takes the new file along');
+  assert.deepEqual(movePartners(['x/a.md'], ['new/a.md'], present), [], 'two present files are not a move');
+  assert.deepEqual(movePartners([], ['a'], present), []);
 });

@@ -9,6 +9,9 @@ import { loadWorkspaceConfig } from '../../adapters/config-file.js';
 import { resolveWorkspace, type Workspace } from '../../daemon/lifecycle/workspace.js';
 import { RUNG_LABEL, type ProcessRung } from '../../core/classify/ladder.js';
 import { DIR_HELP, DIR_OPTION, workspaceDir } from '../args.js';
+import { hasCapSysAdmin } from '../../util/procfs.js';
+
+export { hasCapSysAdmin };
 
 const run = promisify(execFile);
 
@@ -81,6 +84,8 @@ export interface DoctorFacts {
   writable: { path: string; error: string | null }[];
   freeBytes: number | null;
   identity: { ok: boolean; error?: string };
+  /** git-lfs: whether .gitattributes asks for it, whether it is installed, whether its filter is set up. */
+  lfs?: { attributes: boolean; installed: boolean; filterConfigured: boolean };
 }
 
 /** Minimum git for the features winnow uses (`--pathspec-from-file`, `--pathspec-file-nul`). */
@@ -95,7 +100,6 @@ const SUGGESTED_WATCHES = 524_288;
 const SUGGESTED_INSTANCES = 512;
 /** A subscription takes one inotify instance; below this, a few editors exhaust it. */
 const MIN_FREE_INSTANCES = 8;
-const CAP_SYS_ADMIN_BIT = 21n;
 
 export function parseGitVersion(out: string): [number, number, number] | null {
   const m = /(\d+)\.(\d+)(?:\.(\d+))?/.exec(out);
@@ -106,12 +110,6 @@ function below(v: [number, number, number], min: [number, number]): boolean {
   return v[0] < min[0] || (v[0] === min[0] && v[1] < min[1]);
 }
 
-/** CapEff from /proc/self/status (hex) → whether CAP_SYS_ADMIN (bit 21) is effective. */
-export function hasCapSysAdmin(statusText: string): boolean | null {
-  const m = /^CapEff:\s*([0-9a-fA-F]+)\s*$/m.exec(statusText);
-  if (!m) return null;
-  return ((BigInt(`0x${m[1]}`) >> CAP_SYS_ADMIN_BIT) & 1n) === 1n;
-}
 
 const fmtBytes = (n: number) =>
   n >= 1 << 30 ? `${(n / (1 << 30)).toFixed(1)} GiB` : n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(0)} MiB` : `${n} bytes`;
@@ -338,6 +336,21 @@ export function evaluate(f: DoctorFacts): DoctorReport {
     }
   }
 
+  if (f.lfs?.attributes) {
+    if (!f.lfs.installed) {
+      add({
+        id: 'lfs',
+        status: 'warn',
+        summary: '.gitattributes tracks files with git-lfs (filter=lfs), but git-lfs is not installed: large files it tracks are held back, never committed whole',
+        fix: 'Install git-lfs (Debian: apt install git-lfs), then run `git lfs install`.',
+      });
+    } else if (!f.lfs.filterConfigured) {
+      add({ id: 'lfs', status: 'warn', summary: 'git-lfs is installed but its filter is not set up: LFS-tracked files would be committed whole', fix: 'Run `git lfs install`.' });
+    } else {
+      add({ id: 'lfs', status: 'ok', summary: 'git-lfs is installed and set up for the files .gitattributes tracks with it' });
+    }
+  }
+
   const procEvidence: boolean | 'own-processes' = f.platform === 'linux' ? (f.uid === 0 || f.fanotify.capSysAdmin ? true : 'own-processes') : f.platform === 'darwin';
   const evidence: DoctorReport['evidence'] = {
     fanotify: mode === 'off' ? 'off' : fanAvailable ? 'available' : 'unavailable',
@@ -530,6 +543,7 @@ export async function gatherFacts(opts: { dir?: string; config?: string; cwd: st
     state = await stateEntries(ws.stateDir);
     processes = await daemonRungs(ws.stateDir);
   }
+  const lfs = ws ? await lfsFacts(ws, gitEnv) : undefined;
 
   return {
     platform: process.platform,
@@ -546,6 +560,7 @@ export async function gatherFacts(opts: { dir?: string; config?: string; cwd: st
     writable,
     freeBytes,
     identity,
+    ...(lfs ? { lfs } : {}),
   };
 }
 
@@ -563,6 +578,16 @@ async function daemonRungs(stateDir: string): Promise<ProcessRung[] | null> {
   } catch {
     return null;
   }
+}
+
+/** Whether the workspace's attributes use git-lfs (root .gitattributes, info/attributes), and whether git-lfs can serve them. */
+async function lfsFacts(ws: Workspace, env: NodeJS.ProcessEnv): Promise<NonNullable<DoctorFacts['lfs']>> {
+  const texts = await Promise.all([join(ws.root, '.gitattributes'), join(ws.gitDir, 'info', 'attributes')].map((p) => readFile(p, 'utf8').catch(() => '')));
+  const attributes = texts.some((t) => /(^|\s)filter=lfs(\s|$)/m.test(t));
+  if (!attributes) return { attributes, installed: false, filterConfigured: false };
+  const installed = await run('git', ['lfs', 'version'], { cwd: ws.root, env, timeout: 10_000 }).then(() => true, () => false);
+  const filterConfigured = await run('git', ['config', '--get', 'filter.lfs.clean'], { cwd: ws.root, env, timeout: 10_000 }).then((r) => r.stdout.trim() !== '', () => false);
+  return { attributes, installed, filterConfigured };
 }
 
 const MARK: Record<CheckStatus, string> = { ok: 'ok  ', info: 'info', warn: 'WARN', fail: 'FAIL' };

@@ -295,3 +295,21 @@ export function sharedIndexStep(indexFile: string | null): GitStep {
     env: indexFile ? { GIT_INDEX_FILE: indexFile, GIT_OPTIONAL_LOCKS: '0' } : { GIT_OPTIONAL_LOCKS: '0' },
   };
 }
+
+/** The private index's entries for `paths` (what `update-index` just staged). */
+export function privateLsFilesSteps(indexFile: string, paths: readonly string[]): GitStep[] {
+  return chunkPaths(paths).map((c) => ({ args: [...PRIVATE, 'ls-files', '-s', '-z', '--', ...c], env: privateEnv(indexFile) }));
+}
+
+/**
+ * Writes `content` as the blob git would store for a file at `path` (its clean filters and eol
+ * rules applied), printing the id: the scanned bytes, never the file as it is by now.
+ */
+export function hashObjectStep(path: string, content: Buffer): GitStep {
+  return { args: ['hash-object', '-w', '--stdin', `--path=${path}`], stdin: content, env: LITERAL };
+}
+
+/** `--index-info` on the private index. */
+export function privateIndexInfoStep(indexFile: string, stdin: string): GitStep {
+  return { args: [...PRIVATE, 'update-index', '-z', '--index-info'], stdin, env: privateEnv(indexFile) };
+}

@@ -164,6 +164,11 @@ function allowMatcher(allow: readonly string[]): (p: string) => boolean {
   return match;
 }
 
+/** Whether `secrets.allow` exempts `path` from the guard. */
+export function secretAllowed(path: string, allow: readonly string[]): boolean {
+  return allow.length > 0 && allowMatcher(allow)(path);
+}
+
 /**
  * Why `path` must not be committed automatically, or null.
  *
@@ -174,7 +179,7 @@ function allowMatcher(allow: readonly string[]): (p: string) => boolean {
  * @example scanForSecrets('config/.env', Buffer.from('A=1'), []) // 'secret: file name .env'
  */
 export function scanForSecrets(path: string, content: Buffer | null, allow: readonly string[]): string | null {
-  if (allow.length && allowMatcher(allow)(path)) return null;
+  if (secretAllowed(path, allow)) return null;
   const byName = isSecretFileName(path);
   if (byName) return byName;
   if (!content || content.length === 0) return null;

@@ -2,14 +2,16 @@
 import { readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LRUCache } from 'lru-cache';
-import { compareContent, isJsonPath, isLogOrTemp, parseJson, type ContentOptions, type JsonParse } from '../../core/classify/content.js';
+import { compareByBlobId, compareContent, comparesByHash, isJsonPath, isLogOrTemp, parseJson, type ContentOptions, type JsonParse } from '../../core/classify/content.js';
 import type { Fs, Git } from '../../ports/index.js';
+
+const EMPTY = Buffer.alloc(0);
 
 export class ContentCheck {
   /** HEAD's parsed JSON by blob id: a file rewritten over and over is parsed at HEAD once. */
   private readonly headJson = new LRUCache<string, JsonParse>({ max: 256 });
 
-  constructor(private readonly deps: { root: string; fs: Fs; git: Pick<Git, 'headBlob'>; options: ContentOptions }) {}
+  constructor(private readonly deps: { root: string; fs: Fs; git: Pick<Git, 'headBlob' | 'headBlobInfo' | 'hashFile'>; options: ContentOptions }) {}
 
   private async currentContent(path: string): Promise<Buffer | null> {
     const abs = join(this.deps.root, path);
@@ -25,8 +27,28 @@ export class ContentCheck {
     }
   }
 
+  /**
+   * A large regular file (or one whose HEAD blob is large) is compared by blob id: git hashes it
+   * in its own process and the daemon never holds it, so a 100 MB file neither fills the daemon's
+   * memory nor keeps the small changes of the same batch waiting (issue 11, case 13). null: not
+   * large, or the git adapter cannot (a test double); the content path decides.
+   */
+  private async byHash(path: string): Promise<{ decision: 'ALLOW' | 'BLOCK'; reason: string } | null> {
+    const { git, fs, root, options } = this.deps;
+    if (!git.headBlobInfo || !git.hashFile || isLogOrTemp(path)) return null;
+    const st = await fs.stat(join(root, path));
+    if (st && !st.isFile) return null;
+    const info = await git.headBlobInfo(path);
+    // A deletion needs to know only whether HEAD has the file, never its bytes.
+    if (!st) return compareContent(path, info ? EMPTY : null, null, options, 0);
+    if (!comparesByHash(path, st.size, info?.size ?? null, options)) return null;
+    return compareByBlobId(path, info?.id ?? null, await git.hashFile(path));
+  }
+
   async judge(path: string, at: number): Promise<{ decision: 'ALLOW' | 'BLOCK'; reason: string }> {
     const opts = this.deps.options;
+    const large = await this.byHash(path);
+    if (large) return large;
     const current = await this.currentContent(path);
     const kind = isLogOrTemp(path);
     // A new file (nothing at HEAD) needs no HEAD read beyond the lookup itself.

@@ -10,7 +10,9 @@
  * plumbing; `git commit --only` (porcelain) runs with hooks or as the fallback.
  */
 import { join } from 'node:path';
-import type { Clock, Fs, Git, Logger, Scheduler } from '../../ports/index.js';
+import type { Clock, Fs, Git, Logger, MessageCommand, Scheduler } from '../../ports/index.js';
+import type { Decision } from '../../core/decision.js';
+import { commitMessage, writeCommitNote } from '../history/commit-extras.js';
 import type { Config } from '../../core/config/defaults.js';
 import type { CommitPlan } from '../../core/commit/plan.js';
 import { blockedSentence, waitingSentence } from '../../core/commit/guards.js';
@@ -54,6 +56,15 @@ export interface CommitterDeps {
    * runs no hooks, and as the fallback when plumbing fails unexpectedly.
    */
   strategy?: 'plumbing' | 'porcelain';
+  /** Runs `commit.messageCommand`; without it the template (and body) is always used. */
+  messageCommand?: MessageCommand;
+  /** The decision that accepted `path` (its evidence goes into the commit's note). */
+  decisionFor?(path: string): (Decision & { at?: number }) | undefined;
+  /**
+   * A git command of the person's running in this repository (a `git commit` whose editor or
+   * pre-commit hook is open holds no index.lock, and dies if HEAD moves under it), or null.
+   */
+  personGit?(): Promise<{ pid: number; command: string } | null>;
 }
 
 export interface CommitterStatus {
@@ -108,6 +119,10 @@ class SingleFlightCommitter {
   private readonly pending = new Map<string, number>();
   private inFlight: string[] = [];
   private readonly held = new Map<string, string>();
+  /** Paths the person staged by hand (content different from HEAD): theirs until their index matches HEAD again. */
+  private readonly staged = new Map<string, string>();
+  /** The person's index file when `staged` was last looked at (ino:size:mtime), so an unchanged index costs no git call. */
+  private stagedIndexKey = '';
   private readonly lastCommits: CommitterStatus['lastCommits'] = [];
   private rate: RateLimitState;
   /** Consecutive failures, the next attempt's time and the breaker (core/retry.ts). */
@@ -135,6 +150,7 @@ class SingleFlightCommitter {
       if (!this.pending.has(p)) this.pending.set(p, now);
       // Submitted again means changed again: judge it afresh (a secret may have been removed).
       this.held.delete(p);
+      this.staged.delete(p);
     }
     if (paths.length) this.kick();
   }
@@ -175,7 +191,7 @@ class SingleFlightCommitter {
         failures: b.failures,
         lastError: b.lastError ?? null,
       },
-      held: [...this.held].map(([path, reason]) => ({ path, reason })),
+      held: [...this.held, ...this.staged].map(([path, reason]) => ({ path, reason })),
       lastCommits: this.lastCommits.map((c) => ({ ...c, paths: [...c.paths] })),
     };
   }
@@ -242,8 +258,11 @@ class SingleFlightCommitter {
       // index.lock): no new commit until it is, or its journal would be lost.
       return this.wait(waitingSentence.indexSync(), clock.now() + RECHECK_MS);
     }
+    if (this.pending.size === 0 && this.staged.size) await this.recheckStaged();
     if (this.pending.size === 0) {
       this.waiting = null;
+      // Staged paths are looked at again when the person's index changes (they commit, or unstage).
+      if (this.staged.size) this.arm(clock.now() + RECHECK_MS);
       return;
     }
     const now = clock.now();
@@ -272,6 +291,8 @@ class SingleFlightCommitter {
     const lock = join(git.gitDir, 'index.lock');
     // Someone else's git is working. Never delete their lock: wait for it to go.
     if (await fs.stat(lock)) return { sentence: waitingSentence.indexLock(lock), until: now + RECHECK_MS };
+    const theirs = await this.deps.personGit?.().catch(() => null);
+    if (theirs) return { sentence: waitingSentence.personGit(theirs.pid, theirs.command), until: now + RECHECK_MS };
     const free = await fs.freeBytes(root).catch(() => Number.POSITIVE_INFINITY);
     if (free < config.health.minFreeBytes) return { sentence: waitingSentence.lowDisk(free, config.health.minFreeBytes), until: now + RECHECK_MS };
     const next = nextAllowedAt(this.rate, now);
@@ -279,15 +300,49 @@ class SingleFlightCommitter {
     return null;
   }
 
+  /**
+   * Staged paths whose index entry is HEAD's again (the person committed them, or unstaged them)
+   * go back to the queue: what is left in the work tree is winnow's to commit.
+   */
+  private async recheckStaged(): Promise<void> {
+    const { fs, git } = this.deps;
+    const st = await fs.stat(join(git.gitDir, 'index')).catch(() => null);
+    const key = st ? `${st.size}:${st.mtimeMs}` : 'none';
+    if (key === this.stagedIndexKey) return;
+    this.stagedIndexKey = key;
+    const paths = [...this.staged.keys()];
+    try {
+      const { staged } = await this.prepare(paths, 'porcelain', true);
+      const still = new Set(staged.map((s) => s.path));
+      const back = paths.filter((p) => !still.has(p));
+      for (const p of back) this.staged.delete(p);
+      if (back.length) {
+        this.deps.logger.log('info', 'no longer staged by hand; committing what is left', { paths: back });
+        const now = this.deps.clock.now();
+        for (const p of back) if (!this.pending.has(p)) this.pending.set(p, now);
+      }
+    } catch {
+      this.stagedIndexKey = '';
+    }
+  }
+
   private hold(path: string, reason: string): void {
     if (this.held.get(path) !== reason) this.deps.logger.log('warn', 'held back', { path, reason });
     this.held.set(path, reason);
   }
 
-  private prepare(paths: string[], via: Via) {
+  private prepare(paths: string[], via: Via, dryRun = false) {
     const { git, fs, config, root } = this.deps;
     return prepareBatch(
-      { git, fs, config, root, hooksDir: this.hooksDir, readHead: (ps) => this.index.readHead(ps), hold: (p, r) => this.hold(p, r) },
+      {
+        git,
+        fs,
+        config: dryRun ? { ...config, secrets: { ...config.secrets, enabled: false } } : config,
+        root,
+        hooksDir: this.hooksDir,
+        readHead: (ps) => this.index.readHead(ps),
+        hold: dryRun ? () => undefined : (p, r) => this.hold(p, r),
+      },
       paths,
       via,
     );
@@ -298,8 +353,11 @@ class SingleFlightCommitter {
     const batch = [...this.pending.entries()];
     this.pending.clear();
     this.inFlight = batch.map(([p]) => p);
+    faultPoint('batch-taken');
     let plan: CommitPlan | null = null;
     let via: Via = this.strategy;
+    /** The message the commit got (the template's subject with a body, or messageCommand's). */
+    let message: string | null = null;
     try {
       // Replan once for a vanished path, a few times without each path git refused by name, and
       // a few times when HEAD moved under a plumbing commit.
@@ -310,6 +368,16 @@ class SingleFlightCommitter {
       let oldEntries: Map<string, Entry> | undefined;
       for (;;) {
         const prepared = await this.prepare(this.inFlight, via);
+        faultPoint('after-scan');
+        for (const s of prepared.staged) {
+          if (!this.staged.has(s.path)) logger.log('info', 'staged by hand; left to the person', { path: s.path, reason: s.reason });
+          this.staged.set(s.path, s.reason);
+        }
+        if (prepared.staged.length) this.stagedIndexKey = '';
+        if (prepared.hidden.length) {
+          logger.log('info', 'skip-worktree or assume-unchanged in the index (sparse checkout): not a change; left alone', { paths: prepared.hidden });
+          this.deps.onDiscarded?.({ paths: prepared.hidden, reason: 'unchanged' });
+        }
         plan = prepared.plan;
         if (plan.dropped.length) this.deps.onDiscarded?.({ paths: plan.dropped, reason: 'vanished' });
         if (plan.steps.length === 0) {
@@ -318,7 +386,11 @@ class SingleFlightCommitter {
         }
         try {
           if (via === 'plumbing') {
-            landed = await this.index.commit(plan, prepared.head!);
+            const template = plan.message;
+            landed = await this.index.commit(plan, prepared.head!, prepared.scanned, (p, r) => this.hold(p, r), async (old, tree) => {
+              message = await commitMessage(git, this.deps, old, tree, template);
+              return message;
+            });
             if (!landed) {
               this.deps.onDiscarded?.({ paths: plan.paths, reason: 'unchanged' });
               this.succeeded(null, plan, via);
@@ -390,10 +462,12 @@ class SingleFlightCommitter {
         } catch (e) {
           logger.log('warn', 'commit landed; index update deferred', { error: failureInfo(e).stderr.trim().split('\n')[0] ?? '' });
         }
-        this.succeeded(landed.new, plan, via);
+        await this.note(landed.new, plan.paths);
+        this.succeeded(landed.new, message ? { ...plan, message } : plan, via);
         return;
       }
       const sha = await git.headSha().catch(() => null);
+      if (sha) await this.note(sha, plan.paths);
       this.succeeded(sha ?? 'unknown', plan, via);
     } catch (e) {
       // Held paths wait for a new submit (a changed file), not for the retry.
@@ -404,6 +478,13 @@ class SingleFlightCommitter {
     }
   }
 
+  /** The commit's evidence per path in refs/notes/winnow (commit.notes); written before the commit is announced, so a sync pushes it. */
+  private async note(sha: string, paths: string[]): Promise<void> {
+    const { config, git, logger, clock } = this.deps;
+    if (!config.commit.notes) return;
+    await writeCommitNote(git, logger, sha, paths, (p) => this.deps.decisionFor?.(p), clock.now());
+  }
+
   private succeeded(sha: string | null, plan: CommitPlan, via: Via): void {
     this.breaker = breakerSuccess(this.breaker);
     if (this.pending.size) this.again = true; // what arrived meanwhile is the catch-up batch
@@ -412,7 +493,8 @@ class SingleFlightCommitter {
     faultPoint('before-state-write');
     const atMs = this.deps.clock.now();
     this.rate = consume(this.rate, atMs);
-    this.lastCommits.unshift({ sha, at: atMs, paths: plan.paths, message: plan.message });
+    // status lists each commit by its subject; the body (line counts) is in git.
+    this.lastCommits.unshift({ sha, at: atMs, paths: plan.paths, message: plan.message.split('\n')[0]! });
     this.lastCommits.length = Math.min(this.lastCommits.length, LAST_COMMITS);
     this.deps.logger.log('info', 'commit', { sha, paths: plan.paths, atMs, via });
     this.deps.onCommitted?.({ sha, paths: plan.paths, atMs, message: plan.message });

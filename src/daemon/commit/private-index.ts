@@ -26,12 +26,17 @@ import {
   parseJournal,
   EMPTY_TREES,
   sharedIndexStep,
+  privateLsFilesSteps,
+  hashObjectStep,
+  privateIndexInfoStep,
+  zeroOid,
   type CommitJournal,
   type Entry,
 } from '../../core/commit/plumbing.js';
 import type { Fs, Git, GitStep, Logger } from '../../ports/index.js';
 import { faultPoint } from '../../util/fault.js';
 import { failureInfo } from './failure.js';
+import type { Scanned } from './scan.js';
 
 /** What HEAD was when a batch was prepared, and its entries for the batch's paths. */
 export interface HeadFacts {
@@ -97,8 +102,18 @@ export class PrivateIndex {
         head = null;
       }
     }
-    const entries = head ? parseLsTree(await this.out(lsTreeSteps(head.commit, paths)), new Set(paths)) : new Map<string, Entry>();
+    const entries = head ? await this.entriesOf(head.commit, paths) : new Map<string, Entry>();
     return { head, entries };
+  }
+
+  /**
+   * `treeish`'s entries for `paths`: through the git adapter's long-lived cat-file when it has one
+   * (a pipe round trip per folder), else one `ls-tree` spawn per argv chunk.
+   */
+  private async entriesOf(treeish: string, paths: readonly string[]): Promise<Map<string, Entry>> {
+    const git = this.deps.git;
+    if (git.treeEntries) return git.treeEntries(treeish, paths);
+    return parseLsTree(await this.out(lsTreeSteps(treeish, paths)), new Set(paths));
   }
 
   /** Rebuilds the private index from `head`, and drops the shared index half it no longer uses. */
@@ -127,9 +142,16 @@ export class PrivateIndex {
 
   /**
    * One commit through the private index. Returns the new commit (HEAD now points at it and the
-   * journal is written) or null when the tree equals HEAD's (nothing to commit).
+   * journal is written) or null when the tree equals HEAD's (nothing to commit). `messageFor`
+   * writes the message once the tree is known.
    */
-  async commit(plan: CommitPlan, facts: HeadFacts): Promise<CommitJournal | null> {
+  async commit(
+    plan: CommitPlan,
+    facts: HeadFacts,
+    scanned: ReadonlyMap<string, Scanned> = new Map(),
+    hold: (path: string, reason: string) => void = () => undefined,
+    messageFor?: (old: string | null, tree: string) => Promise<string>,
+  ): Promise<CommitJournal | null> {
     const { fs, git } = this.deps;
     const indexFile = this.indexFile;
     const old = facts.head?.commit ?? null;
@@ -137,6 +159,7 @@ export class PrivateIndex {
     faultPoint('before-add');
     this.privateHead = undefined;
     await git.run([updatePrivateStep(indexFile, plan.paths)]);
+    await this.keepScannedBytes(plan, facts, scanned, hold);
     faultPoint('after-add');
     const tree = (await this.out([writeTreeStep(indexFile)])).trim();
     // git rewrites the index (update-index, then write-tree's cache-tree) with the umask's mode;
@@ -147,13 +170,17 @@ export class PrivateIndex {
       this.privateTree = facts.head?.tree ?? null;
       return null;
     }
-    const sha = (await this.out([commitTreeStep(tree, old, plan.message)])).trim();
+    // The message may come from the tree (a body with line counts, or commit.messageCommand).
+    const message = messageFor ? await messageFor(old, tree) : plan.message;
+    const sha = (await this.out([commitTreeStep(tree, old, message)])).trim();
     const j: CommitJournal = { version: 1, old, new: sha, paths: plan.paths };
     await fs.writeFileAtomic(this.journalFile, formatJournal(j));
     this.journal = j;
     faultPoint('during-commit');
     try {
-      await git.run([updateRefStep(sha, old, plan.message.startsWith('winnow') ? plan.message : `winnow: ${plan.message}`)]);
+      // The reflog says "winnow…" (how `squash` knows winnow's commits when notes are off): the subject only.
+      const subject = plan.message.split('\n')[0]!;
+      await git.run([updateRefStep(sha, old, subject.startsWith('winnow') ? subject : `winnow: ${subject}`)]);
     } catch (e) {
       const now = await git.headSha().catch(() => undefined);
       if (now !== sha) {
@@ -169,6 +196,53 @@ export class PrivateIndex {
     return j;
   }
 
+  /**
+   * `update-index` read each file again; the secret scan read it before. Where git staged other
+   * bytes than the scanned ones (the file changed in between, or a clean filter such as git-lfs's
+   * applies), the scanned bytes are hashed as git would store them at that path and staged instead:
+   * the commit holds exactly what was scanned. A large file (streamed, its bytes not kept) that
+   * differs is put back to HEAD's entry and held until it is judged again.
+   */
+  private async keepScannedBytes(
+    plan: CommitPlan,
+    facts: HeadFacts,
+    scanned: ReadonlyMap<string, Scanned>,
+    hold: (path: string, reason: string) => void,
+  ): Promise<void> {
+    const paths = plan.paths.filter((p) => scanned.has(p));
+    if (!paths.length) return;
+    const staged = parseLsFiles(await this.out(privateLsFilesSteps(this.indexFile, paths)), new Set(paths));
+    const lines: string[] = [];
+    for (const p of paths) {
+      const s = scanned.get(p)!;
+      const e = staged.get(p);
+      const got = e && e !== 'conflict' ? e : null;
+      if (got && got.oid === s.oid(got.oid.length) && got.mode === s.mode) continue;
+      if (s.content) {
+        const oid = (await this.out([hashObjectStep(p, s.content)])).trim();
+        if (got && got.oid === oid && got.mode === s.mode) continue; // a clean filter, same bytes
+        lines.push(`${s.mode} ${oid} 0\t${p}\0`);
+        continue;
+      }
+      // A streamed file under git-lfs: git staged its pointer, which names the bytes by sha256.
+      if (got && got.mode === s.mode && (await this.lfsPointerOf(got.oid, s))) continue;
+      const h = facts.entries.get(p);
+      lines.push(h ? `${h.mode} ${h.oid} 0\t${p}\0` : `0 ${zeroOid((got?.oid ?? '').length || 40)}\t${p}\0`);
+      hold(p, 'changed while it was being committed (or a clean filter applies to it) after its secret scan: held until it changes again');
+    }
+    if (lines.length) await this.deps.git.run([privateIndexInfoStep(this.indexFile, lines.join(''))]);
+  }
+
+  /** True when blob `oid` is a git-lfs pointer to exactly the scanned bytes (sha256 and size). */
+  private async lfsPointerOf(oid: string, s: Scanned): Promise<boolean> {
+    // A pointer is ~130 bytes; never read a big blob here.
+    const size = Number((await this.out([{ args: ['cat-file', '-s', oid] }])).trim());
+    if (!(size > 0 && size < 1024)) return false;
+    const text = await this.out([{ args: ['cat-file', 'blob', oid] }]);
+    const m = /^version https:\/\/git-lfs\.github\.com\/spec\/v1\noid sha256:([0-9a-f]{64})\nsize (\d+)\n/.exec(text);
+    return m !== null && m[1] === s.contentSha256 && Number(m[2]) === s.size;
+  }
+
   private async dropJournal(): Promise<void> {
     await this.deps.fs.remove(this.journalFile);
     this.journal = null;
@@ -181,8 +255,8 @@ export class PrivateIndex {
   async syncRealIndex(j: CommitJournal, oldEntries?: Map<string, Entry>): Promise<void> {
     const want = new Set(j.paths);
     const [oldE, newE, realE] = await Promise.all([
-      oldEntries ?? (j.old ? this.out(lsTreeSteps(j.old, j.paths)).then((o) => parseLsTree(o, want)) : new Map<string, Entry>()),
-      this.out(lsTreeSteps(j.new, j.paths)).then((o) => parseLsTree(o, want)),
+      oldEntries ?? (j.old ? this.entriesOf(j.old, j.paths) : new Map<string, Entry>()),
+      this.entriesOf(j.new, j.paths),
       this.out(lsFilesSteps(j.paths)).then((o) => parseLsFiles(o, want)),
     ]);
     const u = realIndexUpdate(j.paths, oldE, newE, realE);

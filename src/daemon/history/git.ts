@@ -11,19 +11,12 @@ import { parseNote, formatNote, type Note, type NoteHeader, type NoteEntry } fro
 import type { TipCommit } from '../../core/history/squash.js';
 import { parseLsTree, parseLsFiles, realIndexUpdate, zeroOid, type Entry } from '../../core/commit/plumbing.js';
 import { pathspecStdin } from '../../core/commit/plan.js';
+import { NOTES_REF, noteStep } from '../../core/commit/history-steps.js';
 
 export type { GitRunner };
 export { gitText };
 
-export const NOTES_REF = 'refs/notes/winnow';
-
-/** Notes commits are winnow's own bookkeeping: made under its name, whatever the person's identity. */
-export const NOTES_IDENT: Record<string, string> = {
-  GIT_AUTHOR_NAME: 'winnow',
-  GIT_AUTHOR_EMAIL: 'winnow@localhost',
-  GIT_COMMITTER_NAME: 'winnow',
-  GIT_COMMITTER_EMAIL: 'winnow@localhost',
-};
+export { NOTES_REF };
 
 /** A runner for the history commands: literal pathspecs, no variables that point git elsewhere. */
 export function historyGit(root: string, timeoutMs = 120_000): GitRunner {
@@ -34,7 +27,8 @@ export function historyGit(root: string, timeoutMs = 120_000): GitRunner {
 
 /** Attaches (replacing) winnow's note to `sha`. One spawn: `git notes` writes blob, tree, commit and ref. */
 export async function writeNote(git: GitRunner, sha: string, header: NoteHeader, entries: readonly NoteEntry[]): Promise<void> {
-  await git(['notes', `--ref=${NOTES_REF}`, 'add', '-f', '-F', '-', sha], { input: formatNote(header, entries), env: NOTES_IDENT });
+  const step = noteStep(sha, formatNote(header, entries));
+  await git(step.args, { input: step.stdin, env: step.env });
 }
 
 export async function readNote(git: GitRunner, sha: string): Promise<Note | null> {

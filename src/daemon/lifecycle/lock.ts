@@ -1,8 +1,7 @@
 import { readFile, unlink, mkdir, link, access } from 'node:fs/promises';
-import { writeNew } from '../../util/atomic-write.js';
+import { tempSuffix, writeNew } from '../../util/atomic-write.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { processStartTime } from '../../util/procfs.js';
 import { dirname } from 'node:path';
 
 /** What a lock file holds: who owns it, and enough to tell a reused PID from the owner. */
@@ -15,17 +14,8 @@ export interface LockInfo {
   [extra: string]: unknown;
 }
 
-/** Start time of a process as recorded in /proc, or null when unknown (not Linux, no access, gone). */
-export function processStartTime(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // comm (field 2) may contain spaces and parentheses: fields resume after the last ')'.
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return rest[19] ?? null; // field 22 overall = index 19 after pid, comm
-  } catch {
-    return null;
-  }
-}
+/** A process's start time (util/procfs.ts): with its PID it names one process. */
+export { processStartTime };
 
 export function isAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
@@ -64,7 +54,7 @@ export type AcquireResult = { ok: true; info: LockInfo } | { ok: false; holder: 
  * could take a fresh lock for torn and remove it).
  */
 async function createWhole(file: string, text: string): Promise<boolean> {
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const tmp = `${file}.${tempSuffix()}.tmp`;
   await writeNew(tmp, text);
   try {
     await link(tmp, file);

@@ -8,6 +8,7 @@
 import type { Config } from '../../core/config/defaults.js';
 import { createSettle, addChange, restorePending, takeDue, nextWake, type SettleState } from '../../core/settle/settle.js';
 import type { Clock, Scheduler } from '../../ports/index.js';
+import { movePartners } from '../../core/settle/moves.js';
 
 export interface SettlerDeps {
   clock: Clock;
@@ -15,6 +16,11 @@ export interface SettlerDeps {
   debounce: Config['debounce'];
   /** Paths whose window closed (may be empty: the timer fired for a window that moved). */
   onDue(paths: string[]): void;
+  /**
+   * Whether a path exists on disk now. Given, a due path takes its pending move partner along
+   * (core/settle/moves.ts), so a renamed directory lands in one commit.
+   */
+  present?(path: string): boolean;
 }
 
 export interface PendingPath {
@@ -106,8 +112,13 @@ export class Settler {
   private fire(): void {
     this.timer = null;
     this.timerAt = null;
-    const due = takeDue(this.state, this.deps.clock.now());
+    const due = takeDue(this.state, this.deps.clock.now()).map((p) => p.path);
+    if (due.length && this.deps.present && this.state.pending.size) {
+      const partners = movePartners(due, [...this.state.pending.keys()], this.deps.present);
+      for (const p of partners) this.state.pending.delete(p);
+      due.push(...partners);
+    }
     this.arm();
-    this.deps.onDue(due.map((p) => p.path));
+    this.deps.onDue(due);
   }
 }

@@ -7,6 +7,7 @@
 import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { planResolution, type ConflictedPath } from '../../core/sync/index.js';
+import { copyNotes } from '../history/sync-extras.js';
 import { gitText, SyncGitError, type GitRunner } from './sync-git.js';
 import type { SyncerDeps } from './syncer.js';
 
@@ -69,6 +70,8 @@ export async function replay(deps: SyncerDeps, git: GitRunner, local: string, re
   let tip = remoteTip;
   const copies: string[] = [];
   const ident = await git(['var', 'GIT_COMMITTER_IDENT'], { allowFail: true });
+  /** Replayed commit → its replacement: winnow's notes follow them. */
+  const replaced: [string, string][] = [];
   for (const c of commits) {
     const parentTree = await gitText(git, ['rev-parse', `${c}^^{tree}`]).catch(() => '4b825dc642cb6eb9a060e54bf8d69288fbee4904');
     const mt = await mergeTree(git, parentTree, await gitText(git, ['rev-parse', `${tip}^{tree}`]), await gitText(git, ['rev-parse', `${c}^{tree}`]));
@@ -92,7 +95,9 @@ export async function replay(deps: SyncerDeps, git: GitRunner, local: string, re
     const env: Record<string, string> = { GIT_AUTHOR_NAME: meta[0]!, GIT_AUTHOR_EMAIL: meta[1]!, GIT_AUTHOR_DATE: meta[2]! };
     if (ident.code !== 0) Object.assign(env, { GIT_COMMITTER_NAME: meta[0]!, GIT_COMMITTER_EMAIL: meta[1]! });
     tip = await gitText(git, ['commit-tree', tree, '-p', tip, '-F', '-'], { env, input: message });
+    replaced.push([c, tip]);
   }
+  await copyNotes(git, replaced);
   return { kind: 'ok', tip, copies };
 }
 

@@ -12,6 +12,7 @@ import { acquireLock, LockTimeoutError } from '../lifecycle/lock-manager.js';
 import { raisePause, dropPause, parsePause, pauseFile } from '../lifecycle/pause.js';
 import { readLock, isStale } from '../lifecycle/lock.js';
 import { replay } from './replay.js';
+import { pushNotes, squashBeforePush } from '../history/sync-extras.js';
 import { createSnapshot, type SnapshotEnv } from './snapshots.js';
 import { gitText, type GitRunner } from './sync-git.js';
 import type { SyncerDeps, SyncOutcome } from './syncer.js';
@@ -156,6 +157,14 @@ export async function runSyncSequence(deps: SyncerDeps, git: GitRunner, run: Que
           if (!moved.ok) return failed(moved.message, 'dirty', { snapshot: snap.id, ...(await aheadBehind(git, tracking)) });
         }
       }
+      if (remote.push && remote.squashBeforePush && (await gitText(git, ['symbolic-ref', '-q', 'HEAD']).catch(() => '')) === `refs/heads/${branch}`) {
+        // Only winnow's commits on no remote are folded; the tree stays, so the work tree does too.
+        const folded = await squashBeforePush(git, deps.config, deps.clock.now());
+        if (folded) {
+          tip = await gitText(git, ['rev-parse', `refs/heads/${branch}`]);
+          deps.logger.log('info', 'squashed before push', { commits: folded, sha: tip });
+        }
+      }
       if (remote.push) {
         const toPush = remoteTip ? await count(git, `${remoteTip}..${tip}`) : await count(git, tip);
         if (toPush > 0) {
@@ -172,6 +181,10 @@ export async function runSyncSequence(deps: SyncerDeps, git: GitRunner, run: Que
           await git(['update-ref', tracking, tip], { allowFail: true });
           pushed += toPush;
         }
+      }
+      if (remote.push && remote.pushNotes) {
+        const why = await pushNotes(git, remote.name, netTimeout);
+        if (why) deps.logger.log('warn', 'winnow notes not pushed', { reason: why });
       }
       const ab = await aheadBehind(git, tracking);
       const parts = [`pulled ${pulled}`, `pushed ${pushed}`];

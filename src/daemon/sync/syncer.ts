@@ -54,6 +54,8 @@ export interface SyncerDeps {
   hostname: string;
   /** Commit everything accepted and pending now (ignores the pause; the syncer holds it). */
   commitPending(): Promise<void>;
+  /** Whether the workspace is quiet (nothing being classified, settled or committed): the periodic pull waits for it. */
+  isQuiet?(): boolean;
   /** Git runner (tests wrap it to inject failures); default: spawned git, non-interactive, with timeouts. */
   git?: GitRunner;
   /** Timeout for fetch and push (default 120 s); local git calls use `commit.timeoutMs`. */
@@ -167,6 +169,8 @@ class SyncCoordinator {
     behind: 0,
   };
   private readonly recovered: Promise<void>;
+  /** `remote.pullIntervalMs`: the periodic pull's timer. */
+  private pullTimer: unknown = null;
   /** Resolves once start-up recovery is done (and the start-up sync, if any, is scheduled). */
   readonly ready: Promise<void>;
 
@@ -189,7 +193,26 @@ class SyncCoordinator {
       if (deps.syncOnStart !== false && !this.closed) {
         deps.scheduler.setTimeout(() => void this.request({ reason: 'startup', priority: 'lifecycle' }), 0);
       }
+      this.armPull();
     });
+  }
+
+  /**
+   * Another machine's commits come in every `remote.pullIntervalMs`, but only while this
+   * workspace is quiet: a person in the middle of an edit is not moved under. A busy tick waits
+   * for the next one.
+   */
+  private armPull(): void {
+    const every = this.remote.pullIntervalMs;
+    if (!every || this.closed || this.deps.syncOnStart === false) return;
+    this.pullTimer = this.deps.scheduler.setTimeout(() => {
+      this.pullTimer = null;
+      if (this.closed) return;
+      if (this.running || this.deps.isQuiet?.() === false) return this.armPull();
+      // Its own interval spaces it, not minIntervalMs (which a 'scheduled' sync waits for); like a
+      // lifecycle sync it still waits for the breaker and stays off while syncing is stopped.
+      void this.request({ reason: 'periodic pull', priority: 'lifecycle' }).finally(() => this.armPull());
+    }, every);
   }
 
   private async persist(): Promise<void> {
@@ -366,6 +389,8 @@ class SyncCoordinator {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.pullTimer) this.deps.scheduler.clearTimeout(this.pullTimer);
+    this.pullTimer = null;
     if (this.timer) this.deps.scheduler.clearTimeout(this.timer.handle);
     this.timer = null;
     if (this.deps.syncOnExit !== false) await this.request({ reason: 'exit', priority: 'lifecycle' });

@@ -1,0 +1,45 @@
+/**
+ * The git steps the committer adds for history (STYLE.md habit 5: commands as data): the commit's
+ * note, its numstat (the message body), its diff (for `commit.messageCommand`), and the git-lfs
+ * facts the large-file guard needs. The committer runs them through the Git port.
+ */
+import type { GitStep } from '../../ports/index.js';
+import { pathspecStdin } from './plan.js';
+
+export const NOTES_REF = 'refs/notes/winnow';
+
+/** Notes commits are winnow's bookkeeping, made under its own name whatever the person's identity. */
+export const NOTES_IDENT: Readonly<Record<string, string>> = {
+  GIT_AUTHOR_NAME: 'winnow',
+  GIT_AUTHOR_EMAIL: 'winnow@localhost',
+  GIT_COMMITTER_NAME: 'winnow',
+  GIT_COMMITTER_EMAIL: 'winnow@localhost',
+};
+
+/** Attaches `text` as winnow's note on `sha`: one spawn that writes the blob, the notes tree, its commit and ref. */
+export function noteStep(sha: string, text: string): GitStep {
+  return { args: ['notes', `--ref=${NOTES_REF}`, 'add', '-f', '-F', '-', sha], stdin: text, env: { ...NOTES_IDENT } };
+}
+
+/** Added/removed lines per path between `old` (null: unborn) and `tree`. */
+export function numstatStep(old: string | null, tree: string): GitStep {
+  return { args: ['diff-tree', '-r', '-z', '--numstat', '--no-renames', ...(old ? [old, tree] : ['--root', tree])], env: { GIT_OPTIONAL_LOCKS: '0' } };
+}
+
+/** The patch a `commit.messageCommand` reads on stdin. */
+export function patchStep(old: string | null, tree: string): GitStep {
+  return { args: ['diff-tree', '-r', '-p', '--no-color', '--no-ext-diff', ...(old ? [old, tree] : ['--root', tree])], env: { GIT_OPTIONAL_LOCKS: '0' } };
+}
+
+/**
+ * `check-attr filter` for `paths` (stdin, NUL-separated). check-attr takes path names, not
+ * pathspecs, and refuses the literal magic: GIT_LITERAL_PATHSPECS is off for it.
+ */
+export function lfsAttrStep(paths: readonly string[]): GitStep {
+  return { args: ['check-attr', '-z', '--stdin', 'filter'], stdin: pathspecStdin(paths), env: { GIT_LITERAL_PATHSPECS: '0', GIT_OPTIONAL_LOCKS: '0' } };
+}
+
+/** The clean filter git-lfs installs (`git lfs install`); empty output when it is not set up. */
+export function lfsFilterStep(): GitStep {
+  return { args: ['config', '--default', '', '--get', 'filter.lfs.clean'], env: { GIT_OPTIONAL_LOCKS: '0' } };
+}

@@ -1,0 +1,81 @@
+/**
+ * What the committer adds to a commit for history, on the Git port: the large-file guard (with
+ * git-lfs), the message (body with line counts, or `commit.messageCommand`), and the note with
+ * each path's evidence. Each costs a spawn at most, and only when it has something to do.
+ */
+import type { Git, Logger, MessageCommand } from '../../ports/index.js';
+import type { Config } from '../../core/config/defaults.js';
+import { largeFileHold, parseLfsAttrs, type LfsState } from '../../core/commit/large.js';
+import { formatBody, messageFromCommand, parseNumstat, withBody } from '../../core/commit/body.js';
+import { lfsAttrStep, lfsFilterStep, noteStep, numstatStep, patchStep } from '../../core/commit/history-steps.js';
+import { entryFor, formatNote } from '../../core/history/note.js';
+import type { Decision } from '../../core/decision.js';
+
+/** The diff a message command reads is capped: an LLM prompt, not an archive. */
+const PATCH_MAX_BYTES = 256 * 1024;
+
+/**
+ * Of `sized` (path → size in bytes, present regular files), the paths to hold back, with the
+ * reason. git-lfs is asked only about files over the limit.
+ */
+export async function largeFileHolds(git: Git, config: Config, sized: ReadonlyMap<string, number>): Promise<Map<string, string>> {
+  const max = config.commit.maxFileBytes;
+  const big = [...sized].filter(([, size]) => size > max).map(([p]) => p);
+  const out = new Map<string, string>();
+  if (!big.length) return out;
+  const [attrs, filter] = await Promise.all([
+    git.run([lfsAttrStep(big)]).then((r) => parseLfsAttrs(r[0]!.stdout), () => new Set<string>()),
+    git.run([lfsFilterStep()]).then((r) => r[0]!.stdout.trim() !== '', () => false),
+  ]);
+  for (const p of big) {
+    const lfs: LfsState = attrs.has(p) ? (filter ? 'ready' : 'not-installed') : 'none';
+    const why = largeFileHold(sized.get(p)!, max, lfs);
+    if (why) out.set(p, why);
+  }
+  return out;
+}
+
+/**
+ * The message for a commit of `tree` on `old`: `subject` with a body listing each path's line
+ * counts, or what `commit.messageCommand` prints for the diff. A failing or slow command falls
+ * back to the template, logged.
+ */
+export async function commitMessage(
+  git: Git,
+  deps: { config: Config; logger: Logger; root: string; messageCommand?: MessageCommand },
+  old: string | null,
+  tree: string,
+  subject: string,
+): Promise<string> {
+  const cmd = deps.config.commit.messageCommand;
+  if (cmd && deps.messageCommand) {
+    const patch = await git.run([patchStep(old, tree)]).then((r) => r[0]!.stdout, () => '');
+    const input = patch.length > PATCH_MAX_BYTES ? patch.slice(0, PATCH_MAX_BYTES) + '\n[diff cut at 256 KiB]\n' : patch;
+    const r = await deps.messageCommand(cmd, input, { cwd: deps.root, timeoutMs: deps.config.commit.messageTimeoutMs });
+    const msg = r.ok ? messageFromCommand(r.stdout) : null;
+    if (msg) return msg;
+    deps.logger.log('warn', 'commit.messageCommand failed; the message template is used', {
+      command: cmd,
+      error: r.ok ? 'it printed no message' : r.error,
+    });
+  }
+  const stats = await git.run([numstatStep(old, tree)]).then((r) => parseNumstat(r[0]!.stdout), () => []);
+  return withBody(subject, formatBody(stats));
+}
+
+/** Writes the commit's note: each path with its last accepting decision. A failure is logged, never fatal. */
+export async function writeCommitNote(
+  git: Git,
+  logger: Logger,
+  sha: string,
+  paths: readonly string[],
+  decisionFor: (path: string) => (Decision & { at?: number }) | undefined,
+  now: number,
+): Promise<void> {
+  const text = formatNote({ kind: 'commit', at: now }, paths.map((p) => entryFor(p, decisionFor(p))));
+  try {
+    await git.run([noteStep(sha, text)]);
+  } catch (e) {
+    logger.log('warn', 'commit note not written', { sha, error: (e as Error).message.split('\n')[0] });
+  }
+}
