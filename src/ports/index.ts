@@ -63,9 +63,10 @@ export interface ProcessTable {
   /**
    * The cached snapshot plus every process started since it was taken (found cheaply, without a
    * full refresh), so an agent or an agent's child that started a moment ago is seen. Optional:
-   * without it the classifier uses `list()`.
+   * without it the classifier uses `list()`. `stale`: extend the last snapshot even past its TTL
+   * (no full refresh; for a poll).
    */
-  fresh?(): Promise<ProcInfo[]>;
+  fresh?(opts?: { stale?: boolean }): Promise<ProcInfo[]>;
 }
 
 /** One write seen by an exact writer trace (fanotify through fatrace). */

@@ -121,7 +121,10 @@ for (const mode of ['fanotify', 'trace', 'exec', 'heuristic'] as Mode[]) {
     try {
       await d.ready();
       // The agent starts after winnow, from `/`.
-      const agentArgv = mode === 'exec' ? [process.execPath, BIN, 'exec', '--dir', s.root, '--', process.execPath, AGENT, s.root] : [process.execPath, AGENT, s.root];
+      // It writes work/early.md as it starts, before any poll could find it and attach.
+      const agentArgv = mode === 'exec' ? [process.execPath, BIN, 'exec', '--dir', s.root, '--', process.execPath, AGENT, s.root, 'work/early.md'] : [process.execPath, AGENT, s.root, 'work/early.md'];
+      const early = d.next((l) => l.msg === 'decision' && l.path === 'work/early.md');
+      early.catch(() => undefined);
       agent = s.spawnAs(agentArgv[0]!, agentArgv.slice(1), '/', modeEnv(mode));
       const replies: { resolve: () => void; reject: (e: Error) => void }[] = [];
       const reply = () => new Promise<void>((resolve, reject) => replies.push({ resolve, reject }));
@@ -146,6 +149,7 @@ for (const mode of ['fanotify', 'trace', 'exec', 'heuristic'] as Mode[]) {
         if (exact) assert.equal(l.decision, 'BLOCK', `${what} (${mode}): ${String(l.reason)} ${JSON.stringify(l.evidence)}`);
       };
 
+      expectBlocked(await early, 'write at its start');
       expectBlocked(await agentWrite('write', 'work/a.md', '# A\n- the agent, directly\n'), 'direct write');
       expectBlocked(await agentWrite('sh', '.claude/decisions/x.json', JSON.stringify({ decision: 'ship it', n: 1 }) + '\n'), 'sh -c child');
       expectBlocked(await agentWrite('xargs', 'work/b.md', '# B\n- through xargs\n'), 'xargs grandchild');
@@ -202,7 +206,7 @@ for (const mode of ['fanotify', 'trace', 'exec', 'heuristic'] as Mode[]) {
       else console.error(`heuristics only: agent writes committed or not blocked: ${leaks.length ? leaks.join('; ') : 'none'}`);
       for (const p of ['drafts/every-1s.md', 'drafts/every-2s.md', 'work/person.md']) assert.ok(committed.includes(p), `${p} committed (${mode})`);
     } catch (e) {
-      throw new Error(`${(e as Error).message}\n${d.stderrText.filter((x) => x.includes('"decision"')).slice(-10).join('\n')}`);
+      throw new Error(`${(e as Error).message}\n${d.stderrText.filter((x) => x.includes("\"decision\"") && !x.includes("drafts/")).slice(-14).join("\n")}`);
     } finally {
       finished = true;
       agent?.stdin?.end();

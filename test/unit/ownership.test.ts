@@ -103,6 +103,18 @@ const CASES: { name: string; input: OwnershipInput; verdict: 'BLOCK' | 'CONTINUE
     human: false,
   },
   {
+    name: 'an unidentified writer while an agent runs is unknown: held back, never a person',
+    input: { writers: [{ pid: 99, command: 'sed', autonomous: false, unknown: true }], handles: [], temporal: null, autonomousRunning: true },
+    verdict: 'BLOCK',
+    human: false,
+  },
+  {
+    name: 'written while a new agent ran untraced (attached later): unknown, held back',
+    input: { ...none, traced: { writes: [], covered: false, uncovered: [], late: [{ pid: 60, command: 'claude-agent', detail: 'had written 4096 bytes when winnow attached to it' }] } },
+    verdict: 'BLOCK',
+    human: false,
+  },
+  {
     name: 'temporal never overrides a known human writer (trace active)',
     input: { writers: [{ pid: 11, command: 'vim', autonomous: false }], handles: [], temporal: { activeBytes: 4096, explainedBytes: 0, pathBytes: 1, movers: [{ pid: 20, command: 'a', bytes: 4096 }], windowMs: 2000 } },
     verdict: 'CONTINUE',

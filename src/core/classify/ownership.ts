@@ -133,6 +133,11 @@ export interface TraceEvidence {
   covered: boolean;
   /** Autonomous processes not traced (why the trace cannot speak for everyone). */
   uncovered: { pid: number; command: string }[];
+  /**
+   * Autonomous processes that ran untraced when the path was written and were attached to only
+   * after (a new agent's first writes): the writer is unknown, never taken for a person.
+   */
+  late?: { pid: number; command: string; detail: string }[];
 }
 
 /** A write an agent declared through `winnow hook`. */
@@ -151,6 +156,11 @@ export interface OwnershipInput {
   /** Autonomous holders; null when open-handle evidence is not available. */
   handles: HandleEvidence[] | null;
   temporal: TemporalEvidence | null;
+  /**
+   * Whether an autonomous process was running when the path was written: a writer that exited
+   * unidentified is then unknown (held back), never a person.
+   */
+  autonomousRunning?: boolean;
 }
 
 export interface OwnershipResult {
@@ -239,6 +249,17 @@ export function judgeOwnership(input: OwnershipInput): OwnershipResult {
       evidence,
       human: false,
     };
+  }
+  const unknownWriters = (input.writers ?? []).filter((w) => w.unknown);
+  if (unknownWriters.length && input.autonomousRunning) {
+    const w = unknownWriters[unknownWriters.length - 1]!;
+    evidence.push({ kind: 'unknown', pid: w.pid, autonomous: true, detail: 'the writer exited before its ancestry was known, while autonomous processes ran' });
+    return { verdict: 'BLOCK', reason: `written by process ${w.pid} (${shortCmd(w.command)}), which exited before it could be identified, while autonomous processes ran: held back until it changes again (status lists it)`, evidence, human: false };
+  }
+  if (tr && tr.late && tr.late.length) {
+    for (const l of tr.late) evidence.push({ kind: 'unknown', pid: l.pid, command: l.command, autonomous: true, detail: l.detail });
+    const l = tr.late[0]!;
+    return { verdict: 'BLOCK', reason: `written while autonomous process ${l.pid} (${shortCmd(l.command)}) ran untraced (${l.detail}): the writer is unknown, held back until it changes again (status lists it)`, evidence, human: false };
   }
   if (tr && tr.covered) {
     evidence.push({ kind: 'trace', autonomous: false, detail: 'every autonomous process is traced and none wrote it' });

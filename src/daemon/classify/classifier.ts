@@ -9,6 +9,7 @@
  * The classifier does not start the writer trace (the lifecycle does, so that
  * `autonomous.fanotify: "on"` can fail start-up before anything else runs); `close()` stops it.
  */
+import { join } from 'node:path';
 import type { Config } from '../../core/config/defaults.js';
 import type { Decision, Evidence, RuleMatch } from '../../core/decision.js';
 import type { WatchEvent } from '../../core/event.js';
@@ -21,7 +22,7 @@ import { AutonomousProcesses } from './autonomous.js';
 import { ContentCheck } from './content-check.js';
 import { FileFacts } from './file-facts.js';
 import { SIZE_LOOKUPS_MAX, WriteCounters } from './write-counters.js';
-import { ProcessTracing, type TraceVerdicts } from './tracing.js';
+import { ProcessTracing, type TraceQuery, type TraceVerdicts } from './tracing.js';
 
 export type { EvidenceModes } from '../../core/status.js';
 
@@ -142,9 +143,12 @@ class LayeredClassifier {
       fanotifyActive: () => this.traceActive(),
       lineageActive: () => deps.lineage?.active() ?? false,
       execRegistrations: () => readExecRegistry(deps.stateDir),
+      probe: deps.probe,
+      scheduler: deps.scheduler,
       clock,
       logger,
     });
+    this.tracing.startPolling(() => this.autonomous.current(false, 'stale'));
     this.counters = new WriteCounters({ root, fs, clock, logger, probe: deps.probe, scheduler: deps.scheduler, windowMs: this.windowMs });
   }
 
@@ -175,6 +179,7 @@ class LayeredClassifier {
   }
 
   async close(): Promise<void> {
+    this.tracing.stopPolling();
     this.counters.close();
     await this.deps.tracer?.stop();
     await this.deps.trace?.stop();
@@ -183,6 +188,8 @@ class LayeredClassifier {
   async prime(): Promise<void> {
     try {
       const set = await this.autonomous.current(false, true);
+      // Trace the agents already running, so their writes from now on are traced.
+      if (this.tracing.enabled()) await this.tracing.cover(set);
       const at = this.deps.clock.now();
       this.counters.look(at);
       if (!set.size) return;
@@ -285,6 +292,15 @@ class LayeredClassifier {
     return { writers, set };
   }
 
+  /** What tracing needs to know of a change: its write time is the file's mtime when there is one. */
+  private async traceQuery(ev: WatchEvent): Promise<TraceQuery> {
+    const st = ev.kind === 'delete' ? null : await this.deps.fs.stat(join(this.deps.root, ev.path)).catch(() => null);
+    const mtime = st && st.isFile ? st.mtimeMs : null;
+    // A future mtime (clock skew, `touch -d`) says nothing about when the bytes were written.
+    const wroteAt = mtime !== null && mtime <= ev.at ? mtime : ev.at - WATCH_LAG_MS;
+    return { path: ev.path, at: ev.at, wroteAt, mtime, kind: ev.kind };
+  }
+
   /** Open files of the autonomous processes, by path; null when none could be listed. */
   private async openHandles(set: Map<number, AutonomousProc>): Promise<Map<string, HandleEvidence[]> | null> {
     const handles = new Map<string, HandleEvidence[]>();
@@ -319,7 +335,8 @@ class LayeredClassifier {
     // happened before its event by at most the watcher's batching (up to ~500 ms).
     let verdicts: TraceVerdicts = { traced: new Map(), declared: new Map() };
     if (this.deps.tracer) {
-      verdicts = await this.tracing.judge(list.map((p) => ({ path: p.ev.path, at: p.ev.at, wroteAt: p.ev.at - WATCH_LAG_MS })), set, this.windowMs);
+      const queries = await Promise.all(list.map((p) => this.traceQuery(p.ev)));
+      verdicts = await this.tracing.judge(queries, set, this.windowMs);
       if (!straced) this.tracing.rungsWithoutTracing(set);
     }
     // Positive evidence (a known writer, a traced or declared write) settles a path; a traced
@@ -349,6 +366,7 @@ class LayeredClassifier {
         declared: verdicts.declared.get(ev.path) ?? null,
         handles: handles ? handles.get(ev.path) ?? [] : null,
         temporal,
+        autonomousRunning: set.size > 0,
       });
       if (own.human) this.counters.noteHuman(ev.path, ev.at);
       const l2Us = sharedUs + Number(now_ns() - t1) / 1000;
