@@ -173,6 +173,9 @@ export interface OwnershipResult {
 
 export const PAGE = 4096;
 
+/** The trace-rung evidence of a person's write: every autonomous process traced, none wrote it. */
+export const TRACE_COVERED = 'every autonomous process is traced and none wrote it';
+
 /** `/proc/PID/io` write_bytes counts dirtied pages, so explained sizes are rounded up to pages. */
 export function pageRound(bytes: number): number {
   return bytes <= 0 ? 0 : Math.ceil(bytes / PAGE) * PAGE;
@@ -262,7 +265,7 @@ export function judgeOwnership(input: OwnershipInput): OwnershipResult {
     return { verdict: 'BLOCK', reason: `written while autonomous process ${l.pid} (${shortCmd(l.command)}) ran untraced (${l.detail}): the writer is unknown, held back until it changes again (status lists it)`, evidence, human: false };
   }
   if (tr && tr.covered) {
-    evidence.push({ kind: 'trace', autonomous: false, detail: 'every autonomous process is traced and none wrote it' });
+    evidence.push({ kind: 'trace', autonomous: false, detail: TRACE_COVERED });
     return { verdict: 'CONTINUE', reason: 'no traced autonomous process wrote it (every autonomous process is traced)', evidence, human: true };
   }
   if (tr && tr.uncovered.length) {

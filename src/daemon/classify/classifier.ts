@@ -369,6 +369,8 @@ class LayeredClassifier {
         autonomousRunning: set.size > 0,
       });
       if (own.human) this.counters.noteHuman(ev.path, ev.at);
+      // An agent seen writing or holding a file here works here, wherever its cwd is.
+      for (const e of own.evidence) if (e.autonomous && e.pid !== undefined && e.kind !== 'temporal' && e.kind !== 'unknown') this.counters.noteHere(e.pid);
       const l2Us = sharedUs + Number(now_ns() - t1) / 1000;
       const counted = ev.source === undefined || ev.source === 'watch';
       // Quarantine needs evidence that an autonomous process writes the path, not a schedule alone.
