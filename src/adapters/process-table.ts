@@ -91,8 +91,9 @@ export function createProcessTable(opts: ProcessTableOptions): ProcessTable & { 
   const cache = new LRUCache<'table', ProcInfo[]>({
     max: 1,
     ttl: Math.max(1, opts.ttlMs),
-    // lru-cache reads time through `perf`; the injected clock drives TTLs in tests.
-    ...(clock ? { perf: { now: () => clock.now() } } : {}),
+    // lru-cache reads time through `perf`; the injected clock drives TTLs in tests (read on every
+    // get: lru-cache otherwise keeps a read for 1 ms of real time, which a manual clock outruns).
+    ...(clock ? { perf: { now: () => clock.now() }, ttlResolution: 0 } : {}),
   });
   let inFlight: Promise<ProcInfo[]> | null = null;
   let refreshes = 0;
