@@ -136,6 +136,8 @@ class DaemonService {
   /** The sync stage, loaded only when a remote is configured: a daemon without one never runs it. */
   private syncModule: typeof import('./sync/syncer.js') | null = null;
   private stopStateWatch: (() => void) | null = null;
+  /** Commits the syncer asked for (commitPendingNow) in progress: its own pause does not hold them. */
+  private syncFlushes = 0;
   private pauseCache: PauseSignal | null = null;
   private startedAt: number;
   private running = false;
@@ -299,8 +301,26 @@ class DaemonService {
   async commitPendingNow(): Promise<void> {
     if (!this.committer) return;
     const all = this.settler.takeAll();
-    if (all.length) this.committer.submit(all);
-    await this.committer.onIdle();
+    this.syncFlushes++;
+    try {
+      if (all.length) this.committer.submit(all);
+      else this.committer.kick();
+      await this.committer.onIdle();
+    } finally {
+      this.syncFlushes--;
+    }
+  }
+
+  /**
+   * The pause signal as the committer sees it. The syncer raises its own pause (this PID) to hold
+   * commits while it moves the branch, then asks for what is pending to be committed first: that
+   * commit must not wait for its own pause (issue 11 case 14), anyone else's pause still holds it.
+   */
+  private async pausedForCommits(): Promise<boolean> {
+    this.pauseCache = await this.readPause();
+    const p = this.pauseCache;
+    if (p === null) return false;
+    return !(this.syncFlushes > 0 && p.pid === process.pid);
   }
 
   // ---------------------------------------------------------------- idle and status
@@ -376,10 +396,7 @@ class DaemonService {
       config,
       root,
       stateDir,
-      isPaused: async () => {
-        this.pauseCache = await this.readPause();
-        return this.pauseCache !== null;
-      },
+      isPaused: () => this.pausedForCommits(),
       onCommitted: (c) => this.onCommitted(c),
       onDiscarded: (c) => this.onDiscarded(c),
       // A commit's onCommitted comes while its paths are still in flight: idle is known only here.
