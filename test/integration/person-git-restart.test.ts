@@ -4,8 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { winnow } from '../helpers/daemon.js';
-import { withCitizen } from '../helpers/citizen.js';
+import { statusUntil, winnow } from '../helpers/daemon.js';
+import { withCitizen, headTree, waitingMatches } from '../helpers/citizen.js';
 
 test('case 21: status never says "commits in …" while paused', { timeout: 60_000 }, () =>
   withCitizen(
@@ -25,4 +25,27 @@ test('case 21: status never says "commits in …" while paused', { timeout: 60_0
       assert.match(line, /waits \(paused until/, `the line says it waits for the pause:\n${r.stdout}`);
     },
     { config: { debounce: { defaultMs: 30_000, rules: [], maxMs: 30_000, maxWaitMs: 60_000 } } },
+  ));
+
+test('case 15: a restart does not reset the rate limit: the daily cap holds across it', { timeout: 90_000 }, () =>
+  withCitizen(
+    async (c) => {
+      const { repo } = c;
+      for (const name of ['one.md', 'two.md']) {
+        const landed = c.d.commitOf(name);
+        await repo.write(name, `${name}\n`);
+        await landed;
+      }
+      const d = await c.restart();
+      await d.ready();
+      const early = d.commitOf('three.md').then(() => 'committed past the daily cap' as const);
+      const waited = d.waitFor(waitingMatches(/rate limited/)).then((l) => String(l.waiting));
+      await repo.write('three.md', 'a third change the same day\n');
+      assert.match(await Promise.race([early, waited]), /rate limited/, 'the third commit waits for the cap');
+      const st = await statusUntil(repo.root, (s) => (s.pending ?? []).some((p: { path: string }) => p.path === 'three.md'), 'three.md pending');
+      assert.equal(st.rateLimit.today, 2, `status counts the commits made before the restart: ${JSON.stringify(st.rateLimit)}`);
+      assert.ok(!headTree(repo).includes('three.md'));
+      assert.deepEqual(st.pending.map((p: { path: string }) => p.path), ['three.md'], 'the change waits, nothing is dropped');
+    },
+    { config: { rateLimit: { maxPerHour: 1_000, maxPerDay: 2 } } },
   ));
