@@ -423,6 +423,35 @@ class DaemonService {
     await deps.registry?.register(root, process.pid).catch((e: Error) => deps.logger.log('warn', 'workspace registry not updated', { error: e.message }));
   }
 
+  /**
+   * Changes accepted before a restart (pending.json) were accepted under the rules of then. The
+   * rules, `.gitignore` or a nested repository may say otherwise now: what layer 1 blocks today is
+   * no longer committed (issue 11 case 12). A layer 2 or 3 answer is not taken back: the evidence
+   * that accepted the change (who wrote it) is gone after a restart, and the person's change stays.
+   */
+  private async recheckRestored(): Promise<void> {
+    const { deps } = this;
+    const restored = this.settler.pendingList().map((p) => p.path);
+    if (!restored.length) return;
+    const now = deps.clock.now();
+    let decisions: Decision[];
+    try {
+      decisions = await this.classifier.classify(restored.map((path) => ({ path, kind: 'update', stream: 'rescan', priority: 'normal', at: now, source: 'catchup' })));
+    } catch (e) {
+      deps.logger.log('warn', 'changes accepted before the restart could not be checked against the current rules; they stay accepted', { error: (e as Error).message });
+      return;
+    }
+    for (const d of decisions) {
+      if (d.decision !== 'BLOCK' || d.layer !== 1) continue;
+      this.settler.forget(d.path);
+      this.known.count(d);
+      deps.logger.log('info', 'decision', { ...d });
+      deps.logger.log('info', 'accepted before the restart, blocked by the current rules: not committed', { path: d.path, rule: d.rule, reason: d.reason });
+      for (const l of this.listeners) l(d);
+    }
+    this.store.schedule();
+  }
+
   /** The state dir's own events: a pause signal raised or dropped, a `winnow sync` request. */
   private onStateDirChange(name: string): void {
     const { deps } = this;
@@ -448,6 +477,8 @@ class DaemonService {
     this.running = true;
     // Layer 2's first look at the autonomous processes, so the first change has a baseline.
     await this.classifier.prime();
+    // Before anything arms the settle timer: a restored change the rules now block never falls due.
+    if (!deps.dryRun) await this.recheckRestored();
     // Catch-up: what changed while winnow was down, from the watcher snapshot and `git status`.
     const since = await this.streams.eventsSince();
     await this.streams.subscribe(

@@ -4,6 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { statusUntil, winnow } from '../helpers/daemon.js';
 import { withCitizen, headTree, waitingMatches } from '../helpers/citizen.js';
 
@@ -48,4 +49,28 @@ test('case 15: a restart does not reset the rate limit: the daily cap holds acro
       assert.deepEqual(st.pending.map((p: { path: string }) => p.path), ['three.md'], 'the change waits, nothing is dropped');
     },
     { config: { rateLimit: { maxPerHour: 1_000, maxPerDay: 2 } } },
+  ));
+
+test('case 12: a change accepted before a restart is not committed when the rules after the restart block it', { timeout: 90_000 }, () =>
+  withCitizen(
+    async (c) => {
+      const { repo } = c;
+      const accepted = c.d.waitFor((l) => l.msg === 'decision' && l.path === 'draft.scratch' && l.decision === 'ALLOW');
+      await repo.write('draft.scratch', 'accepted under the old rules\n');
+      await repo.write('keep.md', 'accepted, and still allowed after the restart\n');
+      await accepted;
+      // A 10 s window: both are pending (pending.json) across the restart.
+      const cfg = JSON.parse(await readFile(c.cfg, 'utf8')) as Record<string, unknown>;
+      const d = await c.restart(JSON.stringify({ ...cfg, rules: ['BLOCK:*.scratch:scratch files'] }));
+      const early = d.commitOf('draft.scratch').then(() => 'committed under the old decision' as const);
+      const dropped = d.waitFor((l) => l.msg === 'decision' && l.path === 'draft.scratch' && l.decision === 'BLOCK').then((l) => String(l.rule));
+      assert.equal(await Promise.race([early, dropped]), 'BLOCK:*.scratch:scratch files', 'the current rule decides');
+
+      const landed = await d.commitOf("keep.md");
+      assert.deepEqual(landed.paths, ['keep.md'], 'the other pending change is committed, alone');
+      const st = await statusUntil(repo.root, (s) => !(s.pending ?? []).length, 'nothing pending');
+      assert.deepEqual(st.pending, []);
+      assert.ok(!headTree(repo).includes('draft.scratch'));
+    },
+    { config: { debounce: { defaultMs: 10_000, rules: [], maxMs: 10_000, maxWaitMs: 40_000 } } },
   ));
