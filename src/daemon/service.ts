@@ -25,6 +25,7 @@ import { createClassifier, type Classifier } from './classify/classifier.js';
 import { fileIdentity, KnownDecisions } from './classify/known-decisions.js';
 import { ClassifyQueue } from './classify/queue.js';
 import { createCommitter, type Committer } from './commit/committer.js';
+import { UnnamableFiles } from './commit/unnamable.js';
 import { reportConfigChange } from './lifecycle/config-change.js';
 import { tryAcquireLock, releaseLock, type LockInfo } from './lifecycle/lock.js';
 import { readPause, type PauseSignal } from './lifecycle/pause.js';
@@ -128,6 +129,8 @@ class DaemonService {
   private readonly settler: Settler;
   private readonly queue: ClassifyQueue;
   private readonly store: StateStore;
+  /** Files whose names are not valid UTF-8: held by layer 1, listed in status under their real names. */
+  private readonly unnamable: UnnamableFiles;
   readonly intake: Intake;
   readonly rescanner: Rescanner;
 
@@ -149,6 +152,7 @@ class DaemonService {
     this.root = workspace.root;
     this.stateDir = workspace.stateDir;
     this.startedAt = clock.now();
+    this.unnamable = new UnnamableFiles(workspace.root);
     const { root, stateDir } = this;
     this.streams = new WatchStreams({ root, stateDir, config, watcher: deps.watcher, logger });
     this.guard = new RootGuard({ root, gitDir: workspace.gitDir, fs, logger, onFatal: deps.onFatal });
@@ -261,6 +265,11 @@ class DaemonService {
       decisions,
     );
     if (!r) return;
+    for (let i = 0; i < events.length; i++) {
+      const d = decisions[i]!;
+      if (d.rule !== 'builtin:invalid-utf8-name' || deps.dryRun) continue;
+      void this.unnamable.note(events[i]!.path, d.reason, events[i]!.kind === 'delete').then(() => this.store.schedule());
+    }
     // A directory moved into the tree brings files no watcher event names: ask git.
     if (r.dirAppeared) this.rescanner.scheduleBurst();
     this.settler.arm();
@@ -359,7 +368,7 @@ class DaemonService {
         startedAt: this.startedAt,
         idle: this.isIdle(),
         pending: this.settler.pendingList(),
-        committer: this.committer?.status() ?? null,
+        committer: this.committerFacts(),
         pause: this.pauseCache,
         counts: this.known.counts,
         evidence: this.classifier.evidenceModes(),
@@ -371,6 +380,14 @@ class DaemonService {
       },
       this.deps.clock.now(),
     );
+  }
+
+  /** The committer's status, with the files no git call can name among the held ones. */
+  private committerFacts() {
+    if (!this.committer) return null;
+    const cs = this.committer.status();
+    const unnamable = this.unnamable.list();
+    return unnamable.length ? { ...cs, held: [...cs.held, ...unnamable] } : cs;
   }
 
   // ---------------------------------------------------------------- lifecycle
