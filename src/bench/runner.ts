@@ -236,6 +236,9 @@ async function setupWorkspace(s: Scenario, root: string): Promise<{ base: string
   await git(root, ['config', 'user.name', 'Bench Person']);
   await git(root, ['config', 'user.email', 'person@bench.invalid']);
   await git(root, ['config', 'commit.gpgsign', 'false']);
+  // The base commit of a 100k-file workspace leaves 100k loose objects, and `git gc --auto` would
+  // then repack them in the background for minutes while winnow starts and is measured.
+  await git(root, ['config', 'gc.auto', '0']);
   const put = async (rel: string, text: string) => {
     await mkdir(dirname(join(root, rel)), { recursive: true });
     await writeFile(join(root, rel), text);

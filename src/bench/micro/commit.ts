@@ -20,6 +20,8 @@ import { nullLogger } from '../../adapters/json-logger.js';
 import { createCommitter } from '../../daemon/commit/committer.js';
 import { mergeConfig } from '../../core/config/schema.js';
 import { planCommit } from '../../core/commit/plan.js';
+import { createPersonGitCheck } from '../../adapters/git-processes.js';
+import type { Git, GitStep } from '../../ports/index.js';
 
 const ENV: NodeJS.ProcessEnv = {
   ...process.env,
@@ -39,6 +41,14 @@ export interface CommitFigures {
   cycleMsSmall: number;
   cycleMs50k: number;
   files: number;
+  /** Where one commit's time goes at `files` tracked files: each git call and check, median ms per commit. */
+  steps50k: CommitStep[];
+}
+
+/** One step of a commit (a git spawn, a cat-file round trip, the person's-git check) and its median time. */
+export interface CommitStep {
+  step: string;
+  ms: number;
 }
 
 /**
@@ -59,7 +69,9 @@ export async function measureCommit(opts: { files?: number; runs?: number } = {}
       process.stderr.write(
         `commit: small ${s.committer.toFixed(2)} ms landed, ${s.cycle.toFixed(2)} ms with the index update ` +
           `(bare commit --only ${s.bare.toFixed(2)} ms); ${files} files ${l.committer.toFixed(2)} ms landed, ` +
-          `${l.cycle.toFixed(2)} ms with the index update (bare commit --only ${l.bare.toFixed(2)} ms)\n`,
+          `${l.cycle.toFixed(2)} ms with the index update (bare commit --only ${l.bare.toFixed(2)} ms)\n` +
+          `commit steps at ${files} files (median ms per commit, in order):\n` +
+          l.steps.map((x) => `  ${x.ms.toFixed(2).padStart(8)}  ${x.step}\n`).join(''),
       );
     }
     return {
@@ -68,6 +80,7 @@ export async function measureCommit(opts: { files?: number; runs?: number } = {}
       cycleMsSmall: round(s.cycle),
       cycleMs50k: round(l.cycle),
       files,
+      steps50k: l.steps.map((x) => ({ step: x.step, ms: round(x.ms) })),
     };
   } finally {
     await rm(small, { recursive: true, force: true });
@@ -112,13 +125,15 @@ function pipeTo(cwd: string, args: string[], input: string): Promise<void> {
   });
 }
 
-async function measureRepo(root: string, runs: number): Promise<{ committer: number; cycle: number; bare: number }> {
+async function measureRepo(root: string, runs: number): Promise<{ committer: number; cycle: number; bare: number; steps: CommitStep[] }> {
   const gitDir = join(root, '.git');
   const stateDir = join(gitDir, 'winnow');
   const saved = { ...process.env };
   Object.assign(process.env, ENV);
-  const git = await createGit(root, { gitDir, stateDir, timeoutMs: 60_000, hooks: false });
+  const plainGit = await createGit(root, { gitDir, stateDir, timeoutMs: 60_000, hooks: false });
   Object.assign(process.env, saved);
+  const timer = stepTimer();
+  const git = timer.wrap(plainGit);
   const config = mergeConfig({ rateLimit: { maxPerHour: 1_000_000, maxPerDay: 1_000_000 }, health: { minFreeBytes: 0 } });
   let landed: (() => void) | null = null;
   const committer = createCommitter({
@@ -132,6 +147,8 @@ async function measureRepo(root: string, runs: number): Promise<{ committer: num
     stateDir,
     isPaused: async () => false,
     onCommitted: () => landed?.(),
+    // The daemon's own check, so its cost (a walk of /proc) is in the figure.
+    personGit: timer.time('person-git check (/proc)', createPersonGitCheck(root, gitDir)),
   });
   const target = pathOf(0);
   const viaCommitter: number[] = [];
@@ -141,7 +158,9 @@ async function measureRepo(root: string, runs: number): Promise<{ committer: num
     // Warm-up (page cache, the cat-file-free path, node's JIT), not measured.
     for (let i = 0; i < 3; i++) await commitOnce(i);
     for (let i = 0; i < runs; i++) {
+      timer.begin();
       const r = await commitOnce(100 + i);
+      timer.end(r.cycle);
       viaCommitter.push(r.landed);
       cycle.push(r.cycle);
     }
@@ -162,7 +181,7 @@ async function measureRepo(root: string, runs: number): Promise<{ committer: num
     await committer.close();
     await git.close();
   }
-  return { committer: median(viaCommitter), cycle: median(cycle), bare: median(bare) };
+  return { committer: median(viaCommitter), cycle: median(cycle), bare: median(bare), steps: timer.medians() };
 
   async function commitOnce(i: number): Promise<{ landed: number; cycle: number }> {
     await writeFile(join(root, target), `edit ${i}\n`);
@@ -174,6 +193,80 @@ async function measureRepo(root: string, runs: number): Promise<{ committer: num
     await committer.onIdle();
     return { landed: ms, cycle: performance.now() - t0 };
   }
+}
+
+/**
+ * Times every call a commit makes through the Git port (each planned step by its git subcommand,
+ * the cat-file round trips, the checks) and whatever else is wrapped with `time`, per commit.
+ * What no wrapped call covers is reported as the committer's own time (node: fs, scans, plans).
+ */
+function stepTimer() {
+  let current: Map<string, number> | null = null;
+  let order: string[] = [];
+  const commits: { steps: Map<string, number>; total: number }[] = [];
+  const add = (label: string, ms: number) => {
+    if (!current) return;
+    if (!current.has(label) && !order.includes(label)) order.push(label);
+    current.set(label, (current.get(label) ?? 0) + ms);
+  };
+  function time<A extends unknown[], R>(label: string | ((...a: A) => string), fn: (...a: A) => Promise<R>): (...a: A) => Promise<R> {
+    return async (...a: A) => {
+      const t0 = performance.now();
+      try {
+        return await fn(...a);
+      } finally {
+        add(typeof label === 'string' ? label : label(...a), performance.now() - t0);
+      }
+    };
+  }
+  return {
+    time,
+    wrap(git: Git): Git {
+      const out = { ...git } as Record<string, unknown>;
+      for (const [k, v] of Object.entries(git)) {
+        if (typeof v !== 'function') continue;
+        const fn = (v as (...a: unknown[]) => Promise<unknown>).bind(git);
+        out[k] =
+          k === 'run'
+            ? async (steps: GitStep[]) => {
+                const results: { stdout: string; stderr: string }[] = [];
+                for (const st of steps) results.push(...(await time(`git ${stepName(st)}`, fn)([st]) as { stdout: string; stderr: string }[]));
+                return results;
+              }
+            : time(`git.${k}()`, fn);
+      }
+      return out as unknown as Git;
+    },
+    begin() {
+      current = new Map();
+    },
+    end(total: number) {
+      if (current) commits.push({ steps: current, total });
+      current = null;
+    },
+    medians(): CommitStep[] {
+      const rows = order.map((step) => ({ step, ms: median(commits.map((c) => c.steps.get(step) ?? 0)) }));
+      const own = median(commits.map((c) => c.total - [...c.steps.values()].reduce((a, b) => a + b, 0)));
+      return [...rows, { step: "committer's own (node: stat, secret scan, plans, journal)", ms: own }];
+    },
+  };
+}
+
+/** `update-index --index-info`, `ls-files -s` …: the subcommand and its first options, no paths or config. */
+function stepName(st: GitStep): string {
+  const a: string[] = [];
+  for (let i = 0; i < st.args.length; i++) {
+    const x = st.args[i]!;
+    if (x === '-c') {
+      i++;
+      continue;
+    }
+    if (x === '--' || a.length >= 3) break;
+    if (a.length && !x.startsWith('-')) continue;
+    a.push(x);
+  }
+  const idx = st.env?.GIT_INDEX_FILE ? ' (private index)' : '';
+  return a.join(' ') + idx;
 }
 
 function median(xs: number[]): number {

@@ -82,6 +82,9 @@ const READ_ONLY = new Set([
   'count-objects', 'fsck', 'verify-pack', 'archive', 'format-patch', 'range-diff', 'diff-tree',
   'diff-index', 'diff-files', 'merge-base', 'check-ref-format', 'web--browse', 'remote-http',
   'remote-https', 'http-fetch', 'index-pack', 'pack-objects', 'unpack-objects', 'gc', 'maintenance',
+  // What `git gc --auto` runs, detached, after a commit that left many loose objects: on a 100k-file
+  // repository its repack takes minutes, and HEAD never moves under it.
+  'repack', 'prune', 'prune-packed', 'pack-refs', 'commit-graph', 'multi-pack-index',
 ]);
 
 /** Options of `git` itself that take a separate value (`git -C dir commit`). */
