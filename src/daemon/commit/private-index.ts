@@ -36,6 +36,7 @@ import type { Fs, Git, GitStep, Logger } from '../../ports/index.js';
 import { formatOfOid, nullOid } from '../../core/git/object-format.js';
 import { faultPoint } from '../../util/fault.js';
 import { failureInfo } from './failure.js';
+import { ignoredByUpdateIndex } from '../../core/commit/names.js';
 import type { Scanned } from './scan.js';
 
 /** What HEAD was when a batch was prepared, and its entries for the batch's paths. */
@@ -158,8 +159,11 @@ export class PrivateIndex {
     if (this.privateHead !== old) await this.rebuild(old, facts.head?.tree ?? null);
     faultPoint('before-add');
     this.privateHead = undefined;
-    await git.run([updatePrivateStep(indexFile, plan.paths)]);
-    await this.keepScannedBytes(plan, facts, scanned, hold);
+    const [added] = await git.run([updatePrivateStep(indexFile, plan.paths)]);
+    // A name git refuses is skipped with a warning and exit 0: say so rather than let it vanish.
+    const refused = ignoredByUpdateIndex(added?.stderr ?? '', plan.paths);
+    for (const p of refused) hold(p, 'git refused the name ("Ignoring path" from update-index): never committed; rename it');
+    await this.keepScannedBytes(plan, facts, scanned, hold, new Set(refused));
     faultPoint('after-add');
     const tree = (await this.out([writeTreeStep(indexFile)])).trim();
     // git rewrites the index (update-index, then write-tree's cache-tree) with the umask's mode;
@@ -208,8 +212,9 @@ export class PrivateIndex {
     facts: HeadFacts,
     scanned: ReadonlyMap<string, Scanned>,
     hold: (path: string, reason: string) => void,
+    refused: ReadonlySet<string> = new Set(),
   ): Promise<void> {
-    const paths = plan.paths.filter((p) => scanned.has(p));
+    const paths = plan.paths.filter((p) => scanned.has(p) && !refused.has(p));
     if (!paths.length) return;
     const staged = parseLsFiles(await this.out(privateLsFilesSteps(this.indexFile, paths)), new Set(paths));
     const lines: string[] = [];
