@@ -5,7 +5,7 @@ import { join, resolve as resolvePath } from 'node:path';
 import { constants } from 'node:os';
 import type { CommandSpec } from '../types.js';
 import { UsageError } from '../types.js';
-import { resolveWorkspace } from '../../daemon/lifecycle/workspace.js';
+import { resolveWorkspace } from '../../adapters/workspace.js';
 import { registerExec, unregisterExec } from '../../daemon/classify/exec-registry.js';
 import { loadWorkspaceConfig } from '../../adapters/config-file.js';
 import { findStrace, spawnTraced, traceDir } from '../../adapters/strace.js';

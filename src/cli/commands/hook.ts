@@ -1,7 +1,7 @@
 import { appendFile, mkdir, stat, rename } from 'node:fs/promises';
 import { isAbsolute, join, resolve as resolvePath } from 'node:path';
 import type { CliIO, CommandSpec } from '../types.js';
-import { resolveWorkspace } from '../../daemon/lifecycle/workspace.js';
+import { resolveWorkspace } from '../../adapters/workspace.js';
 import { DECLARED_FILE, traceDir } from '../../adapters/strace.js';
 
 /** The declarations file is rotated past this size (the daemon has read it long before). */

@@ -29,13 +29,14 @@ import {
   privateLsFilesSteps,
   hashObjectStep,
   privateIndexInfoStep,
-  zeroOid,
   type CommitJournal,
   type Entry,
 } from '../../core/commit/plumbing.js';
 import type { Fs, Git, GitStep, Logger } from '../../ports/index.js';
+import { formatOfOid, nullOid } from '../../core/git/object-format.js';
 import { faultPoint } from '../../util/fault.js';
 import { failureInfo } from './failure.js';
+import { ignoredByUpdateIndex } from '../../core/commit/names.js';
 import type { Scanned } from './scan.js';
 
 /** What HEAD was when a batch was prepared, and its entries for the batch's paths. */
@@ -158,8 +159,11 @@ export class PrivateIndex {
     if (this.privateHead !== old) await this.rebuild(old, facts.head?.tree ?? null);
     faultPoint('before-add');
     this.privateHead = undefined;
-    await git.run([updatePrivateStep(indexFile, plan.paths)]);
-    await this.keepScannedBytes(plan, facts, scanned, hold);
+    const [added] = await git.run([updatePrivateStep(indexFile, plan.paths)]);
+    // A name git refuses is skipped with a warning and exit 0: say so rather than let it vanish.
+    const refused = ignoredByUpdateIndex(added?.stderr ?? '', plan.paths);
+    for (const p of refused) hold(p, 'git refused the name ("Ignoring path" from update-index): never committed; rename it');
+    await this.keepScannedBytes(plan, facts, scanned, hold, new Set(refused));
     faultPoint('after-add');
     const tree = (await this.out([writeTreeStep(indexFile)])).trim();
     // git rewrites the index (update-index, then write-tree's cache-tree) with the umask's mode;
@@ -208,8 +212,9 @@ export class PrivateIndex {
     facts: HeadFacts,
     scanned: ReadonlyMap<string, Scanned>,
     hold: (path: string, reason: string) => void,
+    refused: ReadonlySet<string> = new Set(),
   ): Promise<void> {
-    const paths = plan.paths.filter((p) => scanned.has(p));
+    const paths = plan.paths.filter((p) => scanned.has(p) && !refused.has(p));
     if (!paths.length) return;
     const staged = parseLsFiles(await this.out(privateLsFilesSteps(this.indexFile, paths)), new Set(paths));
     const lines: string[] = [];
@@ -227,7 +232,7 @@ export class PrivateIndex {
       // A streamed file under git-lfs: git staged its pointer, which names the bytes by sha256.
       if (got && got.mode === s.mode && (await this.lfsPointerOf(got.oid, s))) continue;
       const h = facts.entries.get(p);
-      lines.push(h ? `${h.mode} ${h.oid} 0\t${p}\0` : `0 ${zeroOid((got?.oid ?? '').length || 40)}\t${p}\0`);
+      lines.push(h ? `${h.mode} ${h.oid} 0\t${p}\0` : `0 ${nullOid(got ? formatOfOid(got.oid) : await this.deps.git.objectFormat())}\t${p}\0`);
       hold(p, 'changed while it was being committed (or a clean filter applies to it) after its secret scan: held until it changes again');
     }
     if (lines.length) await this.deps.git.run([privateIndexInfoStep(this.indexFile, lines.join(''))]);
