@@ -32,7 +32,7 @@ import { readPause, type PauseSignal } from './lifecycle/pause.js';
 import type { Registry } from './lifecycle/registry.js';
 import { RootGuard } from './lifecycle/root-guard.js';
 import { StateStore } from './lifecycle/state-store.js';
-import type { Workspace } from './lifecycle/workspace.js';
+import type { Workspace } from '../core/workspace.js';
 import { Settler } from './settle/settler.js';
 import type { SyncerHandle } from './sync/syncer.js';
 import { Intake } from './watch/intake.js';
@@ -433,6 +433,7 @@ class DaemonService {
         scheduler: deps.scheduler,
         logger: deps.logger,
         hostname: deps.hostname ?? 'localhost',
+        git: deps.git.raw,
         commitPending: () => this.commitPendingNow(),
         isQuiet: () => this.isIdle(),
       });

@@ -5,6 +5,7 @@ import { ManualClock, flushMicrotasks } from '../helpers/clock.js';
 import { mergeConfig } from '../../src/core/config/schema.js';
 import type { ConfigInput } from '../../src/core/config/schema.js';
 import type { FileStat, Fs, Git, GitStep, Logger, RepoBlock } from '../../src/ports/index.js';
+import type { GitRunner } from '../../src/ports/index.js';
 import type { Decision } from '../../src/core/decision.js';
 
 const ROOT = '/ws';
@@ -151,6 +152,12 @@ class FakeGit implements Git {
   async log() {
     return [];
   }
+  async objectFormat() {
+    return 'sha1' as const;
+  }
+  raw: GitRunner = async (args) => {
+    throw new Error(`this fake runs no raw git (${args.join(' ')})`);
+  };
   async close() {}
 }
 

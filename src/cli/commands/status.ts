@@ -1,12 +1,11 @@
 import type { CommandSpec } from '../types.js';
-import { resolveWorkspace } from '../../daemon/lifecycle/workspace.js';
+import { resolveWorkspace } from '../../adapters/workspace.js';
 import { runningDaemon, readState } from '../daemon-info.js';
 import { readPause } from '../../daemon/lifecycle/pause.js';
 import { DEFAULTS } from '../../core/config/defaults.js';
 import { ago } from '../format.js';
 import type { SyncStatus } from '../../daemon/sync/syncer.js';
-import { execFile } from 'node:child_process';
-import { parsePorcelainZ } from '../../adapters/git.js';
+import { createGitRunner, parsePorcelainZ } from '../../adapters/git.js';
 import { DIR_HELP, DIR_OPTION, workspaceDir } from '../args.js';
 import { messages } from '../messages.js';
 import { stat } from 'node:fs/promises';
@@ -152,17 +151,13 @@ async function changedSince(file: string | null, startedAt: string | undefined):
  * The timing-only paths that still differ from HEAD (changed or untracked): one the person has
  * since committed by hand, or reverted, is no longer held back. If git cannot answer, all stay.
  */
-function stillChanged<T extends { path: string }>(root: string, list: T[]): Promise<T[]> {
-  return new Promise((resolve) => {
-    execFile(
-      'git',
-      ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--', ...list.map((x) => x.path)],
-      { cwd: root, env: { ...process.env, GIT_OPTIONAL_LOCKS: '0', GIT_LITERAL_PATHSPECS: '1' }, timeout: 10_000, maxBuffer: 16 * 1024 * 1024 },
-      (err, stdout) => {
-        if (err) return resolve(list);
-        const changed = new Set(parsePorcelainZ(stdout).map((e) => e.path));
-        resolve(list.filter((x) => changed.has(x.path)));
-      },
-    );
-  });
+async function stillChanged<T extends { path: string }>(root: string, list: T[]): Promise<T[]> {
+  const git = createGitRunner(root, { timeoutMs: 10_000 });
+  try {
+    const r = await git(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--', ...list.map((x) => x.path)], { readOnly: true });
+    const changed = new Set(parsePorcelainZ(r.stdout.toString('utf8')).map((e) => e.path));
+    return list.filter((x) => changed.has(x.path));
+  } catch {
+    return list;
+  }
 }

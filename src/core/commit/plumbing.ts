@@ -14,6 +14,7 @@
  */
 import type { GitStep } from '../../ports/index.js';
 import { pathspecStdin } from './plan.js';
+import { EMPTY_TREES, formatOfOid, nullOid } from '../git/object-format.js';
 
 /** One index or tree entry: mode and object id (`100644`, `120000` for a symlink, `160000` for a gitlink). */
 export interface Entry {
@@ -203,11 +204,7 @@ export function commitTreeStep(tree: string, parent: string | null, message: str
  * value means "must not exist yet" (unborn branch).
  */
 export function updateRefStep(newSha: string, old: string | null, message: string): GitStep {
-  return { args: ['update-ref', '-m', message, 'HEAD', newSha, old ?? zeroOid(newSha.length)] };
-}
-
-export function zeroOid(length: number): string {
-  return '0'.repeat(length === 64 ? 64 : 40);
+  return { args: ['update-ref', '-m', message, 'HEAD', newSha, old ?? nullOid(formatOfOid(newSha))] };
 }
 
 /**
@@ -239,8 +236,9 @@ export function realIndexUpdate(
       kept.push(p);
       continue;
     }
-    // Mode 0 with an all-zero id removes the entry (git update-index --index-info).
-    lines.push(n ? `${n.mode} ${n.oid} 0\t${p}\0` : `0 ${zeroOid((o?.oid ?? '').length)}\t${p}\0`);
+    // Mode 0 with an all-zero id removes the entry (git update-index --index-info). `o` is set
+    // here: the index held `r`, which equals `o`.
+    lines.push(n ? `${n.mode} ${n.oid} 0\t${p}\0` : `0 ${nullOid(formatOfOid(o!.oid))}\t${p}\0`);
     updated.push(p);
   }
   return { stdin: lines.length ? lines.join('') : null, updated, kept };
@@ -293,11 +291,8 @@ export function parseWorktreeCounts(stdout: string): { tracked: number; missing:
   return { tracked, missing };
 }
 
-/** The empty tree's id (sha1, sha256): an unborn branch whose first commit would hold nothing. */
-export const EMPTY_TREES: ReadonlySet<string> = new Set([
-  '4b825dc642cb6eb9a060e54bf8d69288fbee4904',
-  '6ef19b41225c5369f1c104d45d8d85efa9b057b53b14b4b9b939dd74decc5321',
-]);
+/** The empty tree's id in each object format: an unborn branch whose first commit would hold nothing. */
+export { EMPTY_TREES };
 
 /** Where the private index keeps its shared half (`rev-parse --shared-index-path`); empty when not split. */
 export function sharedIndexStep(indexFile: PrivateIndexAt | null): GitStep {

@@ -29,12 +29,12 @@ import {
   privateLsFilesSteps,
   hashObjectStep,
   privateIndexInfoStep,
-  zeroOid,
   type PrivateIndexAt,
   type CommitJournal,
   type Entry,
 } from '../../core/commit/plumbing.js';
 import type { Fs, Git, GitStep, Logger } from '../../ports/index.js';
+import { formatOfOid, nullOid } from '../../core/git/object-format.js';
 import { faultPoint } from '../../util/fault.js';
 import { failureInfo } from './failure.js';
 import { ignoredByUpdateIndex } from '../../core/commit/names.js';
@@ -287,7 +287,7 @@ export class PrivateIndex {
       // A streamed file under git-lfs: git staged its pointer, which names the bytes by sha256.
       if (got && got.mode === s.mode && (await this.lfsPointerOf(got.oid, s))) continue;
       const h = facts.entries.get(p);
-      lines.push(h ? `${h.mode} ${h.oid} 0\t${p}\0` : `0 ${zeroOid((got?.oid ?? '').length || 40)}\t${p}\0`);
+      lines.push(h ? `${h.mode} ${h.oid} 0\t${p}\0` : `0 ${nullOid(got ? formatOfOid(got.oid) : await this.deps.git.objectFormat())}\t${p}\0`);
       hold(p, 'changed while it was being committed (or a clean filter applies to it) after its secret scan: held until it changes again');
     }
     if (lines.length) await this.deps.git.run([privateIndexInfoStep(at, lines.join(''))]);

@@ -14,7 +14,8 @@ import { readLock, isStale } from '../lifecycle/lock.js';
 import { replay } from './replay.js';
 import { pushNotes, squashBeforePush } from '../history/sync-extras.js';
 import { createSnapshot, type SnapshotEnv } from './snapshots.js';
-import { gitText, type GitRunner } from './sync-git.js';
+import type { GitRunner } from '../../ports/index.js';
+import { gitText } from '../git-calls.js';
 import type { SyncerDeps, SyncOutcome } from './syncer.js';
 
 const JOURNAL_FILE = 'sync-journal.json';
