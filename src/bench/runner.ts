@@ -119,7 +119,8 @@ export function evidenceSetup(e: Evidence | undefined): { autonomous: Record<str
     case 'trace':
       return { autonomous: { fanotify: 'off', trace: 'on' }, env: {}, underExec: false };
     case 'exec':
-      return { autonomous: { fanotify: 'off', trace: 'on' }, env: { WINNOW_PTRACE_ATTACH: '0' }, underExec: true };
+      // WINNOW_EXEC_TRACE: `winnow exec` as root traces only when told ("auto" leaves root to fanotify).
+      return { autonomous: { fanotify: 'off', trace: 'on' }, env: { WINNOW_PTRACE_ATTACH: '0', WINNOW_EXEC_TRACE: '1' }, underExec: true };
     case 'heuristic':
       return { autonomous: { fanotify: 'off', trace: 'off' }, env: { WINNOW_EXEC_TRACE: '0' }, underExec: false };
     default:
