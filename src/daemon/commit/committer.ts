@@ -262,6 +262,9 @@ class SingleFlightCommitter {
           this.again = false;
           await this.step();
         } while (this.again && !this.closed);
+        // Paths staged by hand wait for the person's index to change, and no event says when: a
+        // pass that ends with them (after a commit, or a batch that was all theirs) looks again.
+        if (!this.closed && this.timer === null && this.pending.size === 0 && this.staged.size) this.arm(this.deps.clock.now() + RECHECK_MS);
       } catch (e) {
         // step() handles its own failures; this is a bug, and it must not wedge the committer.
         this.deps.logger.log('error', 'committer step failed unexpectedly', { error: (e as Error).message });
