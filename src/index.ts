@@ -11,7 +11,7 @@
  * ```
  */
 import { watch, type FSWatcher } from 'node:fs';
-import { resolveWorkspace, type Workspace } from './daemon/lifecycle/workspace.js';
+import { resolveWorkspace, type Workspace } from './adapters/workspace.js';
 import { createService, type Service } from './daemon/service.js';
 import { loadWorkspaceConfig } from './adapters/config-file.js';
 import { createGit } from './adapters/git.js';

@@ -1,7 +1,7 @@
 import { join, relative, resolve, sep, isAbsolute } from 'node:path';
 import { mkdir, realpath } from 'node:fs/promises';
 import { UsageError, RuntimeError } from './types.js';
-import type { Workspace } from '../daemon/lifecycle/workspace.js';
+import type { Workspace } from '../core/workspace.js';
 import { readPause, raisePause, dropPause } from '../daemon/lifecycle/pause.js';
 import { withLock, LockTimeoutError } from '../daemon/lifecycle/lock-manager.js';
 import type { Config } from '../core/config/defaults.js';

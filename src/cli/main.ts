@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import type { CliIO, CommandSpec, ParsedArgs } from './types.js';
 import { UsageError, RuntimeError } from './types.js';
 import { ConfigError } from '../core/config/schema.js';
-import { WorkspaceError } from '../daemon/lifecycle/workspace.js';
+import { WorkspaceError } from '../core/workspace.js';
 import { messages } from './messages.js';
 
 /** Command name → lazy loader (Vite's cli.ts habit: load only the command that runs). */

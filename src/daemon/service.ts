@@ -25,13 +25,14 @@ import { createClassifier, type Classifier } from './classify/classifier.js';
 import { fileIdentity, KnownDecisions } from './classify/known-decisions.js';
 import { ClassifyQueue } from './classify/queue.js';
 import { createCommitter, type Committer } from './commit/committer.js';
+import { UnnamableFiles } from './commit/unnamable.js';
 import { reportConfigChange } from './lifecycle/config-change.js';
 import { tryAcquireLock, releaseLock, type LockInfo } from './lifecycle/lock.js';
 import { readPause, type PauseSignal } from './lifecycle/pause.js';
 import type { Registry } from './lifecycle/registry.js';
 import { RootGuard } from './lifecycle/root-guard.js';
 import { StateStore } from './lifecycle/state-store.js';
-import type { Workspace } from './lifecycle/workspace.js';
+import type { Workspace } from '../core/workspace.js';
 import { Settler } from './settle/settler.js';
 import type { SyncerHandle } from './sync/syncer.js';
 import { Intake } from './watch/intake.js';
@@ -128,6 +129,8 @@ class DaemonService {
   private readonly settler: Settler;
   private readonly queue: ClassifyQueue;
   private readonly store: StateStore;
+  /** Files whose names are not valid UTF-8: held by layer 1, listed in status under their real names. */
+  private readonly unnamable: UnnamableFiles;
   readonly intake: Intake;
   readonly rescanner: Rescanner;
 
@@ -136,6 +139,8 @@ class DaemonService {
   /** The sync stage, loaded only when a remote is configured: a daemon without one never runs it. */
   private syncModule: typeof import('./sync/syncer.js') | null = null;
   private stopStateWatch: (() => void) | null = null;
+  /** Commits the syncer asked for (commitPendingNow) in progress: its own pause does not hold them. */
+  private syncFlushes = 0;
   private pauseCache: PauseSignal | null = null;
   private startedAt: number;
   private running = false;
@@ -147,6 +152,7 @@ class DaemonService {
     this.root = workspace.root;
     this.stateDir = workspace.stateDir;
     this.startedAt = clock.now();
+    this.unnamable = new UnnamableFiles(workspace.root);
     const { root, stateDir } = this;
     this.streams = new WatchStreams({ root, stateDir, config, watcher: deps.watcher, logger });
     this.guard = new RootGuard({ root, gitDir: workspace.gitDir, fs, logger, onFatal: deps.onFatal });
@@ -259,6 +265,11 @@ class DaemonService {
       decisions,
     );
     if (!r) return;
+    for (let i = 0; i < events.length; i++) {
+      const d = decisions[i]!;
+      if (d.rule !== 'builtin:invalid-utf8-name' || deps.dryRun) continue;
+      void this.unnamable.note(events[i]!.path, d.reason, events[i]!.kind === 'delete').then(() => this.store.schedule());
+    }
     // A directory moved into the tree brings files no watcher event names: ask git.
     if (r.dirAppeared) this.rescanner.scheduleBurst();
     this.settler.arm();
@@ -299,8 +310,26 @@ class DaemonService {
   async commitPendingNow(): Promise<void> {
     if (!this.committer) return;
     const all = this.settler.takeAll();
-    if (all.length) this.committer.submit(all);
-    await this.committer.onIdle();
+    this.syncFlushes++;
+    try {
+      if (all.length) this.committer.submit(all);
+      else this.committer.kick();
+      await this.committer.onIdle();
+    } finally {
+      this.syncFlushes--;
+    }
+  }
+
+  /**
+   * The pause signal as the committer sees it. The syncer raises its own pause (this PID) to hold
+   * commits while it moves the branch, then asks for what is pending to be committed first: that
+   * commit must not wait for its own pause (issue 11 case 14), anyone else's pause still holds it.
+   */
+  private async pausedForCommits(): Promise<boolean> {
+    this.pauseCache = await this.readPause();
+    const p = this.pauseCache;
+    if (p === null) return false;
+    return !(this.syncFlushes > 0 && p.pid === process.pid);
   }
 
   // ---------------------------------------------------------------- idle and status
@@ -339,7 +368,7 @@ class DaemonService {
         startedAt: this.startedAt,
         idle: this.isIdle(),
         pending: this.settler.pendingList(),
-        committer: this.committer?.status() ?? null,
+        committer: this.committerFacts(),
         pause: this.pauseCache,
         counts: this.known.counts,
         evidence: this.classifier.evidenceModes(),
@@ -351,6 +380,14 @@ class DaemonService {
       },
       this.deps.clock.now(),
     );
+  }
+
+  /** The committer's status, with the files no git call can name among the held ones. */
+  private committerFacts() {
+    if (!this.committer) return null;
+    const cs = this.committer.status();
+    const unnamable = this.unnamable.list();
+    return unnamable.length ? { ...cs, held: [...cs.held, ...unnamable] } : cs;
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -376,10 +413,7 @@ class DaemonService {
       config,
       root,
       stateDir,
-      isPaused: async () => {
-        this.pauseCache = await this.readPause();
-        return this.pauseCache !== null;
-      },
+      isPaused: () => this.pausedForCommits(),
       onCommitted: (c) => this.onCommitted(c),
       onDiscarded: (c) => this.onDiscarded(c),
       // A commit's onCommitted comes while its paths are still in flight: idle is known only here.
@@ -399,11 +433,41 @@ class DaemonService {
         scheduler: deps.scheduler,
         logger: deps.logger,
         hostname: deps.hostname ?? 'localhost',
+        git: deps.git.raw,
         commitPending: () => this.commitPendingNow(),
         isQuiet: () => this.isIdle(),
       });
     }
     await deps.registry?.register(root, process.pid).catch((e: Error) => deps.logger.log('warn', 'workspace registry not updated', { error: e.message }));
+  }
+
+  /**
+   * Changes accepted before a restart (pending.json) were accepted under the rules of then. The
+   * rules, `.gitignore` or a nested repository may say otherwise now: what layer 1 blocks today is
+   * no longer committed (issue 11 case 12). A layer 2 or 3 answer is not taken back: the evidence
+   * that accepted the change (who wrote it) is gone after a restart, and the person's change stays.
+   */
+  private async recheckRestored(): Promise<void> {
+    const { deps } = this;
+    const restored = this.settler.pendingList().map((p) => p.path);
+    if (!restored.length) return;
+    const now = deps.clock.now();
+    let decisions: Decision[];
+    try {
+      decisions = await this.classifier.classify(restored.map((path) => ({ path, kind: 'update', stream: 'rescan', priority: 'normal', at: now, source: 'catchup' })));
+    } catch (e) {
+      deps.logger.log('warn', 'changes accepted before the restart could not be checked against the current rules; they stay accepted', { error: (e as Error).message });
+      return;
+    }
+    for (const d of decisions) {
+      if (d.decision !== 'BLOCK' || d.layer !== 1) continue;
+      this.settler.forget(d.path);
+      this.known.count(d);
+      deps.logger.log('info', 'decision', { ...d });
+      deps.logger.log('info', 'accepted before the restart, blocked by the current rules: not committed', { path: d.path, rule: d.rule, reason: d.reason });
+      for (const l of this.listeners) l(d);
+    }
+    this.store.schedule();
   }
 
   /** The state dir's own events: a pause signal raised or dropped, a `winnow sync` request. */
@@ -431,6 +495,8 @@ class DaemonService {
     this.running = true;
     // Layer 2's first look at the autonomous processes, so the first change has a baseline.
     await this.classifier.prime();
+    // Before anything arms the settle timer: a restored change the rules now block never falls due.
+    if (!deps.dryRun) await this.recheckRestored();
     // Catch-up: what changed while winnow was down, from the watcher snapshot and `git status`.
     const since = await this.streams.eventsSince();
     await this.streams.subscribe(

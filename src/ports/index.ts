@@ -4,6 +4,9 @@
  */
 import type { WatchEvent, Priority } from '../core/event.js';
 import type { IndexEntry } from '../core/commit/plumbing.js';
+import type { ObjectFormat } from '../core/git/object-format.js';
+
+export type { ObjectFormat };
 
 /** Time as a number; the one source of `now` (STYLE.md habit 3). */
 export interface Clock {
@@ -148,6 +151,36 @@ export interface GitStep {
   env?: Record<string, string>;
 }
 
+/** Options of one raw git call (`GitRunner`). */
+export interface GitCall {
+  /** Directory to run in (default: the work tree's root). */
+  cwd?: string;
+  /** Extra environment for this call; an undefined value removes the variable. */
+  env?: Record<string, string | undefined>;
+  /** Bytes for stdin. */
+  input?: string | Buffer;
+  timeoutMs?: number;
+  /** Resolve with the result whatever the exit code (a timeout still throws). */
+  allowFail?: boolean;
+  /** Exit codes that are answers, not failures (merge-tree exits 1 on conflicts). */
+  okCodes?: readonly number[];
+  /** A read-only call: `GIT_OPTIONAL_LOCKS=0`, so it never takes `index.lock` from the person's git. */
+  readOnly?: boolean;
+}
+
+export interface GitOut {
+  code: number;
+  stdout: Buffer;
+  stderr: string;
+}
+
+/**
+ * One git command, run by the git adapter (the one spawner of git): for the calls that are not
+ * planned `GitStep`s (sync, history commands, doctor). Throws the adapter's GitError (duck-typed:
+ * `stderr`, `timedOut`, `code`) on a failure; tests pass wrappers that record or fail.
+ */
+export type GitRunner = (args: string[], call?: GitCall) => Promise<GitOut>;
+
 export interface Git {
   readonly root: string;
   readonly gitDir: string;
@@ -186,6 +219,10 @@ export interface Git {
   run(steps: GitStep[]): Promise<{ stdout: string; stderr: string }[]>;
   /** Recent commits, newest first. */
   log(max: number): Promise<{ sha: string; at: number; subject: string }[]>;
+  /** The repository's object format (sha1 or sha256); asked once. */
+  objectFormat(): Promise<ObjectFormat>;
+  /** Any other git command, through the same spawner (timeouts, environment, process group). */
+  raw: GitRunner;
   close(): Promise<void>;
 }
 

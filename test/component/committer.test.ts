@@ -5,6 +5,7 @@ import { ManualClock, flushMicrotasks } from '../helpers/clock.js';
 import { mergeConfig } from '../../src/core/config/schema.js';
 import type { ConfigInput } from '../../src/core/config/schema.js';
 import type { FileStat, Fs, Git, GitStep, Logger, RepoBlock } from '../../src/ports/index.js';
+import type { GitRunner } from '../../src/ports/index.js';
 import type { Decision } from '../../src/core/decision.js';
 
 const ROOT = '/ws';
@@ -156,6 +157,12 @@ class FakeGit implements Git {
   async log() {
     return [];
   }
+  async objectFormat() {
+    return 'sha1' as const;
+  }
+  raw: GitRunner = async (args) => {
+    throw new Error(`this fake runs no raw git (${args.join(' ')})`);
+  };
   async close() {}
 }
 
@@ -524,7 +531,8 @@ test('FIFOs are skipped and held with a reason; symlinks are committed as links 
   let reads = 0;
   const read = h.fs.readFile.bind(h.fs);
   h.fs.readFile = async (abs) => {
-    reads++;
+    // Only the workspace's files count (the state dir's journal is read at start).
+    if (!abs.startsWith(`${GITDIR}/`)) reads++;
     return read(abs);
   };
   h.committer.submit(['pipe', 'link']);

@@ -29,6 +29,7 @@ import type {
   Watcher,
   WatcherSubscription,
 } from '../../src/ports/index.js';
+import type { GitRunner } from '../../src/ports/index.js';
 import { ManualClock, flushMicrotasks } from '../helpers/clock.js';
 
 const ROOT = '/ws';
@@ -108,6 +109,12 @@ class FakeGit implements Git {
   async log() {
     return [];
   }
+  async objectFormat() {
+    return 'sha1' as const;
+  }
+  raw: GitRunner = async (args) => {
+    throw new Error(`this fake runs no raw git (${args.join(' ')})`);
+  };
   async close() {}
 }
 

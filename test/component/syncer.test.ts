@@ -7,7 +7,7 @@ import { ManualClock } from '../helpers/clock.js';
 import { createSyncer, type SyncOutcome } from '../../src/daemon/sync/syncer.js';
 import type { QueuedSync } from '../../src/core/sync/index.js';
 import { DEFAULTS, REMOTE_DEFAULTS, type Config } from '../../src/core/config/defaults.js';
-import type { GitRunner } from '../../src/daemon/sync/sync-git.js';
+import type { GitRunner } from '../../src/ports/index.js';
 
 const config = {
   ...DEFAULTS,

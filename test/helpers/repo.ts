@@ -23,13 +23,13 @@ export interface TempRepo {
   cleanup(): Promise<void>;
 }
 
-/** A fresh git repo under realpath(os.tmpdir()) with branch `main` and a fixed identity. */
-export async function tempRepo(opts: { initialCommit?: boolean } = {}): Promise<TempRepo> {
+/** A fresh git repo under realpath(os.tmpdir()) with branch `main` and a fixed identity (sha1 unless `objectFormat` says otherwise). */
+export async function tempRepo(opts: { initialCommit?: boolean; objectFormat?: 'sha1' | 'sha256' } = {}): Promise<TempRepo> {
   const base = await realpath(tmpdir());
   const root = await mkdtemp(join(base, 'winnow-test-'));
   const git = (...args: string[]) =>
     execFileSync('git', args, { cwd: root, env: GIT_ENV, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  git('init', '-q', '-b', 'main');
+  git('init', '-q', `--object-format=${opts.objectFormat ?? 'sha1'}`, '-b', 'main');
   git('config', 'user.name', 'Test Person');
   git('config', 'user.email', 'person@example.test');
   git('config', 'commit.gpgsign', 'false');

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { writeFile, mkdir } from 'node:fs/promises';
+import { writeFile, mkdir, readFile } from 'node:fs/promises';
 import { tempRepo, type TempRepo } from '../helpers/repo.js';
-import { createGit, GitError, parsePorcelainZ, chunkPaths } from '../../src/adapters/git.js';
+import { createGit, createGitRunner, GitError, parsePorcelainZ, chunkPaths } from '../../src/adapters/git.js';
 import type { Git } from '../../src/ports/index.js';
 
 // The adapter inherits the environment: keep the machine's git config out of these tests.
@@ -274,6 +274,55 @@ test('run: every call has a timeout; an expired call is killed and says so', asy
     assert.equal(e.timedOut, true);
     return true;
   });
+});
+
+test('raw runner: GIT_DIR and GIT_INDEX_FILE of its environment do not redirect it (winnow started from a hook)', async (t) => {
+  const r = await tempRepo();
+  const other = await tempRepo();
+  t.after(async () => {
+    await r.cleanup();
+    await other.cleanup();
+  });
+  const env = { ...process.env, GIT_DIR: join(other.root, '.git'), GIT_INDEX_FILE: join(other.root, '.git', 'index'), GIT_WORK_TREE: other.root };
+  const git = createGitRunner(r.root, { timeoutMs: 20_000, env });
+  assert.equal((await git(['rev-parse', '--show-toplevel'], { readOnly: true })).stdout.toString().trim(), r.root);
+  await r.write('a.md', 'a\n');
+  await git(['add', '--', 'a.md']);
+  assert.equal(r.git('ls-files', '--', 'a.md').trim(), 'a.md');
+  assert.equal(other.git('ls-files', '--', 'a.md').trim(), '');
+});
+
+test('raw runner: allowFail and okCodes answer with the exit code; other failures are GitErrors without -c noise', async (t) => {
+  const r = await tempRepo();
+  t.after(() => r.cleanup());
+  const git = createGitRunner(r.root, { timeoutMs: 20_000 });
+  assert.equal((await git(['rev-parse', '-q', '--verify', 'nope'], { allowFail: true })).code, 1);
+  assert.equal((await git(['rev-parse', '-q', '--verify', 'nope'], { okCodes: [1] })).code, 1);
+  await assert.rejects(git(['-c', 'core.quotepath=off', 'rev-parse', '-q', '--verify', 'nope']), (e: unknown) => {
+    assert.ok(e instanceof GitError);
+    assert.equal(e.code, 1);
+    assert.match(e.message, /^git rev-parse -q --verify failed \(exit 1\)/);
+    return true;
+  });
+});
+
+test('raw runner: a timeout stops git and what git started (its process group)', async (t) => {
+  const r = await tempRepo();
+  t.after(() => r.cleanup());
+  const pidFile = join(r.root, '.git', 'hang.pid');
+  const git = createGitRunner(r.root, { timeoutMs: 2_000 });
+  // git runs a shell that records its pid and becomes `sleep`: a grandchild, like a stuck hook or ssh.
+  const alias = `alias.hang=!sh -c 'echo $$ > "${pidFile}"; exec sleep 60'`;
+  await assert.rejects(git(['-c', alias, 'hang']), (e: unknown) => e instanceof GitError && e.timedOut);
+  const pid = Number((await readFile(pidFile, 'utf8')).trim());
+  assert.ok(pid > 0);
+  // SIGTERM went to the whole group before the call rejected; wait for the kernel to finish it.
+  const gone = async () => {
+    const st = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
+    return st === null || / Z /.test(st.slice(st.lastIndexOf(')')));
+  };
+  for (let i = 0; i < 500 && !(await gone()); i++) await new Promise((res) => setTimeout(res, 10));
+  assert.ok(await gone(), `the grandchild ${pid} outlived the timeout`);
 });
 
 test('commit identity: without user.name/user.email, commits are made as winnow', async (t) => {

@@ -189,6 +189,8 @@ test('remote.squashBeforePush folds winnow\'s unpushed commits into one before t
   await withDaemon(
     fastConfig({ remote: { name: 'origin', minIntervalMs: 3_600_000, squashBeforePush: true } }),
     async (repo, d) => {
+      // The start-up sync first: it commits and pushes what is pending when it runs (issue 11 case 14).
+      await d.waitFor((l) => l.msg === 'sync');
       for (const name of ['a.md', 'b.md', 'c.md']) {
         const c = d.commitOf(name);
         await repo.write(name, `${name}\n`);

@@ -201,6 +201,25 @@ test('squash folds winnow\'s unpushed commits; refuses pushed and foreign ones; 
   assert.equal(repo.git('rev-parse', 'HEAD'), head);
 });
 
+test('squash --edit opens the person\'s editor (core.editor), not the GIT_EDITOR=true winnow\'s own git calls run with', async (t) => {
+  const repo = await tempRepo();
+  t.after(() => repo.cleanup());
+  const saved = process.env.GIT_EDITOR;
+  delete process.env.GIT_EDITOR;
+  t.after(() => {
+    if (saved !== undefined) process.env.GIT_EDITOR = saved;
+  });
+  const T = Math.floor(Date.now() / 1000) - 3600;
+  await repo.write('a.md', '1\n');
+  commitAt(repo, T, 'winnow: a.md', true, 'a.md');
+  await repo.write('b.md', 'b\n');
+  commitAt(repo, T + 10, 'winnow: b.md', true, 'b.md');
+  repo.git('config', 'core.editor', `sh -c 'printf "Edited by the person\\n" > "$1"' -`);
+  const r = await winnow(repo.root, 'squash', '--edit');
+  assert.equal(r.code, 0, r.err);
+  assert.equal(repo.git('log', '-1', '--format=%B').trim(), 'Edited by the person');
+});
+
 test('log and why read the notes; --help for every history command', async (t) => {
   const repo = await tempRepo();
   t.after(() => repo.cleanup());

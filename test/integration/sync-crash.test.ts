@@ -8,7 +8,7 @@ import { GIT_ENV } from '../helpers/repo.js';
 import { world, syncerFor, testConfig } from './sync-helpers.js';
 import { readPause } from '../../src/daemon/lifecycle/pause.js';
 import { listSnapshots, restoreSnapshot, createSnapshot } from '../../src/daemon/sync/snapshots.js';
-import { spawnGitRunner } from '../../src/daemon/sync/sync-git.js';
+import { createGitRunner } from '../../src/adapters/git.js';
 
 const child = fileURLToPath(new URL('./sync-child.ts', import.meta.url));
 
@@ -56,7 +56,7 @@ test('snapshot restore round trip: content back, restore snapshotted first, inde
   const w = await world();
   t.after(() => w.cleanup());
   const c = w.a;
-  const env = { root: c.root, gitDir: c.gitDir, stateDir: c.stateDir, git: spawnGitRunner(c.root, 30_000, GIT_ENV), hostname: 'h' };
+  const env = { root: c.root, gitDir: c.gitDir, stateDir: c.stateDir, git: createGitRunner(c.root, { timeoutMs: 30_000, env: GIT_ENV }), hostname: 'h' };
   await c.write('README.md', 'edited, not committed\n');
   await c.write('sp ace/ü.md', 'untracked unicode\n');
   await c.write('bin.dat', Buffer.from([0, 1, 2, 255]).toString('latin1'));
@@ -88,7 +88,7 @@ test('a damaged snapshot is refused with a clear message and nothing changes', a
   const w = await world();
   t.after(() => w.cleanup());
   const c = w.a;
-  const env = { root: c.root, gitDir: c.gitDir, stateDir: c.stateDir, git: spawnGitRunner(c.root, 30_000, GIT_ENV), hostname: 'h' };
+  const env = { root: c.root, gitDir: c.gitDir, stateDir: c.stateDir, git: createGitRunner(c.root, { timeoutMs: 30_000, env: GIT_ENV }), hostname: 'h' };
   const snap = await createSnapshot(env, 'test', Date.now());
   const { appendFile } = await import('node:fs/promises');
   await appendFile(join(c.stateDir, 'snapshots', snap.id, 'repo.bundle'), 'x');

@@ -7,7 +7,8 @@ import { GIT_ENV } from '../helpers/repo.js';
 import { ManualClock } from '../helpers/clock.js';
 import { DEFAULTS, REMOTE_DEFAULTS, type Config } from '../../src/core/config/defaults.js';
 import { createSyncer, type Syncer, type SyncerDeps } from '../../src/daemon/sync/syncer.js';
-import { spawnGitRunner, type GitRunner } from '../../src/daemon/sync/sync-git.js';
+import { createGitRunner } from '../../src/adapters/git.js';
+import type { GitRunner } from '../../src/ports/index.js';
 import type { Logger } from '../../src/ports/index.js';
 
 export interface Clone {
@@ -58,13 +59,14 @@ async function clone(base: string, bare: string, name: string): Promise<Clone> {
   };
 }
 
-/** A bare remote with one commit on `main`, cloned twice (a, b). */
-export async function world(): Promise<World> {
+/** A bare remote with one commit on `main`, cloned twice (a, b); sha1 unless `objectFormat` says otherwise. */
+export async function world(opts: { objectFormat?: 'sha1' | 'sha256' } = {}): Promise<World> {
   const base = await mkdtemp(join(await realpath(tmpdir()), 'winnow-sync-'));
   const bare = join(base, 'remote.git');
-  execFileSync('git', ['init', '-q', '--bare', '-b', 'main', bare], { env: GIT_ENV });
+  const format = `--object-format=${opts.objectFormat ?? 'sha1'}`;
+  execFileSync('git', ['init', '-q', '--bare', format, '-b', 'main', bare], { env: GIT_ENV });
   const seed = join(base, 'seed');
-  execFileSync('git', ['init', '-q', '-b', 'main', seed], { env: GIT_ENV });
+  execFileSync('git', ['init', '-q', format, '-b', 'main', seed], { env: GIT_ENV });
   const s = gitIn(seed);
   await writeFile(join(seed, 'README.md'), 'line one\nline two\nline three\n');
   s('add', '.');
@@ -97,7 +99,7 @@ export function syncerFor(c: Clone, opts: { config?: Config; git?: GitRunner; cl
     logger: quietLogger,
     hostname: opts.hostname ?? 'host-' + c.root.slice(-1),
     commitPending: opts.commitPending ?? (async () => undefined),
-    git: opts.git ?? spawnGitRunner(c.root, 30_000, GIT_ENV),
+    git: opts.git ?? createGitRunner(c.root, { timeoutMs: 30_000, env: GIT_ENV }),
     syncOnStart: false,
     random: () => 0,
     ...(opts.faultPoint ? { faultPoint: opts.faultPoint } : {}),

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { GIT_ENV } from '../helpers/repo.js';
 import { world, syncerFor, testConfig } from './sync-helpers.js';
-import { spawnGitRunner, type GitRunner } from '../../src/daemon/sync/sync-git.js';
+import { createGitRunner } from '../../src/adapters/git.js';
+import type { GitRunner } from '../../src/ports/index.js';
 import { compactDate } from '../../src/core/sync/conflict.js';
 
 const remoteLog = (bare: string) => execFileSync('git', ['--git-dir', bare, 'log', '--format=%s', 'main'], { env: GIT_ENV, encoding: 'utf8' }).trim().split('\n');
@@ -162,7 +163,7 @@ test('push rejected because the remote moved meanwhile: pulls again and pushes, 
   t.after(() => w.cleanup());
   await w.a.write('a.md', 'a\n');
   w.a.commitAll('a commit');
-  const real = spawnGitRunner(w.a.root, 30_000, GIT_ENV);
+  const real = createGitRunner(w.a.root, { timeoutMs: 30_000, env: GIT_ENV });
   let raced = false;
   const racing: GitRunner = async (args, call) => {
     if (args[0] === 'push' && !raced) {

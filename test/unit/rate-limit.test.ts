@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { initialRateLimit, nextAllowedAt, consume, allowed, tokensAt, commitsToday, HOUR_MS, DAY_MS } from '../../src/core/commit/rate-limit.js';
+import { initialRateLimit, nextAllowedAt, consume, allowed, tokensAt, commitsToday, restoreRateLimit, saveRateLimit, HOUR_MS, DAY_MS } from '../../src/core/commit/rate-limit.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 
@@ -69,4 +69,23 @@ test('rate limit: is a pure function (state in, state out)', () => {
   assert.equal(tokensAt(s, T0), 1);
   assert.equal(tokensAt(s2, T0), 0);
   assert.equal(nextAllowedAt(s2, T0), T0 + HOUR_MS);
+});
+
+test('rate limit: saved counters are restored under the current limits; malformed or future values never free or freeze it', () => {
+  const limits = { maxPerHour: 10, maxPerDay: 3, minIntervalMs: 0 };
+  const now = 10 * DAY_MS;
+  let s = initialRateLimit(limits, now - 3 * HOUR_MS);
+  for (const t of [now - 3 * HOUR_MS, now - 2 * HOUR_MS, now - HOUR_MS]) s = consume(s, t);
+  const back = restoreRateLimit(limits, JSON.parse(JSON.stringify(saveRateLimit(s))), now);
+  assert.equal(commitsToday(back, now), 3);
+  assert.equal(nextAllowedAt(back, now), now - 3 * HOUR_MS + DAY_MS, 'the daily cap still holds after the restart');
+  // Tighter limits after the restart: the bucket holds at most the new maxPerHour.
+  assert.equal(restoreRateLimit({ ...limits, maxPerHour: 1 }, saveRateLimit(s), now).tokens <= 1, true);
+  for (const bad of [null, 'x', { version: 2 }, { version: 1, tokens: 'a', at: 0, recent: [] }, { version: 1, tokens: 1, at: 0, recent: 'no' }]) {
+    assert.deepEqual(restoreRateLimit(limits, bad, now), initialRateLimit(limits, now), JSON.stringify(bad));
+  }
+  // A clock set back: a saved time after now counts as now, not as a commit in the future.
+  const future = restoreRateLimit(limits, { version: 1, tokens: 0, at: now + DAY_MS, recent: [now + DAY_MS], lastAt: now + DAY_MS }, now);
+  assert.deepEqual(future.recent, [now]);
+  assert.equal(future.at, now);
 });

@@ -1,18 +1,16 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { access, constants, lstat, opendir, readFile, readdir, readlink, statfs } from 'node:fs/promises';
 import { delimiter, join, relative, resolve } from 'node:path';
 import type { CliIO, CommandSpec } from '../types.js';
 import { DEFAULTS, type Config } from '../../core/config/defaults.js';
 import { ConfigError } from '../../core/config/schema.js';
 import { loadWorkspaceConfig } from '../../adapters/config-file.js';
-import { resolveWorkspace, type Workspace } from '../../daemon/lifecycle/workspace.js';
+import { createGitRunner, GitError } from '../../adapters/git.js';
+import type { GitRunner } from '../../ports/index.js';
+import { resolveWorkspace, type Workspace } from '../../adapters/workspace.js';
 import { DIR_HELP, DIR_OPTION, workspaceDir } from '../args.js';
 import { hasCapSysAdmin } from '../../util/procfs.js';
 
 export { hasCapSysAdmin };
-
-const run = promisify(execFile);
 
 /**
  * `winnow doctor`: everything that decides whether winnow can keep its promises on this machine.
@@ -412,14 +410,13 @@ function loadConfig(ws: Workspace, configFlag: string | undefined, cwd: string):
 export async function gatherFacts(opts: { dir?: string; config?: string; cwd: string; env: NodeJS.ProcessEnv }): Promise<DoctorFacts> {
   const uid = typeof process.geteuid === 'function' ? process.geteuid() : -1;
   const linux = process.platform === 'linux';
-  const gitEnv = { ...opts.env, GIT_OPTIONAL_LOCKS: '0', LC_ALL: 'C' };
+  const run = createGitRunner(opts.cwd, { timeoutMs: 10_000, env: opts.env });
 
   let git: DoctorFacts['git'];
   try {
-    const { stdout } = await run('git', ['--version'], { env: gitEnv, timeout: 10_000 });
-    git = { version: stdout.trim() };
+    git = { version: (await run(['--version'], { readOnly: true })).stdout.toString('utf8').trim() };
   } catch (e) {
-    git = { version: null, error: (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'git was not found on PATH' : (e as Error).message };
+    git = { version: null, error: e instanceof GitError && e.notFound ? 'git was not found on PATH' : (e as Error).message };
   }
 
   let ws: Workspace | null = null;
@@ -467,13 +464,13 @@ export async function gatherFacts(opts: { dir?: string; config?: string; cwd: st
       freeBytes = null;
     }
     try {
-      await run('git', ['var', 'GIT_COMMITTER_IDENT'], { cwd: ws.root, env: gitEnv, timeout: 10_000 });
+      await run(['var', 'GIT_COMMITTER_IDENT'], { cwd: ws.root, readOnly: true });
     } catch (e) {
       identity = { ok: false, error: String((e as { stderr?: string }).stderr ?? '').trim().split('\n').pop() || undefined };
     }
     state = await stateEntries(ws.stateDir);
   }
-  const lfs = ws ? await lfsFacts(ws, gitEnv) : undefined;
+  const lfs = ws ? await lfsFacts(ws, run) : undefined;
 
   return {
     platform: process.platform,
@@ -493,12 +490,12 @@ export async function gatherFacts(opts: { dir?: string; config?: string; cwd: st
 }
 
 /** Whether the workspace's attributes use git-lfs (root .gitattributes, info/attributes), and whether git-lfs can serve them. */
-async function lfsFacts(ws: Workspace, env: NodeJS.ProcessEnv): Promise<NonNullable<DoctorFacts['lfs']>> {
+async function lfsFacts(ws: Workspace, git: GitRunner): Promise<NonNullable<DoctorFacts['lfs']>> {
   const texts = await Promise.all([join(ws.root, '.gitattributes'), join(ws.gitDir, 'info', 'attributes')].map((p) => readFile(p, 'utf8').catch(() => '')));
   const attributes = texts.some((t) => /(^|\s)filter=lfs(\s|$)/m.test(t));
   if (!attributes) return { attributes, installed: false, filterConfigured: false };
-  const installed = await run('git', ['lfs', 'version'], { cwd: ws.root, env, timeout: 10_000 }).then(() => true, () => false);
-  const filterConfigured = await run('git', ['config', '--get', 'filter.lfs.clean'], { cwd: ws.root, env, timeout: 10_000 }).then((r) => r.stdout.trim() !== '', () => false);
+  const installed = await git(['lfs', 'version'], { cwd: ws.root, readOnly: true }).then(() => true, () => false);
+  const filterConfigured = await git(['config', '--get', 'filter.lfs.clean'], { cwd: ws.root, readOnly: true }).then((r) => r.stdout.toString('utf8').trim() !== '', () => false);
   return { attributes, installed, filterConfigured };
 }
 

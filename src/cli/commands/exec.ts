@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import type { CommandSpec } from '../types.js';
 import { UsageError } from '../types.js';
-import { resolveWorkspace } from '../../daemon/lifecycle/workspace.js';
+import { resolveWorkspace } from '../../adapters/workspace.js';
 import { registerExec, unregisterExec } from '../../daemon/classify/exec-registry.js';
 import { DIR_HELP, DIR_OPTION, workspaceDir } from '../args.js';
 import { messages } from '../messages.js';

@@ -1,10 +1,11 @@
 import type { CommandSpec } from '../types.js';
 import { UsageError } from '../types.js';
 import { loadWorkspace } from '../../index.js';
-import { historyGit, logWithNotes, NOTES_REF, type LoggedCommit } from '../../daemon/history/git.js';
+import { logWithNotes, NOTES_REF, type LoggedCommit } from '../../daemon/history/git.js';
 import { describeEntry, type NoteEntry } from '../../core/history/note.js';
 import { parseWhen, WHEN_FORMS } from '../../core/history/when.js';
 import { workspacePaths, localTime } from '../history-common.js';
+import { createGitRunner } from '../../adapters/git.js';
 
 export const command: CommandSpec = {
   name: 'log',
@@ -37,7 +38,7 @@ export const command: CommandSpec = {
     }
     const max = args.values.max === undefined ? 50 : Number(args.values.max);
     if (!Number.isInteger(max) || max < 1) throw new UsageError(`--max "${String(args.values.max)}" must be a whole number of 1 or more.`);
-    const git = historyGit(workspace.root);
+    const git = createGitRunner(workspace.root, { timeoutMs: 120_000 });
     // Read past commits without a note (a person's), up to a bound, to find `max` of winnow's.
     const all = await logWithNotes(git, 'HEAD', [...extra, `-n${Math.max(max * 20, 1000)}`], paths);
     const mine = all.filter((c) => c.note !== null).slice(0, max);

@@ -1,10 +1,10 @@
 import type { CommandSpec, CliIO } from '../types.js';
 import { UsageError } from '../types.js';
 import { loadWorkspace } from '../../index.js';
-import { historyGit } from '../../daemon/history/git.js';
 import { restorePaths, RestoreRefusal, type RestoreResult } from '../../daemon/history/restore.js';
 import { parseWhen, WHEN_FORMS } from '../../core/history/when.js';
 import { workspacePaths, withDaemonHeld, localTime } from '../history-common.js';
+import { createGitRunner } from '../../adapters/git.js';
 
 export const command: CommandSpec = {
   name: 'restore',
@@ -44,7 +44,7 @@ export const command: CommandSpec = {
       target = { at: t, text: at };
     } else target = { rev: rev! };
     const dryRun = Boolean(args.values['dry-run']);
-    const git = historyGit(workspace.root, config.commit.timeoutMs);
+    const git = createGitRunner(workspace.root, { timeoutMs: config.commit.timeoutMs });
     const go = () => restorePaths({ root: workspace.root, stateDir: workspace.stateDir, git, config, now }, { paths, target, dryRun });
     let res: RestoreResult;
     try {

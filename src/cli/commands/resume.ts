@@ -1,5 +1,5 @@
 import type { CommandSpec } from '../types.js';
-import { resolveWorkspace } from '../../daemon/lifecycle/workspace.js';
+import { resolveWorkspace } from '../../adapters/workspace.js';
 import { dropPause } from '../../daemon/lifecycle/pause.js';
 import { DIR_HELP, DIR_OPTION, workspaceDir } from '../args.js';
 

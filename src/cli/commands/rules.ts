@@ -1,7 +1,7 @@
 import { resolve, dirname } from 'node:path';
 import type { CliIO, CommandSpec } from '../types.js';
 import { UsageError } from '../types.js';
-import { resolveWorkspace, WorkspaceError } from '../../daemon/lifecycle/workspace.js';
+import { resolveWorkspace, WorkspaceError } from '../../adapters/workspace.js';
 import { readState } from '../daemon-info.js';
 import { loadConfig, type LoadedConfig } from '../../core/config/load.js';
 import { ConfigError } from '../../core/config/schema.js';

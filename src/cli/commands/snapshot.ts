@@ -2,9 +2,9 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { CommandSpec, CliIO } from '../types.js';
 import { RuntimeError, UsageError } from '../types.js';
-import { resolveWorkspace } from '../../daemon/lifecycle/workspace.js';
+import { resolveWorkspace } from '../../adapters/workspace.js';
 import { createSnapshot, listSnapshots, restoreSnapshot, snapshotsDir, SnapshotError, type SnapshotEnv } from '../../daemon/sync/snapshots.js';
-import { spawnGitRunner } from '../../daemon/sync/sync-git.js';
+import { createGitRunner } from '../../adapters/git.js';
 import { withLock } from '../../daemon/lifecycle/lock-manager.js';
 import { LockTimeoutError } from '../../daemon/lifecycle/lock-manager.js';
 import { DIR_HELP, DIR_OPTION, workspaceDir } from '../args.js';
@@ -30,7 +30,7 @@ export const command: CommandSpec = {
     const [sub, ...rest] = args.positionals;
     // `restore ID [DIR]`: the ID comes first; the others take only DIR.
     const ws = await resolveWorkspace(workspaceDir(command, args, sub === 'restore' ? rest.slice(1) : rest), io.cwd);
-    const env: SnapshotEnv = { root: ws.root, gitDir: ws.gitDir, stateDir: ws.stateDir, git: spawnGitRunner(ws.root, 120_000), hostname: hostname() };
+    const env: SnapshotEnv = { root: ws.root, gitDir: ws.gitDir, stateDir: ws.stateDir, git: createGitRunner(ws.root, { timeoutMs: 120_000 }), hostname: hostname() };
     const json = Boolean(args.values.json);
     try {
       switch (sub) {

@@ -5,10 +5,12 @@ import { join } from 'node:path';
 import type { CommandSpec } from '../types.js';
 import { RuntimeError, UsageError } from '../types.js';
 import { loadWorkspace } from '../../index.js';
-import { historyGit, gitText } from '../../daemon/history/git.js';
+import { gitText } from '../../daemon/history/git.js';
 import { squash, SquashRefusal, type SquashResult } from '../../daemon/history/squash.js';
 import { WHEN_FORMS } from '../../core/history/when.js';
 import { withDaemonHeld, localTime } from '../history-common.js';
+import { createGitRunner } from '../../adapters/git.js';
+import type { GitRunner } from '../../ports/index.js';
 
 export const command: CommandSpec = {
   name: 'squash',
@@ -41,7 +43,7 @@ export const command: CommandSpec = {
     if (msg !== undefined && edit) throw new UsageError('give either -m MSG or --edit, not both.');
     if (msg !== undefined && !msg.trim()) throw new UsageError('-m needs a message that is not empty.');
     const { workspace, config } = await loadWorkspace(args.values.dir as string | undefined, io.cwd);
-    const git = historyGit(workspace.root, config.commit.timeoutMs);
+    const git = createGitRunner(workspace.root, { timeoutMs: config.commit.timeoutMs });
     const since = (args.values.since as string | undefined) ?? null;
     const dryRun = Boolean(args.values['dry-run']);
     const now = Date.now();
@@ -73,8 +75,9 @@ export const command: CommandSpec = {
   },
 };
 
-async function editMessage(git: ReturnType<typeof historyGit>, root: string, preview: SquashResult): Promise<string> {
-  const editor = await gitText(git, ['var', 'GIT_EDITOR']).catch(() => '');
+async function editMessage(git: GitRunner, root: string, preview: SquashResult): Promise<string> {
+  // The person's editor: git's runner sets GIT_EDITOR=true so that nothing else waits for one.
+  const editor = await gitText(git, ['var', 'GIT_EDITOR'], { env: { GIT_EDITOR: process.env.GIT_EDITOR } }).catch(() => '');
   if (!editor) throw new UsageError('no editor is configured (git var GIT_EDITOR); use -m MSG.');
   const dir = await mkdtemp(join(tmpdir(), 'winnow-squash-'));
   const file = join(dir, 'SQUASH_MSG');

@@ -1,12 +1,11 @@
 import type { CommandSpec } from '../types.js';
-import { resolveWorkspace } from '../../daemon/lifecycle/workspace.js';
+import { resolveWorkspace } from '../../adapters/workspace.js';
 import { runningDaemon, readState } from '../daemon-info.js';
 import { readPause } from '../../daemon/lifecycle/pause.js';
 import { DEFAULTS } from '../../core/config/defaults.js';
 import { ago } from '../format.js';
 import type { SyncStatus } from '../../daemon/sync/syncer.js';
-import { execFile } from 'node:child_process';
-import { parsePorcelainZ } from '../../adapters/git.js';
+import { createGitRunner, parsePorcelainZ } from '../../adapters/git.js';
 import { DIR_HELP, DIR_OPTION, workspaceDir } from '../args.js';
 import { messages } from '../messages.js';
 import { stat } from 'node:fs/promises';
@@ -69,21 +68,38 @@ export const command: CommandSpec = {
       io.stdout(JSON.stringify(out) + '\n');
       return 0;
     }
-    io.stdout(human(out, now));
+    // The pause file is the truth now; state.json may not have caught up with a `winnow pause` yet.
+    const held = pause ? `paused until ${new Date(pause.expiresAt).toISOString()}` : null;
+    io.stdout(human(out, now, held));
     return 0;
   },
 };
 
-function human(s: StateView & { workspace: string; running: boolean; pid: number | null; pause: unknown }, now: number): string {
+/**
+ * When a pending path commits, as `status` says it: its settle window's end, unless commits wait
+ * (a pause, a rate limit, a merge in progress…), when the window's end is not a commit time
+ * (issue 11 case 21: "commits in 772ms" while paused).
+ */
+export function pendingWhen(dueAt: string | null, now: number, waiting: string | null): string {
+  if (waiting) {
+    const settles = dueAt && Date.parse(dueAt) > now ? `settles ${ago(dueAt, now)}, then ` : '';
+    return `${settles}waits (${waiting})`;
+  }
+  return dueAt ? `commits ${ago(dueAt, now)}` : 'queued for the next commit';
+}
+
+function human(s: StateView & { workspace: string; running: boolean; pid: number | null; pause: unknown }, now: number, paused: string | null = null): string {
   const L: string[] = [];
   L.push(`workspace  ${s.workspace}`);
   L.push(`running    ${s.running ? `yes (pid ${s.pid})` : 'no'}`);
   if (s.watcher && s.watcher.mode !== 'live') L.push(`watcher    ${s.watcher.mode}: ${s.watcher.reason ?? ''}`);
   if (s.configChanged) L.push(`config     ${messages.configNotApplied(s.configFile ?? s.configChanged.file, ago(s.configChanged.changedAt, now))}`);
   if (s.waiting) L.push(`waiting    ${s.waiting}`);
+  else if (paused) L.push(`waiting    ${paused}`);
   const pending = s.pending ?? [];
   L.push(`pending    ${pending.length ? pending.length : 'nothing'}`);
-  for (const p of pending.slice(0, 20)) L.push(`  ${p.path}  ${p.dueAt ? `commits ${ago(p.dueAt, now)}` : 'queued for the next commit'}`);
+  const waits = paused ?? (s.waiting ? 'see waiting above' : null);
+  for (const p of pending.slice(0, 20)) L.push(`  ${p.path}  ${pendingWhen(p.dueAt, now, waits)}`);
   if (pending.length > 20) L.push(`  … and ${pending.length - 20} more`);
   const commits = s.lastCommits ?? [];
   L.push(`commits    ${commits.length ? '' : 'none yet'}`);
@@ -135,17 +151,13 @@ async function changedSince(file: string | null, startedAt: string | undefined):
  * The timing-only paths that still differ from HEAD (changed or untracked): one the person has
  * since committed by hand, or reverted, is no longer held back. If git cannot answer, all stay.
  */
-function stillChanged<T extends { path: string }>(root: string, list: T[]): Promise<T[]> {
-  return new Promise((resolve) => {
-    execFile(
-      'git',
-      ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--', ...list.map((x) => x.path)],
-      { cwd: root, env: { ...process.env, GIT_OPTIONAL_LOCKS: '0', GIT_LITERAL_PATHSPECS: '1' }, timeout: 10_000, maxBuffer: 16 * 1024 * 1024 },
-      (err, stdout) => {
-        if (err) return resolve(list);
-        const changed = new Set(parsePorcelainZ(stdout).map((e) => e.path));
-        resolve(list.filter((x) => changed.has(x.path)));
-      },
-    );
-  });
+async function stillChanged<T extends { path: string }>(root: string, list: T[]): Promise<T[]> {
+  const git = createGitRunner(root, { timeoutMs: 10_000 });
+  try {
+    const r = await git(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--', ...list.map((x) => x.path)], { readOnly: true });
+    const changed = new Set(parsePorcelainZ(r.stdout.toString('utf8')).map((e) => e.path));
+    return list.filter((x) => changed.has(x.path));
+  } catch {
+    return list;
+  }
 }

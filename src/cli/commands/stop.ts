@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CommandSpec } from '../types.js';
 import { RuntimeError } from '../types.js';
-import { resolveWorkspace } from '../../daemon/lifecycle/workspace.js';
+import { resolveWorkspace } from '../../adapters/workspace.js';
 import { runningDaemon } from '../daemon-info.js';
 import { isAlive } from '../../daemon/lifecycle/lock.js';
 import { HAS_PROC, readStat } from '../../adapters/procfs.js';

@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CommandSpec, CliIO } from '../types.js';
 import { RuntimeError, UsageError } from '../types.js';
-import { resolveWorkspace, type Workspace } from '../../daemon/lifecycle/workspace.js';
+import { resolveWorkspace, type Workspace } from '../../adapters/workspace.js';
 import { loadWorkspaceConfig } from '../../adapters/config-file.js';
+import { createGitRunner } from '../../adapters/git.js';
 import { readLock, isStale } from '../../daemon/lifecycle/lock.js';
 import { createSyncer, writeSyncRequest, readSyncResult } from '../../daemon/sync/syncer.js';
 import type { Config } from '../../core/config/defaults.js';
@@ -105,6 +106,7 @@ async function inProcess(ws: Workspace, config: Config, reason: string, force: b
     scheduler: { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) },
     logger: { log() {} },
     hostname: hostname(),
+    git: createGitRunner(ws.root, { timeoutMs: config.commit.timeoutMs }),
     // Without a daemon there is nothing accepted and pending: only committed work is synced.
     commitPending: async () => undefined,
     syncOnStart: false,

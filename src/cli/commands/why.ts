@@ -3,11 +3,12 @@ import { join } from 'node:path';
 import type { CommandSpec } from '../types.js';
 import { UsageError } from '../types.js';
 import { loadWorkspace } from '../../index.js';
-import { historyGit, logWithNotes } from '../../daemon/history/git.js';
+import { logWithNotes } from '../../daemon/history/git.js';
 import { describeEntry, formatEvidence, type NoteEntry } from '../../core/history/note.js';
 import type { Decision } from '../../core/decision.js';
 import { workspacePaths, localTime } from '../history-common.js';
 import { runningDaemon } from '../daemon-info.js';
+import { createGitRunner } from '../../adapters/git.js';
 
 /** How many commits touching the path are searched for winnow's note. */
 const NOTE_SEARCH = 200;
@@ -29,7 +30,7 @@ export const command: CommandSpec = {
     const { workspace } = await loadWorkspace(args.values.dir as string | undefined, io.cwd);
     const [path] = await workspacePaths(workspace.root, io.cwd, args.positionals);
     const live = await lastLoggedDecision(workspace.stateDir, path!);
-    const git = historyGit(workspace.root);
+    const git = createGitRunner(workspace.root, { timeoutMs: 120_000 });
     let committed: { sha: string; at: number; subject: string; kind: string; entry: NoteEntry } | null = null;
     for (const c of await logWithNotes(git, 'HEAD', [`-n${NOTE_SEARCH}`], [path!])) {
       const entry = c.note?.entries.find((e) => e.path === path);

@@ -69,3 +69,39 @@ export function consume(s: RateLimitState, now: number): RateLimitState {
   const recent = [...s.recent.filter((t) => t > now - DAY_MS), now].slice(-s.limits.maxPerDay);
   return { limits: s.limits, tokens, at: now, recent, lastAt: now };
 }
+
+/** What `rate-limit.json` holds: the counters, without the limits (those come from the config). */
+export interface SavedRateLimit {
+  version: 1;
+  tokens: number;
+  at: number;
+  recent: number[];
+  lastAt: number | null;
+}
+
+export function saveRateLimit(s: RateLimitState): SavedRateLimit {
+  return { version: 1, tokens: s.tokens, at: s.at, recent: [...s.recent], lastAt: s.lastAt };
+}
+
+/**
+ * The counters saved before a restart, under today's limits (issue 11 case 15: a crash loop must
+ * not reset them and exceed `maxPerDay`). Anything malformed counts as nothing saved; times after
+ * `now` (a clock set back) are taken as `now`, so they never free the limit early or hold it forever.
+ *
+ * @example restoreRateLimit(limits, { version: 1, tokens: 0, at: now - 1000, recent: [now - 1000], lastAt: now - 1000 }, now).recent // [now - 1000]
+ */
+export function restoreRateLimit(limits: RateLimits, saved: unknown, now: number): RateLimitState {
+  const fresh = initialRateLimit(limits, now);
+  if (typeof saved !== 'object' || saved === null) return fresh;
+  const v = saved as Partial<SavedRateLimit>;
+  if (v.version !== 1 || typeof v.tokens !== 'number' || !Number.isFinite(v.tokens) || typeof v.at !== 'number' || !Number.isFinite(v.at) || !Array.isArray(v.recent)) return fresh;
+  const clamp = (t: number) => Math.min(t, now);
+  const recent = v.recent
+    .filter((t): t is number => typeof t === 'number' && Number.isFinite(t))
+    .map(clamp)
+    .filter((t) => t > now - DAY_MS)
+    .sort((a, b) => a - b)
+    .slice(-limits.maxPerDay);
+  const lastAt = typeof v.lastAt === 'number' && Number.isFinite(v.lastAt) ? clamp(v.lastAt) : recent.length ? recent[recent.length - 1]! : null;
+  return { limits: { ...limits }, tokens: Math.max(0, Math.min(limits.maxPerHour, v.tokens)), at: clamp(v.at), recent, lastAt };
+}

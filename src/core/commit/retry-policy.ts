@@ -104,6 +104,10 @@ export function offendingPaths(stderr: string): OffendingPath[] {
   for (const m of stderr.matchAll(/^(?:fatal: pathspec |error: |fatal: )?'(.*)' is beyond a symbolic link$/gm)) {
     out.push({ path: m[1]!, reason: 'behind a symbolic link: git cannot track it' });
   }
+  // `add` and `update-index --add` (without --stdin) on a name git refuses (`.GIT/x`, `git~1`).
+  for (const m of stderr.matchAll(/^error: invalid path '(.*)'$/gm)) {
+    out.push({ path: m[1]!, reason: 'git refuses this path name (invalid path): never committed; rename it' });
+  }
   const ig = /The following paths are ignored by one of your \.gitignore files:\n([\s\S]*?)(?:\nhint:|\n(?:fatal|error):|$)/.exec(stderr);
   if (ig) {
     for (const line of ig[1]!.split('\n')) {

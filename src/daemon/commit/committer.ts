@@ -16,7 +16,7 @@ import { commitMessage, writeCommitNote } from '../history/commit-extras.js';
 import type { Config } from '../../core/config/defaults.js';
 import type { CommitPlan } from '../../core/commit/plan.js';
 import { blockedSentence, waitingSentence } from '../../core/commit/guards.js';
-import { initialRateLimit, nextAllowedAt, consume, tokensAt, commitsToday, type RateLimitState } from '../../core/commit/rate-limit.js';
+import { initialRateLimit, nextAllowedAt, consume, tokensAt, commitsToday, restoreRateLimit, saveRateLimit, type RateLimitState } from '../../core/commit/rate-limit.js';
 import { classifyCommitFailure, offendingPaths } from '../../core/commit/retry-policy.js';
 import { breakerFailure, breakerOpen, breakerSuccess, CLOSED, type BreakerState } from '../../core/retry.js';
 import type { CommitJournal, Entry } from '../../core/commit/plumbing.js';
@@ -95,6 +95,8 @@ export interface Committer {
  */
 export const RECHECK_MS = 2_000;
 const LAST_COMMITS = 10;
+/** The rate limit's counters, kept across restarts (`<state>/rate-limit.json`). */
+export const RATE_LIMIT_FILE = 'rate-limit.json';
 
 export function createCommitter(deps: CommitterDeps): Committer {
   const c = new SingleFlightCommitter(deps);
@@ -125,6 +127,10 @@ class SingleFlightCommitter {
   private stagedIndexKey = '';
   private readonly lastCommits: CommitterStatus['lastCommits'] = [];
   private rate: RateLimitState;
+  /** The saved counters are read before the first commit of this process (see `step`). */
+  private readonly rateLoaded: Promise<void>;
+  /** Saves of the counters, in order; close() waits for the last. */
+  private rateSaved: Promise<void> = Promise.resolve();
   /** Consecutive failures, the next attempt's time and the breaker (core/retry.ts). */
   private breaker: BreakerState = CLOSED;
   private waiting: string | null = null;
@@ -142,6 +148,31 @@ class SingleFlightCommitter {
     this.strategy = deps.config.commit.hooks ? 'porcelain' : (deps.strategy ?? 'plumbing');
     this.index = new PrivateIndex({ git: deps.git, fs: deps.fs, logger: deps.logger, stateDir: deps.stateDir });
     this.rate = initialRateLimit(deps.config.rateLimit, deps.clock.now());
+    this.rateLoaded = this.loadRate();
+  }
+
+  /** A restart does not reset the rate limit (issue 11 case 15): a crash loop stays within maxPerDay. */
+  private async loadRate(): Promise<void> {
+    const { fs, stateDir, config, clock, logger } = this.deps;
+    let text: string;
+    try {
+      text = (await fs.readFile(join(stateDir, RATE_LIMIT_FILE))).toString('utf8');
+    } catch {
+      return; // none yet
+    }
+    try {
+      this.rate = restoreRateLimit(config.rateLimit, JSON.parse(text), clock.now());
+    } catch (e) {
+      logger.log('warn', `${RATE_LIMIT_FILE} was unreadable and is discarded; the rate limit starts afresh`, { error: (e as Error).message });
+    }
+  }
+
+  private saveRate(): void {
+    const { fs, stateDir, logger } = this.deps;
+    const text = JSON.stringify(saveRateLimit(this.rate)) + '\n';
+    this.rateSaved = this.rateSaved.then(() =>
+      fs.writeFileAtomic(join(stateDir, RATE_LIMIT_FILE), text).catch((e: Error) => logger.log('warn', 'rate limit counters not saved', { error: e.message })),
+    );
   }
 
   submit(paths: string[]): void {
@@ -165,6 +196,7 @@ class SingleFlightCommitter {
     this.disarm();
     await this.loopDone;
     this.disarm();
+    await this.rateSaved;
   }
 
   status(): CommitterStatus {
@@ -253,6 +285,7 @@ class SingleFlightCommitter {
   private async step(): Promise<void> {
     const { clock } = this.deps;
     this.disarm();
+    await this.rateLoaded;
     if (this.index.journalPending() && !(await this.index.settleJournal())) {
       // The last commit landed but the person's index could not be updated yet (their git holds
       // index.lock): no new commit until it is, or its journal would be lost.
@@ -496,6 +529,7 @@ class SingleFlightCommitter {
     faultPoint('before-state-write');
     const atMs = this.deps.clock.now();
     this.rate = consume(this.rate, atMs);
+    this.saveRate();
     // status lists each commit by its subject; the body (line counts) is in git.
     this.lastCommits.unshift({ sha, at: atMs, paths: plan.paths, message: plan.message.split('\n')[0]! });
     this.lastCommits.length = Math.min(this.lastCommits.length, LAST_COMMITS);

@@ -1,11 +1,10 @@
 import type { FailureInfo } from '../../core/commit/retry-policy.js';
+import { asGitFailure } from '../git-calls.js';
 
-/** The shape of a failed git call (the adapter's GitError); duck-typed so daemon never imports adapters. */
+/** The shape of a failed git call (the adapter's GitError), or of any other error, for the retry policy. */
 export function failureInfo(e: unknown): FailureInfo {
-  if (e && typeof e === 'object' && 'stderr' in e && 'timedOut' in e) {
-    const g = e as { code?: number | null; stderr: string; timedOut: boolean; stdout?: string };
-    return { code: g.code ?? null, stderr: String(g.stderr), timedOut: Boolean(g.timedOut), stdout: g.stdout ? String(g.stdout) : '' };
-  }
+  const g = asGitFailure(e);
+  if (g) return g;
   const err = e as NodeJS.ErrnoException;
   return { code: null, stderr: `${err?.code ? err.code + ': ' : ''}${err?.message ?? String(e)}`, timedOut: false };
 }

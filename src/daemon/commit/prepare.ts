@@ -10,6 +10,7 @@ import { planCommit, type CommitPlan, type PathFacts } from '../../core/commit/p
 import { scanForSecrets } from '../../core/commit/secrets.js';
 import { massDeletion } from '../../core/commit/guards.js';
 import { personsPaths } from '../../core/commit/person.js';
+import { refusedName } from '../../core/commit/names.js';
 import { worktreeCountsStep, parseWorktreeCounts, lsFilesSteps, parseLsFiles, lsTreeSteps, parseLsTree, type Entry } from '../../core/commit/plumbing.js';
 import type { Fs, Git } from '../../ports/index.js';
 import type { HeadFacts } from './private-index.js';
@@ -65,6 +66,7 @@ export async function prepareBatch(deps: PrepareDeps, paths: string[], via: Via)
   const person = personsPaths(paths, headEntries, index);
   const skip = new Set([...person.staged.map((s) => s.path), ...person.hidden]);
   const tracked = headFacts ? new Set(headFacts.entries.keys()) : await git.tracked(paths);
+  const nested = await nestedRepos(fs, root, paths.filter((p) => !skip.has(p)));
   const facts = new Map<string, PathFacts>();
   const scanned = new Map<string, Scanned>();
   const candidates: string[] = [];
@@ -75,6 +77,16 @@ export async function prepareBatch(deps: PrepareDeps, paths: string[], via: Via)
     if (skip.has(p)) continue;
     const st = stats[i]!;
     const isTracked = tracked.has(p);
+    const refused = refusedName(p);
+    if (refused) {
+      hold(p, refused);
+      continue;
+    }
+    const repo = nested.get(p);
+    if (repo !== undefined) {
+      hold(p, `inside the nested git repository ${repo}/ (it has its own .git): its files are that repository's, never committed into this one`);
+      continue;
+    }
     if (st?.isSpecial) {
       hold(p, 'not a regular file (FIFO, socket or device): skipped');
       continue;
@@ -137,4 +149,32 @@ export async function prepareBatch(deps: PrepareDeps, paths: string[], via: Via)
     }
   }
   return { plan, head: headFacts, scanned, staged: person.staged, hidden: person.hidden };
+}
+
+/**
+ * Of `paths`, those inside a directory that holds a `.git` (file or directory) now: a nested
+ * repository, perhaps made a moment ago with `git init`. Judged at commit time, with no cache: the
+ * classifier's answer may be older than the `git init` (the `.git` is never watched), and the
+ * parent's `update-index` would take the file. One lstat per distinct directory.
+ */
+async function nestedRepos(fs: Fs, root: string, paths: readonly string[]): Promise<Map<string, string>> {
+  const holds = new Map<string, Promise<boolean>>();
+  const holdsGit = (dir: string) => {
+    let h = holds.get(dir);
+    if (!h) holds.set(dir, (h = fs.stat(join(root, dir, '.git')).then((st) => st !== null, () => false)));
+    return h;
+  };
+  const out = new Map<string, string>();
+  await Promise.all(
+    paths.map(async (p) => {
+      for (let i = p.indexOf('/'); i > 0; i = p.indexOf('/', i + 1)) {
+        const dir = p.slice(0, i);
+        if (await holdsGit(dir)) {
+          out.set(p, dir);
+          return;
+        }
+      }
+    }),
+  );
+  return out;
 }

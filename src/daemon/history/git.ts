@@ -1,15 +1,17 @@
 /**
- * The git pieces `winnow log`, `why`, `restore` and `squash` share: a runner, the notes ref, the
- * walk over the branch tip, and a commit made through a private index with a compare-and-swap of
- * the branch (the daemon's committer makes its commits the same way), after which the person's
- * index is brought up to date only where it still held the old HEAD's entry.
+ * The git pieces `winnow log`, `why`, `restore` and `squash` share, over the git adapter's runner:
+ * the notes ref, the walk over the branch tip, and a commit made through a private index with a
+ * compare-and-swap of the branch (the daemon's committer makes its commits the same way), after
+ * which the person's index is brought up to date only where it still held the old HEAD's entry.
  */
 import { join } from 'node:path';
 import { unlink } from 'node:fs/promises';
-import { spawnGitRunner, gitText, type GitRunner } from '../sync/sync-git.js';
+import type { GitRunner, ObjectFormat } from '../../ports/index.js';
+import { gitText } from '../git-calls.js';
 import { parseNote, formatNote, type Note, type NoteHeader, type NoteEntry } from '../../core/history/note.js';
 import type { TipCommit } from '../../core/history/squash.js';
-import { parseLsTree, parseLsFiles, realIndexUpdate, zeroOid, type Entry } from '../../core/commit/plumbing.js';
+import { parseLsTree, parseLsFiles, realIndexUpdate, type Entry } from '../../core/commit/plumbing.js';
+import { nullOid } from '../../core/git/object-format.js';
 import { pathspecStdin } from '../../core/commit/plan.js';
 import { NOTES_REF, noteStep } from '../../core/commit/history-steps.js';
 
@@ -17,13 +19,6 @@ export type { GitRunner };
 export { gitText };
 
 export { NOTES_REF };
-
-/** A runner for the history commands: literal pathspecs, no variables that point git elsewhere. */
-export function historyGit(root: string, timeoutMs = 120_000): GitRunner {
-  const env: NodeJS.ProcessEnv = { ...process.env, GIT_LITERAL_PATHSPECS: '1' };
-  for (const k of ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_PREFIX', 'GIT_OBJECT_DIRECTORY']) delete env[k];
-  return spawnGitRunner(root, timeoutMs, env);
-}
 
 /** Attaches (replacing) winnow's note to `sha`. One spawn: `git notes` writes blob, tree, commit and ref. */
 export async function writeNote(git: GitRunner, sha: string, header: NoteHeader, entries: readonly NoteEntry[]): Promise<void> {
@@ -187,8 +182,8 @@ export async function entriesUnder(git: GitRunner, rev: string, paths: readonly 
   return parseLsTree((await git(['ls-tree', '-r', '-z', '--full-tree', rev, '--', ...paths])).stdout.toString('utf8'));
 }
 
-export function indexInfoLine(path: string, e: Entry | null, oidLength = 40): string {
-  return e ? `${e.mode} ${e.oid}\t${path}\0` : `0 ${zeroOid(oidLength)}\t${path}\0`;
+export function indexInfoLine(path: string, e: Entry | null, format: ObjectFormat): string {
+  return e ? `${e.mode} ${e.oid}\t${path}\0` : `0 ${nullOid(format)}\t${path}\0`;
 }
 
 export function privateIndexPath(stateDir: string, what: string): string {

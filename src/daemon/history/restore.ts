@@ -15,6 +15,7 @@ import { scanForSecrets, SCAN_BYTES } from '../../core/commit/secrets.js';
 import { largeFileHold, humanBytes } from '../../core/commit/large.js';
 import type { NoteEntry } from '../../core/history/note.js';
 import type { Entry } from '../../core/commit/plumbing.js';
+import { formatOfOid } from '../../core/git/object-format.js';
 import {
   commitPrivately,
   currentBranch,
@@ -170,7 +171,7 @@ async function attemptRestore(env: RestoreEnv, req: RestoreRequest, branchRef: s
     const base = await entriesUnder(git, head, req.paths);
     const changes = planned(base);
     if (!changes.length) return { target, before, restored: null, changes, dryRun: false, indexKept: kept, undoRev: null };
-    const info = changes.map((c) => indexInfoLine(c.path, c.action === 'write' ? targetEntries.get(c.path)! : null, target.sha.length)).join('');
+    const info = changes.map((c) => indexInfoLine(c.path, c.action === 'write' ? targetEntries.get(c.path)! : null, formatOfOid(target.sha))).join('');
     const paths = changes.map((c) => c.path);
     const when = new Date(target.at).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
     const restored = await commitPrivately(git, indexFile, {

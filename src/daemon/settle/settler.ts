@@ -61,6 +61,12 @@ export class Settler {
     if (settle) restorePending(this.state, path, firstAt, now);
   }
 
+  /** No longer accepted at all (the current rules block a change accepted before a restart). */
+  forget(path: string): void {
+    this.accepted.delete(path);
+    this.state.pending.delete(path);
+  }
+
   isAccepted(path: string): boolean {
     return this.accepted.has(path);
   }

@@ -8,7 +8,9 @@ import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { planResolution, type ConflictedPath } from '../../core/sync/index.js';
 import { copyNotes } from '../history/sync-extras.js';
-import { gitText, SyncGitError, type GitRunner } from './sync-git.js';
+import type { GitRunner } from '../../ports/index.js';
+import { gitText, objectFormat } from '../git-calls.js';
+import { emptyTreeOid, nullOid } from '../../core/git/object-format.js';
 import type { SyncerDeps } from './syncer.js';
 
 export type ReplayResult = { kind: 'ok'; tip: string; copies: string[] } | { kind: 'conflict'; files: string[] };
@@ -39,8 +41,8 @@ async function mergeTree(git: GitRunner, baseTree: string, oursTree: string, the
   const b = await mk(baseTree);
   const o = await mk(oursTree, b);
   const t = await mk(theirsTree, b);
-  const r = await git(['merge-tree', '--write-tree', '-z', o, t], { allowFail: true });
-  if (r.code !== 0 && r.code !== 1) throw new SyncGitError(['merge-tree'], r.code, r.stderr, false);
+  // Exit 1: the merge has conflicts (listed after the tree); anything else is a failure.
+  const r = await git(['merge-tree', '--write-tree', '-z', o, t], { okCodes: [1] });
   const parts = r.stdout.toString('utf8').split('\0');
   const tree = parts[0]!;
   const conflicts = new Map<string, { stage: number; mode: string; oid: string }[]>();
@@ -73,7 +75,8 @@ export async function replay(deps: SyncerDeps, git: GitRunner, local: string, re
   /** Replayed commit → its replacement: winnow's notes follow them. */
   const replaced: [string, string][] = [];
   for (const c of commits) {
-    const parentTree = await gitText(git, ['rev-parse', `${c}^^{tree}`]).catch(() => '4b825dc642cb6eb9a060e54bf8d69288fbee4904');
+    // A root commit has no parent: its changes are made from the empty tree.
+    const parentTree = await gitText(git, ['rev-parse', `${c}^^{tree}`]).catch(async () => emptyTreeOid(await objectFormat(git)));
     const mt = await mergeTree(git, parentTree, await gitText(git, ['rev-parse', `${tip}^{tree}`]), await gitText(git, ['rev-parse', `${c}^{tree}`]));
     let tree = mt.tree;
     let note = '';
@@ -114,13 +117,14 @@ async function settleConflicts(deps: SyncerDeps, git: GitRunner, strategy: 'ours
   const plan = planResolution(strategy, files, deps.hostname, deps.clock.now(), existing);
   const tmpIndex = join(deps.stateDir, `sync-index.${process.pid}`);
   const env = { GIT_INDEX_FILE: tmpIndex };
+  const none = nullOid(await objectFormat(git));
   try {
     await git(['read-tree', mt.tree], { env });
     const lines: string[] = [];
     const entry = (path: string, side: 'local' | 'remote') => mt.conflicts.get(path)!.find((s) => s.stage === (side === 'remote' ? 2 : 3))!;
     for (const r of plan) {
       // Drop whatever merge-tree left at the path (stages or a file with conflict markers).
-      lines.push(`0 0000000000000000000000000000000000000000\t${r.path}`);
+      lines.push(`0 ${none}\t${r.path}`);
       if (r.keep !== 'none') {
         const e = entry(r.path, r.keep);
         lines.push(`${e.mode} ${e.oid}\t${r.path}`);

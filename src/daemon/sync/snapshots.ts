@@ -12,7 +12,9 @@ import { copyFile, mkdir, readdir, readFile, rename, rm, unlink, lstat } from 'n
 import { join, resolve, sep } from 'node:path';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { compactDate } from '../../core/sync/conflict.js';
-import { gitText, type GitRunner } from './sync-git.js';
+import type { GitRunner } from '../../ports/index.js';
+import { gitText, objectFormat } from '../git-calls.js';
+import { emptyTreeOid } from '../../core/git/object-format.js';
 
 export interface SnapshotFile {
   name: string;
@@ -50,7 +52,6 @@ export class SnapshotError extends Error {
   override name = 'SnapshotError';
 }
 
-const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
 const IDENTITY = {
   GIT_AUTHOR_NAME: 'winnow',
   GIT_AUTHOR_EMAIL: 'winnow@localhost',
@@ -86,7 +87,8 @@ export async function commitWorktree(env: SnapshotEnv, head: string | null, mess
     if (hasIndex) await copyFile(real, tmpIndex);
     const idx = { GIT_INDEX_FILE: tmpIndex };
     if (!hasIndex && head) await env.git(['read-tree', head], { env: idx });
-    await env.git(['add', '-A', '--', ':/'], { env: idx });
+    // `:/` is pathspec magic (the whole tree): not a literal path.
+    await env.git(['add', '-A', '--', ':/'], { env: { ...idx, GIT_LITERAL_PATHSPECS: '0' } });
     const tree = await gitText(env.git, ['write-tree'], { env: idx });
     return await gitText(env.git, ['commit-tree', tree, ...(head ? ['-p', head] : []), '-m', message], { env: IDENTITY });
   } finally {
@@ -108,9 +110,11 @@ export async function createSnapshot(env: SnapshotEnv, reason: string, now: numb
   try {
     const { head, branch } = await headInfo(env);
     const wt = await commitWorktree(env, head, `winnow snapshot ${id}: ${reason}`);
-    const diffOut = await env.git(['diff', '--binary', '--no-color', '--no-ext-diff', head ?? EMPTY_TREE, wt]);
+    // On an unborn branch the whole work tree is the diff: from the empty tree of the repository's format.
+    const base = head ?? emptyTreeOid(await objectFormat(env.git));
+    const diffOut = await env.git(['diff', '--binary', '--no-color', '--no-ext-diff', base, wt]);
     await writeFileAtomic(join(tmp, 'worktree.diff'), diffOut.stdout);
-    const names = (await env.git(['diff', '--name-only', '-z', '--no-renames', head ?? EMPTY_TREE, wt])).stdout.toString('utf8').split('\0').filter(Boolean);
+    const names = (await env.git(['diff', '--name-only', '-z', '--no-renames', base, wt])).stdout.toString('utf8').split('\0').filter(Boolean);
     await env.git(['update-ref', ref, wt]);
     const refs = [ref, ...(branch && head ? [`refs/heads/${branch}`] : [])];
     await env.git(['bundle', 'create', '-q', join(tmp, 'repo.bundle'), ...refs]);

@@ -24,7 +24,8 @@ import {
 import { breakerOpen, breakerSuccess, CLOSED, type BreakerState } from '../../core/retry.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { pruneSnapshots } from './snapshots.js';
-import { spawnGitRunner, SyncGitError, type GitRunner } from './sync-git.js';
+import type { GitRunner } from '../../ports/index.js';
+import { asGitFailure } from '../git-calls.js';
 import { recover, runSyncSequence } from './sequence.js';
 
 export { recover, runSyncSequence } from './sequence.js';
@@ -56,8 +57,8 @@ export interface SyncerDeps {
   commitPending(): Promise<void>;
   /** Whether the workspace is quiet (nothing being classified, settled or committed): the periodic pull waits for it. */
   isQuiet?(): boolean;
-  /** Git runner (tests wrap it to inject failures); default: spawned git, non-interactive, with timeouts. */
-  git?: GitRunner;
+  /** The git adapter's runner (`Git.raw`, or `createGitRunner`); tests wrap it to inject failures. */
+  git: GitRunner;
   /** Timeout for fetch and push (default 120 s); local git calls use `commit.timeoutMs`. */
   networkTimeoutMs?: number;
   /** Source of jitter in [0,1) (tests pin it). */
@@ -179,7 +180,7 @@ class SyncCoordinator {
     if (!remote) throw new Error('createSyncer needs config.remote');
     this.remote = remote;
     this.random = deps.random ?? Math.random;
-    const git = (this.git = deps.git ?? spawnGitRunner(deps.root, deps.config.commit.timeoutMs));
+    const git = (this.git = deps.git);
     this.perform = deps.perform ?? ((run: QueuedSync) => runSyncSequence(deps, git, run));
     const loaded = loadState(deps.stateDir).then((s) => {
       if (s) this.state = { ...this.state, ...s };
@@ -299,7 +300,8 @@ class SyncCoordinator {
       out = await this.perform(run);
     } catch (e) {
       const err = e as Error;
-      out = { ok: false, message: err.message, failure: e instanceof SyncGitError ? classifySyncFailure(e.stderr, e.timedOut) : 'other' };
+      const g = asGitFailure(e);
+      out = { ok: false, message: err.message, failure: g ? classifySyncFailure(g.stderr, g.timedOut) : 'other' };
     }
     await this.record(run, out, now);
     return { ok: out.ok, message: out.message };
