@@ -12,6 +12,7 @@
 import picomatch from 'picomatch';
 import type { RuleAction, RuleMatch } from '../decision.js';
 import { ConfigError } from '../config/schema.js';
+import { GIT_DIR_MATCH, isInGitDir } from './builtins.js';
 
 export interface Rule {
   action: RuleAction;
@@ -249,17 +250,6 @@ function groupGenerics(generic: readonly Generic[]): { base: GenericGroup | null
   }
   const path = [...byBucket.values()].map(make).sort((x, y) => x.minIndex - y.minIndex);
   return { base: base.length ? make(base) : null, segment: segment.length ? make(segment) : null, path };
-}
-
-const GIT_DIR_MATCH: RuleMatch = Object.freeze({
-  action: 'BLOCK',
-  rule: 'builtin:git-dir',
-  reason: "inside a .git directory: git's own files are never committed",
-});
-
-function isInGitDir(path: string): boolean {
-  if (path.indexOf('.git') === -1) return false;
-  return path === '.git' || path.startsWith('.git/') || path.endsWith('/.git') || path.includes('/.git/');
 }
 
 /** Where a rule came from, for reasons and messages: `rules/x.rules:12` or `.winnow.json rules[3]`. */
