@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GIT_ENV } from '../helpers/repo.js';
 import { statusUntil, winnow } from '../helpers/daemon.js';
@@ -59,4 +59,21 @@ test('case 16: a held file whose name is not valid UTF-8 is listed in status und
     assert.match(heldOf(st).find((h) => h.path === quoted)!.reason, /not valid UTF-8/);
     const human = await winnow(['status', repo.root], repo.root);
     assert.ok(human.stdout.includes(`held       ${quoted}: `), human.stdout);
+  }));
+
+test("case 18: the private index's sharedindex.* lives in the state dir, mode 0600, never in the repository's git dir", { timeout: 60_000 }, () =>
+  withCitizen(async (c) => {
+    const { repo } = c;
+    for (const name of ['a.md', 'b.md', 'c.md']) {
+      const landed = c.d.commitOf(name);
+      await repo.write(name, `${name}\n`);
+      await landed;
+    }
+    const gitDir = join(repo.root, '.git');
+    assert.deepEqual((await readdir(gitDir)).filter((n) => n.startsWith('sharedindex.')), [], 'nothing of winnow\'s index in .git/');
+    const state = join(gitDir, 'winnow');
+    const shared = (await readdir(state, { recursive: true })).filter((n) => String(n).split('/').pop()!.startsWith('sharedindex.'));
+    assert.ok(shared.length >= 1, 'the split index keeps its shared half in the state dir');
+    for (const n of shared) assert.equal((await stat(join(state, String(n)))).mode & 0o777, 0o600, `${n} is private`);
+    assert.equal(repo.git('show', 'HEAD:c.md'), 'c.md\n');
   }));

@@ -43,8 +43,19 @@ const READ_ONLY = { GIT_OPTIONAL_LOCKS: '0', GIT_LITERAL_PATHSPECS: '1' };
 /** Bytes of pathspec argv per spawn (ls-tree and ls-files take no pathspec file); far under ARG_MAX. */
 export const ARGV_CHUNK_BYTES = 24 * 1024;
 
-function privateEnv(indexFile: string): Record<string, string> {
-  return { GIT_INDEX_FILE: indexFile, ...LITERAL };
+/**
+ * Where the private index lives. A file path alone: git's own directory keeps the split index's
+ * shared half (`sharedindex.*`, written by git with the umask's mode next to the repository's
+ * files). With `gitDir`, a directory of winnow's state that git takes for a linked worktree's
+ * (a `commondir` file naming the repository: objects, refs and config are the repository's), the
+ * shared half is written there, private (issue 11 case 18). `workTree` is then given explicitly,
+ * so a `core.worktree` in the repository's config is never read relative to the wrong directory.
+ */
+export type PrivateIndexAt = string | { file: string; gitDir: string; workTree: string };
+
+function privateEnv(at: PrivateIndexAt): Record<string, string> {
+  if (typeof at === 'string') return { GIT_INDEX_FILE: at, ...LITERAL };
+  return { GIT_INDEX_FILE: at.file, GIT_DIR: at.gitDir, GIT_WORK_TREE: at.workTree, ...LITERAL };
 }
 
 /** Splits `paths` into runs whose argv bytes stay under `maxBytes`. */
@@ -166,12 +177,12 @@ export function parseLsFiles(stdout: string, want?: ReadonlySet<string>): Map<st
 }
 
 /** Rebuilds the private index from `head` (null: empty, for an unborn branch). */
-export function readTreeStep(indexFile: string, head: string | null): GitStep {
+export function readTreeStep(indexFile: PrivateIndexAt, head: string | null): GitStep {
   return { args: [...PRIVATE, 'read-tree', ...(head ? [head] : ['--empty'])], env: privateEnv(indexFile) };
 }
 
 /** Stages exactly `paths` from the work tree into the private index: content, link, mode, or removal. */
-export function updatePrivateStep(indexFile: string, paths: readonly string[]): GitStep {
+export function updatePrivateStep(indexFile: PrivateIndexAt, paths: readonly string[]): GitStep {
   return {
     args: [...PRIVATE, 'update-index', '--add', '--remove', '-z', '--stdin'],
     stdin: pathspecStdin(paths),
@@ -179,7 +190,7 @@ export function updatePrivateStep(indexFile: string, paths: readonly string[]): 
   };
 }
 
-export function writeTreeStep(indexFile: string): GitStep {
+export function writeTreeStep(indexFile: PrivateIndexAt): GitStep {
   return { args: [...PRIVATE, 'write-tree'], env: privateEnv(indexFile) };
 }
 
@@ -284,15 +295,15 @@ export function parseWorktreeCounts(stdout: string): { tracked: number; missing:
 export { EMPTY_TREES };
 
 /** Where the private index keeps its shared half (`rev-parse --shared-index-path`); empty when not split. */
-export function sharedIndexStep(indexFile: string | null): GitStep {
+export function sharedIndexStep(indexFile: PrivateIndexAt | null): GitStep {
   return {
     args: ['rev-parse', '--shared-index-path'],
-    env: indexFile ? { GIT_INDEX_FILE: indexFile, GIT_OPTIONAL_LOCKS: '0' } : { GIT_OPTIONAL_LOCKS: '0' },
+    env: indexFile ? { ...privateEnv(indexFile), GIT_OPTIONAL_LOCKS: '0' } : { GIT_OPTIONAL_LOCKS: '0' },
   };
 }
 
 /** The private index's entries for `paths` (what `update-index` just staged). */
-export function privateLsFilesSteps(indexFile: string, paths: readonly string[]): GitStep[] {
+export function privateLsFilesSteps(indexFile: PrivateIndexAt, paths: readonly string[]): GitStep[] {
   return chunkPaths(paths).map((c) => ({ args: [...PRIVATE, 'ls-files', '-s', '-z', '--', ...c], env: privateEnv(indexFile) }));
 }
 
@@ -305,6 +316,6 @@ export function hashObjectStep(path: string, content: Buffer): GitStep {
 }
 
 /** `--index-info` on the private index. */
-export function privateIndexInfoStep(indexFile: string, stdin: string): GitStep {
+export function privateIndexInfoStep(indexFile: PrivateIndexAt, stdin: string): GitStep {
   return { args: [...PRIVATE, 'update-index', '-z', '--index-info'], stdin, env: privateEnv(indexFile) };
 }

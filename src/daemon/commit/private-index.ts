@@ -5,8 +5,8 @@
  * (`commit-journal.json`) covers the gap between the ref moving and the person's index following.
  * The commands are built as data in core/commit/plumbing.ts.
  */
-import { chmod } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chmod, mkdir, readdir, unlink } from 'node:fs/promises';
+import { isAbsolute, join } from 'node:path';
 import type { CommitPlan } from '../../core/commit/plan.js';
 import {
   headStep,
@@ -29,6 +29,7 @@ import {
   privateLsFilesSteps,
   hashObjectStep,
   privateIndexInfoStep,
+  type PrivateIndexAt,
   type CommitJournal,
   type Entry,
 } from '../../core/commit/plumbing.js';
@@ -59,9 +60,14 @@ export class PrivateIndex {
   private privateTree: string | null = null;
   /** The commit journal: undefined until read at start; null when there is none. */
   private journal: CommitJournal | null | undefined;
+  /** Where git finds the private index and keeps its shared half (see `where`). */
+  private at: PrivateIndexAt | null = null;
+  /** `<state>/private-git/`: git's directory for the private index only. */
+  private readonly privateGitDir: string;
 
   constructor(private readonly deps: { git: Git; fs: Fs; logger: Logger; stateDir: string }) {
     this.indexFile = join(deps.stateDir, 'index');
+    this.privateGitDir = join(deps.stateDir, 'private-git');
     this.journalFile = join(deps.stateDir, 'commit-journal.json');
   }
 
@@ -117,26 +123,72 @@ export class PrivateIndex {
     return parseLsTree(await this.out(lsTreeSteps(treeish, paths)), new Set(paths));
   }
 
+  /**
+   * The private index's git directory: `<state>/private-git/`, which git takes for a linked
+   * worktree's directory (its `commondir` names the repository), so that the split index's shared
+   * half (`sharedindex.*`) is written there and not into the repository's git dir with the umask's
+   * mode (issue 11 case 18). Set up once; if it cannot be, the index file alone is used.
+   */
+  private async where(): Promise<PrivateIndexAt> {
+    if (this.at !== null) return this.at;
+    const { fs, git, logger } = this.deps;
+    const dir = this.privateGitDir;
+    try {
+      const common = (await this.out([{ args: ['rev-parse', '--path-format=absolute', '--git-common-dir'], env: { GIT_OPTIONAL_LOCKS: '0' } }])).trim();
+      if (!common) throw new Error('git rev-parse --git-common-dir printed nothing');
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      await fs.writeFileAtomic(join(dir, 'commondir'), `${common}\n`);
+      // Any valid HEAD makes it a git directory; no command run here reads it.
+      await fs.writeFileAtomic(join(dir, 'HEAD'), 'ref: refs/heads/winnow-private-index\n');
+      this.at = { file: this.indexFile, gitDir: dir, workTree: git.root };
+    } catch (e) {
+      logger.log('warn', 'the private index keeps its shared half in the git dir (its own directory could not be set up)', { error: (e as Error).message });
+      this.at = this.indexFile;
+    }
+    return this.at;
+  }
+
+  /** git writes `sharedindex.*` with the umask's mode: kept 0600 like every state file. */
+  private async privateShared(): Promise<void> {
+    if (typeof this.at !== 'object' || this.at === null) return;
+    const dir = this.at.gitDir;
+    for (const n of await readdir(dir).catch(() => [] as string[])) {
+      if (n.startsWith('sharedindex.')) await chmod(join(dir, n), 0o600).catch(() => undefined);
+    }
+  }
+
   /** Rebuilds the private index from `head`, and drops the shared index half it no longer uses. */
   private async rebuild(head: string | null, tree: string | null): Promise<void> {
     const { fs, git } = this.deps;
     const indexFile = this.indexFile;
+    const at = await this.where();
     this.privateHead = undefined;
-    const sharedOf = async (index: string | null) => (await this.out([sharedIndexStep(index)]).catch(() => '')).trim();
-    const before = await sharedOf(indexFile);
+    const sharedOf = async (index: PrivateIndexAt | null) => {
+      const p = (await this.out([sharedIndexStep(index)]).catch(() => '')).trim();
+      // Printed relative to git's working directory (the work tree) unless GIT_DIR is absolute.
+      return p && !isAbsolute(p) ? join(git.root, p) : p;
+    };
+    // Where an index written before the private git dir existed keeps its shared half (the git dir).
+    const legacy = typeof at === 'object' ? await sharedOf(indexFile) : '';
+    const before = await sharedOf(at);
     // Only this daemon (it holds daemon.lock) uses the private index: a lock left there belongs to
     // a git this process started and lost (a timeout's SIGKILL, a crash), never to the person.
     await fs.remove(`${indexFile}.lock`);
+    // Rebuilt from HEAD, so nothing in it is needed; and one whose shared half is elsewhere cannot be read.
+    await unlink(indexFile).catch(() => undefined);
     try {
-      await git.run([readTreeStep(indexFile, head)]);
+      await git.run([readTreeStep(at, head)]);
     } catch (e) {
       throw new PrivateIndexError(failureInfo(e).stderr.trim().split('\n')[0] || String(e));
     }
     this.privateHead = head;
     this.privateTree = tree;
     await chmod(indexFile, 0o600).catch(() => undefined);
+    await this.privateShared();
+    const theirs = legacy || before ? await sharedOf(null) : '';
+    if (legacy && legacy !== theirs && legacy.startsWith(git.gitDir)) await fs.remove(legacy).catch(() => undefined);
     if (before) {
-      const [after, theirs] = await Promise.all([sharedOf(indexFile), sharedOf(null)]);
+      const after = await sharedOf(at);
       if (before !== after && before !== theirs) await fs.remove(before).catch(() => undefined);
     }
   }
@@ -159,16 +211,18 @@ export class PrivateIndex {
     if (this.privateHead !== old) await this.rebuild(old, facts.head?.tree ?? null);
     faultPoint('before-add');
     this.privateHead = undefined;
-    const [added] = await git.run([updatePrivateStep(indexFile, plan.paths)]);
+    const at = await this.where();
+    const [added] = await git.run([updatePrivateStep(at, plan.paths)]);
     // A name git refuses is skipped with a warning and exit 0: say so rather than let it vanish.
     const refused = ignoredByUpdateIndex(added?.stderr ?? '', plan.paths);
     for (const p of refused) hold(p, 'git refused the name ("Ignoring path" from update-index): never committed; rename it');
     await this.keepScannedBytes(plan, facts, scanned, hold, new Set(refused));
     faultPoint('after-add');
-    const tree = (await this.out([writeTreeStep(indexFile)])).trim();
+    const tree = (await this.out([writeTreeStep(at)])).trim();
     // git rewrites the index (update-index, then write-tree's cache-tree) with the umask's mode;
     // it lists the workspace's files, so it is kept 0600 like every state file.
     await chmod(indexFile, 0o600).catch(() => undefined);
+    await this.privateShared();
     if (tree === facts.head?.tree || (!facts.head && EMPTY_TREES.has(tree))) {
       this.privateHead = old;
       this.privateTree = facts.head?.tree ?? null;
@@ -216,7 +270,8 @@ export class PrivateIndex {
   ): Promise<void> {
     const paths = plan.paths.filter((p) => scanned.has(p) && !refused.has(p));
     if (!paths.length) return;
-    const staged = parseLsFiles(await this.out(privateLsFilesSteps(this.indexFile, paths)), new Set(paths));
+    const at = await this.where();
+    const staged = parseLsFiles(await this.out(privateLsFilesSteps(at, paths)), new Set(paths));
     const lines: string[] = [];
     for (const p of paths) {
       const s = scanned.get(p)!;
@@ -235,7 +290,7 @@ export class PrivateIndex {
       lines.push(h ? `${h.mode} ${h.oid} 0\t${p}\0` : `0 ${nullOid(got ? formatOfOid(got.oid) : await this.deps.git.objectFormat())}\t${p}\0`);
       hold(p, 'changed while it was being committed (or a clean filter applies to it) after its secret scan: held until it changes again');
     }
-    if (lines.length) await this.deps.git.run([privateIndexInfoStep(this.indexFile, lines.join(''))]);
+    if (lines.length) await this.deps.git.run([privateIndexInfoStep(at, lines.join(''))]);
   }
 
   /** True when blob `oid` is a git-lfs pointer to exactly the scanned bytes (sha256 and size). */

@@ -5,7 +5,7 @@
  * killed attempt left.
  */
 import { readFile, stat, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { classifySyncFailure, type QueuedSync } from '../../core/sync/index.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { acquireLock, LockTimeoutError } from '../lifecycle/lock-manager.js';
@@ -172,6 +172,11 @@ export async function runSyncSequence(deps: SyncerDeps, git: GitRunner, run: Que
           if (remoteTip && !(await isAncestor(git, remoteTip, tip))) {
             return failed(`the remote branch has commits this one lacks and "remote.pull" is false; not pushing (winnow never force-pushes).`, 'rejected', { snapshot: snap.id, ...(await aheadBehind(git, tracking)) });
           }
+          // --no-verify skips the person's pre-push hooks, and with them git-lfs's upload: run that one.
+          const lfs = await lfsPrePush(git, deps.root, remote.name, url.stdout.toString().trim(), branch, tip, remoteTip, netTimeout);
+          if (lfs) {
+            return failed(`push to ${remote.name} not attempted: git-lfs could not upload the LFS objects first (${lastLine(lfs)}); a push without them would leave pointers with no content on the remote.`, classifySyncFailure(lfs), { snapshot: snap.id, pulled, ...(await aheadBehind(git, tracking)) });
+          }
           const p = await git(['push', '--porcelain', '--no-verify', remote.name, `${tip}:refs/heads/${branch}`], { allowFail: true, timeoutMs: netTimeout });
           if (p.code !== 0) {
             const kind = classifySyncFailure(p.stderr + p.stdout.toString());
@@ -196,6 +201,23 @@ export async function runSyncSequence(deps: SyncerDeps, git: GitRunner, run: Que
     await dropPause(deps.stateDir, pid);
     await lock.release();
   }
+}
+
+/**
+ * The upload git-lfs's pre-push hook would make (issue 11 case 19): `git lfs pre-push REMOTE URL`
+ * with the ref line git would give the hook. Runs when the pre-push hook that `--no-verify` skips
+ * calls git-lfs (`git lfs install` writes it), so a person's other pre-push hooks still do not run
+ * in an automatic sync. Returns git-lfs's message when it fails (git-lfs missing included), or null.
+ */
+async function lfsPrePush(git: GitRunner, root: string, remote: string, url: string, branch: string, tip: string, remoteTip: string | null, timeoutMs: number): Promise<string | null> {
+  const hook = await gitText(git, ['rev-parse', '--git-path', 'hooks/pre-push']).catch(() => '');
+  if (!hook) return null;
+  const text = await readFile(isAbsolute(hook) ? hook : join(root, hook), 'utf8').catch(() => '');
+  if (!/git[ -]lfs/.test(text)) return null;
+  const zero = '0'.repeat(tip.length);
+  const ref = `refs/heads/${branch}`;
+  const r = await git(['lfs', 'pre-push', remote, url || remote], { allowFail: true, timeoutMs, input: `${ref} ${tip} ${ref} ${remoteTip ?? zero}\n` });
+  return r.code === 0 ? null : `${r.stderr}\n${r.stdout.toString()}`.trim() || `git lfs pre-push exited ${r.code}`;
 }
 
 function lastLine(s: string): string {
