@@ -89,3 +89,51 @@ test('case 19: git-lfs: a sync uploads the LFS objects of what it pushes (the pr
     },
   );
 });
+
+test('case 20: a sync snapshot leaves out secrets and files over commit.maxFileBytes, and leaves nothing of the work tree in the repository objects', { timeout: 90_000 }, async (t) => {
+  let bare = '';
+  await withCitizen(
+    async (c) => {
+      const { repo } = c;
+      await c.d.waitFor((l) => l.msg === 'sync');
+      const secret = 'API_TOKEN=s3cr3t-value-never-snapshotted\n';
+      const big = 'x'.repeat(8192) + '\n';
+      await repo.write('.env', secret);
+      await repo.write('data/big.dat', big);
+      const landed = c.d.commitOf('notes.md');
+      await repo.write('notes.md', 'an ordinary change\n');
+      await landed;
+      // Blocked by winnow's rules (a log), not ignored by git: never committed, but the snapshot keeps it.
+      await repo.write('session.log', 'an untracked log the snapshot keeps\n');
+      const r = await winnow(['sync', repo.root, '--json'], repo.root);
+      assert.equal(r.code, 0, `${r.stdout}${r.stderr}`);
+      const list = await winnow(['snapshot', 'list', repo.root, '--json'], repo.root);
+      // One JSON object per line, newest first: the sync just asked for.
+      const snaps = list.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)) as { id: string; worktreeCommit: string; leftOut?: { path: string; reason: string }[] }[];
+      const snap = snaps[0]!;
+      assert.ok(snap, list.stdout + list.stderr);
+      assert.deepEqual((snap.leftOut ?? []).map((l) => l.path).sort(), ['.env', 'data/big.dat'], JSON.stringify(snap.leftOut));
+      // The bundle holds the rest of the work tree, not those two.
+      const scratch = `${repo.root}.scratch.git`;
+      t.after(() => rm(scratch, { recursive: true, force: true }));
+      execFileSync('git', ['init', '-q', '--bare', scratch], { env: GIT_ENV });
+      const bundle = join(repo.root, '.git', 'winnow', 'snapshots', snap.id, 'repo.bundle');
+      remoteGit(scratch, 'fetch', '-q', bundle, `refs/winnow/snapshot/${snap.id}:refs/snap`);
+      const files = remoteGit(scratch, 'ls-tree', '-r', '--name-only', 'refs/snap').split('\n').filter(Boolean);
+      assert.ok(files.includes('session.log') && files.includes('notes.md'), files.join(', '));
+      assert.ok(!files.includes('.env') && !files.includes('data/big.dat'), files.join(', '));
+      // Nothing of the snapshot's work tree was written to the repository's objects.
+      for (const content of [secret, big, 'an untracked log the snapshot keeps\n']) {
+        const oid = execFileSync('git', ['hash-object', '--stdin'], { input: content, env: GIT_ENV, cwd: repo.root }).toString().trim();
+        assert.throws(() => repo.git('cat-file', '-e', oid), `${JSON.stringify(content.slice(0, 20))} is not in .git/objects`);
+      }
+    },
+    {
+      config: { remote: { name: 'origin', minIntervalMs: 3_600_000 }, commit: { maxFileBytes: 4096 } },
+      setup: async (repo) => {
+        bare = addRemote(repo);
+        t.after(() => rm(bare, { recursive: true, force: true }));
+      },
+    },
+  );
+});

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { CommandSpec, CliIO } from '../types.js';
 import { RuntimeError, UsageError } from '../types.js';
 import { resolveWorkspace } from '../../adapters/workspace.js';
+import { loadWorkspaceConfig } from '../../adapters/config-file.js';
 import { createSnapshot, listSnapshots, restoreSnapshot, snapshotsDir, SnapshotError, type SnapshotEnv } from '../../daemon/sync/snapshots.js';
 import { createGitRunner } from '../../adapters/git.js';
 import { withLock } from '../../daemon/lifecycle/lock-manager.js';
@@ -30,7 +31,10 @@ export const command: CommandSpec = {
     const [sub, ...rest] = args.positionals;
     // `restore ID [DIR]`: the ID comes first; the others take only DIR.
     const ws = await resolveWorkspace(workspaceDir(command, args, sub === 'restore' ? rest.slice(1) : rest), io.cwd);
-    const env: SnapshotEnv = { root: ws.root, gitDir: ws.gitDir, stateDir: ws.stateDir, git: createGitRunner(ws.root, { timeoutMs: 120_000 }), hostname: hostname() };
+    // A snapshot leaves out what a commit would hold back (secrets, files over commit.maxFileBytes).
+    const { config } = loadWorkspaceConfig(ws.root);
+    const guard = { maxFileBytes: config.commit.maxFileBytes, secrets: config.secrets };
+    const env: SnapshotEnv = { root: ws.root, gitDir: ws.gitDir, stateDir: ws.stateDir, git: createGitRunner(ws.root, { timeoutMs: 120_000 }), hostname: hostname(), guard };
     const json = Boolean(args.values.json);
     try {
       switch (sub) {

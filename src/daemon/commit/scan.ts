@@ -46,7 +46,7 @@ function blobIds(size: number): { update(b: Buffer): void; digest(): { sha1: str
  * scanned. Null when the file is gone or unreadable (the commit then judges it as it is now).
  */
 export async function scanFile(
-  fs: Fs,
+  fs: Pick<Fs, 'readFile'>,
   abs: string,
   path: string,
   st: { size: number; mode?: number },

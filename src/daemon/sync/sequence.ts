@@ -110,7 +110,14 @@ export async function runSyncSequence(deps: SyncerDeps, git: GitRunner, run: Que
     }
     const branch = remote.branch ?? (await git(['symbolic-ref', '-q', '--short', 'HEAD'], { allowFail: true })).stdout.toString().trim();
     if (!branch) return failed('HEAD is detached; sync needs a branch (check one out, or set "remote.branch").', 'blocked');
-    const snapEnv: SnapshotEnv = { root: deps.root, gitDir: deps.gitDir, stateDir: deps.stateDir, git, hostname: deps.hostname };
+    const snapEnv: SnapshotEnv = {
+      root: deps.root,
+      gitDir: deps.gitDir,
+      stateDir: deps.stateDir,
+      git,
+      hostname: deps.hostname,
+      guard: { maxFileBytes: deps.config.commit.maxFileBytes, secrets: deps.config.secrets },
+    };
     const snap = await createSnapshot(snapEnv, `sync: ${run.reasons.join(', ')}`, deps.clock.now());
     await deps.faultPoint?.('after-snapshot');
     await deps.commitPending();

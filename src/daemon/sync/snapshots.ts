@@ -15,6 +15,9 @@ import { compactDate } from '../../core/sync/conflict.js';
 import type { GitRunner } from '../../ports/index.js';
 import { gitText, objectFormat } from '../git-calls.js';
 import { emptyTreeOid } from '../../core/git/object-format.js';
+import { DEFAULTS } from '../../core/config/defaults.js';
+import { scanForSecrets } from '../../core/commit/secrets.js';
+import { scanFile } from '../commit/scan.js';
 
 export interface SnapshotFile {
   name: string;
@@ -36,6 +39,8 @@ export interface SnapshotMeta {
   /** Paths that differed from HEAD (capped at 1000; `dirtyCount` is the full number). */
   dirty: string[];
   dirtyCount: number;
+  /** Changed files not in the snapshot, and why (a secret, too large); capped at 1000. */
+  leftOut?: { path: string; reason: string }[];
   files: { bundle: SnapshotFile; diff: SnapshotFile };
 }
 
@@ -45,6 +50,16 @@ export interface SnapshotEnv {
   stateDir: string;
   git: GitRunner;
   hostname: string;
+  /**
+   * What a snapshot leaves out (issue 11 case 20): files the secret guard holds and files larger
+   * than `maxFileBytes`, as commits do. Default: the config defaults.
+   */
+  guard?: SnapshotGuard;
+}
+
+export interface SnapshotGuard {
+  maxFileBytes: number;
+  secrets: { enabled: boolean; allow: readonly string[] };
 }
 
 /** A snapshot that cannot be found or does not verify: the message says which and why. */
@@ -75,25 +90,71 @@ async function headInfo(env: SnapshotEnv): Promise<{ head: string | null; branch
 }
 
 /**
- * Commits the whole work tree (tracked and untracked, not ignored) as a dangling commit whose
- * parent is HEAD, through a private index. Returns its id.
+ * Commits the work tree (tracked and untracked, not ignored) as a dangling commit whose parent is
+ * HEAD, through a private index. Changed files the guard holds (a secret, a file larger than
+ * `maxFileBytes`) keep their index version: they never reach an object or a bundle. `odb` is the
+ * environment naming where new objects go. Returns its id and what was left out.
  */
-export async function commitWorktree(env: SnapshotEnv, head: string | null, message: string): Promise<string> {
+export async function commitWorktree(
+  env: SnapshotEnv,
+  head: string | null,
+  message: string,
+  odb: Record<string, string> = {},
+): Promise<{ commit: string; leftOut: { path: string; reason: string }[] }> {
   const tmpIndex = join(env.stateDir, `snapshot-index.${process.pid}.${Date.now()}`);
   await mkdir(env.stateDir, { recursive: true, mode: 0o700 });
   try {
     const real = join(env.gitDir, 'index');
     const hasIndex = await lstat(real).then(() => true, () => false);
     if (hasIndex) await copyFile(real, tmpIndex);
-    const idx = { GIT_INDEX_FILE: tmpIndex };
+    const idx = { GIT_INDEX_FILE: tmpIndex, ...odb };
     if (!hasIndex && head) await env.git(['read-tree', head], { env: idx });
-    // `:/` is pathspec magic (the whole tree): not a literal path.
-    await env.git(['add', '-A', '--', ':/'], { env: { ...idx, GIT_LITERAL_PATHSPECS: '0' } });
+    // Modified, deleted and untracked (not ignored) files: what `add -A` would take.
+    const listed = (await env.git(['ls-files', '-z', '-m', '-d', '-o', '--exclude-standard'], { env: idx })).stdout.toString('utf8').split('\0').filter(Boolean);
+    const { take, leftOut } = await guardPaths(env, [...new Set(listed)]);
+    if (take.length) {
+      await env.git(['add', '-A', '--pathspec-from-file=-', '--pathspec-file-nul'], { env: { ...idx, GIT_LITERAL_PATHSPECS: '1' }, input: take.join('\0') + '\0' });
+    }
     const tree = await gitText(env.git, ['write-tree'], { env: idx });
-    return await gitText(env.git, ['commit-tree', tree, ...(head ? ['-p', head] : []), '-m', message], { env: IDENTITY });
+    const commit = await gitText(env.git, ['commit-tree', tree, ...(head ? ['-p', head] : []), '-m', message], { env: { ...IDENTITY, ...odb } });
+    return { commit, leftOut };
   } finally {
     await unlink(tmpIndex).catch(() => undefined);
   }
+}
+
+/** Of the changed `paths`, those a snapshot may hold, and the others with the reason. */
+async function guardPaths(env: SnapshotEnv, paths: string[]): Promise<{ take: string[]; leftOut: { path: string; reason: string }[] }> {
+  const guard = env.guard ?? { maxFileBytes: DEFAULTS.commit.maxFileBytes, secrets: DEFAULTS.secrets };
+  const take: string[] = [];
+  const leftOut: { path: string; reason: string }[] = [];
+  for (const p of paths) {
+    const abs = join(env.root, p);
+    const st = await lstat(abs).catch(() => null);
+    if (st === null) {
+      take.push(p); // a deletion
+      continue;
+    }
+    if (st.isDirectory()) {
+      leftOut.push({ path: p, reason: 'a nested repository: not taken into this one' });
+      continue;
+    }
+    if (st.isFile() && st.size > guard.maxFileBytes) {
+      leftOut.push({ path: p, reason: `larger than commit.maxFileBytes (${st.size} > ${guard.maxFileBytes} bytes)` });
+      continue;
+    }
+    if (guard.secrets.enabled) {
+      const why = st.isFile()
+        ? await scanFile({ readFile: (a: string) => readFile(a) }, abs, p, { size: st.size, mode: st.mode }, guard.secrets.allow).then((r) => (r && 'held' in r ? r.held : null))
+        : scanForSecrets(p, null, guard.secrets.allow);
+      if (why) {
+        leftOut.push({ path: p, reason: why });
+        continue;
+      }
+    }
+    take.push(p);
+  }
+  return { take, leftOut };
 }
 
 function newId(now: number): string {
@@ -107,18 +168,25 @@ export async function createSnapshot(env: SnapshotEnv, reason: string, now: numb
   const tmp = join(dir, `.${id}.tmp`);
   await mkdir(tmp, { recursive: true, mode: 0o700 });
   const ref = `refs/winnow/snapshot/${id}`;
+  // The snapshot's new objects go to a directory of their own, removed once the bundle holds
+  // them: a sync leaves nothing of the work tree in the repository's objects.
+  const objects = join(dir, `.${id}.objects.tmp`);
+  let odb: Record<string, string> = {};
   try {
+    const realObjects = await gitText(env.git, ['rev-parse', '--path-format=absolute', '--git-path', 'objects']);
+    await mkdir(objects, { recursive: true, mode: 0o700 });
+    odb = { GIT_OBJECT_DIRECTORY: objects, GIT_ALTERNATE_OBJECT_DIRECTORIES: realObjects };
     const { head, branch } = await headInfo(env);
-    const wt = await commitWorktree(env, head, `winnow snapshot ${id}: ${reason}`);
+    const { commit: wt, leftOut } = await commitWorktree(env, head, `winnow snapshot ${id}: ${reason}`, odb);
     // On an unborn branch the whole work tree is the diff: from the empty tree of the repository's format.
     const base = head ?? emptyTreeOid(await objectFormat(env.git));
-    const diffOut = await env.git(['diff', '--binary', '--no-color', '--no-ext-diff', base, wt]);
+    const diffOut = await env.git(['diff', '--binary', '--no-color', '--no-ext-diff', base, wt], { env: odb });
     await writeFileAtomic(join(tmp, 'worktree.diff'), diffOut.stdout);
-    const names = (await env.git(['diff', '--name-only', '-z', '--no-renames', base, wt])).stdout.toString('utf8').split('\0').filter(Boolean);
-    await env.git(['update-ref', ref, wt]);
+    const names = (await env.git(['diff', '--name-only', '-z', '--no-renames', base, wt], { env: odb })).stdout.toString('utf8').split('\0').filter(Boolean);
+    await env.git(['update-ref', ref, wt], { env: odb });
     const refs = [ref, ...(branch && head ? [`refs/heads/${branch}`] : [])];
-    await env.git(['bundle', 'create', '-q', join(tmp, 'repo.bundle'), ...refs]);
-    await verifyBundle(env, join(tmp, 'repo.bundle'), ref, wt);
+    await env.git(['bundle', 'create', '-q', join(tmp, 'repo.bundle'), ...refs], { env: odb });
+    await verifyBundle(env, join(tmp, 'repo.bundle'), ref, wt, odb);
     const meta: SnapshotMeta = {
       version: 1,
       id,
@@ -130,6 +198,7 @@ export async function createSnapshot(env: SnapshotEnv, reason: string, now: numb
       worktreeCommit: wt,
       dirty: names.slice(0, 1000),
       dirtyCount: names.length,
+      ...(leftOut.length ? { leftOut: leftOut.slice(0, 1000) } : {}),
       files: { bundle: await sha256File(join(tmp, 'repo.bundle')), diff: await sha256File(join(tmp, 'worktree.diff')) },
     };
     await writeFileAtomic(join(tmp, 'meta.json'), JSON.stringify(meta, null, 2) + '\n');
@@ -139,12 +208,13 @@ export async function createSnapshot(env: SnapshotEnv, reason: string, now: numb
     await rm(tmp, { recursive: true, force: true });
     throw e;
   } finally {
-    await env.git(['update-ref', '-d', ref], { allowFail: true });
+    await env.git(['update-ref', '-d', ref], { allowFail: true, env: odb });
+    await rm(objects, { recursive: true, force: true });
   }
 }
 
-async function verifyBundle(env: SnapshotEnv, file: string, ref: string, want: string): Promise<void> {
-  const v = await env.git(['bundle', 'verify', '-q', file], { allowFail: true });
+async function verifyBundle(env: SnapshotEnv, file: string, ref: string, want: string, odb: Record<string, string> = {}): Promise<void> {
+  const v = await env.git(['bundle', 'verify', '-q', file], { allowFail: true, env: odb });
   if (v.code !== 0) throw new SnapshotError(`snapshot bundle ${file} does not verify: ${v.stderr.trim()}`);
   const heads = (await gitText(env.git, ['bundle', 'list-heads', file])).split('\n');
   if (!heads.some((l) => l === `${want} ${ref}`)) throw new SnapshotError(`snapshot bundle ${file} lacks ${ref} at ${want}.`);
@@ -217,8 +287,14 @@ export async function restoreSnapshot(env: SnapshotEnv, id: string, now: number)
   const ref = `refs/winnow/restore/${id}`;
   const bundle = join(snapshotsDir(env.stateDir), id, target.files.bundle.name);
   await env.git(['fetch', '-q', '--no-tags', '--no-write-fetch-head', bundle, `+refs/winnow/snapshot/${id}:${ref}`]);
+  // The snapshot just taken keeps its objects in its bundle only.
+  const beforeRef = `refs/winnow/restore-before/${id}`;
+  const beforeBundle = join(snapshotsDir(env.stateDir), before.id, before.files.bundle.name);
   const tmpIndex = join(env.stateDir, `restore-index.${process.pid}`);
   try {
+    await env.git(['fetch', '-q', '--no-tags', '--no-write-fetch-head', beforeBundle, `+refs/winnow/snapshot/${before.id}:${beforeRef}`]);
+    // What the snapshot taken first left out (a secret, a file too large) is not in it: never overwritten or removed.
+    const leftOut = new Set((before.leftOut ?? []).map((l) => l.path));
     const lines = (await env.git(['diff', '--name-status', '-z', '--no-renames', before.worktreeCommit, target.worktreeCommit])).stdout
       .toString('utf8')
       .split('\0');
@@ -227,6 +303,7 @@ export async function restoreSnapshot(env: SnapshotEnv, id: string, now: number)
     for (let i = 0; i + 1 < lines.length; i += 2) {
       const status = lines[i]!;
       const p = lines[i + 1]!;
+      if (leftOut.has(p)) continue;
       if (status === 'D') remove.push(p);
       else write.push(p);
     }
@@ -245,5 +322,6 @@ export async function restoreSnapshot(env: SnapshotEnv, id: string, now: number)
   } finally {
     await unlink(tmpIndex).catch(() => undefined);
     await env.git(['update-ref', '-d', ref], { allowFail: true });
+    await env.git(['update-ref', '-d', beforeRef], { allowFail: true });
   }
 }
