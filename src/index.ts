@@ -20,7 +20,9 @@ import { createParcelWatcher } from './adapters/parcel-watcher.js';
 import { createProcessTable } from './adapters/process-table.js';
 import { createPersonGitCheck } from './adapters/git-processes.js';
 import { createProcProbe } from './adapters/proc-probe.js';
-import { createFatraceTrace } from './adapters/fatrace.js';
+import { createFatraceTrace, TraceUnavailableError } from './adapters/fatrace.js';
+import { createLineage, type Lineage } from './adapters/forkstat.js';
+import { createProcessTracer } from './adapters/strace.js';
 import { nodeFs } from './adapters/node-fs.js';
 import { systemClock } from './adapters/system-clock.js';
 import { createJsonLogger } from './adapters/json-logger.js';
@@ -96,6 +98,9 @@ export async function createWinnow(opts: WinnowOptions = {}): Promise<Winnow> {
   });
   const git = await openGit(workspace, config, logger);
   const wantTrace = opts.trace ?? config.autonomous.fanotify !== 'off';
+  // Process lineage (forkstat) resolves fanotify's writers that exited before they were looked
+  // up; it needs the same privilege, so it runs only beside an active fanotify trace.
+  let lineage: Lineage | null = wantTrace && process.platform === 'linux' && process.getuid?.() === 0 ? createLineage({ logger }) : null;
   const trace = wantTrace
     ? createFatraceTrace({
         root: workspace.root,
@@ -103,9 +108,37 @@ export async function createWinnow(opts: WinnowOptions = {}): Promise<Winnow> {
         mode: config.autonomous.fanotify,
         logger,
         clock,
+        ...(lineage ? { lineage } : {}),
       })
     : null;
-  if (trace) await trace.start();
+  if (lineage) {
+    const l = await lineage.start();
+    if (!l.active) {
+      logger.log('info', 'process lineage unavailable; a writer that exits before it is looked up is unknown', { reason: l.reason });
+      lineage = null;
+    }
+  }
+  try {
+    if (trace) await trace.start();
+  } catch (e) {
+    await lineage?.stop();
+    throw e;
+  }
+  if (lineage && trace?.state().mode !== 'active') {
+    await lineage.stop();
+    lineage = null;
+  }
+  // Process tracing (rung 2) and declared writes (rung 3): the store always reads what
+  // `winnow exec` and `winnow hook` file; attaching follows autonomous.trace.
+  const tracer = createProcessTracer({ root: workspace.root, stateDir: workspace.stateDir, clock, logger });
+  if (config.autonomous.trace === 'on') {
+    const av = tracer.available();
+    if (!av.ok) {
+      await trace?.stop();
+      await lineage?.stop();
+      throw new TraceUnavailableError(`autonomous.trace is "on" but process tracing cannot run: ${av.reason}. Install strace, or set "autonomous.trace" to "auto" or "off" in .winnow.json.`);
+    }
+  }
   let stateWatcher: FSWatcher | null = null;
   const service = createService({
     workspace,
@@ -120,6 +153,8 @@ export async function createWinnow(opts: WinnowOptions = {}): Promise<Winnow> {
     watcher: createParcelWatcher(workspace.root, clock),
     processes: createProcessTable({ ttlMs: config.autonomous.cacheTtlMs }),
     trace,
+    tracer,
+    lineage,
     probe: createProcProbe(workspace.root),
     personGit: createPersonGitCheck(workspace.root, workspace.gitDir),
     dryRun: opts.dryRun,
@@ -149,6 +184,8 @@ export async function createWinnow(opts: WinnowOptions = {}): Promise<Winnow> {
     async close() {
       await service.stop();
       await trace?.stop();
+      await tracer.stop();
+      await lineage?.stop();
       await git.close();
     },
   };

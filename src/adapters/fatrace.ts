@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { LRUCache } from 'lru-cache';
 import type { Clock, Logger, TraceState, WriteRecord, WriterTrace } from '../ports/index.js';
+import type { Lineage } from './forkstat.js';
 import { readStat, selfHasCapSysAdmin } from './procfs.js';
 
 export interface FatraceOptions {
@@ -36,6 +37,11 @@ export interface FatraceOptions {
    * tests that play the person from the test process itself turn it off.
    */
   ignoreOwnTree?: boolean;
+  /**
+   * Process lineage (forkstat): resolves a writer that exited before its parent chain could be
+   * read from /proc. Without it such a writer is unknown (never taken for a person).
+   */
+  lineage?: Lineage;
 }
 
 /** The trace is required (`autonomous.fanotify: "on"`) and cannot run: the CLI exits 1. */
@@ -314,15 +320,31 @@ export function createFatraceTrace(opts: FatraceOptions): WriterTrace {
     writersOf(path, since) {
       const floor = Math.max(since, opts.clock.now() - KEEP_MS);
       const recent = (l: WriteRecord[] | undefined) => (l ?? []).filter((w) => w.at >= floor).map((w) => ({ ...w, path }));
-      const direct = recent(writes.get(path));
-      if (direct.length) return direct;
-      // No write to the path itself: it was renamed into place (an atomic save) or removed.
-      // Whoever moved something into its directory wrote it; failing that, whoever removed
-      // something from there. Only then, so a deletion nearby never outweighs a rename.
-      const slash = path.lastIndexOf('/');
-      const dir = slash < 0 ? '' : path.slice(0, slash);
-      const moved = recent(movedIn.get(dir));
-      return moved.length ? moved : recent(removed.get(dir));
+      let out = recent(writes.get(path));
+      if (!out.length) {
+        // No write to the path itself: it was renamed into place (an atomic save) or removed.
+        // Whoever moved something into its directory wrote it; failing that, whoever removed
+        // something from there. Only then, so a deletion nearby never outweighs a rename.
+        const slash = path.lastIndexOf('/');
+        const dir = slash < 0 ? '' : path.slice(0, slash);
+        const moved = recent(movedIn.get(dir));
+        out = moved.length ? moved : recent(removed.get(dir));
+      }
+      const lin = opts.lineage;
+      if (lin?.active()) {
+        // A writer reaped before /proc could be read: its fork was recorded by the lineage
+        // (read now, as forkstat's line may have come after fatrace's).
+        for (const w of out) {
+          if (w.ancestors?.length) continue;
+          const chain = lin.ancestorsOf(w.pid);
+          if (!chain.length) continue;
+          w.ancestors = chain;
+          w.ancestorCommands = chain.map((p) => lin.entry(p)?.cmd ?? '');
+          const own = lin.entry(w.pid);
+          if (own?.cmd) w.command = own.cmd;
+        }
+      }
+      return out;
     },
     async flush(maxWaitMs) {
       if (st.mode !== 'active' || !child) return;

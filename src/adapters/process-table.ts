@@ -50,6 +50,11 @@ async function psSource(): Promise<ProcInfo[]> {
   });
 }
 
+/** How long a process first read by `fresh()` is read again (its exec may have been pending). */
+const YOUNG_MS = 2_000;
+/** Exited processes a stale-extended table may keep before it is pruned. */
+const PRUNE_AT = 512;
+
 function procLivePids(): number[] | null {
   if (!HAS_PROC) return null;
   try {
@@ -86,8 +91,9 @@ export function createProcessTable(opts: ProcessTableOptions): ProcessTable & { 
   const cache = new LRUCache<'table', ProcInfo[]>({
     max: 1,
     ttl: Math.max(1, opts.ttlMs),
-    // lru-cache reads time through `perf`; the injected clock drives TTLs in tests.
-    ...(clock ? { perf: { now: () => clock.now() } } : {}),
+    // lru-cache reads time through `perf`; the injected clock drives TTLs in tests (read on every
+    // get: lru-cache otherwise keeps a read for 1 ms of real time, which a manual clock outruns).
+    ...(clock ? { perf: { now: () => clock.now() }, ttlResolution: 0 } : {}),
   });
   let inFlight: Promise<ProcInfo[]> | null = null;
   let refreshes = 0;
@@ -109,6 +115,12 @@ export function createProcessTable(opts: ProcessTableOptions): ProcessTable & { 
   const readOne = opts.readOne ?? procReadOne(() => (userMap ??= loadUsers()));
   /** The snapshot `fresh()` last extended, the PIDs looked at since, and the extended table. */
   let seen: { snapshot: ProcInfo[]; pids: Set<number>; table: ProcInfo[] } | null = null;
+  /**
+   * PIDs `fresh()` added lately, with when: one read between fork and exec shows its parent's
+   * command line, so it is read again until it is YOUNG_MS old.
+   */
+  const young = new Map<number, number>();
+  const now = () => (clock ? clock.now() : Date.now());
   const list = async (): Promise<ProcInfo[]> => cache.get('table') ?? load();
   return {
     get refreshes() {
@@ -116,24 +128,51 @@ export function createProcessTable(opts: ProcessTableOptions): ProcessTable & { 
     },
     list,
     refresh: load,
-    async fresh() {
-      const snapshot = await list();
-      if (!seen || seen.snapshot !== snapshot) seen = { snapshot, pids: new Set(snapshot.map((p) => p.pid)), table: snapshot };
+    async fresh(opts) {
+      // `stale`: keep extending the last snapshot past its TTL (a poll must not spawn `ps`).
+      const snapshot = opts?.stale && seen ? seen.snapshot : await list();
+      if (!seen || seen.snapshot !== snapshot) {
+        seen = { snapshot, pids: new Set(snapshot.map((p) => p.pid)), table: snapshot };
+        young.clear();
+      }
       const live = livePids();
       if (!live) return seen.table;
+      const t = now();
       const added: ProcInfo[] = [];
+      const changed = new Map<number, ProcInfo>();
+      for (const [pid, since] of young) {
+        if (t - since > YOUNG_MS) {
+          young.delete(pid);
+          continue;
+        }
+        const info = readOne(pid);
+        const had = seen.table.find((p) => p.pid === pid);
+        if (info && had && (info.cmd !== had.cmd || info.ppid !== had.ppid)) changed.set(pid, info);
+      }
       for (const pid of live) {
         if (seen.pids.has(pid)) continue;
-        // Looked at once: a PID reused before the next full refresh, or read in the microseconds
-        // between fork and exec (the parent's command line), keeps its first entry until the
-        // refresh, at most one TTL later.
+        // Looked at once (and again while young, above): a PID reused before the next full
+        // refresh keeps its first entry until the refresh, at most one TTL later.
         seen.pids.add(pid);
         const info = readOne(pid);
-        if (info) added.push(info);
+        if (info) {
+          added.push(info);
+          young.set(pid, t);
+        }
       }
-      // A new array only when something was added: the classifier recomputes the autonomous set
+      // A new array only when something changed: the classifier recomputes the autonomous set
       // when the table it gets is a different one.
-      if (added.length) seen.table = [...seen.table, ...added];
+      if (added.length || changed.size) {
+        let table = changed.size ? seen.table.map((p) => changed.get(p.pid) ?? p) : seen.table;
+        table = [...table, ...added];
+        // Extended past its TTL, the table drops processes that have exited, so it stays bounded.
+        if (opts?.stale && table.length > seen.snapshot.length + PRUNE_AT) {
+          const alive = new Set(live);
+          table = table.filter((p) => alive.has(p.pid));
+          for (const pid of seen.pids) if (!alive.has(pid)) seen.pids.delete(pid);
+        }
+        seen.table = table;
+      }
       return seen.table;
     },
   };

@@ -9,7 +9,7 @@ export interface PlannedWrite {
   at?: number;
   path: string;
   kind: WriterTask['kind'];
-  via?: 'direct' | 'shell';
+  via?: 'direct' | 'shell' | 'xargs' | 'find-exec';
   lingerMs?: number;
   hold?: { ms: number; writes?: number };
   delayMs?: number;
@@ -24,6 +24,8 @@ export interface WriterPlan {
   endAt: number;
   ops: PlannedWrite[];
   reactions: PlannedWrite[];
+  /** Working directory of the writer process (default the workspace). */
+  cwd?: string;
   /** Files held open for reading for the whole run. */
   openFiles?: { dir: string; count: number };
 }
@@ -71,6 +73,7 @@ export function planPlayers(
     ops.sort((a, b) => a.at! - b.at!);
     const plan: WriterPlan = { writer: w.name ?? w.player, player: w.player, root: o.root, gitDir: o.gitDir, t0: o.t0, endAt, ops, reactions };
     if (w.openFiles) plan.openFiles = { dir: w.openFiles.dir, count: w.openFiles.count };
+    if (w.cwd) plan.cwd = w.cwd;
     return plan;
   });
   const edits = (s.edits ?? [])

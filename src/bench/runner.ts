@@ -98,8 +98,33 @@ export interface RunOptions {
   bin?: string;
   /** Overrides every scenario's `autonomous.fanotify` (measure with and without exact attribution). */
   fanotify?: 'auto' | 'on' | 'off';
+  /**
+   * The evidence rung every agent is on (SPEC "Layer 2"): `fanotify` (fanotify + lineage, tracing
+   * off), `trace` (fanotify off; the daemon attaches strace to the agents), `exec` (fanotify off,
+   * attaching refused as under Yama ptrace_scope 1; the agents run under `winnow exec`, which
+   * traces them), `heuristic` (fanotify and tracing off: open handles and write counters).
+   */
+  evidence?: Evidence;
   /** Runs of each scenario and micro-benchmark; figures are reported as median and worst (default 1). */
   repeat?: number;
+}
+
+export type Evidence = 'fanotify' | 'trace' | 'exec' | 'heuristic';
+
+/** Config overrides and daemon environment for an evidence mode. */
+export function evidenceSetup(e: Evidence | undefined): { autonomous: Record<string, string>; env: NodeJS.ProcessEnv; underExec: boolean } {
+  switch (e) {
+    case 'fanotify':
+      return { autonomous: { fanotify: 'on', trace: 'off' }, env: {}, underExec: false };
+    case 'trace':
+      return { autonomous: { fanotify: 'off', trace: 'on' }, env: {}, underExec: false };
+    case 'exec':
+      return { autonomous: { fanotify: 'off', trace: 'on' }, env: { WINNOW_PTRACE_ATTACH: '0' }, underExec: true };
+    case 'heuristic':
+      return { autonomous: { fanotify: 'off', trace: 'off' }, env: { WINNOW_EXEC_TRACE: '0' }, underExec: false };
+    default:
+      return { autonomous: {}, env: {}, underExec: false };
+  }
 }
 
 type LogLine = { msg: string; [k: string]: unknown };
@@ -314,9 +339,12 @@ interface Player {
   done: Promise<number | null>;
 }
 
-function startPlayer(name: string, script: string, planFile: string, detached: boolean, cwd: string): Player {
-  const child = spawn(process.execPath, [join(PLAYERS_DIR, script), planFile], {
+function startPlayer(name: string, script: string, planFile: string, detached: boolean, cwd: string, exec?: { bin: string; root: string; env: NodeJS.ProcessEnv }): Player {
+  const argv = [join(PLAYERS_DIR, script), planFile];
+  // Under `winnow exec` the player is its child (and strace's grandchild): same command line.
+  const child = spawn(process.execPath, exec ? [exec.bin, 'exec', '--dir', exec.root, '--', process.execPath, ...argv] : argv, {
     cwd,
+    ...(exec ? { env: exec.env } : {}),
     // The person's editor runs in a session of its own: no ancestry shared with the agents.
     detached,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -364,9 +392,11 @@ export async function runScenario(s: Scenario, opts: RunOptions, layers: BenchRe
     await mkdir(join(root, COOKIE_DIR), { recursive: true });
     const durationMs = timelineMs(s, Boolean(opts.quick));
     const configFile = join(dir, 'winnow.json');
+    const ev = evidenceSetup(opts.evidence);
     const writeConfig = async (over: Record<string, unknown> = {}) => {
       const cfg = { ...(s.config ?? {}), ...over } as Record<string, unknown>;
       if (opts.fanotify) cfg.autonomous = { ...((cfg.autonomous as object | undefined) ?? {}), fanotify: opts.fanotify };
+      if (opts.evidence) cfg.autonomous = { ...((cfg.autonomous as object | undefined) ?? {}), ...ev.autonomous };
       cfg.rules = [`BLOCK:${COOKIE_DIR}/:bench barrier`, ...((cfg.rules as string[] | undefined) ?? [])];
       await writeFile(configFile, JSON.stringify(cfg, null, 2));
     };
@@ -377,7 +407,7 @@ export async function runScenario(s: Scenario, opts: RunOptions, layers: BenchRe
     let readyMs: number | null = null;
     const startDaemon = async () => {
       progress({ phase: 'starting' });
-      const d = new Daemon(bin, root, configFile, gitEnv());
+      const d = new Daemon(bin, root, configFile, { ...gitEnv(), ...ev.env });
       daemons.push(d);
       const ready = await d.waitFor((l) => l.msg === 'ready', READY_TIMEOUT_MS);
       if (!ready) {
@@ -429,7 +459,10 @@ export async function runScenario(s: Scenario, opts: RunOptions, layers: BenchRe
       await writeFile(f, JSON.stringify(plan));
       return f;
     };
-    for (const w of plans.writers) players.push(startPlayer(w.writer, `${w.player}.mjs`, await writePlan(w.writer, w), false, root));
+    for (const w of plans.writers) {
+      const exec = ev.underExec ? { bin, root, env: { ...process.env, ...ev.env } } : undefined;
+      players.push(startPlayer(w.writer, `${w.player}.mjs`, await writePlan(w.writer, w), false, w.cwd ?? root, exec));
+    }
     if (plans.human.edits.length || plans.human.storms.length) {
       players.push(startPlayer('human', 'human-editor.mjs', await writePlan('human', plans.human), true, root));
     }

@@ -36,7 +36,12 @@ const taskSchema = refine(
     at: optional(array(ms)),
     /** React to every new commit (HEAD moving) after `delayMs`: the loop a naive watcher feeds. */
     onCommit: optional(object({ delayMs: optional(ms) })),
-    via: optional(enums(['direct', 'shell'] as const)),
+    /**
+     * `direct`, `shell` (a child `sh -c 'cat > F'`), `xargs` (`… | xargs -0 -I{} cp SRC {}`) or
+     * `find-exec` (`find SRC -exec cp {} F ;`): short-lived children that have exited by the time
+     * the write is seen.
+     */
+    via: optional(enums(['direct', 'shell', 'xargs', 'find-exec'] as const)),
     /** With via "shell": how long the shell lives on after writing. */
     lingerMs: optional(ms),
     /** Keep the file open for `ms`, writing `writes` times in all. */
@@ -49,6 +54,8 @@ const taskSchema = refine(
 const writerSchema = object({
   player: enums(WRITER_PLAYERS),
   name: optional(nonEmpty),
+  /** Working directory of the writer process (absolute; default the workspace): `/` for a monitor started by systemd. */
+  cwd: optional(nonEmpty),
   tasks: nonEmptyArray(taskSchema),
   /** Files under `dir` the writer opens for reading at start and holds until it ends. */
   openFiles: optional(object({ dir: relPath, count: int(1, 10_000) })),

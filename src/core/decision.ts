@@ -5,7 +5,8 @@ export type Layer = 1 | 2 | 3;
 
 /** One piece of layer-2 evidence about who wrote a path. */
 export interface Evidence {
-  kind: 'fanotify' | 'open-handle' | 'temporal' | 'exec' | 'none';
+  /** `unknown`: an autonomous process may have written it, but no trace could say (held back). */
+  kind: 'fanotify' | 'trace' | 'declared' | 'open-handle' | 'temporal' | 'exec' | 'unknown' | 'none';
   /** PID of the writer or holder, when known. */
   pid?: number;
   command?: string;
@@ -45,14 +46,15 @@ export interface RuleMatch {
 
 /**
  * A BLOCK that rests on timing alone: layer 2 found autonomous write activity around the change
- * (temporal correlation) but no writer, no holder and no built-in rule. Without an exact trace
+ * (temporal correlation), or a writer no trace could identify while an agent ran, but no known
+ * writer, no holder and no built-in rule. Without an exact trace
  * this is the one decision that can be wrong about a person's edit, so `status` lists such paths.
  */
 export function timingOnly(d: Decision): boolean {
   // The ANALYZE rule that sent it to layer 2 is named in `rule`; a built-in one (commit-reaction) decided it.
   if (d.decision !== 'BLOCK' || d.layer !== 2 || d.rule?.startsWith('builtin:')) return false;
   const ev = d.evidence ?? [];
-  if (!ev.some((e) => e.kind === 'temporal' && e.autonomous)) return false;
+  if (!ev.some((e) => (e.kind === 'temporal' || e.kind === 'unknown') && e.autonomous)) return false;
   // A writer that exited unidentified is recorded as fanotify evidence with autonomous false.
-  return !ev.some((e) => e.kind === 'open-handle' || e.kind === 'exec' || (e.kind === 'fanotify' && e.autonomous));
+  return !ev.some((e) => e.kind === 'open-handle' || e.kind === 'exec' || e.kind === 'trace' || e.kind === 'declared' || (e.kind === 'fanotify' && e.autonomous));
 }

@@ -2,6 +2,7 @@
  * The daemon's status (`state.json`, `winnow status --json`), assembled from what each stage
  * reports. Pure: the times are numbers, `now` is an argument.
  */
+import type { ProcessRung } from './classify/ladder.js';
 
 export interface DecisionCounts {
   ALLOW: number;
@@ -17,6 +18,12 @@ export interface EvidenceModes {
   openHandle: boolean;
   temporal: boolean;
   processTable: boolean;
+  /** Process tracing (strace): active, off or unavailable, and why; `attach` says why attaching is refused. */
+  trace?: { mode: 'active' | 'off' | 'unavailable'; reason?: string; attach?: string };
+  /** Process lineage (forkstat) beside fanotify. */
+  lineage?: boolean;
+  /** Per autonomous process: its evidence rung and how to move it up (docs/evidence.md). */
+  processes?: ProcessRung[];
 }
 
 export interface WatcherStatus {

@@ -19,7 +19,7 @@ import type { Decision } from '../core/decision.js';
 import type { WatchEvent } from '../core/event.js';
 import { createReactionState, recordCommit } from '../core/classify/reaction.js';
 import { buildStatus, type ServiceStatus } from '../core/status.js';
-import type { Clock, Fs, Git, Logger, ProcProbe, ProcessTable, Scheduler, Watcher, WriterTrace, MessageCommand } from '../ports/index.js';
+import type { Clock, Fs, Git, Logger, ProcProbe, ProcessTable, ProcessTracer, Scheduler, Watcher, WriterTrace, MessageCommand } from '../ports/index.js';
 import { applyDecisions } from './classify/apply.js';
 import { createClassifier, type Classifier } from './classify/classifier.js';
 import { fileIdentity, KnownDecisions } from './classify/known-decisions.js';
@@ -60,6 +60,10 @@ export interface ServiceDeps {
   watcher: Watcher;
   processes: ProcessTable;
   trace: WriterTrace | null;
+  /** Process tracing and declared writes (evidence rungs 2 and 3); null: neither. */
+  tracer?: ProcessTracer | null;
+  /** Process lineage beside fanotify (forkstat): whether it is active. */
+  lineage?: { active(): boolean } | null;
   probe: ProcProbe;
   /** Watches the state dir (pause signal, sync requests); returns a closer. */
   watchStateDir?: (onChange: (name: string) => void) => () => void;
@@ -167,6 +171,8 @@ class DaemonService {
       logger,
       processes: deps.processes,
       trace: deps.trace,
+      tracer: deps.tracer ?? null,
+      lineage: deps.lineage ?? null,
       probe: deps.probe,
       scheduler,
     });

@@ -3,6 +3,7 @@
  * `adapters/` provides the real ones and tests provide fakes.
  */
 import type { WatchEvent, Priority } from '../core/event.js';
+import type { IndexEntry } from '../core/commit/plumbing.js';
 import type { ObjectFormat } from '../core/git/object-format.js';
 
 export type { ObjectFormat };
@@ -66,9 +67,10 @@ export interface ProcessTable {
   /**
    * The cached snapshot plus every process started since it was taken (found cheaply, without a
    * full refresh), so an agent or an agent's child that started a moment ago is seen. Optional:
-   * without it the classifier uses `list()`.
+   * without it the classifier uses `list()`. `stale`: extend the last snapshot even past its TTL
+   * (no full refresh; for a poll).
    */
-  fresh?(): Promise<ProcInfo[]>;
+  fresh?(opts?: { stale?: boolean }): Promise<ProcInfo[]>;
 }
 
 /** One write seen by an exact writer trace (fanotify through fatrace). */
@@ -83,6 +85,11 @@ export interface WriteRecord {
    * child that has exited since can still be traced to an autonomous ancestor. Optional.
    */
   ancestors?: number[];
+  /**
+   * Command lines of `ancestors` (same order) where known from the process lineage, so an
+   * ancestor that has exited too can still be matched against `autonomous.commands`.
+   */
+  ancestorCommands?: string[];
 }
 
 export type TraceState =
@@ -101,6 +108,46 @@ export interface WriterTrace {
    * after `maxWaitMs`), so a decision made right after a watcher event sees its writer.
    */
   flush(maxWaitMs: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** One write a traced process made (strace), or one declared through `winnow hook`. */
+export interface TracedWriteRecord {
+  pid: number;
+  /** Epoch ms. */
+  at: number;
+  /** The system call (`openat`, `renameat2`, …), or `declared`. */
+  call: string;
+  /** Absolute paths. */
+  paths: string[];
+  /** Who declared it (declared writes only). */
+  source?: string;
+}
+
+/**
+ * Process tracing (evidence rung 2) and declared writes (rung 3): what `winnow exec` tracers,
+ * the daemon's own attachers and `winnow hook` recorded.
+ */
+export interface ProcessTracer {
+  /** Reads what producers recorded since the last call. */
+  sync(): Promise<void>;
+  /** Traced and declared writes of `path` (workspace-relative) at or after `since`, oldest first. */
+  writesOf(path: string, since: number): TracedWriteRecord[];
+  /** The PID tracing `pid` (0: none), or null when unreadable. */
+  tracerOf(pid: number): number | null;
+  /** Whether `pid` is a tracer whose output reaches this store (an attacher of ours). */
+  isOurTracer(pid: number): boolean;
+  /** Whether strace can run here at all. */
+  available(): { ok: true } | { ok: false; reason: string };
+  /**
+   * Whether `pid` belongs to another user than winnow's (false for root's winnow, which may trace
+   * anyone): such a process cannot be traced by an ordinary user.
+   */
+  otherUser(pid: number): boolean;
+  /** Whether attaching to running processes is permitted (Yama, root). */
+  attachPermitted(): { ok: true } | { ok: false; reason: string };
+  /** Attaches to `pids`; resolves once they are traced (or with why not). */
+  attach(pids: number[]): Promise<{ attached: number[]; error?: string }>;
   stop(): Promise<void>;
 }
 
@@ -194,6 +241,12 @@ export interface Git {
   ignored(paths: string[]): Promise<Set<string>>;
   /** Of `paths`, those in the index (tracked). */
   tracked(paths: string[]): Promise<Set<string>>;
+  /**
+   * The person's index entries for `paths` (absent: not in the index; 'conflict': stages 1–3),
+   * like `ls-files -s -v --debug` filtered to them: read from the index file where its format
+   * allows, else through git. Never takes index.lock.
+   */
+  indexEntries?(paths: readonly string[]): Promise<Map<string, IndexEntry | 'conflict'>>;
   /** Number of tracked files. */
   trackedCount(): Promise<number>;
   /** Content of `path` at HEAD with its blob id, or null when absent. Cached by blob id. */

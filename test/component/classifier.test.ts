@@ -296,7 +296,12 @@ test('trace unavailable: open handles and temporal evidence still work, modes sa
   assert.equal(d!.layer, 2);
   assert.equal(d!.evidence![0]!.kind, 'open-handle');
   assert.match(d!.reason, /held open by autonomous process 21/);
-  assert.deepEqual(c.evidenceModes(), { fanotify: 'unavailable', fanotifyReason: 'fatrace is not installed', openHandle: true, temporal: true, processTable: true });
+  const { trace: tr, lineage, processes, ...modes } = c.evidenceModes();
+  assert.deepEqual(modes, { fanotify: 'unavailable', fanotifyReason: 'fatrace is not installed', openHandle: true, temporal: true, processTable: true });
+  // No process tracer here: tracing is off and nothing is traced.
+  assert.equal(tr?.mode, 'off');
+  assert.equal(lineage, false);
+  assert.deepEqual(processes, []);
 });
 
 test('winnow exec roots make their tree autonomous', async () => {
@@ -476,11 +481,13 @@ test('temporal ticker: counters are read every window/2 while an agent works her
   await c.close();
 });
 
-test('churn: a path changing on a schedule is quarantined and reported; catch-up events do not count; a human writer lifts it', async () => {
+test('churn: a path an autonomous process writes on a schedule is quarantined and reported; catch-up events do not count; a human writer lifts it', async () => {
   const { c, fs, trace, clock, ev } = setup({ trace: true });
   let last;
   for (let i = 0; i < 5; i++) {
     fs.set('counter.json', { n: i });
+    // The agent is seen writing it once; the trace misses the other writes (no writer known).
+    if (i === 0) trace!.records.push({ pid: 20, command: 'node', path: 'counter.json', at: clock.now() });
     [last] = await c.classify([ev('counter.json')]);
     await clock.advance(30_000);
   }
@@ -507,4 +514,16 @@ test('close stops the trace', async () => {
   const { c, trace } = setup({ trace: true });
   await c.close();
   assert.equal(trace!.stopped, true);
+});
+
+test('churn: a schedule alone is not evidence — autosave every 1 s is never quarantined (issue 10)', async () => {
+  const { c, fs, clock, ev } = setup({ trace: true });
+  let last;
+  for (let i = 0; i < 12; i++) {
+    fs.set('draft.md', `# draft\n${'word '.repeat(i)}\n`);
+    [last] = await c.classify([ev('draft.md')]);
+    assert.equal(last!.decision, 'ALLOW', `save ${i}: ${last!.reason}`);
+    await clock.advance(1_000);
+  }
+  assert.deepEqual(c.quarantined(), []);
 });

@@ -17,6 +17,7 @@ export async function realClassifier(
   root: string,
   withTrace: boolean,
   cleanups: (() => Promise<void> | void)[],
+  config: Parameters<typeof mergeConfig>[0] = {},
 ): Promise<{ c: Classifier; trace: WriterTrace | null }> {
   const stateDir = join(root, '.git', 'winnow');
   const logger = { log() {} };
@@ -32,7 +33,7 @@ export async function realClassifier(
   const c = createClassifier({
     root,
     stateDir,
-    config: mergeConfig({ ruleFiles: [] }),
+    config: mergeConfig({ ruleFiles: [], ...config }),
     rules: { match: () => ({ action: 'ANALYZE', rule: null, reason: 'default action' }) },
     git,
     fs: nodeFs,

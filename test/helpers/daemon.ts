@@ -112,7 +112,7 @@ export function fastConfig(extra: Record<string, unknown> = {}): string {
     debounce: { defaultMs: 200, rules: [], maxMs: 2_000, maxWaitMs: 5_000 },
     rateLimit: { maxPerHour: 1_000, maxPerDay: 10_000 },
     rescanMs: 0,
-    autonomous: { fanotify: 'off' },
+    autonomous: { fanotify: 'off', trace: 'off' },
     ...extra,
   });
 }

@@ -33,9 +33,12 @@ test('without fanotify: every change the person makes is committed and none of t
   const cfg = `${repo.root}.winnow.json`;
   // Everything the agent and the person touch is ANALYZE: only layers 2 and 3 can tell.
   const windowMs = 1_000;
-  await writeFile(cfg, fastConfig({ rules: ['ANALYZE:**:everything is analyzed here'], autonomous: { fanotify: 'off', correlationWindowMs: windowMs } }));
+  // Heuristics only (no fanotify, no tracing), and only this test's agent: write counters do not
+  // look at a process's cwd, so agents of other test files running meanwhile must not match.
+  const tag = `claude-autonomous-driven\\.mjs ${repo.root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`;
+  await writeFile(cfg, fastConfig({ rules: ['ANALYZE:**:everything is analyzed here'], autonomous: { fanotify: 'off', trace: 'off', correlationWindowMs: windowMs, commands: [tag] } }));
   let agentWroteAt = 0;
-  const agentProc = spawn(process.execPath, [AGENT], { cwd: repo.root, stdio: ['pipe', 'pipe', 'pipe'] });
+  const agentProc = spawn(process.execPath, [AGENT, repo.root], { cwd: repo.root, stdio: ['pipe', 'pipe', 'pipe'] });
   const agentErr: string[] = [];
   agentProc.stderr!.on('data', (b: Buffer) => agentErr.push(String(b)));
   const replies: { resolve: () => void; reject: (e: Error) => void }[] = [];

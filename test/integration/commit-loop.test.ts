@@ -19,7 +19,10 @@ test('without fanotify, a monitor that rewrites a file after every commit does n
   repo.git('commit', '-q', '-m', 'agent state');
   const cfg = `${repo.root}.winnow.json`;
   // fanotify off: only the process table, open handles and write counters tell who wrote what.
-  await writeFile(cfg, fastConfig({ autonomous: { fanotify: 'off', correlationWindowMs: 500 } }));
+  // Only this test's monitor (its command line names the workspace): write counters do not look
+  // at a process's cwd, so agents of other test files running meanwhile must not match.
+  const tag = `claude-commit-monitor\\.mjs ${repo.root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`;
+  await writeFile(cfg, fastConfig({ autonomous: { fanotify: 'off', trace: 'off', correlationWindowMs: 500, commands: [tag] } }));
   // Agents work in the workspace: its cwd is the root (temporal correlation ignores agents elsewhere).
   const monitor = spawn(process.execPath, [MONITOR, repo.root], { cwd: repo.root, stdio: ['ignore', 'pipe', 'inherit'] });
   const d = new DaemonProcess(repo.root, ['--config', cfg]);

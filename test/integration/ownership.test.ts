@@ -105,7 +105,9 @@ async function setup(withTrace: boolean): Promise<{ repo: TempRepo; c: Classifie
   const repo = await tempRepo();
   cleanups.push(() => repo.cleanup());
   // This test process plays the person and starts the agents: no self-exclusion here.
-  const { c, trace } = await realClassifier(repo.root, withTrace, cleanups);
+  // Only this file's agents (scripts in winnow-agent-* dirs): write counters do not look at a
+  // process's cwd, so other test files' agents running at the same time must not match.
+  const { c, trace } = await realClassifier(repo.root, withTrace, cleanups, { autonomous: { commands: ['/winnow-agent-[^/]+/claude-'] } });
   const ev = (path: string): WatchEvent => ({ path, kind: 'update', stream: 'all', priority: 'normal', at: Date.now() });
   return { repo, c, ev, trace };
 }

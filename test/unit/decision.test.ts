@@ -18,6 +18,7 @@ test('timingOnly: a layer-2 BLOCK on write counters alone, and nothing stronger'
     ['temporal evidence only, under an ANALYZE rule', d({}), true],
     ['temporal, default action (no rule)', d({ rule: null }), true],
     ['temporal plus a writer fanotify saw exit before it was identified', d({ evidence: [{ kind: 'fanotify', pid: 31, autonomous: false, detail: 'exited before it could be identified' }, temporal] }), true],
+    ['an unknown writer while an agent ran (exited unidentified, or written before the agent was traced)', d({ evidence: [{ kind: 'unknown', pid: 60, autonomous: true, detail: 'had written 4096 bytes when winnow attached to it' }] }), true],
     ['a known autonomous writer (fanotify)', d({ evidence: [{ kind: 'fanotify', pid: 20, command: 'claude', autonomous: true }, temporal] }), false],
     ['held open by an agent', d({ evidence: [{ kind: 'open-handle', pid: 20, autonomous: true }] }), false],
     ['a `winnow exec` tree', d({ evidence: [{ kind: 'exec', pid: 20, autonomous: true }, temporal] }), false],

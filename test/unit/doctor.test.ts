@@ -121,3 +121,36 @@ test('doctor: evidence modes follow privileges', () => {
   assert.deepEqual(evaluate(facts({ uid: 0 })).evidence, { fanotify: 'available', openHandle: true, temporal: true });
   assert.deepEqual(evaluate(facts()).evidence, { fanotify: 'unavailable', openHandle: 'own-processes', temporal: 'own-processes' });
 });
+
+test('doctor: process tracing and lineage, by privilege and tools', () => {
+  const T = (o: Partial<NonNullable<DoctorFacts['tracing']>> = {}) => ({ tracing: { strace: '/usr/bin/strace', forkstat: '/usr/bin/forkstat', ptraceScope: null, ...o } });
+  const cases: [string, Partial<DoctorFacts>, string, CheckStatus | undefined][] = [
+    ['ordinary user, no Yama: tracing ok', T(), 'trace', 'ok'],
+    ['ordinary user, ptrace_scope 1: exec only', T({ ptraceScope: 1 }), 'trace', 'info'],
+    ['ordinary user without strace: warn', T({ strace: null }), 'trace', 'warn'],
+    ['"on" without strace: fail', { ...T({ strace: null }), config: withConfig((c) => ({ ...c, autonomous: { ...c.autonomous, trace: 'on' } })) }, 'trace', 'fail'],
+    ['root with fanotify: tracing not needed', { uid: 0, ...T() }, 'trace', 'ok'],
+    ['root with fanotify and forkstat: lineage ok', { uid: 0, ...T() }, 'lineage', 'ok'],
+    ['root with fanotify, no forkstat: warn', { uid: 0, ...T({ forkstat: null }) }, 'lineage', 'warn'],
+    ['no fanotify: no lineage line', T(), 'lineage', undefined],
+  ];
+  for (const [name, over, id, want] of cases) assert.equal(statusOf(facts(over), id), want, name);
+  assert.match(evaluate(facts(T({ ptraceScope: 1 }))).checks.find((c) => c.id === 'trace')!.fix!, /winnow exec -- CMD/);
+});
+
+test('doctor: each autonomous process of the running daemon with its rung and how to move it up', () => {
+  const r = evaluate(
+    facts({
+      processes: [
+        { pid: 10, command: 'node claude-autonomous.mjs', why: 'command matches /claude-autonomous/', rung: 'trace', advice: 'run winnow as root (or with CAP_SYS_ADMIN) for fanotify, which costs the agent nothing' },
+        { pid: 20, command: 'python monitor.py', why: 'owned by autonomous user bot', rung: 'heuristic', advice: 'run your agent under `winnow exec -- CMD` (it is then traced); it is not traced now: Yama ptrace_scope is 1' },
+      ],
+    }),
+  );
+  const rungs = r.checks.filter((c) => c.id === 'rung');
+  assert.equal(rungs.length, 2);
+  assert.match(rungs[0]!.summary, /process 10 \(node claude-autonomous\.mjs\): process tracing/);
+  assert.equal(rungs[1]!.status, 'warn');
+  assert.match(rungs[1]!.fix!, /^Run your agent under `winnow exec -- CMD`/);
+  assert.equal(r.processes?.length, 2);
+});

@@ -103,6 +103,18 @@ const CASES: { name: string; input: OwnershipInput; verdict: 'BLOCK' | 'CONTINUE
     human: false,
   },
   {
+    name: 'an unidentified writer while an agent runs is unknown: held back, never a person',
+    input: { writers: [{ pid: 99, command: 'sed', autonomous: false, unknown: true }], handles: [], temporal: null, autonomousRunning: true },
+    verdict: 'BLOCK',
+    human: false,
+  },
+  {
+    name: 'written while a new agent ran untraced (attached later): unknown, held back',
+    input: { ...none, traced: { writes: [], covered: false, uncovered: [], late: [{ pid: 60, command: 'claude-agent', detail: 'had written 4096 bytes when winnow attached to it' }] } },
+    verdict: 'BLOCK',
+    human: false,
+  },
+  {
     name: 'temporal never overrides a known human writer (trace active)',
     input: { writers: [{ pid: 11, command: 'vim', autonomous: false }], handles: [], temporal: { activeBytes: 4096, explainedBytes: 0, pathBytes: 1, movers: [{ pid: 20, command: 'a', bytes: 4096 }], windowMs: 2000 } },
     verdict: 'CONTINUE',
@@ -122,4 +134,39 @@ for (const c of CASES) {
 
 test('pageRound', () => {
   assert.deepEqual([0, 1, 4096, 4097, -3].map(pageRound), [0, 4096, 4096, 8192, 0]);
+});
+
+const T0: OwnershipInput = { writers: null, handles: null, temporal: null };
+
+test('trace rung: a traced write blocks; with every autonomous process traced, no traced write is a person', () => {
+  const written = judgeOwnership({ ...T0, traced: { writes: [{ pid: 7, call: 'openat', at: 1 }], covered: true, uncovered: [] } });
+  assert.equal(written.verdict, 'BLOCK');
+  assert.match(written.reason, /traced autonomous process 7 \(openat\)/);
+  assert.equal(written.human, false);
+  const person = judgeOwnership({ ...T0, traced: { writes: [], covered: true, uncovered: [] } });
+  assert.equal(person.verdict, 'CONTINUE');
+  assert.equal(person.human, true);
+  // Someone not traced: the trace cannot speak for them; the next rung (counters) decides.
+  const temporal = { activeBytes: 8192, explainedBytes: 0, pathBytes: 100, movers: [{ pid: 9, command: 'agent', bytes: 8192 }], windowMs: 100 };
+  const unsure = judgeOwnership({ ...T0, traced: { writes: [], covered: false, uncovered: [{ pid: 9, command: 'agent' }] }, temporal });
+  assert.equal(unsure.verdict, 'BLOCK');
+  assert.equal(unsure.human, false);
+  assert.ok(unsure.evidence.some((e) => e.kind === 'trace' && /not traced: 9/.test(e.detail ?? '')));
+  const none = judgeOwnership({ ...T0, traced: { writes: [], covered: false, uncovered: [{ pid: 9, command: 'agent' }] } });
+  assert.equal(none.verdict, 'CONTINUE');
+  assert.equal(none.human, false, 'an uncovered absence is not human evidence');
+});
+
+test('declared writes block; a known fanotify writer outranks the weaker rungs', () => {
+  const d = judgeOwnership({ ...T0, declared: [{ at: 1, source: 'winnow hook (PostToolUse Write)' }] });
+  assert.equal(d.verdict, 'BLOCK');
+  assert.match(d.reason, /declared/);
+  const human = judgeOwnership({
+    writers: [{ pid: 3, command: 'vim', autonomous: false }],
+    handles: null,
+    temporal: null,
+    traced: { writes: [{ pid: 7, call: 'openat', at: 0 }], covered: false, uncovered: [] },
+  });
+  assert.equal(human.verdict, 'CONTINUE');
+  assert.equal(human.human, true);
 });

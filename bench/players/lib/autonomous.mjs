@@ -2,7 +2,8 @@
 // shells it spawns) must count as autonomous for winnow, so the entry scripts are named to match
 // the default `autonomous.commands` patterns: claude-autonomous.mjs, claude-context-monitor.mjs.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, watch, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, watch, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { blobId, finish, loadPlan, record, sleep, until, words } from './common.mjs';
 
@@ -93,6 +94,26 @@ export async function runAutonomous() {
     });
   }
 
+  /**
+   * Writes through a short-lived grandchild that has exited before winnow sees the write: `cp`
+   * run by `xargs`, or by `find -exec`. The content goes through a temp file outside the workspace.
+   */
+  function writeViaTool(path, content, via) {
+    mkdirSync(dirname(abs(path)), { recursive: true });
+    const src = join(tmpdir(), `winnow-bench-src-${process.pid}-${next('__src')}`);
+    writeFileSync(src, content);
+    const t = Date.now();
+    const cmd = via === 'xargs' ? 'printf "%s\\0" "$2" | xargs -0 -I{} cp "$1" {}' : 'find "$1" -exec cp {} "$2" ";"';
+    return new Promise((resolve) => {
+      const sh = spawn('sh', ['-c', cmd, 'sh', src, abs(path)], { stdio: ['ignore', 'ignore', 'inherit'] });
+      sh.on('close', () => {
+        rmSync(src, { force: true });
+        record({ t, path, op: 'write', blob: blobId(content), label: 'system', writer: `${plan.writer}/${via}`, pid: sh.pid });
+        resolve();
+      });
+    });
+  }
+
   /** Opens a file, writes to it several times over `hold.ms` and only then closes it. */
   async function writeHeld(path, kind, hold) {
     mkdirSync(dirname(abs(path)), { recursive: true });
@@ -119,6 +140,7 @@ export async function runAutonomous() {
     if (op.hold) return writeHeld(op.path, op.kind, op.hold);
     const content = contentFor(op.path, op.kind, extra);
     if (op.via === 'shell') return writeViaShell(op.path, content, op.lingerMs);
+    if (op.via === 'xargs' || op.via === 'find-exec') return writeViaTool(op.path, content, op.via);
     return writeDirect(op.path, content);
   }
 

@@ -7,7 +7,7 @@ import { messages } from '../messages.js';
 export const command: CommandSpec = {
   name: 'bench',
   summary: 'Run the accuracy and latency benchmark: scenarios of people and autonomous writers sharing a workspace, judged from git history.',
-  usage: 'bench [--scenario NAME|FILE]... [--repeat N] [--json] [--out DIR] [--quick] [--fanotify auto|on|off] [--commit-bench] [--skip-micro]',
+  usage: 'bench [--scenario NAME|FILE]... [--repeat N] [--json] [--out DIR] [--quick] [--fanotify auto|on|off] [--evidence fanotify|trace|exec|heuristic] [--commit-bench] [--skip-micro]',
   options: {
     scenario: { type: 'string', multiple: true, short: 's' },
     json: { type: 'boolean' },
@@ -18,6 +18,7 @@ export const command: CommandSpec = {
     'skip-micro': { type: 'boolean' },
     keep: { type: 'boolean' },
     fanotify: { type: 'string' },
+    evidence: { type: 'string' },
   },
   optionHelp: {
     scenario: 'a shipped scenario name or a .json file; repeatable or comma-separated (default: all shipped)',
@@ -29,6 +30,7 @@ export const command: CommandSpec = {
     'skip-micro': 'skip the per-layer micro-benchmarks (their figures stay null)',
     keep: 'keep the temp workspaces and print where they are',
     fanotify: 'auto | on | off: override autonomous.fanotify in every scenario',
+    evidence: 'fanotify | trace | exec | heuristic: put every agent on this evidence rung (exec: agents run under winnow exec, attaching refused)',
   },
   details: 'Scenarios live in bench/scenarios/*.json; the format is documented in bench/README.md.\nProgress goes to stderr on a terminal; the table or JSON goes to stdout. Exit code 1 if a scenario could not run or one of its checks failed (for CI).',
   async run(args, io) {
@@ -37,6 +39,10 @@ export const command: CommandSpec = {
     const fan = args.values.fanotify as string | undefined;
     if (fan !== undefined && !['auto', 'on', 'off'].includes(fan)) {
       throw new UsageError(`--fanotify takes auto, on or off (got "${fan}").`);
+    }
+    const evidence = args.values.evidence as string | undefined;
+    if (evidence !== undefined && !['fanotify', 'trace', 'exec', 'heuristic'].includes(evidence)) {
+      throw new UsageError(`--evidence takes fanotify, trace, exec or heuristic (got "${evidence}").`);
     }
     const repeatText = args.values.repeat as string | undefined;
     const repeat = repeatText === undefined ? 1 : Number(repeatText);
@@ -60,6 +66,7 @@ export const command: CommandSpec = {
       keep: Boolean(args.values.keep),
       repeat,
       ...(fan ? { fanotify: fan as 'auto' | 'on' | 'off' } : {}),
+      ...(evidence ? { evidence: evidence as 'fanotify' | 'trace' | 'exec' | 'heuristic' } : {}),
       ...(onProgress ? { onProgress } : {}),
     });
 

@@ -4,6 +4,7 @@ import type { CliIO, CommandSpec } from '../types.js';
 import { DEFAULTS, type Config } from '../../core/config/defaults.js';
 import { ConfigError } from '../../core/config/schema.js';
 import { loadWorkspaceConfig } from '../../adapters/config-file.js';
+import { RUNG_LABEL, type ProcessRung } from '../../core/classify/ladder.js';
 import { createGitRunner, GitError } from '../../adapters/git.js';
 import type { GitRunner } from '../../ports/index.js';
 import { resolveWorkspace, type Workspace } from '../../adapters/workspace.js';
@@ -33,6 +34,8 @@ export interface DoctorReport {
   ok: boolean;
   workspace: string | null;
   evidence: { fanotify: 'available' | 'unavailable' | 'off'; openHandle: boolean | 'own-processes'; temporal: boolean | 'own-processes' };
+  /** Per autonomous process of the running daemon: its evidence rung and how to move it up. */
+  processes?: ProcessRung[];
   checks: Check[];
 }
 
@@ -63,6 +66,16 @@ export interface DoctorFacts {
     workspaceDirs: number | null;
   } | null;
   fanotify: { capSysAdmin: boolean | null; fatrace: string | null };
+  /**
+   * Process tracing and lineage: strace and forkstat on PATH, Yama's ptrace_scope (null: no
+   * Yama). Optional: absent means not looked at.
+   */
+  tracing?: { strace: string | null; forkstat: string | null; ptraceScope: number | null };
+  /**
+   * The autonomous processes with their evidence rung, from the running daemon's state (null:
+   * no daemon running, so none is known).
+   */
+  processes?: ProcessRung[] | null;
   /** Entries of the state dir; null when it does not exist yet. */
   state: StateEntry[] | null;
   /** Paths winnow must be able to write, with the error when it cannot. */
@@ -216,6 +229,54 @@ export function evaluate(f: DoctorFacts): DoctorReport {
     });
   }
 
+  // Process tracing (rung 2) and lineage (rung 1's resolver for writers that already exited)
+  if (f.tracing && f.platform === 'linux') {
+    const t = f.tracing;
+    const tmode = cfg.autonomous.trace;
+    const tracingUsed = tmode === 'on' || (tmode === 'auto' && !(fanAvailable && mode !== 'off'));
+    if (tmode === 'off') add({ id: 'trace', status: 'info', summary: 'process tracing is off (autonomous.trace = "off")' });
+    else if (!tracingUsed) add({ id: 'trace', status: 'ok', summary: 'process tracing not needed: fanotify attributes every write (autonomous.trace = "auto")' });
+    else if (t.strace === null) {
+      add({
+        id: 'trace',
+        status: tmode === 'on' ? 'fail' : 'warn',
+        summary: 'strace is not on PATH: agents cannot be traced, only declared (`winnow exec`, `winnow hook`) or judged on timing',
+        fix: 'Install it (Debian/Ubuntu: `sudo apt-get install strace`).',
+      });
+    } else {
+      const scope = t.ptraceScope;
+      const attach = scope === null || scope === 0 || (scope < 3 && f.uid === 0);
+      add({
+        id: 'trace',
+        status: attach ? 'ok' : 'info',
+        summary: attach
+          ? `process tracing available (${t.strace}; winnow attaches to running agents${scope === null ? '' : `, ptrace_scope ${scope}`})`
+          : `process tracing only for agents started with \`winnow exec\`: Yama ptrace_scope is ${scope}, which forbids attaching to running agents`,
+        ...(attach ? {} : { fix: 'Start agents with `winnow exec -- CMD`, or allow attaching: `sudo sysctl kernel.yama.ptrace_scope=0` (a machine-wide choice).' }),
+      });
+    }
+    if (fanAvailable && mode !== 'off') {
+      add(
+        t.forkstat
+          ? { id: 'lineage', status: 'ok', summary: `process lineage available (${t.forkstat}): writers that exit at once are still resolved` }
+          : { id: 'lineage', status: 'warn', summary: 'forkstat is not on PATH: a writer that exits before winnow looks (an agent\'s `sh -c`) is unknown', fix: 'Install it (Debian/Ubuntu: `sudo apt-get install forkstat`).' },
+      );
+    }
+  }
+  const processes = f.processes ?? null;
+  if (processes) {
+    if (!processes.length) add({ id: 'rungs', status: 'ok', summary: 'the running daemon sees no autonomous process now' });
+    for (const p of processes) {
+      const cmd = p.command.length > 60 ? p.command.slice(0, 57) + '…' : p.command;
+      add({
+        id: 'rung',
+        status: p.rung === 'heuristic' ? 'warn' : p.advice ? 'info' : 'ok',
+        summary: `process ${p.pid} (${cmd}): ${RUNG_LABEL[p.rung]}`,
+        ...(p.advice ? { fix: p.advice.charAt(0).toUpperCase() + p.advice.slice(1) + '.' } : {}),
+      });
+    }
+  }
+
   // state dir: the privacy promise (dirs 0700, files 0600, owned by the user)
   if (ws) {
     if (f.state === null) {
@@ -301,7 +362,7 @@ export function evaluate(f: DoctorFacts): DoctorReport {
       summary: 'open-handle and write-activity evidence cover your own processes only (other users\' /proc/PID/fd and io are not readable)',
     });
   }
-  return { ok: !checks.some((c) => c.status === 'fail'), workspace: ws?.root ?? null, evidence, checks };
+  return { ok: !checks.some((c) => c.status === 'fail'), workspace: ws?.root ?? null, evidence, ...(processes ? { processes } : {}), checks };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -444,11 +505,19 @@ export async function gatherFacts(opts: { dir?: string; config?: string; cwd: st
 
   const capSysAdmin = linux ? hasCapSysAdmin(await readFile('/proc/self/status', 'utf8').catch(() => '')) : null;
   const fatrace = linux ? await onPath('fatrace', opts.env) : null;
+  const tracing: DoctorFacts['tracing'] = linux
+    ? {
+        strace: await onPath('strace', opts.env),
+        forkstat: await onPath('forkstat', opts.env),
+        ptraceScope: await readInt('/proc/sys/kernel/yama/ptrace_scope'),
+      }
+    : undefined;
 
   const writable: DoctorFacts['writable'] = [];
   let freeBytes: number | null = null;
   let identity: DoctorFacts['identity'] = { ok: true };
   let state: StateEntry[] | null = null;
+  let processes: ProcessRung[] | null = null;
   if (ws) {
     for (const p of [ws.root, ws.gitDir, join(ws.gitDir, 'objects')]) {
       const err = await access(p, constants.W_OK).then(
@@ -469,6 +538,7 @@ export async function gatherFacts(opts: { dir?: string; config?: string; cwd: st
       identity = { ok: false, error: String((e as { stderr?: string }).stderr ?? '').trim().split('\n').pop() || undefined };
     }
     state = await stateEntries(ws.stateDir);
+    processes = await daemonRungs(ws.stateDir);
   }
   const lfs = ws ? await lfsFacts(ws, run) : undefined;
 
@@ -481,12 +551,30 @@ export async function gatherFacts(opts: { dir?: string; config?: string; cwd: st
     config,
     inotify,
     fanotify: { capSysAdmin, fatrace },
+    ...(tracing ? { tracing } : {}),
+    processes,
     state,
     writable,
     freeBytes,
     identity,
     ...(lfs ? { lfs } : {}),
   };
+}
+
+/** The running daemon's per-process rungs (`state.json` evidence.processes), or null when none runs. */
+async function daemonRungs(stateDir: string): Promise<ProcessRung[] | null> {
+  try {
+    const st = JSON.parse(await readFile(join(stateDir, 'state.json'), 'utf8')) as { pid?: number; evidence?: { processes?: ProcessRung[] } };
+    if (typeof st.pid !== 'number') return null;
+    try {
+      process.kill(st.pid, 0);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EPERM') return null;
+    }
+    return Array.isArray(st.evidence?.processes) ? st.evidence!.processes! : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Whether the workspace's attributes use git-lfs (root .gitattributes, info/attributes), and whether git-lfs can serve them. */

@@ -5,7 +5,8 @@ import { UsageError } from '../types.js';
 import type { Decision } from '../../core/decision.js';
 import { normalisePath } from '../../core/event.js';
 import { decisionRecord, formatDecision } from '../format.js';
-import { runningDaemon } from '../daemon-info.js';
+import { readState, runningDaemon } from '../daemon-info.js';
+import { RUNG_LABEL, type ProcessRung } from '../../core/classify/ladder.js';
 import { DIR_OPTION, workspaceDir } from '../args.js';
 
 export const command: CommandSpec = {
@@ -75,6 +76,11 @@ async function filterDebug(dir: string | undefined, json: boolean, configPath: s
   try {
     if (holder) {
       io.stderr(`winnow: following the decisions of the daemon (pid ${holder.pid}); Ctrl-C to stop.\n`);
+      // Which evidence rung covers each autonomous process (docs/evidence.md), as of its last decision.
+      const st = (await readState(workspace.stateDir)) as { evidence?: { processes?: ProcessRung[] } } | null;
+      for (const p of st?.evidence?.processes ?? []) {
+        io.stderr(`winnow: autonomous ${p.pid} (${p.command.length > 50 ? p.command.slice(0, 47) + '…' : p.command}): ${RUNG_LABEL[p.rung]}${p.advice ? ` — ${p.advice}` : ''}\n`);
+      }
       await followLog(join(workspace.stateDir, 'winnow.log'), (d) => print(d, json, io), ac.signal);
       return 0;
     }

@@ -1,4 +1,5 @@
 import type { CommandSpec } from '../types.js';
+import { RUNG_LABEL, type ProcessRung } from '../../core/classify/ladder.js';
 import { resolveWorkspace } from '../../adapters/workspace.js';
 import { runningDaemon, readState } from '../daemon-info.js';
 import { readPause } from '../../daemon/lifecycle/pause.js';
@@ -114,7 +115,15 @@ function human(s: StateView & { workspace: string; running: boolean; pid: number
     L.push(`breaker    ${b.open ? `open until ${new Date(b.until ?? 0).toISOString()} after ${b.failures} failures: ${b.lastError ?? ''}` : `closed${b.failures ? ` (${b.failures} recent failures)` : ''}`}`);
   }
   if (s.decisions) L.push(`decisions  ${s.decisions.ALLOW} allowed, ${s.decisions.BLOCK} blocked (layer 1: ${s.decisions.byLayer['1'] ?? 0}, layer 2: ${s.decisions.byLayer['2'] ?? 0}, layer 3: ${s.decisions.byLayer['3'] ?? 0})`);
-  if (s.evidence) L.push(`evidence   ${Object.entries(s.evidence).map(([k, v]) => `${k}=${String(v)}`).join(', ')}`);
+  if (s.evidence) {
+    const { processes, ...modes } = s.evidence as { processes?: ProcessRung[] } & Record<string, unknown>;
+    L.push(`evidence   ${Object.entries(modes).map(([k, v]) => `${k}=${typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}`).join(', ')}`);
+    // Per autonomous process: which rung of the evidence ladder covers it, and how to move it up.
+    for (const p of processes ?? []) {
+      const cmd = p.command.length > 50 ? p.command.slice(0, 47) + '…' : p.command;
+      L.push(`  ${String(p.pid).padStart(7)} ${cmd}: ${RUNG_LABEL[p.rung]}${p.advice ? ` — ${p.advice}` : ''}`);
+    }
+  }
   for (const q of s.quarantined ?? []) L.push(`quarantined ${q.path}: changed ${q.events} times every ~${Math.round(q.periodMs / 1000)}s with no human evidence (see \`winnow rules suggest\`)`);
   for (const h of s.held ?? []) L.push(`held       ${h.path}: ${h.reason}`);
   const doubt = s.timingOnly ?? [];

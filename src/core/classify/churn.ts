@@ -1,6 +1,8 @@
 /**
- * Churn detector (SPEC "Coordination"): a path that keeps changing on a schedule with no human
- * evidence is quarantined — the classifier treats it as BLOCK and `status` reports it. Human
+ * Churn detector (SPEC "Coordination"): a path that keeps changing on a schedule, and whose writes
+ * are attributed to an autonomous process, is quarantined — the classifier treats it as BLOCK and
+ * `status` reports it. A schedule alone is not evidence: a person typing with editor autosave
+ * saves every 1–2 s, and a file whose writes no autonomous writer explains is theirs. Human
  * evidence for the path (a known writer outside the autonomous set) lifts the quarantine.
  * Pure: a mutable state object plus functions of `now`; no timers.
  */
@@ -22,6 +24,8 @@ export interface QuarantinedPath {
 export interface ChurnState {
   /** Recent change times per path (ascending), trimmed to the window. */
   times: Map<string, number[]>;
+  /** When autonomous evidence was last seen for each path (a traced, fanotify, declared write, a holder, matching counters). */
+  autonomousAt: Map<string, number>;
   quarantine: Map<string, QuarantinedPath>;
 }
 
@@ -35,23 +39,35 @@ const MAX_PATHS = 10_000;
 const SAME_CHANGE_MS = 100;
 
 export function createChurnState(): ChurnState {
-  return { times: new Map(), quarantine: new Map() };
+  return { times: new Map(), autonomousAt: new Map(), quarantine: new Map() };
 }
 
 /**
  * Records one change of `path` at `at`. `human`: a writer outside the autonomous set is known,
- * which clears the path's history and lifts its quarantine. Returns the quarantine entry when the
- * path is (now) quarantined.
+ * which clears the path's history and lifts its quarantine. `autonomous`: this change carries
+ * evidence that an autonomous process wrote it. A regular schedule quarantines the path only when
+ * such evidence was seen for it within the window. Returns the quarantine entry when the path is
+ * (now) quarantined.
  *
  * @example
  * const s = createChurnState();
- * for (let i = 0; i < 5; i++) recordChange(s, 'x.json', i * 1000, false, opts); // → {events: 5, periodMs: 1000}
+ * for (let i = 0; i < 5; i++) recordChange(s, 'x.json', i * 1000, false, opts, true); // → {events: 5, periodMs: 1000}
+ * for (let i = 0; i < 5; i++) recordChange(s, 'draft.md', i * 1000, false, opts); // → null (autosave)
  */
-export function recordChange(s: ChurnState, path: string, at: number, human: boolean, o: ChurnOptions): QuarantinedPath | null {
+export function recordChange(s: ChurnState, path: string, at: number, human: boolean, o: ChurnOptions, autonomous = false): QuarantinedPath | null {
   if (human) {
     s.times.delete(path);
+    s.autonomousAt.delete(path);
     s.quarantine.delete(path);
     return null;
+  }
+  if (autonomous) {
+    s.autonomousAt.delete(path);
+    s.autonomousAt.set(path, at);
+    if (s.autonomousAt.size > MAX_PATHS) {
+      const oldest = s.autonomousAt.keys().next().value;
+      if (oldest !== undefined) s.autonomousAt.delete(oldest);
+    }
   }
   let list = s.times.get(path);
   if (list) s.times.delete(path); // re-insert: Map order doubles as least-recently-changed order
@@ -68,7 +84,8 @@ export function recordChange(s: ChurnState, path: string, at: number, human: boo
     if (oldest !== undefined) s.times.delete(oldest);
   }
   const q = s.quarantine.get(path);
-  const judged = judgeRegular(list, o);
+  const autoAt = s.autonomousAt.get(path);
+  const judged = autoAt !== undefined && autoAt >= at - o.windowMs ? judgeRegular(list, o) : null;
   if (judged) {
     const entry = { path, events: list.length, periodMs: judged };
     s.quarantine.set(path, entry);

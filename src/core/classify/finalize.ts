@@ -5,12 +5,17 @@
 import type { Decision } from '../decision.js';
 import type { WatchEvent } from '../event.js';
 import { isReaction, REACTION_DEFAULTS, type ReactionState } from './reaction.js';
+import { TRACE_COVERED } from './ownership.js';
 
-/** A fanotify writer outside the autonomous set: a person's save, not churn. */
+/**
+ * A person's save, not churn: a fanotify writer outside the autonomous set, or no traced write
+ * while every autonomous process was traced.
+ */
 export function humanEvidence(d: Decision): boolean {
   const ev = d.evidence ?? [];
   const last = ev.filter((e) => e.kind === 'fanotify').pop();
-  return Boolean(last && !last.autonomous && last.pid);
+  if (last) return !last.autonomous && Boolean(last.pid);
+  return ev.some((e) => e.kind === 'trace' && !e.autonomous && e.detail === TRACE_COVERED);
 }
 
 /**

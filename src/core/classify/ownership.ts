@@ -122,12 +122,45 @@ export interface TemporalEvidence {
   windowMs: number;
 }
 
+/** What process tracing (strace) says about one path. */
+export interface TraceEvidence {
+  /** Traced writes of the path in the window: every traced process is autonomous. */
+  writes: { pid: number; call: string; at: number }[];
+  /**
+   * True when every autonomous process was traced since before the write (and the trace has been
+   * read up to the event): a write no traced process made is a person's.
+   */
+  covered: boolean;
+  /** Autonomous processes not traced (why the trace cannot speak for everyone). */
+  uncovered: { pid: number; command: string }[];
+  /**
+   * Autonomous processes that ran untraced when the path was written and were attached to only
+   * after (a new agent's first writes): the writer is unknown, never taken for a person.
+   */
+  late?: { pid: number; command: string; detail: string }[];
+}
+
+/** A write an agent declared through `winnow hook`. */
+export interface DeclaredEvidence {
+  at: number;
+  source: string;
+}
+
 export interface OwnershipInput {
   /** Writers from the trace; null when no exact trace is active (fanotify off/unavailable). */
   writers: WriterEvidence[] | null;
+  /** Process tracing; null or absent when no autonomous process is traced. */
+  traced?: TraceEvidence | null;
+  /** Declared writes of the path (`winnow hook`); null or absent when none were declared. */
+  declared?: DeclaredEvidence[] | null;
   /** Autonomous holders; null when open-handle evidence is not available. */
   handles: HandleEvidence[] | null;
   temporal: TemporalEvidence | null;
+  /**
+   * Whether an autonomous process was running when the path was written: a writer that exited
+   * unidentified is then unknown (held back), never a person.
+   */
+  autonomousRunning?: boolean;
 }
 
 export interface OwnershipResult {
@@ -139,6 +172,9 @@ export interface OwnershipResult {
 }
 
 export const PAGE = 4096;
+
+/** The trace-rung evidence of a person's write: every autonomous process traced, none wrote it. */
+export const TRACE_COVERED = 'every autonomous process is traced and none wrote it';
 
 /** `/proc/PID/io` write_bytes counts dirtied pages, so explained sizes are rounded up to pages. */
 export function pageRound(bytes: number): number {
@@ -193,7 +229,20 @@ export function judgeOwnership(input: OwnershipInput): OwnershipResult {
       human: true,
     };
   }
-  // Only unidentified writers (or none): the weaker evidence decides.
+  // Only unidentified writers (or none): the next rung decides. Positive evidence first (a traced
+  // write, a declared one, a held handle), then the absence of a traced write where every
+  // autonomous process is traced.
+  const tr = input.traced;
+  if (tr && tr.writes.length) {
+    const w = tr.writes[tr.writes.length - 1]!;
+    for (const x of tr.writes) evidence.push({ kind: 'trace', pid: x.pid, autonomous: true, detail: `${x.call} traced` });
+    return { verdict: 'BLOCK', reason: `written by traced autonomous process ${w.pid} (${w.call})`, evidence, human: false };
+  }
+  if (input.declared && input.declared.length) {
+    const d = input.declared[input.declared.length - 1]!;
+    evidence.push({ kind: 'declared', autonomous: true, detail: `declared by ${d.source}` });
+    return { verdict: 'BLOCK', reason: `declared as an autonomous write by ${d.source}`, evidence, human: false };
+  }
   if (input.handles && input.handles.length) {
     const h = input.handles[0]!;
     for (const x of input.handles) evidence.push({ kind: 'open-handle', pid: x.pid, command: x.command, autonomous: true, ...(x.why ? { detail: x.why } : {}) });
@@ -203,6 +252,24 @@ export function judgeOwnership(input: OwnershipInput): OwnershipResult {
       evidence,
       human: false,
     };
+  }
+  const unknownWriters = (input.writers ?? []).filter((w) => w.unknown);
+  if (unknownWriters.length && input.autonomousRunning) {
+    const w = unknownWriters[unknownWriters.length - 1]!;
+    evidence.push({ kind: 'unknown', pid: w.pid, autonomous: true, detail: 'the writer exited before its ancestry was known, while autonomous processes ran' });
+    return { verdict: 'BLOCK', reason: `written by process ${w.pid} (${shortCmd(w.command)}), which exited before it could be identified, while autonomous processes ran: held back until it changes again (status lists it)`, evidence, human: false };
+  }
+  if (tr && tr.late && tr.late.length) {
+    for (const l of tr.late) evidence.push({ kind: 'unknown', pid: l.pid, command: l.command, autonomous: true, detail: l.detail });
+    const l = tr.late[0]!;
+    return { verdict: 'BLOCK', reason: `written while autonomous process ${l.pid} (${shortCmd(l.command)}) ran untraced (${l.detail}): the writer is unknown, held back until it changes again (status lists it)`, evidence, human: false };
+  }
+  if (tr && tr.covered) {
+    evidence.push({ kind: 'trace', autonomous: false, detail: TRACE_COVERED });
+    return { verdict: 'CONTINUE', reason: 'no traced autonomous process wrote it (every autonomous process is traced)', evidence, human: true };
+  }
+  if (tr && tr.uncovered.length) {
+    evidence.push({ kind: 'trace', autonomous: false, detail: `not traced: ${tr.uncovered.map((u) => u.pid).join(', ')} (the trace cannot speak for them)` });
   }
   const t = input.temporal;
   if (t && t.activeBytes > 0) {
@@ -220,7 +287,7 @@ export function judgeOwnership(input: OwnershipInput): OwnershipResult {
     }
     evidence.push({ kind: 'temporal', autonomous: false, detail: `autonomous processes ${pids} active, but their ${t.activeBytes} bytes are explained by other changed paths` });
   }
-  if (!evidence.some((e) => e.kind !== 'fanotify')) evidence.push({ kind: 'none', autonomous: false, detail: 'no autonomous writer found' });
+  if (!evidence.some((e) => e.kind !== 'fanotify' && e.kind !== 'trace')) evidence.push({ kind: 'none', autonomous: false, detail: 'no autonomous writer found' });
   return { verdict: 'CONTINUE', reason: 'no autonomous writer found', evidence, human: false };
 }
 

@@ -13,6 +13,11 @@ export const DEFAULTS = deepFreeze({
     cacheTtlMs: 30_000,
     correlationWindowMs: 2_000,
     fanotify: 'auto' as 'auto' | 'on' | 'off',
+    /**
+     * Process tracing through strace (evidence rung 2): `auto` traces when fanotify is not active,
+     * `on` traces always (and fails start-up without strace), `off` never.
+     */
+    trace: 'auto' as 'auto' | 'on' | 'off',
   },
   json: {
     volatileKeys: ['timestamp', 'last_update', 'updated_at', 'session_id'] as string[],

@@ -68,6 +68,7 @@ export const configSchema = object({
       cacheTtlMs: optional(ms),
       correlationWindowMs: optional(ms),
       fanotify: optional(enums(['auto', 'on', 'off'] as const)),
+      trace: optional(enums(['auto', 'on', 'off'] as const)),
     }),
   ),
   json: optional(

@@ -51,7 +51,9 @@ export async function applyDecisions(deps: ApplyDeps, events: WatchEvent[], deci
   let dirAppeared = false;
   for (let i = 0; i < events.length; i++) {
     const e = events[i]!;
-    const d = finalizeDecision(decisions[i]!, e, deps.reactions);
+    let d = finalizeDecision(decisions[i]!, e, deps.reactions);
+    const before = d.decision === 'ALLOW' && d.layer > 1 && !humanEvidence(d) ? known.blockedWrite(e.path, stats[i]!.key) : null;
+    if (before) d = { ...d, decision: 'BLOCK', layer: 2, reason: `unchanged since it was blocked (${before.reason}): the same write, reported again` };
     known.count(d);
     deps.logger.log('info', 'decision', { ...d });
     deps.onDecision(d);

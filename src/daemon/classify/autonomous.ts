@@ -40,9 +40,9 @@ export class AutonomousProcesses {
 
   /**
    * The autonomous set now. `force`: re-read the table; `fresh`: the cached table plus processes
-   * started since (the port's `fresh`).
+   * started since (the port's `fresh`); `'stale'`: the same without ever spawning `ps` (a poll).
    */
-  async current(force: boolean, fresh = false, rootsHint?: number[]): Promise<Map<number, AutonomousProc>> {
+  async current(force: boolean, fresh: boolean | 'stale' = false, rootsHint?: number[]): Promise<Map<number, AutonomousProc>> {
     const { processes } = this.deps;
     let roots: number[] = rootsHint ?? [];
     if (!rootsHint) {
@@ -58,10 +58,10 @@ export class AutonomousProcesses {
         force && processes.refresh
           ? await processes.refresh()
           : fresh && processes.fresh
-            ? await processes.fresh()
+            ? await processes.fresh(fresh === 'stale' ? { stale: true } : undefined)
             : await processes.list();
       // A `winnow exec` root the cached table does not know started after it was taken.
-      if (!force && processes.refresh && roots.some((r) => !table.some((p) => p.pid === r))) {
+      if (!force && fresh !== 'stale' && processes.refresh && roots.some((r) => !table.some((p) => p.pid === r))) {
         table = await processes.refresh();
       }
       this.psFailed = null;

@@ -9,10 +9,11 @@
  * The classifier does not start the writer trace (the lifecycle does, so that
  * `autonomous.fanotify: "on"` can fail start-up before anything else runs); `close()` stops it.
  */
+import { join } from 'node:path';
 import type { Config } from '../../core/config/defaults.js';
 import type { Decision, Evidence, RuleMatch } from '../../core/decision.js';
 import type { WatchEvent } from '../../core/event.js';
-import type { Clock, Fs, Git, Logger, ProcessTable, ProcProbe, Scheduler, TraceState, WriterTrace } from '../../ports/index.js';
+import type { Clock, Fs, Git, Logger, ProcessTable, ProcessTracer, ProcProbe, Scheduler, TraceState, WriterTrace } from '../../ports/index.js';
 import { judgeOwnership, type AutonomousProc, type HandleEvidence, type WriterEvidence } from '../../core/classify/ownership.js';
 import { createChurnState, isQuarantined, quarantinedList, recordChange, type ChurnOptions } from '../../core/classify/churn.js';
 import type { EvidenceModes } from '../../core/status.js';
@@ -21,6 +22,7 @@ import { AutonomousProcesses } from './autonomous.js';
 import { ContentCheck } from './content-check.js';
 import { FileFacts } from './file-facts.js';
 import { SIZE_LOOKUPS_MAX, WriteCounters } from './write-counters.js';
+import { ProcessTracing, type TraceQuery, type TraceVerdicts } from './tracing.js';
 
 export type { EvidenceModes } from '../../core/status.js';
 
@@ -39,6 +41,10 @@ export interface ClassifierDeps {
   logger: Logger;
   processes: ProcessTable;
   trace: WriterTrace | null;
+  /** Process tracing (strace) and declared writes (`winnow hook`); null: neither. */
+  tracer?: ProcessTracer | null;
+  /** Process lineage beside fanotify (forkstat). */
+  lineage?: { active(): boolean } | null;
   probe: ProcProbe;
   /** `winnow exec` roots; default reads `<stateDir>/exec/`. Tests may inject. */
   execRoots?: () => Promise<number[]>;
@@ -77,6 +83,12 @@ const inGitDir = (path: string): boolean => path === '.git' || path.startsWith('
 
 /** How long a decision waits for the trace to catch up with the writes before the event. */
 const FLUSH_WAIT_MS = 50;
+/**
+ * How long before its event a write may have happened: @parcel/watcher batches events for up to
+ * ~500 ms under continuous writes. A process traced since less than this is not yet trusted to
+ * have seen a write reported now.
+ */
+const WATCH_LAG_MS = 500;
 
 interface Pending {
   idx: number;
@@ -108,6 +120,7 @@ class LayeredClassifier {
   private readonly content: ContentCheck;
   private readonly autonomous: AutonomousProcesses;
   private readonly counters: WriteCounters;
+  private readonly tracing: ProcessTracing;
   /** Open handles can be listed (Linux /proc, lsof on macOS). */
   private readonly handlesOk = process.platform === 'linux' || process.platform === 'darwin';
 
@@ -124,6 +137,18 @@ class LayeredClassifier {
       execRoots: deps.execRoots ?? (async () => (await readExecRegistry(deps.stateDir)).map((r) => r.pid)),
       selfPid: deps.selfPid === undefined ? process.pid : deps.selfPid,
     });
+    this.tracing = new ProcessTracing({
+      tracer: deps.tracer ?? null,
+      mode: config.autonomous.trace,
+      fanotifyActive: () => this.traceActive(),
+      lineageActive: () => deps.lineage?.active() ?? false,
+      execRegistrations: () => readExecRegistry(deps.stateDir),
+      probe: deps.probe,
+      scheduler: deps.scheduler,
+      clock,
+      logger,
+    });
+    this.tracing.startPolling(() => this.autonomous.current(false, 'stale'));
     this.counters = new WriteCounters({ root, fs, clock, logger, probe: deps.probe, scheduler: deps.scheduler, windowMs: this.windowMs });
   }
 
@@ -147,17 +172,24 @@ class LayeredClassifier {
       openHandle: this.handlesOk,
       temporal: this.counters.ioOk,
       processTable: this.autonomous.psFailed === null,
+      trace: this.tracing.state(),
+      lineage: this.deps.lineage?.active() ?? false,
+      processes: this.tracing.rungs(),
     };
   }
 
   async close(): Promise<void> {
+    this.tracing.stopPolling();
     this.counters.close();
+    await this.deps.tracer?.stop();
     await this.deps.trace?.stop();
   }
 
   async prime(): Promise<void> {
     try {
       const set = await this.autonomous.current(false, true);
+      // Trace the agents already running, so their writes from now on are traced.
+      if (this.tracing.enabled()) await this.tracing.cover(set);
       const at = this.deps.clock.now();
       this.counters.look(at);
       if (!set.size) return;
@@ -260,6 +292,15 @@ class LayeredClassifier {
     return { writers, set };
   }
 
+  /** What tracing needs to know of a change: its write time is the file's mtime when there is one. */
+  private async traceQuery(ev: WatchEvent): Promise<TraceQuery> {
+    const st = ev.kind === 'delete' ? null : await this.deps.fs.stat(join(this.deps.root, ev.path)).catch(() => null);
+    const mtime = st && st.isFile ? st.mtimeMs : null;
+    // A future mtime (clock skew, `touch -d`) says nothing about when the bytes were written.
+    const wroteAt = mtime !== null && mtime <= ev.at ? mtime : ev.at - WATCH_LAG_MS;
+    return { path: ev.path, at: ev.at, wroteAt, mtime, kind: ev.kind };
+  }
+
   /** Open files of the autonomous processes, by path; null when none could be listed. */
   private async openHandles(set: Map<number, AutonomousProc>): Promise<Map<string, HandleEvidence[]> | null> {
     const handles = new Map<string, HandleEvidence[]>();
@@ -285,14 +326,28 @@ class LayeredClassifier {
     if (tracing) await this.deps.trace!.flush(FLUSH_WAIT_MS);
     // Without an exact trace, temporal correlation needs every autonomous process that is running
     // now, including one started a moment ago: the cached table plus the processes started since.
-    let set = await this.autonomous.current(false, !tracing);
+    const straced = this.tracing.enabled();
+    let set = await this.autonomous.current(false, !tracing || straced);
     if (!tracing) this.counters.look(at);
     let writers = new Map<string, WriterEvidence[]>();
     if (tracing) ({ writers, set } = await this.writersOf(list, set));
-    const settled = (path: string) => writers.get(path)?.some((w) => !w.unknown) ?? false;
+    // Rungs 2 and 3: traced writes, coverage of the autonomous set, declared writes. The write
+    // happened before its event by at most the watcher's batching (up to ~500 ms).
+    let verdicts: TraceVerdicts = { traced: new Map(), declared: new Map() };
+    if (this.deps.tracer) {
+      const queries = await Promise.all(list.map((p) => this.traceQuery(p.ev)));
+      verdicts = await this.tracing.judge(queries, set, this.windowMs);
+      if (!straced) this.tracing.rungsWithoutTracing(set);
+    }
+    // Positive evidence (a known writer, a traced or declared write) settles a path; a traced
+    // absence does not rule out a file held open since before the attach (open handles still
+    // look), but it makes write counters moot.
+    const positive = (path: string) =>
+      (writers.get(path)?.some((w) => !w.unknown) ?? false) || (verdicts.traced.get(path)?.writes.length ?? 0) > 0 || (verdicts.declared.get(path)?.length ?? 0) > 0;
+    const settled = (path: string) => positive(path) || verdicts.traced.get(path)?.covered === true;
     // Open handles and write counters: only when there is an autonomous process to look at, and
     // only for paths fanotify did not already settle.
-    const needWeaker = list.some((p) => !settled(p.ev.path));
+    const needWeaker = list.some((p) => !positive(p.ev.path));
     const handles = needWeaker && set.size ? await this.openHandles(set) : null;
     // Sampled on every decision that reaches layer 2 (not only when needed now), so that the next
     // unattributed change has a fresh baseline; one /proc read per autonomous process.
@@ -307,12 +362,20 @@ class LayeredClassifier {
       const temporal = !settled(ev.path) && set.size ? await this.counters.temporalFor(ev, set, budget, at) : null;
       const own = judgeOwnership({
         writers: tracing ? ws ?? [] : null,
+        traced: verdicts.traced.get(ev.path) ?? null,
+        declared: verdicts.declared.get(ev.path) ?? null,
         handles: handles ? handles.get(ev.path) ?? [] : null,
         temporal,
+        autonomousRunning: set.size > 0,
       });
+      if (own.human) this.counters.noteHuman(ev.path, ev.at);
+      // An agent seen writing or holding a file here works here, wherever its cwd is.
+      for (const e of own.evidence) if (e.autonomous && e.pid !== undefined && e.kind !== 'temporal' && e.kind !== 'unknown') this.counters.noteHere(e.pid);
       const l2Us = sharedUs + Number(now_ns() - t1) / 1000;
       const counted = ev.source === undefined || ev.source === 'watch';
-      const q = counted ? recordChange(this.churn, ev.path, ev.at, own.human, this.churnOpts) : isQuarantined(this.churn, ev.path);
+      // Quarantine needs evidence that an autonomous process writes the path, not a schedule alone.
+      const autonomousEvidence = own.verdict === 'BLOCK' || own.evidence.some((e) => e.autonomous);
+      const q = counted ? recordChange(this.churn, ev.path, ev.at, own.human, this.churnOpts, autonomousEvidence) : isQuarantined(this.churn, ev.path);
       const evidence = own.evidence as Evidence[];
       const rule = p.rule!.rule;
       if (own.verdict === 'BLOCK') {

@@ -15,17 +15,22 @@ export interface ExecRegistration {
   startTime: string | null;
   cmd: string[];
   registeredAt: string;
+  /**
+   * PID of the strace that runs CMD (`autonomous.trace`), whose writes go to
+   * `<stateDir>/trace/<pid>.jsonl`; absent when CMD runs untraced (declared only).
+   */
+  tracer?: number;
 }
 
 export function execDir(stateDir: string): string {
   return join(stateDir, 'exec');
 }
 
-export async function registerExec(stateDir: string, pid: number, cmd: string[], now = Date.now()): Promise<string> {
+export async function registerExec(stateDir: string, pid: number, cmd: string[], now = Date.now(), tracer?: number): Promise<string> {
   const dir = execDir(stateDir);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const file = join(dir, String(pid));
-  const reg: ExecRegistration = { pid, startTime: processStartTime(pid), cmd, registeredAt: new Date(now).toISOString() };
+  const reg: ExecRegistration = { pid, startTime: processStartTime(pid), cmd, registeredAt: new Date(now).toISOString(), ...(tracer !== undefined ? { tracer } : {}) };
   await writeFileAtomic(file, JSON.stringify(reg) + '\n');
   return file;
 }

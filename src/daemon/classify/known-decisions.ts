@@ -22,6 +22,8 @@ export interface Known {
   layer: Decision['layer'];
   /** Set when the BLOCK rests on timing alone: kept across restarts for `status`. */
   timing?: { at: number; reason: string };
+  /** Why a layer-2 BLOCK was made (who wrote it), for a look at the same write again. */
+  reason?: string;
 }
 
 export type Timing = { at: number; reason: string };
@@ -52,7 +54,20 @@ export class KnownDecisions {
     const timing = timingOnly(d) ? { at: now, reason: d.reason } : undefined;
     this.noteTiming(path, timing);
     if (this.known.size >= KNOWN_MAX) this.known.delete(this.known.keys().next().value as string);
-    this.known.set(path, { key, decision: d.decision, layer: d.layer, ...(timing ? { timing } : {}) });
+    const why = d.decision === 'BLOCK' && d.layer === 2 && !timing ? { reason: d.reason } : {};
+    this.known.set(path, { key, decision: d.decision, layer: d.layer, ...(timing ? { timing } : {}), ...why });
+  }
+
+  /**
+   * The layer-2 BLOCK of `path` when the file has not changed since (same `key`), on evidence
+   * stronger than timing: a later look at the same write, which no longer has that evidence (the
+   * watcher may report one write in two batches, the second after the writer's trace aged out),
+   * must not undo it.
+   */
+  blockedWrite(path: string, key: string): Known | null {
+    const k = this.known.get(path);
+    if (!k || k.decision !== 'BLOCK' || k.layer !== 2 || k.timing || k.reason === undefined) return null;
+    return key === k.key && key !== 'absent' && key !== 'unknown' ? k : null;
   }
 
   /** True when `path` was judged and a new look would judge it the same way (no need to classify again). */

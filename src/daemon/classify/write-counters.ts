@@ -77,6 +77,8 @@ export class WriteCounters {
   /** Paths fanotify attributed to a person, with the event time (bounded). */
   private readonly humanWritten = new LRUCache<string, number>({ max: 2_048 });
   private readonly recent: Recent[] = [];
+  /** Autonomous PIDs seen writing or holding a file here (bounded). */
+  private readonly seenHere = new LRUCache<number, true>({ max: 1_024 });
   /** Working directory per autonomous PID, re-read after CWD_TTL_MS. */
   private readonly cwds = new Map<number, { dir: string | null; at: number }>();
   private warnedIo = false;
@@ -126,15 +128,23 @@ export class WriteCounters {
     this.tick = null;
   }
 
+  /** An autonomous process was seen writing or holding a file here (any rung): it works here. */
+  noteHere(pid: number): void {
+    this.seenHere.set(pid, true);
+  }
+
   /**
-   * An autonomous process working in another tree (an agent of another workspace, a test's fake
-   * agent next door) says nothing about this workspace: its write activity is not correlated.
-   * Limit (documented): an agent whose cwd is elsewhere but that writes here by absolute path is
-   * only seen through fanotify or open handles.
+   * Whether an autonomous process works in this workspace, so its write activity is correlated:
+   * its cwd is here, its command line names the workspace, or it was seen writing or holding a
+   * file here. The cwd alone never leaves one out for good (a monitor started by systemd has cwd
+   * `/` and writes by absolute path): any of the three signs counts. An agent of another tree (a
+   * test's agent next door) shows none, and its bytes are not counted against this one's saves.
    */
-  private async worksHere(pid: number, at: number): Promise<boolean> {
+  private async worksHere(pid: number, info: AutonomousProc | undefined, at: number): Promise<boolean> {
     const { probe, root } = this.deps;
     if (!probe.workingDir) return true;
+    if (this.seenHere.has(pid)) return true;
+    if (info && info.cmd.includes(root)) return true;
     let c = this.cwds.get(pid);
     if (!c || at - c.at > CWD_TTL_MS) {
       c = { dir: await probe.workingDir(pid), at };
@@ -160,7 +170,7 @@ export class WriteCounters {
     for (const pid of this.cwds.keys()) if (!set.has(pid)) this.cwds.delete(pid);
     await Promise.all(
       [...set.keys()].map(async (pid) => {
-        if (!(await this.worksHere(pid, at))) {
+        if (!(await this.worksHere(pid, set.get(pid), at))) {
           samples.delete(pid); // irrelevant here, whether or not its counter can be read
           return;
         }

@@ -292,6 +292,9 @@ class SingleFlightCommitter {
     }
     this.waiting = null;
     await this.commitBatch();
+    // A batch that left paths to the person (staged by hand) and committed the rest ends the pass
+    // with nothing pending: their index is looked at again on the timer, as after an idle pass.
+    if (this.pending.size === 0 && this.staged.size && this.timer === null) this.arm(clock.now() + RECHECK_MS);
   }
 
   /** Why due paths must wait now, and until when to look again; null when a commit may run. */
