@@ -1,13 +1,13 @@
 /**
- * Layer 1's built-in facts that need the file system: inside a nested repository, and the file
- * types winnow never follows or commits (special files, symlinks out of the workspace,
- * directories). The rule names are listed in docs/internals.md.
+ * The file-system half of layer 1's built-in facts: whether a directory holds a `.git` (a nested
+ * repository), and what kind of file a path is. core/classify/builtins.ts judges them.
  */
 import { realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LRUCache } from 'lru-cache';
 import { normalisePath } from '../../core/event.js';
 import type { Clock, Fs } from '../../ports/index.js';
+import { fileKindFact, type BuiltinFact, type FileKind } from '../../core/classify/builtins.js';
 
 /**
  * How long "does DIR hold a .git?" is remembered. `.git` is never watched, so nothing tells the
@@ -46,27 +46,24 @@ export class FileFacts {
     return null;
   }
 
-  /** Layer 1 extras: the file types winnow never follows or commits. */
-  async unsafeKind(path: string): Promise<{ rule: string; reason: string } | null> {
+  /** Layer 1 extras: the file types winnow never follows or commits (core/classify/builtins.ts judges). */
+  async unsafeKind(path: string): Promise<BuiltinFact | null> {
+    return fileKindFact(path, await this.kindOf(path));
+  }
+
+  /** What is at `path`: the facts `fileKindFact` needs, and only those (a symlink's target, a directory's `.git`). */
+  private async kindOf(path: string): Promise<FileKind> {
     const { root, fs, clock } = this.deps;
     const abs = join(root, path);
     const st = await fs.stat(abs).catch(() => null);
-    if (!st) return null;
-    if (st.isSpecial) return { rule: 'builtin:special-file', reason: 'FIFO, socket or device: never read or committed' };
+    if (!st) return { kind: 'absent' };
+    if (st.isSpecial) return { kind: 'special' };
     if (st.isSymlink) {
       const target = await realpath(abs).catch(() => null);
-      if (target === null) return null; // dangling: committed as a link, never followed
-      if (normalisePath(root, target) === null && target !== root) {
-        return { rule: 'builtin:symlink-outside', reason: `symlink pointing outside the workspace (${target}): never followed` };
-      }
-      return null;
+      // Dangling: committed as a link, never followed.
+      return { kind: 'symlink', target, outside: target !== null && normalisePath(root, target) === null && target !== root };
     }
-    if (st.isDirectory) {
-      if (await this.holdsGit(path, clock.now())) {
-        return { rule: 'builtin:nested-repo', reason: `${path}/ is a nested git repository (it has its own .git): not committed into this one` };
-      }
-      return { rule: 'builtin:directory', reason: 'a directory: its files are classified one by one' };
-    }
-    return null;
+    if (st.isDirectory) return { kind: 'directory', holdsGit: await this.holdsGit(path, clock.now()) };
+    return { kind: 'file' };
   }
 }

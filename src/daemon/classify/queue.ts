@@ -5,6 +5,7 @@
  */
 import type { Decision } from '../../core/decision.js';
 import { coalesce, committableFirst, type WatchEvent } from '../../core/event.js';
+import { builtinDecision, invalidUtf8Fact } from '../../core/classify/builtins.js';
 import type { Logger } from '../../ports/index.js';
 import type { Classifier } from './classifier.js';
 
@@ -69,22 +70,19 @@ export class ClassifyQueue {
         this.queue = committableFirst(coalesce(this.queue), this.deps.classifier.blockedByRule);
       }
       const all = coalesce(this.queue.splice(0, CLASSIFY_CHUNK));
-      // Names that are not valid UTF-8 reach us with U+FFFD in place of the bad bytes: any git
-      // call with that string would name another file. Hold them back and say so.
-      const unnamable = all.filter((e) => e.path.includes('\uFFFD'));
-      if (unnamable.length) {
-        await this.deps.apply(
-          unnamable,
-          unnamable.map((e) => ({
-            path: e.path,
-            decision: 'BLOCK' as const,
-            layer: 1 as const,
-            rule: 'builtin:invalid-utf8-name',
-            reason: 'held back: the file name is not valid UTF-8, so winnow cannot name it to git safely; rename it, or commit it by hand',
-          })),
-        );
+      // Names that are not valid UTF-8 cannot be named to git: held back before any I/O.
+      const unnamable: WatchEvent[] = [];
+      const unnamableDecisions: Decision[] = [];
+      const batch: WatchEvent[] = [];
+      for (const e of all) {
+        const f = invalidUtf8Fact(e.path);
+        if (!f) batch.push(e);
+        else {
+          unnamable.push(e);
+          unnamableDecisions.push(builtinDecision(e.path, f));
+        }
       }
-      const batch = unnamable.length ? all.filter((e) => !e.path.includes('\uFFFD')) : all;
+      if (unnamable.length) await this.deps.apply(unnamable, unnamableDecisions);
       if (!batch.length) continue;
       let decisions: Decision[];
       try {

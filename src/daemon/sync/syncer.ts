@@ -13,20 +13,18 @@
  * overwritten) followed by a compare-and-swap `update-ref`. A journal covers the gap between
  * the two.
  */
-import { appendFile, readFile, rename, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Config } from '../../core/config/defaults.js';
 import type { Clock, Logger, Scheduler } from '../../ports/index.js';
 import {
   EMPTY_QUEUE, enqueue, take, gate, onFailure, nextAfterCommit, AHEAD_THRESHOLD, classifySyncFailure,
   type SyncPriority, type SyncQueue, type QueuedSync, type SyncFailure,
 } from '../../core/sync/index.js';
-import { breakerOpen, breakerSuccess, CLOSED, type BreakerState } from '../../core/retry.js';
-import { writeFileAtomic } from '../../util/atomic-write.js';
+import { breakerOpen, breakerSuccess, CLOSED } from '../../core/retry.js';
 import { pruneSnapshots } from './snapshots.js';
 import type { GitRunner } from '../../ports/index.js';
 import { asGitFailure } from '../git-calls.js';
 import { recover, runSyncSequence } from './sequence.js';
+import { audit, loadState, saveState, type PersistedState } from './sync-files.js';
 
 export { recover, runSyncSequence } from './sequence.js';
 export {
@@ -108,21 +106,6 @@ export interface SyncOutcome {
   snapshot?: string;
   conflictCopies?: string[];
 }
-
-interface PersistedState {
-  version: 1;
-  seq: number;
-  lastSync: SyncStatus['lastSync'];
-  lastAttemptAt: number | null;
-  breaker: BreakerState;
-  stopped: { reason: string; files: string[]; remote: string | null } | null;
-  ahead: number;
-  behind: number;
-}
-
-const STATE_FILE = 'sync-state.json';
-const AUDIT_FILE = 'sync.log';
-const AUDIT_ROTATE_BYTES = 1024 * 1024;
 
 // ---------------------------------------------------------------------------------------------
 
@@ -218,7 +201,7 @@ class SyncCoordinator {
 
   private async persist(): Promise<void> {
     this.state = { ...this.state, seq: this.state.seq + 1 };
-    await writeFileAtomic(join(this.deps.stateDir, STATE_FILE), JSON.stringify(this.state, null, 2) + '\n').catch((e: Error) =>
+    await saveState(this.deps.stateDir, this.state).catch((e: Error) =>
       this.deps.logger.log('warn', 'sync state not saved', { error: e.message }),
     );
   }
@@ -332,7 +315,7 @@ class SyncCoordinator {
     this.state = state;
     if (!out.ok && out.failure !== 'conflict' && state.breaker.retryAt !== null) this.arm(state.breaker.retryAt, `retry: ${reason}`);
     await this.persist();
-    await audit(deps, {
+    await audit(deps.stateDir, deps.logger, {
       at: new Date(end).toISOString(),
       reason,
       priority: run.priority,
@@ -402,26 +385,6 @@ class SyncCoordinator {
   async idle(): Promise<void> {
     await this.ready;
     while (this.running) await this.running;
-  }
-}
-
-async function loadState(stateDir: string): Promise<Partial<PersistedState> | null> {
-  try {
-    const s = JSON.parse(await readFile(join(stateDir, STATE_FILE), 'utf8')) as PersistedState;
-    return s.version === 1 ? s : null;
-  } catch {
-    return null;
-  }
-}
-
-async function audit(deps: SyncerDeps, entry: Record<string, unknown>): Promise<void> {
-  const file = join(deps.stateDir, AUDIT_FILE);
-  try {
-    const st = await stat(file).catch(() => null);
-    if (st && st.size > AUDIT_ROTATE_BYTES) await rename(file, `${file}.1`);
-    await appendFile(file, JSON.stringify(entry) + '\n', { mode: 0o600 });
-  } catch (e) {
-    deps.logger.log('warn', 'sync audit log not written', { error: (e as Error).message });
   }
 }
 
