@@ -9,10 +9,11 @@
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Git, GitCall, GitRunner, GitStep, Logger, ObjectFormat, RepoBlock, StatusEntry } from '../ports/index.js';
-import { chunkPaths } from '../core/commit/plumbing.js';
+import { chunkPaths, parseLsFiles } from '../core/commit/plumbing.js';
 import { OBJECT_FORMAT_ARGS, parseObjectFormat } from '../core/git/object-format.js';
 import { GitError, createGitRunner, gitEnv } from './git-spawn.js';
 import { ARGV_CHUNK_BYTES, CatFile } from './git-cat-file.js';
+import { readIndexScan } from './index-file.js';
 
 export { GitError, createGitRunner, chunkPaths };
 
@@ -23,6 +24,8 @@ export interface GitOptions {
   hooks: boolean;
   logger?: Logger;
 }
+
+const NO_PATHS: ReadonlySet<string> = new Set();
 
 const IDENTITY = ['-c', 'user.name=winnow', '-c', 'user.email=winnow@localhost'];
 
@@ -52,6 +55,12 @@ export async function createGit(root: string, opts: GitOptions): Promise<Git> {
     if (!st) return false;
     const key = `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
     if (unmergedSeen?.key === key) return unmergedSeen.answer;
+    // Read in-process when the format allows (every commit rewrites the index, so this ran per commit).
+    const scan = readIndexScan(join(opts.gitDir, 'index'), NO_PATHS);
+    if (scan) {
+      unmergedSeen = { key, answer: scan.unmerged };
+      return scan.unmerged;
+    }
     // git cannot read the index (the work tree moved away): other checks say why; not cached.
     const r = await exec(['ls-files', '-u', '-z'], { readOnly: true }).catch(() => null);
     if (!r) return false;
@@ -125,6 +134,14 @@ export async function createGit(root: string, opts: GitOptions): Promise<Git> {
       let n = 0;
       for (const b of r.stdout) if (b === 0) n++;
       return n;
+    },
+
+    async indexEntries(paths) {
+      const want = new Set(paths);
+      const scan = readIndexScan(join(opts.gitDir, 'index'), want);
+      if (scan) return scan.entries;
+      const out = want.size ? await execChunked(['ls-files', '-s', '-v', '--debug', '-z'], [...want], { readOnly: true }) : Buffer.alloc(0);
+      return parseLsFiles(out.toString('utf8'), want);
     },
 
     headBlob: (path) => blobs.headBlob(path, exec),

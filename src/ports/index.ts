@@ -3,6 +3,7 @@
  * `adapters/` provides the real ones and tests provide fakes.
  */
 import type { WatchEvent, Priority } from '../core/event.js';
+import type { IndexEntry } from '../core/commit/plumbing.js';
 import type { ObjectFormat } from '../core/git/object-format.js';
 
 export type { ObjectFormat };
@@ -240,6 +241,12 @@ export interface Git {
   ignored(paths: string[]): Promise<Set<string>>;
   /** Of `paths`, those in the index (tracked). */
   tracked(paths: string[]): Promise<Set<string>>;
+  /**
+   * The person's index entries for `paths` (absent: not in the index; 'conflict': stages 1–3),
+   * like `ls-files -s -v --debug` filtered to them: read from the index file where its format
+   * allows, else through git. Never takes index.lock.
+   */
+  indexEntries?(paths: readonly string[]): Promise<Map<string, IndexEntry | 'conflict'>>;
   /** Number of tracked files. */
   trackedCount(): Promise<number>;
   /** Content of `path` at HEAD with its blob id, or null when absent. Cached by blob id. */

@@ -79,6 +79,8 @@ class FakeGit implements Git {
   worktreeChecks = 0;
   /** Fail every `git notes` step (the commit's note), as a locked notes ref would. */
   failNotes = false;
+  /** The person's index entries (what they staged by hand); read through `indexEntries`. */
+  personIndex = new Map<string, { mode: string; oid: string }>();
   private runWaiters: (() => void)[] = [];
   constructor(private fs: FakeFs) {}
 
@@ -100,6 +102,9 @@ class FakeGit implements Git {
   }
   async trackedCount() {
     return this.tracked_.size;
+  }
+  async indexEntries(paths: readonly string[]) {
+    return new Map(paths.filter((p) => this.personIndex.has(p)).map((p) => [p, this.personIndex.get(p)!] as const));
   }
   async headBlob() {
     return null;
@@ -319,6 +324,26 @@ test('a fatal failure opens the breaker at once; nothing is dropped', async () =
   assert.equal(st.breaker.open, true);
   assert.equal(st.breaker.lastError, 'bad object HEAD');
   assert.deepEqual(st.queued, ['a']);
+});
+
+test("a path staged by hand is committed once the person commits it, also after a pass that committed other paths", async () => {
+  const h = harness();
+  h.fs.put('mine.md', 'v3');
+  h.fs.put('other.md');
+  h.fs.files.set(`${GITDIR}/index`, { kind: 'file', content: Buffer.from('index with v2 staged') });
+  h.git.personIndex.set('mine.md', { mode: '100644', oid: 'a'.repeat(40) });
+  await h.committer.onIdle(); // the start-up pass (commit journal) is over
+  // One batch: mine.md is left to the person, other.md is committed, and the pass ends there.
+  h.committer.submit(['mine.md', 'other.md']);
+  await h.committer.onIdle();
+  assert.deepEqual(h.git.commits.map((c) => c.paths), [['other.md']]);
+  assert.ok(h.committer.status().held.some((x) => x.path === 'mine.md'));
+  // The person commits what they staged: the index changes and holds HEAD's entry (none here).
+  h.git.personIndex.delete('mine.md');
+  h.fs.files.set(`${GITDIR}/index`, { kind: 'file', content: Buffer.from('index after their commit') });
+  await h.clock.advance(RECHECK_MS);
+  await h.committer.onIdle();
+  assert.deepEqual(h.git.commits.map((c) => c.paths), [['other.md'], ['mine.md']], 'what is left in the work tree is committed');
 });
 
 test('pause: due paths wait while the signal is up and commit after kick()', async () => {

@@ -54,7 +54,7 @@ export async function prepareBatch(deps: PrepareDeps, paths: string[], via: Via)
   const [stats, headFacts, index] = await Promise.all([
     Promise.all(paths.map((p) => fs.stat(join(root, p)))),
     via === 'plumbing' ? deps.readHead(paths) : Promise.resolve(null),
-    out(lsFilesSteps(paths)).then((o) => parseLsFiles(o, want)),
+    git.indexEntries ? git.indexEntries(paths) : out(lsFilesSteps(paths)).then((o) => parseLsFiles(o, want)),
   ]);
   const headEntries: Map<string, Entry> = headFacts
     ? headFacts.entries

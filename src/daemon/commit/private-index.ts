@@ -317,7 +317,7 @@ export class PrivateIndex {
     const [oldE, newE, realE] = await Promise.all([
       oldEntries ?? (j.old ? this.entriesOf(j.old, j.paths) : new Map<string, Entry>()),
       this.entriesOf(j.new, j.paths),
-      this.out(lsFilesSteps(j.paths)).then((o) => parseLsFiles(o, want)),
+      this.deps.git.indexEntries ? this.deps.git.indexEntries(j.paths) : this.out(lsFilesSteps(j.paths)).then((o) => parseLsFiles(o, want)),
     ]);
     const u = realIndexUpdate(j.paths, oldE, newE, realE);
     if (u.stdin) await this.deps.git.run([indexInfoStep(u.stdin)]);
