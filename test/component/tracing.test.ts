@@ -47,7 +47,7 @@ class FakeTracer implements ProcessTracer {
   }
 }
 
-function setup(opts: { counters?: Map<number, number>; starts?: Map<number, number> } = {}) {
+function setup(opts: { counters?: Map<number, number>; starts?: Map<number, number>; regs?: number[]; parents?: Map<number, number> } = {}) {
   const clock = new ManualClock();
   const tracer = new FakeTracer(clock);
   const counters = opts.counters ?? new Map<number, number>();
@@ -57,7 +57,8 @@ function setup(opts: { counters?: Map<number, number>; starts?: Map<number, numb
     mode: 'on',
     fanotifyActive: () => false,
     lineageActive: () => false,
-    execRegistrations: async () => [],
+    execRegistrations: async () => (opts.regs ?? []).map((pid) => ({ pid, startTime: null, cmd: ['agent'], registeredAt: '' })),
+    parentOf: (pid) => opts.parents?.get(pid) ?? null,
     probe: { writeCounter: async (pid) => counters.get(pid) ?? 0, startedAt: async (pid) => starts.get(pid) ?? null },
     scheduler: clock,
     clock,
@@ -157,4 +158,19 @@ test('the poll attaches to a new autonomous process without waiting for a decisi
   assert.deepEqual(tracer.attaches, [[80]]);
   tracing.stopPolling();
   assert.equal(clock.pendingTimers, 0);
+});
+
+test("a winnow exec's own strace, before the exec has registered it, is never attached to, and CMD counts as traced from its start", async () => {
+  const { clock, tracer, tracing, q } = setup({ regs: [90], parents: new Map([[91, 90], [92, 91]]) });
+  const set = new Map<number, AutonomousProc>([
+    [91, { cmd: '/usr/bin/strace -f --seccomp-bpf -o /ws/.git/winnow/trace/90.jsonl -- agent', why: 'descendant of autonomous 90' }],
+    [92, { cmd: 'agent', why: 'descendant of autonomous 91' }],
+  ]);
+  tracer.tracers.set(92, 91);
+  await clock.advance(1_000);
+  const wrote = clock.now();
+  await clock.advance(50);
+  const v = await tracing.judge([q('notes.md', wrote)], set, 2_000);
+  assert.deepEqual(tracer.attaches, [], 'no attach to the tracer');
+  assert.equal(v.traced.get('notes.md')!.covered, true);
 });

@@ -26,6 +26,8 @@ export interface TracingDeps {
   execRegistrations(): Promise<ExecRegistration[]>;
   /** Write counters and start times, for what a process wrote before it was attached to. */
   probe: Pick<ProcProbe, 'writeCounter' | 'startedAt'>;
+  /** Parent PID of a process (`/proc/PID/stat`), or null: finds a `winnow exec`'s own tracer. */
+  parentOf?: ((pid: number) => number | null) | undefined;
   /** Timer for the poll that finds new autonomous processes; without one, decisions find them. */
   scheduler?: Scheduler | undefined;
   clock: Clock;
@@ -271,6 +273,18 @@ export class ProcessTracing {
       if (r.tracer !== undefined) {
         own.add(r.tracer);
         execTracers.add(r.tracer);
+      }
+    }
+    // A `winnow exec` starts its strace before it can register the tracer's PID: a child of a
+    // registered exec is its tracer, never attached to (attaching to a tracer makes its own
+    // PTRACE_TRACEME fail, and CMD would run untraced).
+    const parentOf = this.deps.parentOf;
+    if (parentOf) {
+      const roots = new Set(regs.map((r) => r.pid));
+      for (const [pid, info] of set) {
+        if (own.has(pid) || !/^(\S*\/)?strace(\s|$)/.test(info.cmd)) continue;
+        const pp = parentOf(pid);
+        if (pp !== null && roots.has(pp)) (own.add(pid), execTracers.add(pid));
       }
     }
     for (const pid of this.coveredSince.keys()) if (!set.has(pid)) this.coveredSince.delete(pid);
