@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { createGitRunner } from '../adapters/git.js';
 import { computeMetrics, type BenchResult, type CommitRecord, type Metrics, type TruthRecord } from './metrics.js';
 import { planPlayers, timelineMs, type HumanPlan, type WriterPlan } from './plan.js';
 import { settleMsOf, type Scenario } from './scenario.js';
@@ -119,7 +120,8 @@ export function evidenceSetup(e: Evidence | undefined): { autonomous: Record<str
     case 'trace':
       return { autonomous: { fanotify: 'off', trace: 'on' }, env: {}, underExec: false };
     case 'exec':
-      return { autonomous: { fanotify: 'off', trace: 'on' }, env: { WINNOW_PTRACE_ATTACH: '0' }, underExec: true };
+      // WINNOW_EXEC_TRACE: `winnow exec` as root traces only when told ("auto" leaves root to fanotify).
+      return { autonomous: { fanotify: 'off', trace: 'on' }, env: { WINNOW_PTRACE_ATTACH: '0', WINNOW_EXEC_TRACE: '1' }, underExec: true };
     case 'heuristic':
       return { autonomous: { fanotify: 'off', trace: 'off' }, env: { WINNOW_EXEC_TRACE: '0' }, underExec: false };
     default:
@@ -241,15 +243,13 @@ function gitEnv(): NodeJS.ProcessEnv {
   };
 }
 
+/** The scenario's own git calls (base commit, reading the history back), through the git adapter's runner. */
 async function git(root: string, args: string[], input?: string): Promise<string> {
-  const run = execFileP('git', args, {
-    cwd: root,
-    env: { ...gitEnv(), GIT_OPTIONAL_LOCKS: '0' },
-    maxBuffer: 256 * 1024 * 1024,
-    encoding: 'utf8',
-  });
-  if (input !== undefined) run.child.stdin!.end(input);
-  return (await run).stdout;
+  // The 100k-file base commit takes a while on a loaded machine: a bound, not a budget.
+  const run = createGitRunner(root, { timeoutMs: 10 * 60_000, env: gitEnv() });
+  // check-ignore refuses the literal pathspec magic the runner sets for every other call.
+  const env = args[0] === 'check-ignore' ? { GIT_LITERAL_PATHSPECS: '0' } : undefined;
+  return (await run(args, { readOnly: true, ...(input === undefined ? {} : { input }), ...(env ? { env } : {}) })).stdout.toString('utf8');
 }
 
 const fileText = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v, null, 2) + '\n');

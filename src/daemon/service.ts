@@ -426,6 +426,7 @@ class DaemonService {
       onPassEnd: () => this.checkIdle(),
       messageCommand: deps.messageCommand,
       decisionFor: (p) => this.accepting.get(p),
+      savedRateLimit: saved.rateLimit,
       ...(deps.personGit ? { personGit: deps.personGit } : {}),
     });
     if (config.remote) {

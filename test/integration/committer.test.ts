@@ -397,3 +397,24 @@ test('the private index cannot be built: git commit --only commits the batch, an
   assert.equal(h.r.git('status', '--porcelain'), '');
   assert.equal(h.committer.status().breaker.failures, 0);
 });
+
+test('a path staged by hand is looked at again after the pass that left it: once the person commits, the rest of the edit is committed', async (t) => {
+  const h = await setup(t);
+  await h.r.write('notes.md', 'v1\n');
+  h.r.git('add', 'notes.md');
+  h.r.git('commit', '-qm', 'v1');
+  await h.r.write('notes.md', 'v2\n');
+  h.r.git('add', 'notes.md');
+  await h.r.write('notes.md', 'v3\n');
+  h.committer.submit(['notes.md']);
+  await h.committer.onIdle();
+  assert.ok(h.committer.status().held.some((x) => x.path === 'notes.md' && /staged by hand/.test(x.reason)));
+  const before = h.commitCount();
+  // The person commits what they staged; no event tells the committer.
+  h.r.git('commit', '-qm', 'v2 by hand');
+  await h.clock.advance(RECHECK_MS);
+  await h.committer.onIdle();
+  assert.equal(h.commitCount(), before + 2, "the person's commit, then winnow's");
+  assert.equal(h.r.git('show', 'HEAD~1:notes.md'), 'v2\n');
+  assert.equal(h.r.git('show', 'HEAD:notes.md'), 'v3\n');
+});

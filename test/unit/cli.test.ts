@@ -100,3 +100,11 @@ test('no message is prefixed twice: "winnow: winnow …"', async () => {
     assert.doesNotMatch(io.err, /winnow: winnow /, argv.join(' '));
   }
 });
+
+test('status: the evidence modes in words, tracing and lineage included', async () => {
+  const { evidenceLine } = await import('../../src/cli/commands/status.js');
+  assert.equal(
+    evidenceLine({ fanotify: 'unavailable', fanotifyReason: 'needs root', openHandle: true, temporal: true, processTable: true, trace: { mode: 'active', attach: 'Yama ptrace_scope 1' }, lineage: false }),
+    'fanotify unavailable (needs root); tracing active (cannot attach: Yama ptrace_scope 1); lineage off; open handles yes; write counters yes; process table yes',
+  );
+});

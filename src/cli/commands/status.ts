@@ -117,7 +117,7 @@ function human(s: StateView & { workspace: string; running: boolean; pid: number
   if (s.decisions) L.push(`decisions  ${s.decisions.ALLOW} allowed, ${s.decisions.BLOCK} blocked (layer 1: ${s.decisions.byLayer['1'] ?? 0}, layer 2: ${s.decisions.byLayer['2'] ?? 0}, layer 3: ${s.decisions.byLayer['3'] ?? 0})`);
   if (s.evidence) {
     const { processes, ...modes } = s.evidence as { processes?: ProcessRung[] } & Record<string, unknown>;
-    L.push(`evidence   ${Object.entries(modes).map(([k, v]) => `${k}=${typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}`).join(', ')}`);
+    L.push(`evidence   ${evidenceLine(modes)}`);
     // Per autonomous process: which rung of the evidence ladder covers it, and how to move it up.
     for (const p of processes ?? []) {
       const cmd = p.command.length > 50 ? p.command.slice(0, 47) + '…' : p.command;
@@ -169,4 +169,15 @@ async function stillChanged<T extends { path: string }>(root: string, list: T[])
   } catch {
     return list;
   }
+}
+
+/** The evidence modes in words: `fanotify unavailable (needs root …); tracing active; …`. */
+export function evidenceLine(m: Record<string, unknown>): string {
+  const yes = (v: unknown) => (v ? 'yes' : 'no');
+  const parts = [`fanotify ${String(m.fanotify)}${m.fanotifyReason ? ` (${String(m.fanotifyReason)})` : ''}`];
+  const tr = m.trace as { mode?: string; reason?: string; attach?: string } | undefined;
+  if (tr && typeof tr === 'object') parts.push(`tracing ${tr.mode ?? '?'}${tr.reason ? ` (${tr.reason})` : tr.attach ? ` (cannot attach: ${tr.attach})` : ''}`);
+  if (m.lineage !== undefined) parts.push(`lineage ${m.lineage ? 'on' : 'off'}`);
+  parts.push(`open handles ${yes(m.openHandle)}`, `write counters ${yes(m.temporal)}`, `process table ${yes(m.processTable)}`);
+  return parts.join('; ');
 }

@@ -70,6 +70,9 @@ export function consume(s: RateLimitState, now: number): RateLimitState {
   return { limits: s.limits, tokens, at: now, recent, lastAt: now };
 }
 
+/** The rate limit's counters, kept across restarts in the state dir. */
+export const RATE_LIMIT_FILE = 'rate-limit.json';
+
 /** What `rate-limit.json` holds: the counters, without the limits (those come from the config). */
 export interface SavedRateLimit {
   version: 1;

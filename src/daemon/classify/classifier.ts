@@ -21,6 +21,7 @@ import { readExecRegistry } from './exec-registry.js';
 import { AutonomousProcesses } from './autonomous.js';
 import { ContentCheck } from './content-check.js';
 import { FileFacts } from './file-facts.js';
+import { builtinDecision, gitDirFact, gitIgnoredFact, isInGitDir, nestedRepoFact } from '../../core/classify/builtins.js';
 import { SIZE_LOOKUPS_MAX, WriteCounters } from './write-counters.js';
 import { ProcessTracing, type TraceQuery, type TraceVerdicts } from './tracing.js';
 
@@ -79,7 +80,6 @@ export interface Classifier {
 }
 
 /** `.git` itself or anything under it: always blocked, before any rule. */
-const inGitDir = (path: string): boolean => path === '.git' || path.startsWith('.git/');
 
 /** How long a decision waits for the trace to catch up with the writes before the event. */
 const FLUSH_WAIT_MS = 50;
@@ -157,7 +157,7 @@ class LayeredClassifier {
   }
 
   blockedByRule(path: string): boolean {
-    return inGitDir(path) || this.deps.rules.match(path).action === 'BLOCK';
+    return isInGitDir(path) || this.deps.rules.match(path).action === 'BLOCK';
   }
 
   quarantined(): { path: string; events: number; periodMs: number }[] {
@@ -206,8 +206,9 @@ class LayeredClassifier {
     for (let i = 0; i < events.length; i++) {
       const ev = events[i]!;
       const t0 = now_ns();
-      if (inGitDir(ev.path)) {
-        out[i] = { path: ev.path, decision: 'BLOCK', layer: 1, rule: 'builtin:git-dir', reason: "git's own directory", timings: { l1Ns: Number(now_ns() - t0) } };
+      const gitDir = gitDirFact(ev.path);
+      if (gitDir) {
+        out[i] = builtinDecision(ev.path, gitDir, Number(now_ns() - t0));
         continue;
       }
       const m = this.deps.rules.match(ev.path);
@@ -227,21 +228,13 @@ class LayeredClassifier {
   }
 
   /**
-   * Layer 1, built in: inside a nested repository; then git-ignored, which beats ALLOW rules (one
-   * batched check per call); then unsafe file types; then the ALLOW rules.
+   * Layer 1, built in (core/classify/builtins.ts): inside a nested repository; then git-ignored,
+   * which beats ALLOW rules (one batched check per call); then unsafe file types; then the ALLOW rules.
    */
   private async builtins(pend: Pending[]): Promise<void> {
     for (const p of pend) {
-      const repo = await this.facts.nestedRepoOf(p.ev.path);
-      if (repo === null) continue;
-      p.decided = {
-        path: p.ev.path,
-        decision: 'BLOCK',
-        layer: 1,
-        rule: 'builtin:nested-repo',
-        reason: `inside the nested git repository ${repo}/ (it has its own .git): its files are that repository's, never committed into this one`,
-        timings: { l1Ns: p.l1Ns },
-      };
+      const nested = nestedRepoFact(await this.facts.nestedRepoOf(p.ev.path));
+      if (nested) p.decided = builtinDecision(p.ev.path, nested, p.l1Ns);
     }
     const open = pend.filter((p) => !p.decided);
     if (!open.length) return;
@@ -252,13 +245,9 @@ class LayeredClassifier {
       this.deps.logger.log('warn', 'git check-ignore failed; treating paths as not ignored this time', { error: String(e) });
     }
     for (const p of open) {
-      if (ignored.has(p.ev.path)) {
-        p.decided = { path: p.ev.path, decision: 'BLOCK', layer: 1, rule: 'builtin:git-ignored', reason: 'git ignores it (.gitignore, info/exclude or global excludes)', timings: { l1Ns: p.l1Ns } };
-        continue;
-      }
-      const unsafe = await this.facts.unsafeKind(p.ev.path);
-      if (unsafe) {
-        p.decided = { path: p.ev.path, decision: 'BLOCK', layer: 1, rule: unsafe.rule, reason: unsafe.reason, timings: { l1Ns: p.l1Ns } };
+      const fact = gitIgnoredFact(ignored.has(p.ev.path)) ?? (await this.facts.unsafeKind(p.ev.path));
+      if (fact) {
+        p.decided = builtinDecision(p.ev.path, fact, p.l1Ns);
         continue;
       }
       if (p.rule!.action === 'ALLOW') {

@@ -8,7 +8,6 @@
  * every autonomous process has been traced since before a write, a write no traced process made
  * is a person's.
  */
-import { LRUCache } from 'lru-cache';
 import type { AutonomousProc } from '../../core/classify/ownership.js';
 import type { DeclaredEvidence, TraceEvidence } from '../../core/classify/ownership.js';
 import { moveUp, rungOf, type ProcessRung, type RungFacts } from '../../core/classify/ladder.js';
@@ -62,8 +61,12 @@ const ATTACH_RETRY_MS = 10_000;
 const COVER_SLACK_MS = 20;
 /** Process start times are known to 10 ms (clock ticks). */
 const START_SLACK_MS = 20;
-/** An mtime is read from the kernel's coarse clock: up to a tick (~4 ms) behind the write. */
-const MTIME_TICK_MS = 10;
+/**
+ * How long after a traced open-for-write its process may still be writing the file: the data of
+ * a write lands after the open is recorded (strace stops the process at each traced call, and
+ * under load it resumes late).
+ */
+const WRITE_LINGER_MS = 1_000;
 /**
  * How often new autonomous processes are looked for while tracing can attach to them (one
  * `/proc` listing; no `ps`): a new agent is traced within this, and until then its writes are
@@ -87,11 +90,6 @@ export class ProcessTracing {
   /** Processes attached to after they started, with what they had written by then. */
   private readonly preAttach = new Map<number, PreAttach>();
   private lastRungs: ProcessRung[] = [];
-  /**
-   * When each path was last judged, and from when its writes were read (bounded): traced writes
-   * before a judgement belong to it, unless the file has not changed since.
-   */
-  private readonly judged = new LRUCache<string, { at: number; from: number }>({ max: 10_000 });
   /** Coverage rounds (decisions, the poll) run one after another. */
   private covering: Promise<unknown> = Promise.resolve();
   private poll: unknown = null;
@@ -185,28 +183,26 @@ export class ProcessTracing {
     const out: TraceVerdicts = { traced: new Map(), declared: new Map() };
     const tracer = this.deps.tracer;
     if (!tracer) return out;
-    const judgedAt = this.deps.clock.now();
     await tracer.sync();
     const enabled = this.enabled();
     const regs = await this.deps.execRegistrations().catch(() => [] as ExecRegistration[]);
     const uncovered = enabled ? await this.coverageSerial(set, regs) : [];
-    // A write judged before belongs to that decision (the last writer decides: a person's save
-    // right after an agent's write of the same file is not explained by the agent's), unless the
-    // file has not changed since that judgement: then it is the same write, seen again (the
-    // watcher may report a create and its data in two batches).
-    const fromOf = (e: TraceQuery): number => {
-      const prev = this.judged.get(e.path);
-      const from = e.at - windowMs;
-      if (!prev) return from;
-      if (e.mtime !== null && e.mtime + MTIME_TICK_MS < prev.at) return Math.min(from, prev.from);
-      return Math.max(from, prev.at);
+    // The writes that explain the file as it is: traced opens in the correlation window before
+    // the event, or shortly before its last modification (mtime). A traced open is recorded when
+    // it returns, before the data is written, and under load the data can land a second later,
+    // after a first look at the file; and the watcher may report that write again later. An open
+    // followed by a modification well after it (more than WRITE_LINGER_MS) is not what the file
+    // holds now: the last writer decides (a person's save after an agent's write is theirs).
+    const writesOf = (e: TraceQuery): TracedWriteRecord[] => {
+      const since = e.mtime === null ? e.at - windowMs : Math.min(e.at - windowMs, e.mtime - WRITE_LINGER_MS);
+      const ws = tracer.writesOf(e.path, since);
+      return e.mtime === null ? ws : ws.filter((w) => e.mtime! <= w.at + WRITE_LINGER_MS);
     };
-    const froms = new Map(events.map((e) => [e.path, fromOf(e)]));
     let unexplained = false;
     const collect = () => {
       unexplained = false;
       for (const e of events) {
-        const ws = tracer.writesOf(e.path, froms.get(e.path)!);
+        const ws = writesOf(e);
         const declared = ws.filter((w) => w.call === 'declared');
         const traced = ws.filter((w) => w.call !== 'declared');
         if (declared.length) out.declared.set(e.path, declared.map((d) => ({ at: d.at, source: d.source ?? 'winnow hook' })));
@@ -228,7 +224,6 @@ export class ProcessTracing {
       await tracer.sync();
       collect();
     }
-    for (const e of events) this.judged.set(e.path, { at: judgedAt, from: froms.get(e.path)! });
     return out;
   }
 

@@ -16,7 +16,7 @@ import { commitMessage, writeCommitNote } from '../history/commit-extras.js';
 import type { Config } from '../../core/config/defaults.js';
 import type { CommitPlan } from '../../core/commit/plan.js';
 import { blockedSentence, waitingSentence } from '../../core/commit/guards.js';
-import { initialRateLimit, nextAllowedAt, consume, tokensAt, commitsToday, restoreRateLimit, saveRateLimit, type RateLimitState } from '../../core/commit/rate-limit.js';
+import { nextAllowedAt, consume, tokensAt, commitsToday, restoreRateLimit, saveRateLimit, RATE_LIMIT_FILE, type RateLimitState } from '../../core/commit/rate-limit.js';
 import { classifyCommitFailure, offendingPaths } from '../../core/commit/retry-policy.js';
 import { breakerFailure, breakerOpen, breakerSuccess, CLOSED, type BreakerState } from '../../core/retry.js';
 import type { CommitJournal, Entry } from '../../core/commit/plumbing.js';
@@ -65,6 +65,8 @@ export interface CommitterDeps {
    * pre-commit hook is open holds no index.lock, and dies if HEAD moves under it), or null.
    */
   personGit?(): Promise<{ pid: number; command: string } | null>;
+  /** The rate limit's counters saved before a restart (`rate-limit.json` as parsed), if any. */
+  savedRateLimit?: unknown;
 }
 
 export interface CommitterStatus {
@@ -95,8 +97,7 @@ export interface Committer {
  */
 export const RECHECK_MS = 2_000;
 const LAST_COMMITS = 10;
-/** The rate limit's counters, kept across restarts (`<state>/rate-limit.json`). */
-export const RATE_LIMIT_FILE = 'rate-limit.json';
+export { RATE_LIMIT_FILE } from '../../core/commit/rate-limit.js';
 
 export function createCommitter(deps: CommitterDeps): Committer {
   const c = new SingleFlightCommitter(deps);
@@ -127,8 +128,6 @@ class SingleFlightCommitter {
   private stagedIndexKey = '';
   private readonly lastCommits: CommitterStatus['lastCommits'] = [];
   private rate: RateLimitState;
-  /** The saved counters are read before the first commit of this process (see `step`). */
-  private readonly rateLoaded: Promise<void>;
   /** Saves of the counters, in order; close() waits for the last. */
   private rateSaved: Promise<void> = Promise.resolve();
   /** Consecutive failures, the next attempt's time and the breaker (core/retry.ts). */
@@ -147,24 +146,8 @@ class SingleFlightCommitter {
     this.hooksDir = join(deps.stateDir, 'hooks-empty');
     this.strategy = deps.config.commit.hooks ? 'porcelain' : (deps.strategy ?? 'plumbing');
     this.index = new PrivateIndex({ git: deps.git, fs: deps.fs, logger: deps.logger, stateDir: deps.stateDir });
-    this.rate = initialRateLimit(deps.config.rateLimit, deps.clock.now());
-    this.rateLoaded = this.loadRate();
-  }
-
-  /** A restart does not reset the rate limit (issue 11 case 15): a crash loop stays within maxPerDay. */
-  private async loadRate(): Promise<void> {
-    const { fs, stateDir, config, clock, logger } = this.deps;
-    let text: string;
-    try {
-      text = (await fs.readFile(join(stateDir, RATE_LIMIT_FILE))).toString('utf8');
-    } catch {
-      return; // none yet
-    }
-    try {
-      this.rate = restoreRateLimit(config.rateLimit, JSON.parse(text), clock.now());
-    } catch (e) {
-      logger.log('warn', `${RATE_LIMIT_FILE} was unreadable and is discarded; the rate limit starts afresh`, { error: (e as Error).message });
-    }
+    // A restart does not reset the rate limit (issue 11 case 15): a crash loop stays within maxPerDay.
+    this.rate = restoreRateLimit(deps.config.rateLimit, deps.savedRateLimit ?? null, deps.clock.now());
   }
 
   private saveRate(): void {
@@ -262,6 +245,9 @@ class SingleFlightCommitter {
           this.again = false;
           await this.step();
         } while (this.again && !this.closed);
+        // Paths staged by hand wait for the person's index to change, and no event says when: a
+        // pass that ends with them (after a commit, or a batch that was all theirs) looks again.
+        if (!this.closed && this.timer === null && this.pending.size === 0 && this.staged.size) this.arm(this.deps.clock.now() + RECHECK_MS);
       } catch (e) {
         // step() handles its own failures; this is a bug, and it must not wedge the committer.
         this.deps.logger.log('error', 'committer step failed unexpectedly', { error: (e as Error).message });
@@ -285,7 +271,6 @@ class SingleFlightCommitter {
   private async step(): Promise<void> {
     const { clock } = this.deps;
     this.disarm();
-    await this.rateLoaded;
     if (this.index.journalPending() && !(await this.index.settleJournal())) {
       // The last commit landed but the person's index could not be updated yet (their git holds
       // index.lock): no new commit until it is, or its journal would be lost.

@@ -1,4 +1,4 @@
-import { readFile, unlink, mkdir, link, access } from 'node:fs/promises';
+import { readFile, unlink, mkdir, link, access, stat } from 'node:fs/promises';
 import { tempSuffix, writeNew } from '../../util/atomic-write.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { processStartTime } from '../../util/procfs.js';
@@ -80,6 +80,9 @@ async function createThenWrite(file: string, text: string): Promise<boolean> {
   }
 }
 
+/** An unreadable `.break` older than this was left torn by a breaker that died. */
+const TORN_BREAKER_MS = 10_000;
+
 /** How long (× 2 ms) to wait for another process that is breaking a stale lock. */
 const BREAK_WAIT_POLLS = 250;
 
@@ -100,10 +103,20 @@ async function breakStale(file: string, stale: LockInfo | null, me: LockInfo): P
   const breaker = `${file}.break`;
   if (!(await createWhole(breaker, JSON.stringify(me) + '\n'))) {
     const other = await readLock(breaker);
-    if (other === null || isStale(other)) {
+    // Gone meanwhile (its breaker finished): the next attempt looks again. Never remove a
+    // breaker that could not be read: the one read as missing may be a new breaker's by now,
+    // and removing it let two processes break, the slower removing the faster's fresh lock.
+    if (other === null) {
+      // Torn for good (a file system without hard links, its creator killed mid-write): old enough
+      // that no live breaker is still writing it.
+      const st = await stat(breaker).catch(() => null);
+      if (st && Date.now() - st.mtimeMs > TORN_BREAKER_MS && (await readLock(breaker)) === null) await unlink(breaker).catch(() => undefined);
+      return;
+    }
+    if (isStale(other)) {
       // A breaker that died within its short window; the next attempt goes through.
       const again = await readLock(breaker);
-      if (JSON.stringify(again) === JSON.stringify(other)) await unlink(breaker).catch(() => undefined);
+      if (again !== null && JSON.stringify(again) === JSON.stringify(other)) await unlink(breaker).catch(() => undefined);
       return;
     }
     // Another process is replacing the stale lock right now (a read and an unlink): let it

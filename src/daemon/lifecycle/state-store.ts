@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Fs, Logger, Scheduler } from '../../ports/index.js';
 import type { ServiceStatus } from '../../core/status.js';
 import type { Known } from '../classify/known-decisions.js';
+import { RATE_LIMIT_FILE } from '../../core/commit/rate-limit.js';
 
 /** state.json is rewritten at most this often. */
 export const STATE_FLUSH_MS = 100;
@@ -14,6 +15,11 @@ export const STATE_FLUSH_MS = 100;
 export interface PersistedState {
   pending: { path: string; firstAt: number }[];
   decisions: Record<string, Known>;
+}
+
+/** What `load` reads besides: the rate limit's counters (written by the committer after each commit). */
+export interface LoadedState extends PersistedState {
+  rateLimit: unknown;
 }
 
 export interface StateStoreDeps {
@@ -40,8 +46,8 @@ export class StateStore {
   }
 
   /** Reads pending.json and decisions.json; an unreadable file is logged and treated as empty. */
-  async load(now: number): Promise<PersistedState> {
-    const out: PersistedState = { pending: [], decisions: {} };
+  async load(now: number): Promise<LoadedState> {
+    const out: LoadedState = { pending: [], decisions: {}, rateLimit: null };
     const log = this.deps.logger;
     try {
       const pending = JSON.parse((await this.deps.fs.readFile(this.file('pending.json'))).toString('utf8')) as { path: string; firstAt: number }[];
@@ -63,6 +69,13 @@ export class StateStore {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
         log.log('warn', 'decisions.json was unreadable and is discarded; paths are classified afresh', { error: (e as Error).message });
+      }
+    }
+    try {
+      out.rateLimit = JSON.parse((await this.deps.fs.readFile(this.file(RATE_LIMIT_FILE))).toString('utf8'));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+        log.log('warn', `${RATE_LIMIT_FILE} was unreadable and is discarded; the rate limit starts afresh`, { error: (e as Error).message });
       }
     }
     return out;
