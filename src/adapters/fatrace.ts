@@ -13,7 +13,7 @@
  * deleted files end in ` (deleted)`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { mkdir, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -21,6 +21,7 @@ import { LRUCache } from 'lru-cache';
 import type { Clock, Logger, TraceState, WriteRecord, WriterTrace } from '../ports/index.js';
 import type { Lineage } from './forkstat.js';
 import { readStat, selfHasCapSysAdmin } from './procfs.js';
+import { findExecutable } from '../util/which.js';
 
 export interface FatraceOptions {
   root: string;
@@ -44,20 +45,12 @@ export interface FatraceOptions {
   lineage?: Lineage;
 }
 
-/** The trace is required (`autonomous.fanotify: "on"`) and cannot run: the CLI exits 1. */
 /** grep on PATH or in /usr/bin, /bin; null when absent (the trace then reads every line itself). */
 function grepBin(): string | null {
-  for (const dir of [...(process.env.PATH ?? '').split(':').filter(Boolean), '/usr/bin', '/bin']) {
-    try {
-      accessSync(join(dir, 'grep'), constants.X_OK);
-      return join(dir, 'grep');
-    } catch {
-      // next
-    }
-  }
-  return null;
+  return findExecutable('grep', ['/usr/bin/grep', '/bin/grep']);
 }
 
+/** The trace is required (`autonomous.fanotify: "on"`) and cannot run: the CLI exits 1. */
 export class TraceUnavailableError extends Error {
   override name = 'TraceUnavailableError';
 }
@@ -83,16 +76,7 @@ export function parseFatraceLine(line: string): { at: number; comm: string; pid:
 }
 
 function findBinary(explicit?: string): string | null {
-  const candidates = explicit ? [explicit] : [...(process.env.PATH ?? '').split(':').filter(Boolean).map((d) => join(d, 'fatrace')), '/usr/sbin/fatrace', '/usr/bin/fatrace'];
-  for (const c of candidates) {
-    try {
-      accessSync(c, constants.X_OK);
-      return c;
-    } catch {
-      // next
-    }
-  }
-  return null;
+  return findExecutable('fatrace', ['/usr/sbin/fatrace', '/usr/bin/fatrace'], explicit);
 }
 
 /** True when this process may use fanotify: root, or CAP_SYS_ADMIN (bit 21) in its effective set. */

@@ -12,11 +12,11 @@
  *   `08:26:34 exit  10318      0   0.017s git update-ref …`
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from '../ports/index.js';
+import { findExecutable } from '../util/which.js';
 
 export interface LineageEntry {
   ppid: number;
@@ -49,15 +49,7 @@ export function parseForkstatLine(line: string): { event: string; pid: number; r
 }
 
 function findForkstat(): string | null {
-  for (const c of [...(process.env.PATH ?? '').split(':').filter(Boolean).map((d) => join(d, 'forkstat')), '/usr/bin/forkstat', '/usr/sbin/forkstat']) {
-    try {
-      accessSync(c, constants.X_OK);
-      return c;
-    } catch {
-      // next
-    }
-  }
-  return null;
+  return findExecutable('forkstat', ['/usr/bin/forkstat', '/usr/sbin/forkstat']);
 }
 
 function procParent(pid: number): number | null {

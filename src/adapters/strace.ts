@@ -24,12 +24,13 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
-import { accessSync, constants, constants as fsConstants, openSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { constants as fsConstants, openSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { appendFile, mkdir, open, readdir, unlink } from 'node:fs/promises';
 import { join, isAbsolute, resolve as resolvePath } from 'node:path';
 import { createInterface } from 'node:readline';
 import { LRUCache } from 'lru-cache';
 import type { Clock, Logger, ProcessTracer } from '../ports/index.js';
+import { findExecutable } from '../util/which.js';
 
 /** System calls that create, replace, truncate, rename or remove files (x86_64 and arm64 names). */
 export const TRACED_CALLS = [
@@ -269,16 +270,7 @@ function procCwd(pid: number): string | null {
 
 /** The strace binary, or null when it is not installed. */
 export function findStrace(explicit?: string): string | null {
-  const candidates = explicit ? [explicit] : [...(process.env.PATH ?? '').split(':').filter(Boolean).map((d) => join(d, 'strace')), '/usr/bin/strace'];
-  for (const c of candidates) {
-    try {
-      accessSync(c, constants.X_OK);
-      return c;
-    } catch {
-      // next
-    }
-  }
-  return null;
+  return findExecutable('strace', ['/usr/bin/strace'], explicit);
 }
 
 /**
