@@ -9,6 +9,7 @@ import { lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync } from
 import type { ProcProbe } from '../ports/index.js';
 import { normalisePath } from '../core/event.js';
 import { startedAtMs } from './procfs.js';
+import { readStat } from '../util/procfs.js';
 
 const IS_LINUX = process.platform === 'linux';
 
@@ -38,6 +39,9 @@ export function createProcProbe(root: string): ProcProbe {
       } catch {
         return null;
       }
+    },
+    parentOf(pid) {
+      return IS_LINUX ? (readStat(pid)?.ppid ?? null) : null;
     },
     async startedAt(pid) {
       return IS_LINUX ? startedAtMs(pid) : null;

@@ -176,6 +176,8 @@ export interface ProcProbe {
    * the previous look, whose counter began at zero.
    */
   startedAt?(pid: number): Promise<number | null>;
+  /** Parent PID of `pid`, or null when unknown. Optional: tracing finds a `winnow exec`'s tracer by it. */
+  parentOf?(pid: number): number | null;
 }
 
 export interface StatusEntry {

@@ -10,7 +10,6 @@
  * `autonomous.fanotify: "on"` can fail start-up before anything else runs); `close()` stops it.
  */
 import { join } from 'node:path';
-import { readStat } from '../../util/procfs.js';
 import type { Config } from '../../core/config/defaults.js';
 import type { Decision, Evidence, RuleMatch } from '../../core/decision.js';
 import type { WatchEvent } from '../../core/event.js';
@@ -145,7 +144,7 @@ class LayeredClassifier {
       lineageActive: () => deps.lineage?.active() ?? false,
       execRegistrations: () => readExecRegistry(deps.stateDir),
       probe: deps.probe,
-      parentOf: (pid) => readStat(pid)?.ppid ?? null,
+      parentOf: deps.probe.parentOf ? (pid) => deps.probe.parentOf!(pid) : undefined,
       scheduler: deps.scheduler,
       clock,
       logger,
