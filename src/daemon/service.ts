@@ -237,7 +237,7 @@ class DaemonService {
   }
 
   private readPause(): Promise<PauseSignal | null> {
-    return readPause(this.stateDir, this.deps.clock.now(), this.deps.config.pause.maxMs).catch(() => null);
+    return readPause(this.stateDir, this.deps.clock.now(), this.deps.config.pause.maxMs, this.deps.fs).catch(() => null);
   }
 
   onDecision(l: (d: Decision) => void): () => void {

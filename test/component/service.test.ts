@@ -16,6 +16,7 @@ import { compileRules, parseRules } from '../../src/core/classify/rules.js';
 import { mergeConfig, type ConfigInput } from '../../src/core/config/schema.js';
 import type { Decision } from '../../src/core/decision.js';
 import type { WatchEvent } from '../../src/core/event.js';
+import { formatPause } from '../../src/daemon/lifecycle/pause.js';
 import type {
   FileStat,
   Fs,
@@ -373,4 +374,22 @@ test('a second service on the same workspace refuses to start', async (t) => {
   await first.svc.start();
   const second = service(w, t);
   await assert.rejects(second.svc.start(), /already running/);
+});
+
+test('a pause signal in the state dir holds commits until it is dropped', async (t) => {
+  const w = await world(t);
+  const r = service(w, t);
+  await r.svc.start();
+  // Written to the disk the service was given, so the fake clock decides when it expires.
+  const pause = `${w.stateDir}/pause`;
+  await w.fs.writeFileAtomic(pause, formatPause({ pid: 4242, at: w.clock.now(), reason: 'a person reviewing' }));
+  await save(w, r, 'notes/a.md', 'one\n');
+  // Due at 1 s; the committer looks again every 2 s while paused.
+  await w.clock.advance(5_000);
+  assert.deepEqual(w.git.commits, [], 'due, but the pause holds it');
+  assert.match(JSON.stringify(r.svc.status()), /paus/i, 'status says why it waits');
+  await w.fs.remove(pause);
+  await w.clock.advance(5_000);
+  await r.svc.onIdle();
+  assert.deepEqual(w.git.commits, [['notes/a.md']], 'committed once the pause is gone');
 });

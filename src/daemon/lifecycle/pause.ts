@@ -1,6 +1,7 @@
 import { readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../util/atomic-write.js';
+import type { Fs } from '../../ports/index.js';
 
 /**
  * The pause signal `<state>/pause`: lines PID, ISO time, reason. Anyone may write it (winnow pause,
@@ -40,16 +41,19 @@ export function formatPause(p: { pid: number; at: number; reason: string; until?
   return `${p.pid}\n${new Date(p.at).toISOString()}\n${p.reason}${p.until ? `\nuntil ${new Date(p.until).toISOString()}` : ''}\n`;
 }
 
-/** The active pause, or null when absent or expired. */
-export async function readPause(stateDir: string, now: number, maxMs: number): Promise<PauseSignal | null> {
+/**
+ * The active pause, or null when absent or expired. Read through the `Fs` port: the daemon passes
+ * its own, so a component test's fake clock and fake disk see the same pause.
+ */
+export async function readPause(stateDir: string, now: number, maxMs: number, fs: Pick<Fs, 'stat' | 'readFile'>): Promise<PauseSignal | null> {
   const file = pauseFile(stateDir);
   let text: string;
   let mtimeMs: number;
   try {
-    const { stat } = await import('node:fs/promises');
-    const st = await stat(file);
+    const st = await fs.stat(file);
+    if (!st) return null;
     mtimeMs = st.mtimeMs;
-    text = await readFile(file, 'utf8');
+    text = (await fs.readFile(file)).toString('utf8');
   } catch {
     return null;
   }
