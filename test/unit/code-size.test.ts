@@ -27,7 +27,6 @@ const NOT_YET_SPLIT = new Set([
   'bench/runner.ts runScenario',
   'cli/commands/doctor.ts evaluate',
   'core/classify/rules.ts compileRules',
-  'daemon/classify/classifier.ts',
   'daemon/service.ts',
 ]);
 
