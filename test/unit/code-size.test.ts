@@ -27,7 +27,6 @@ const NOT_YET_SPLIT = new Set([
   'bench/runner.ts runScenario',
   'cli/commands/doctor.ts evaluate',
   'core/classify/rules.ts compileRules',
-  'daemon/service.ts',
 ]);
 
 /** `long` less the known entries, and the known entries of `kind` that are no longer long. */
