@@ -24,7 +24,6 @@ const NOT_YET_SPLIT = new Set([
   'adapters/fatrace.ts createFatraceTrace',
   'adapters/git.ts createGit',
   'bench/runner.ts runScenario',
-  'cli/commands/doctor.ts evaluate',
   'core/classify/rules.ts compileRules',
 ]);
 
