@@ -23,7 +23,6 @@ const MAX_DAEMON_FILE_LINES = 400;
 const NOT_YET_SPLIT = new Set([
   'adapters/fatrace.ts createFatraceTrace',
   'adapters/git.ts createGit',
-  'bench/runner.ts runScenario',
   'core/classify/rules.ts compileRules',
 ]);
 
