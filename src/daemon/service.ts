@@ -443,6 +443,7 @@ class DaemonService {
         git: deps.git.raw,
         commitPending: () => this.commitPendingNow(),
         isQuiet: () => this.isIdle(),
+        pause: () => this.readPause(),
       });
     }
     await deps.registry?.register(root, process.pid).catch((e: Error) => deps.logger.log('warn', 'workspace registry not updated', { error: e.message }));
@@ -489,6 +490,7 @@ class DaemonService {
       void this.readPause().then((p) => {
         this.pauseCache = p;
         this.committer?.kick();
+        this.syncer?.pauseChanged();
         this.store.schedule();
       });
     }
