@@ -180,6 +180,12 @@ export interface ProcProbe {
   startedAt?(pid: number): Promise<number | null>;
   /** Parent PID of `pid`, or null when unknown. Optional: tracing finds a `winnow exec`'s tracer by it. */
   parentOf?(pid: number): number | null;
+  /**
+   * A decision round begins: the I/O counters `writeCounter` reads from here on may also tell
+   * `openFiles` in the same round whether a process did any I/O since its handles were listed
+   * (one read of `/proc/PID/io` per process per round). Optional.
+   */
+  round?(): void;
   /** Releases what the probe keeps open (descriptors of processes it reads). Optional. */
   close?(): void;
 }

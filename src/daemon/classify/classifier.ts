@@ -22,7 +22,7 @@ import { AutonomousProcesses } from './autonomous.js';
 import { ContentCheck } from './content-check.js';
 import { FileFacts } from './file-facts.js';
 import { builtinDecision, gitDirFact, gitIgnoredFact, isInGitDir, nestedRepoFact } from '../../core/classify/builtins.js';
-import { SIZE_LOOKUPS_MAX, WriteCounters } from './write-counters.js';
+import { SIZE_LOOKUPS_MAX, WriteCounters, type FileSize } from './write-counters.js';
 import { ProcessTracing, type TraceQuery, type TraceVerdicts } from './tracing.js';
 
 export type { EvidenceModes } from '../../core/status.js';
@@ -182,6 +182,7 @@ class LayeredClassifier {
   async close(): Promise<void> {
     this.tracing.stopPolling();
     this.counters.close();
+    this.deps.probe.close?.();
     await this.deps.tracer?.stop();
     await this.deps.trace?.stop();
   }
@@ -292,10 +293,10 @@ class LayeredClassifier {
   }
 
   /** Open files of the autonomous processes, by path; null when none could be listed. */
-  private async openHandles(set: Map<number, AutonomousProc>): Promise<Map<string, HandleEvidence[]> | null> {
+  private async openHandles(set: Map<number, AutonomousProc>, paths: ReadonlySet<string>): Promise<Map<string, HandleEvidence[]> | null> {
     const handles = new Map<string, HandleEvidence[]>();
     let known = false;
-    const results = await Promise.all([...set].map(async ([pid, info]) => ({ pid, info, files: await this.deps.probe.openFiles(pid) })));
+    const results = await Promise.all([...set].map(async ([pid, info]) => ({ pid, info, files: await this.deps.probe.openFiles(pid, paths) })));
     for (const r of results) {
       if (r.files === null) continue;
       known = true;
@@ -338,18 +339,25 @@ class LayeredClassifier {
     // Open handles and write counters: only when there is an autonomous process to look at, and
     // only for paths fanotify did not already settle.
     const needWeaker = list.some((p) => !positive(p.ev.path));
-    const handles = needWeaker && set.size ? await this.openHandles(set) : null;
+    // Temporal correlation stats each path: started now, the thread pool does it while the open
+    // handles and write counters are read from /proc below (synchronous reads).
+    const stats = new Map<string, Promise<FileSize>>();
+    if (set.size) for (const p of list) if (!settled(p.ev.path) && !stats.has(p.ev.path)) stats.set(p.ev.path, this.counters.sizeOf(p.ev));
     // Sampled on every decision that reaches layer 2 (not only when needed now), so that the next
-    // unattributed change has a fresh baseline; one /proc read per autonomous process.
+    // unattributed change has a fresh baseline; one /proc read per autonomous process, which the
+    // open-handle listing below reuses (the probe's round).
+    this.deps.probe.round?.();
     if (set.size) await this.counters.sample(set, at);
     else this.counters.clear();
+    const handles = needWeaker && set.size ? await this.openHandles(set, new Set(list.map((p) => p.ev.path))) : null;
     const sharedUs = Number(now_ns() - t0) / 1000 / list.length;
     const budget = { lookups: SIZE_LOOKUPS_MAX };
     for (const p of list) {
       const t1 = now_ns();
       const ev = p.ev;
       const ws = writers.get(ev.path) ?? null;
-      const temporal = !settled(ev.path) && set.size ? await this.counters.temporalFor(ev, set, budget, at) : null;
+      const self = stats.get(ev.path);
+      const temporal = self ? await this.counters.temporalFor(ev, set, budget, at, await self) : null;
       const own = judgeOwnership({
         writers: tracing ? ws ?? [] : null,
         traced: verdicts.traced.get(ev.path) ?? null,

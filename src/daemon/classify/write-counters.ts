@@ -42,6 +42,12 @@ interface Recent {
   mtime?: number;
 }
 
+/** A path's size and mtime (null: not a file, or deleted). */
+export interface FileSize {
+  size: number;
+  mtime: number | null;
+}
+
 interface Sample {
   at: number;
   bytes: number;
@@ -227,8 +233,13 @@ export class WriteCounters {
     }, every);
   }
 
+  /** Size and mtime of a changed path now, for `temporalFor` (a deletion: 0 bytes, mtime unknown). */
+  sizeOf(ev: WatchEvent): Promise<FileSize> {
+    return ev.kind === 'delete' ? Promise.resolve({ size: 0, mtime: null }) : this.statOf(ev.path);
+  }
+
   /** Size and mtime of a path now (a missing or non-file path is 0 bytes, mtime unknown). */
-  private async statOf(path: string): Promise<{ size: number; mtime: number | null }> {
+  private async statOf(path: string): Promise<FileSize> {
     const st = await this.deps.fs.stat(join(this.deps.root, path)).catch(() => null);
     return st && st.isFile ? { size: st.size, mtime: st.mtimeMs } : { size: 0, mtime: null };
   }
@@ -243,8 +254,9 @@ export class WriteCounters {
     set: Map<number, AutonomousProc>,
     budget: { lookups: number },
     now: number,
+    /** `sizeOf(ev)`, read by the caller after the event arrived. */
+    self: FileSize,
   ): Promise<TemporalEvidence | null> {
-    const self = ev.kind === 'delete' ? { size: 0, mtime: null } : await this.statOf(ev.path);
     // A future mtime (clock skew, `touch -d`) says nothing about when the bytes were written.
     const t = self.mtime !== null && self.mtime <= now ? self.mtime : ev.at;
     let active = 0;
