@@ -291,6 +291,7 @@ class DaemonService {
       decisionFor: (p) => this.accepting.get(p),
       commitPending: () => this.commitPendingNow(),
       isQuiet: () => this.isIdle(),
+      pause: () => this.pause.refresh(),
     }));
     await deps.registry?.register(root, process.pid).catch((e: Error) => deps.logger.log('warn', 'workspace registry not updated', { error: e.message }));
   }
@@ -306,6 +307,7 @@ class DaemonService {
     if (name === 'pause' || name.startsWith('pause')) {
       void this.pause.refresh().then(() => {
         this.committer?.kick();
+        this.syncer?.pauseChanged();
         this.store.schedule();
       });
     }

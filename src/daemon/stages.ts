@@ -7,6 +7,7 @@
  */
 import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
+import type { PauseSignal } from './lifecycle/pause.js';
 import type { Decision } from '../core/decision.js';
 import type { WatchEvent } from '../core/event.js';
 import type { ServiceStatus } from '../core/status.js';
@@ -137,6 +138,8 @@ export interface CommitHooks {
   commitPending(): Promise<void>;
   /** Nothing is queued, classifying, pending or committing. */
   isQuiet(): boolean;
+  /** The pause signal read through the daemon's Fs port (syncs wait for someone else's). */
+  pause(): Promise<PauseSignal | null>;
 }
 
 export interface CommitStages {
@@ -183,6 +186,7 @@ export async function openCommitStages(deps: ServiceDeps, savedRateLimit: unknow
     git: deps.git.raw,
     commitPending: () => hooks.commitPending(),
     isQuiet: () => hooks.isQuiet(),
+    pause: () => hooks.pause(),
   });
   return { committer, syncer, syncModule };
 }
