@@ -201,6 +201,7 @@ class LayeredClassifier {
   async close(): Promise<void> {
     this.tracing.stopPolling();
     this.counters.close();
+    this.deps.probe.close?.();
     await this.deps.tracer?.stop();
     await this.deps.trace?.stop();
   }
@@ -280,7 +281,7 @@ class LayeredClassifier {
   private async analyzeAll(list: Pending[]): Promise<void> {
     const t0 = now_ns();
     const at = this.deps.clock.now();
-    const { set, fanotify: tracing, writers, verdicts, handles, settled } = await this.evidence.gather(
+    const { set, fanotify: tracing, writers, verdicts, handles, sizes } = await this.evidence.gather(
       list.map((p) => p.ev),
       at,
     );
@@ -290,7 +291,8 @@ class LayeredClassifier {
       const t1 = now_ns();
       const ev = p.ev;
       const ws = writers.get(ev.path) ?? null;
-      const temporal = !settled(ev.path) && set.size ? await this.counters.temporalFor(ev, set, budget, at) : null;
+      const size = sizes.get(ev.path);
+      const temporal = size ? await this.counters.temporalFor(ev, set, budget, at, await size) : null;
       const own = judgeOwnership({
         writers: tracing ? ws ?? [] : null,
         traced: verdicts.traced.get(ev.path) ?? null,
