@@ -23,7 +23,6 @@ const MAX_DAEMON_FILE_LINES = 400;
 const NOT_YET_SPLIT = new Set([
   'adapters/fatrace.ts createFatraceTrace',
   'adapters/git.ts createGit',
-  'core/classify/rules.ts compileRules',
 ]);
 
 /** `long` less the known entries, and the known entries of `kind` that are no longer long. */
