@@ -27,6 +27,17 @@ export const messages = {
     'raise pause.maxMs in .winnow.json for longer pauses.',
   paused: (forMs: number, reason: string) => `paused for ${humanMs(forMs)} (${reason}). \`winnow resume\` ends it sooner.`,
   notRunning: (root: string) => `not running on ${root}.`,
+  filterSubcommand: (got: string | undefined) =>
+    `filter needs a subcommand: \`winnow filter test PATH...\` or \`winnow filter debug [DIR]\`${got ? ` (got "${got}")` : ''}.`,
+  filterNeedsPath: () => 'filter test needs at least one PATH, e.g. `winnow filter test docs/a.md`.',
+  outsideWorkspace: (path: string, root: string) => `${path} is outside the workspace ${root}.`,
+  followingDaemon: (pid: number) => `following the decisions of the daemon (pid ${pid}); Ctrl-C to stop.`,
+  autonomousRung: (pid: number, command: string, rung: string, advice: string | undefined) =>
+    `autonomous ${pid} (${command.length > 50 ? command.slice(0, 47) + '…' : command}): ${rung}${advice ? ` — ${advice}` : ''}`,
+  watchingWithoutDaemon: () => 'no daemon runs here; watching and classifying without committing. Ctrl-C to stop.',
+  whyOnePath: () => 'why takes one PATH, e.g. `winnow why docs/a.md`.',
+  notATime: (given: string, forms: string) => `--since "${given}" is not a time; use e.g. ${forms}.`,
+  notACount: (given: string) => `--max "${given}" must be a whole number of 1 or more.`,
   /** Appended to a `filter test` explanation the daemon's overrides could have changed. */
   noDaemonOverrides: () =>
     'no daemon runs on this workspace, so its churn quarantine, commit-reaction and earlier-block history was not applied (a running daemon may decide otherwise)',
