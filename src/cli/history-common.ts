@@ -3,7 +3,6 @@ import { mkdir, realpath } from 'node:fs/promises';
 import { UsageError, RuntimeError } from './types.js';
 import type { Workspace } from '../core/workspace.js';
 import { readPause, raisePause, dropPause } from '../daemon/lifecycle/pause.js';
-import { nodeFs } from '../adapters/node-fs.js';
 import { withLock, LockTimeoutError } from '../daemon/lifecycle/lock-manager.js';
 import type { Config } from '../core/config/defaults.js';
 
@@ -37,7 +36,7 @@ export async function withDaemonHeld<T>(ws: Workspace, config: Config, reason: s
   try {
     return await withLock(join(ws.stateDir, 'sync.lock'), { timeoutMs: 30_000, extra: { reason } }, async () => {
       const now = Date.now();
-      const existing = await readPause(ws.stateDir, now, config.pause.maxMs, nodeFs).catch(() => null);
+      const existing = await readPause(ws.stateDir, now, config.pause.maxMs).catch(() => null);
       if (!existing) await raisePause(ws.stateDir, { pid: process.pid, at: now, reason, until: now + config.pause.maxMs });
       try {
         return await fn();

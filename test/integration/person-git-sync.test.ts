@@ -52,6 +52,49 @@ test('case 14: `winnow sync` commits and pushes the pending change itself, not b
   );
 });
 
+test('a person\'s pause holds syncs and outlives them; the waiting sync runs when they resume', { timeout: 90_000 }, async (t) => {
+  let bare = '';
+  await withCitizen(
+    async (c) => {
+      const { repo } = c;
+      await c.d.waitFor((l) => l.msg === 'sync');
+      const pause = await winnow(['pause', repo.root, '--for', '10m'], repo.root);
+      assert.equal(pause.code, 0, pause.stderr);
+      const pauseFile = join(repo.root, '.git', 'winnow', 'pause');
+      const signal = await readFile(pauseFile, 'utf8');
+      const accepted = c.d.waitFor((l) => l.msg === 'decision' && l.path === 'notes.md' && l.decision === 'ALLOW');
+      await repo.write('notes.md', 'written while the person paused winnow\n');
+      await accepted;
+
+      const asked = await winnow(['sync', repo.root, '--json'], repo.root);
+      const answer = JSON.parse(asked.stdout) as { ok: boolean; message: string };
+      assert.equal(answer.ok, false, asked.stdout);
+      assert.match(answer.message, /paused by pid/, 'the sync says it waits for the pause');
+      assert.throws(() => remoteGit(bare, 'show', 'main:notes.md'), 'nothing was pushed while paused');
+      assert.equal(await readFile(pauseFile, 'utf8'), signal, 'the person\'s pause signal is untouched');
+
+      // Forced, the sync runs, but neither commits through their pause nor replaces it.
+      const forced = await winnow(['sync', repo.root, '--force', '--json'], repo.root);
+      assert.equal((JSON.parse(forced.stdout) as { ok: boolean }).ok, true, forced.stdout + forced.stderr);
+      assert.equal(await readFile(pauseFile, 'utf8'), signal, 'a forced sync leaves the pause signal as the person wrote it');
+      assert.throws(() => remoteGit(bare, 'show', 'main:notes.md'), 'the change stays uncommitted while paused');
+
+      const resumedSync = c.d.waitFor((l) => l.msg === 'sync' && l.ok === true && /pause lifted/.test(String(l.reason)));
+      const resume = await winnow(['resume', repo.root], repo.root);
+      assert.equal(resume.code, 0, resume.stderr);
+      await resumedSync;
+      assert.equal(remoteGit(bare, 'show', 'main:notes.md'), 'written while the person paused winnow\n', 'the sync that waited ran once the pause was gone');
+    },
+    {
+      config: { remote: { name: 'origin', minIntervalMs: 3_600_000 } },
+      setup: async (repo) => {
+        bare = addRemote(repo);
+        t.after(() => rm(bare, { recursive: true, force: true }));
+      },
+    },
+  );
+});
+
 test('case 19: git-lfs: a sync uploads the LFS objects of what it pushes (the pre-push upload --no-verify would skip)', { timeout: 90_000 }, async (t) => {
   try {
     execFileSync('git', ['lfs', 'version'], { stdio: 'ignore' });

@@ -7,7 +7,6 @@ import { fileURLToPath } from 'node:url';
 import { GIT_ENV } from '../helpers/repo.js';
 import { world, syncerFor, testConfig } from './sync-helpers.js';
 import { readPause } from '../../src/daemon/lifecycle/pause.js';
-import { nodeFs } from '../../src/adapters/node-fs.js';
 import { listSnapshots, restoreSnapshot, createSnapshot } from '../../src/daemon/sync/snapshots.js';
 import { createGitRunner } from '../../src/adapters/git.js';
 
@@ -41,7 +40,7 @@ for (const step of ['after-snapshot', 'after-replay', 'after-read-tree', 'after-
     const { syncer } = syncerFor(w.b, { config: testConfig({ conflict: 'ours' }), hostname: 'b' });
     const again = await syncer.request({ reason: 'restart', priority: 'manual' });
     assert.equal(again.ok, true, again.message);
-    assert.equal(await readPause(w.b.stateDir, Date.now(), 300_000, nodeFs), null, 'the dead sync\'s pause was dropped');
+    assert.equal(await readPause(w.b.stateDir, Date.now(), 300_000), null, 'the dead sync\'s pause was dropped');
     assert.equal(await w.b.read('draft.md'), 'uncommitted draft\n');
     assert.equal(await w.b.read('README.md'), 'line one\nline two by b\nline three\n');
     assert.equal(await w.b.read('a.md'), 'a\n');

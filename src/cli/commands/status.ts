@@ -3,7 +3,6 @@ import { RUNG_LABEL, type ProcessRung } from '../../core/classify/ladder.js';
 import { resolveWorkspace } from '../../adapters/workspace.js';
 import { runningDaemon, readState } from '../daemon-info.js';
 import { readPause } from '../../daemon/lifecycle/pause.js';
-import { nodeFs } from '../../adapters/node-fs.js';
 import { DEFAULTS } from '../../core/config/defaults.js';
 import { ago } from '../format.js';
 import type { SyncStatus } from '../../daemon/sync/syncer.js';
@@ -55,7 +54,7 @@ export const command: CommandSpec = {
     const state = ((await readState(ws.stateDir)) ?? {}) as StateView & Record<string, unknown>;
     if (state.timingOnly?.length) state.timingOnly = await stillChanged(ws.root, state.timingOnly);
     const now = Date.now();
-    const pause = await readPause(ws.stateDir, now, DEFAULTS.pause.maxMs, nodeFs).catch(() => null);
+    const pause = await readPause(ws.stateDir, now, DEFAULTS.pause.maxMs).catch(() => null);
     const out = {
       ...state,
       workspace: ws.root,

@@ -31,7 +31,7 @@ export const command: CommandSpec = {
   },
   optionHelp: {
     dir: DIR_HELP,
-    force: 'run even while the breaker is open or syncing is stopped on conflicts',
+    force: 'run even while paused, the breaker is open or syncing is stopped on conflicts',
     reason: 'recorded in the sync audit log (default "winnow sync")',
     config: 'config file instead of DIR/.winnow.json',
     json: 'print {"ok","message"} on stdout',

@@ -10,6 +10,11 @@ export type SyncPriority = 'manual' | 'lifecycle' | 'scheduled';
 
 const RANK: Record<SyncPriority, number> = { manual: 0, lifecycle: 1, scheduled: 2 };
 
+/** The more pressing of two priorities (manual over lifecycle over scheduled). */
+export function morePressing(a: SyncPriority, b: SyncPriority): SyncPriority {
+  return RANK[a] <= RANK[b] ? a : b;
+}
+
 export interface SyncRequest {
   reason: string;
   priority: SyncPriority;

@@ -3,18 +3,18 @@
  * layer 2 (who wrote it: fanotify writers, autonomous open handles, temporal correlation) → layer
  * 3 (content vs HEAD) → churn quarantine. Effects come in through ports; the policies live in
  * core/classify/*. Its parts: file-facts.ts (built-in layer-1 facts that need the file system),
- * autonomous.ts (the autonomous set), write-counters.ts (temporal correlation's samples),
+ * evidence.ts (layer 2's evidence for a batch), autonomous.ts (the autonomous set),
+ * write-counters.ts (temporal correlation's samples), tracing.ts (traced and declared writes),
  * content-check.ts (layer 3).
  *
  * The classifier does not start the writer trace (the lifecycle does, so that
  * `autonomous.fanotify: "on"` can fail start-up before anything else runs); `close()` stops it.
  */
-import { join } from 'node:path';
 import type { Config } from '../../core/config/defaults.js';
 import type { Decision, Evidence, RuleMatch } from '../../core/decision.js';
 import type { WatchEvent } from '../../core/event.js';
 import type { Clock, Fs, Git, Logger, ProcessTable, ProcessTracer, ProcProbe, Scheduler, TraceState, WriterTrace } from '../../ports/index.js';
-import { judgeOwnership, type AutonomousProc, type HandleEvidence, type WriterEvidence } from '../../core/classify/ownership.js';
+import { judgeOwnership } from '../../core/classify/ownership.js';
 import { createChurnState, isQuarantined, quarantinedList, recordChange, type ChurnOptions } from '../../core/classify/churn.js';
 import type { EvidenceModes } from '../../core/status.js';
 import { readExecRegistry } from './exec-registry.js';
@@ -23,7 +23,8 @@ import { ContentCheck } from './content-check.js';
 import { FileFacts } from './file-facts.js';
 import { builtinDecision, gitDirFact, gitIgnoredFact, isInGitDir, nestedRepoFact } from '../../core/classify/builtins.js';
 import { SIZE_LOOKUPS_MAX, WriteCounters } from './write-counters.js';
-import { ProcessTracing, type TraceQuery, type TraceVerdicts } from './tracing.js';
+import { ProcessTracing } from './tracing.js';
+import { EvidenceGatherer } from './evidence.js';
 
 export type { EvidenceModes } from '../../core/status.js';
 
@@ -79,17 +80,6 @@ export interface Classifier {
   close(): Promise<void>;
 }
 
-/** `.git` itself or anything under it: always blocked, before any rule. */
-
-/** How long a decision waits for the trace to catch up with the writes before the event. */
-const FLUSH_WAIT_MS = 50;
-/**
- * How long before its event a write may have happened: @parcel/watcher batches events for up to
- * ~500 ms under continuous writes. A process traced since less than this is not yet trusted to
- * have seen a write reported now.
- */
-const WATCH_LAG_MS = 500;
-
 interface Pending {
   idx: number;
   ev: WatchEvent;
@@ -121,6 +111,7 @@ class LayeredClassifier {
   private readonly autonomous: AutonomousProcesses;
   private readonly counters: WriteCounters;
   private readonly tracing: ProcessTracing;
+  private readonly evidence: EvidenceGatherer;
   /** Open handles can be listed (Linux /proc, lsof on macOS). */
   private readonly handlesOk = process.platform === 'linux' || process.platform === 'darwin';
 
@@ -151,6 +142,19 @@ class LayeredClassifier {
     });
     this.tracing.startPolling(() => this.autonomous.current(false, 'stale'));
     this.counters = new WriteCounters({ root, fs, clock, logger, probe: deps.probe, scheduler: deps.scheduler, windowMs: this.windowMs });
+    this.evidence = new EvidenceGatherer({
+      root,
+      fs,
+      processes: deps.processes,
+      trace: deps.trace,
+      hasTracer: !!deps.tracer,
+      probe: deps.probe,
+      autonomous: this.autonomous,
+      counters: this.counters,
+      tracing: this.tracing,
+      windowMs: this.windowMs,
+      traceActive: () => this.traceActive(),
+    });
   }
 
   private traceActive(): boolean {
@@ -257,92 +261,14 @@ class LayeredClassifier {
     }
   }
 
-  /** Writers per path from the trace; refreshes the autonomous set when a writer is unknown. */
-  private async writersOf(list: Pending[], set: Map<number, AutonomousProc>): Promise<{ writers: Map<string, WriterEvidence[]>; set: Map<number, AutonomousProc> }> {
-    const trace = this.deps.trace!;
-    const writers = new Map<string, WriterEvidence[]>();
-    let unknown = false;
-    const pidsOf = (p: Pending) => trace.writersOf(p.ev.path, p.ev.at - this.windowMs);
-    for (const p of list) for (const w of pidsOf(p)) if (!set.has(w.pid) && !this.autonomous.table()?.some((x) => x.pid === w.pid)) unknown = true;
-    if (unknown && this.deps.processes.refresh) set = await this.autonomous.current(true);
-    for (const p of list) {
-      const ws = pidsOf(p).map((w): WriterEvidence => {
-        const direct = set.get(w.pid);
-        if (direct) return { pid: w.pid, command: direct.cmd, autonomous: true, why: direct.why };
-        const anc = w.ancestors?.find((a) => set.has(a));
-        if (anc !== undefined) return { pid: w.pid, command: w.command, autonomous: true, why: `descendant of autonomous ${anc}` };
-        const entry = this.autonomous.table()?.find((x) => x.pid === w.pid);
-        if (!entry && !w.ancestors?.length) return { pid: w.pid, command: w.command, autonomous: false, unknown: true };
-        return { pid: w.pid, command: entry?.cmd ?? w.command, autonomous: false };
-      });
-      if (ws.length) writers.set(p.ev.path, ws);
-      const lastKnown = ws.filter((w) => !w.unknown).pop();
-      if (lastKnown && !lastKnown.autonomous) this.counters.noteHuman(p.ev.path, p.ev.at);
-    }
-    return { writers, set };
-  }
-
-  /** What tracing needs to know of a change: its write time is the file's mtime when there is one. */
-  private async traceQuery(ev: WatchEvent): Promise<TraceQuery> {
-    const st = ev.kind === 'delete' ? null : await this.deps.fs.stat(join(this.deps.root, ev.path)).catch(() => null);
-    const mtime = st && st.isFile ? st.mtimeMs : null;
-    // A future mtime (clock skew, `touch -d`) says nothing about when the bytes were written.
-    const wroteAt = mtime !== null && mtime <= ev.at ? mtime : ev.at - WATCH_LAG_MS;
-    return { path: ev.path, at: ev.at, wroteAt, mtime, kind: ev.kind };
-  }
-
-  /** Open files of the autonomous processes, by path; null when none could be listed. */
-  private async openHandles(set: Map<number, AutonomousProc>): Promise<Map<string, HandleEvidence[]> | null> {
-    const handles = new Map<string, HandleEvidence[]>();
-    let known = false;
-    const results = await Promise.all([...set].map(async ([pid, info]) => ({ pid, info, files: await this.deps.probe.openFiles(pid) })));
-    for (const r of results) {
-      if (r.files === null) continue;
-      known = true;
-      for (const f of r.files) {
-        let l = handles.get(f);
-        if (!l) handles.set(f, (l = []));
-        l.push({ pid: r.pid, command: r.info.cmd, why: r.info.why });
-      }
-    }
-    return known ? handles : null;
-  }
-
   /** Layers 2 and 3 (and the churn quarantine) for the paths layer 1 left open. */
   private async analyzeAll(list: Pending[]): Promise<void> {
     const t0 = now_ns();
     const at = this.deps.clock.now();
-    const tracing = this.traceActive();
-    if (tracing) await this.deps.trace!.flush(FLUSH_WAIT_MS);
-    // Without an exact trace, temporal correlation needs every autonomous process that is running
-    // now, including one started a moment ago: the cached table plus the processes started since.
-    const straced = this.tracing.enabled();
-    let set = await this.autonomous.current(false, !tracing || straced);
-    if (!tracing) this.counters.look(at);
-    let writers = new Map<string, WriterEvidence[]>();
-    if (tracing) ({ writers, set } = await this.writersOf(list, set));
-    // Rungs 2 and 3: traced writes, coverage of the autonomous set, declared writes. The write
-    // happened before its event by at most the watcher's batching (up to ~500 ms).
-    let verdicts: TraceVerdicts = { traced: new Map(), declared: new Map() };
-    if (this.deps.tracer) {
-      const queries = await Promise.all(list.map((p) => this.traceQuery(p.ev)));
-      verdicts = await this.tracing.judge(queries, set, this.windowMs);
-      if (!straced) this.tracing.rungsWithoutTracing(set);
-    }
-    // Positive evidence (a known writer, a traced or declared write) settles a path; a traced
-    // absence does not rule out a file held open since before the attach (open handles still
-    // look), but it makes write counters moot.
-    const positive = (path: string) =>
-      (writers.get(path)?.some((w) => !w.unknown) ?? false) || (verdicts.traced.get(path)?.writes.length ?? 0) > 0 || (verdicts.declared.get(path)?.length ?? 0) > 0;
-    const settled = (path: string) => positive(path) || verdicts.traced.get(path)?.covered === true;
-    // Open handles and write counters: only when there is an autonomous process to look at, and
-    // only for paths fanotify did not already settle.
-    const needWeaker = list.some((p) => !positive(p.ev.path));
-    const handles = needWeaker && set.size ? await this.openHandles(set) : null;
-    // Sampled on every decision that reaches layer 2 (not only when needed now), so that the next
-    // unattributed change has a fresh baseline; one /proc read per autonomous process.
-    if (set.size) await this.counters.sample(set, at);
-    else this.counters.clear();
+    const { set, fanotify: tracing, writers, verdicts, handles, settled } = await this.evidence.gather(
+      list.map((p) => p.ev),
+      at,
+    );
     const sharedUs = Number(now_ns() - t0) / 1000 / list.length;
     const budget = { lookups: SIZE_LOOKUPS_MAX };
     for (const p of list) {

@@ -1,5 +1,5 @@
 /**
- * Temporal correlation's inputs: write-counter samples of the autonomous processes working in the
+ * Temporal correlation's inputs (the algorithm is core/classify/temporal.ts): write-counter samples of the autonomous processes working in the
  * workspace (/proc/PID/io through the ProcProbe port), the recent changes that may explain their
  * bytes, and the ticker that keeps a sample at most `correlationWindowMs / 2` old while an
  * autonomous process works here.
@@ -7,7 +7,8 @@
 import { join } from 'node:path';
 import { LRUCache } from 'lru-cache';
 import type { WatchEvent } from '../../core/event.js';
-import { pageRound, type AutonomousProc, type TemporalEvidence } from '../../core/classify/ownership.js';
+import type { AutonomousProc, TemporalEvidence } from '../../core/classify/ownership.js';
+import { bracketWrite, explainStep, startExplain, writeTime, type CounterSample, type RecentChange } from '../../core/classify/temporal.js';
 import type { Clock, Fs, Logger, ProcProbe, Scheduler } from '../../ports/index.js';
 
 /** How long a process's working directory is trusted before it is read again. */
@@ -15,18 +16,6 @@ const CWD_TTL_MS = 30_000;
 /** Write-counter samples kept per process, and for how long. */
 const SAMPLES_PER_PID = 512;
 const SAMPLE_KEEP_MS = 60_000;
-/**
- * A file's mtime comes from the kernel's coarse clock (up to a tick, ~4 ms, behind the real time):
- * a sample taken this much after an mtime may still precede the write.
- */
-const MTIME_SLACK_BEFORE_MS = 5;
-/**
- * The write's pages are counted just after its mtime is set, and an exited child's counters reach
- * its parent when the parent reaps it: a sample this soon after the mtime may not hold them yet.
- */
-const MTIME_SLACK_AFTER_MS = 25;
-/** Process start times are known to 10 ms (clock ticks), and boot time to about as much. */
-const START_SLACK_MS = 20;
 /** Floor for the ticker's period. */
 const TICK_MIN_MS = 100;
 /** Recent changes remembered to explain autonomous write bytes (bounded). */
@@ -34,18 +23,6 @@ const RECENT_MAX = 5_000;
 /** Sizes looked up per call to explain write bytes; beyond this the rest count as large (ALLOW side). */
 export const SIZE_LOOKUPS_MAX = 500;
 
-interface Recent {
-  path: string;
-  at: number;
-  /** Size and mtime, looked up the first time a temporal judgement needs them. */
-  size?: number;
-  mtime?: number;
-}
-
-interface Sample {
-  at: number;
-  bytes: number;
-}
 
 export interface WriteCountersDeps {
   root: string;
@@ -59,7 +36,7 @@ export interface WriteCountersDeps {
 }
 
 export class WriteCounters {
-  private readonly samples = new Map<number, Sample[]>();
+  private readonly samples = new Map<number, CounterSample[]>();
   /** Start time (epoch ms) of each sampled process, for processes first sampled after a write. */
   private readonly startedAt = new Map<number, number | null>();
   /**
@@ -76,7 +53,8 @@ export class WriteCounters {
   private sampling: Promise<number> = Promise.resolve(0);
   /** Paths fanotify attributed to a person, with the event time (bounded). */
   private readonly humanWritten = new LRUCache<string, number>({ max: 2_048 });
-  private readonly recent: Recent[] = [];
+  /** Recent changes; size and mtime looked up the first time a temporal judgement needs them. */
+  private readonly recent: RecentChange[] = [];
   /** Autonomous PIDs seen writing or holding a file here (bounded). */
   private readonly seenHere = new LRUCache<number, true>({ max: 1_024 });
   /** Working directory per autonomous PID, re-read after CWD_TTL_MS. */
@@ -234,9 +212,9 @@ export class WriteCounters {
   }
 
   /**
-   * Temporal correlation for one change. The interval is the one between the two counter samples
-   * around the change's write (its mtime; the event time for a deletion): what the autonomous
-   * processes wrote in it, against what the other paths written in it account for.
+   * Temporal correlation for one change (core/classify/temporal.ts): the autonomous processes'
+   * counter movement around its write (its mtime; the event time for a deletion), against what
+   * the other paths written in the same interval account for.
    */
   async temporalFor(
     ev: WatchEvent,
@@ -245,77 +223,25 @@ export class WriteCounters {
     now: number,
   ): Promise<TemporalEvidence | null> {
     const self = ev.kind === 'delete' ? { size: 0, mtime: null } : await this.statOf(ev.path);
-    // A future mtime (clock skew, `touch -d`) says nothing about when the bytes were written.
-    const t = self.mtime !== null && self.mtime <= now ? self.mtime : ev.at;
-    let active = 0;
-    let from = Infinity;
-    let to = -Infinity;
-    const movers: TemporalEvidence['movers'] = [];
-    let any = false;
-    for (const [pid, list] of this.samples) {
-      let base: Sample | undefined;
-      for (let i = list.length - 1; i >= 0; i--) {
-        if (list[i]!.at <= t - MTIME_SLACK_BEFORE_MS) {
-          base = list[i];
+    const t = writeTime(self.mtime, ev.at, now);
+    const b = bracketWrite(this.samples, this.startedAt, this.lookedAtBefore, t);
+    if (!b) return null;
+    let explained = 0;
+    if (b.active > 0) {
+      const input = { recent: this.recent, path: ev.path, from: b.from, to: b.to, active: b.active, humanWrittenAt: (p: string) => this.humanWritten.get(p) };
+      const cursor = startExplain(this.recent);
+      for (;;) {
+        const step = explainStep(cursor, input, budget);
+        if ('explained' in step) {
+          explained = step.explained;
           break;
         }
-      }
-      if (!base) {
-        // First sampled after the write: if it started since the set was last looked at, its
-        // counter began at zero when it started; otherwise nothing is known about this write.
-        const start = this.startedAt.get(pid);
-        if (start === undefined || start === null || start > t + START_SLACK_MS || start < this.lookedAtBefore - START_SLACK_MS) continue;
-        base = { at: start, bytes: 0 };
-      }
-      const after = list.find((x) => x.at >= t + MTIME_SLACK_AFTER_MS && x.at > base.at) ?? list[list.length - 1]!;
-      if (after.at <= base.at) continue;
-      any = true;
-      const d = after.bytes - base.bytes;
-      if (d > 0) {
-        active += d;
-        from = Math.min(from, base.at);
-        to = Math.max(to, after.at);
-        movers.push({ pid, command: set.get(pid)?.cmd ?? '?', bytes: d });
+        const st = await this.statOf(step.need.path);
+        step.need.size = st.size;
+        if (st.mtime !== null) step.need.mtime = st.mtime;
       }
     }
-    if (!any) return null;
-    let explained = 0;
-    if (active > 0) {
-      // The other paths written between the same samples, each counted once at its size in pages.
-      const seen = new Set<string>();
-      for (let i = this.recent.length - 1; i >= 0; i--) {
-        const r = this.recent[i]!;
-        // Events arrive after their write: one that arrived before the interval began was written
-        // before it.
-        if (r.at < from) break;
-        if (r.path === ev.path || seen.has(r.path)) continue;
-        // A file fanotify saw a person write is the person's bytes, not the agent's.
-        const hw = this.humanWritten.get(r.path);
-        if (hw !== undefined && hw >= r.at) continue;
-        if (r.size === undefined) {
-          if (budget.lookups-- > 0) {
-            const st = await this.statOf(r.path);
-            r.size = st.size;
-            if (st.mtime !== null) r.mtime = st.mtime;
-          } else {
-            // Unknown: count it as explaining everything (towards ALLOW).
-            seen.add(r.path);
-            explained = Number.MAX_SAFE_INTEGER;
-            break;
-          }
-        }
-        // Surely written between the two samples: after the first, and before the second — by
-        // more than the mtime's coarseness, or because its event had already arrived when the
-        // second was taken (an event comes after its write). In doubt it explains nothing
-        // (towards BLOCK). A deletion (no mtime) explains nothing either way.
-        const w = r.mtime ?? r.at;
-        if (w <= from || w > to) continue;
-        if (w > to - MTIME_SLACK_BEFORE_MS && r.at > to) continue;
-        seen.add(r.path);
-        explained += pageRound(r.size);
-        if (explained >= active) break;
-      }
-    }
-    return { activeBytes: active, explainedBytes: explained, pathBytes: self.size, movers, windowMs: Number.isFinite(from) ? to - from : 0 };
+    const movers = b.movers.map((m) => ({ pid: m.pid, command: set.get(m.pid)?.cmd ?? '?', bytes: m.bytes }));
+    return { activeBytes: b.active, explainedBytes: explained, pathBytes: self.size, movers, windowMs: Number.isFinite(b.from) ? b.to - b.from : 0 };
   }
 }

@@ -6,8 +6,10 @@
  * scheduler and never sleeps. Nothing submitted is dropped: a batch that cannot be committed now
  * (paused, rate limited, blocked, failing) goes back to the queue with its first-seen time.
  *
- * prepare.ts judges a batch (secrets, ignored, mass deletion); private-index.ts commits it with
- * plumbing; `git commit --only` (porcelain) runs with hooks or as the fallback.
+ * Its parts: waits.ts (why due paths wait), prepare.ts (guards → plan), attempt.ts (one batch's
+ * way into git: plumbing through private-index.ts, `git commit --only` with hooks or as the
+ * fallback, replans), staged.ts (paths the person staged by hand), ledger.ts (rate limit,
+ * breaker, last commits).
  */
 import { join } from 'node:path';
 import type { Clock, Fs, Git, Logger, MessageCommand, Scheduler } from '../../ports/index.js';
@@ -15,15 +17,16 @@ import type { Decision } from '../../core/decision.js';
 import { commitMessage, writeCommitNote } from '../history/commit-extras.js';
 import type { Config } from '../../core/config/defaults.js';
 import type { CommitPlan } from '../../core/commit/plan.js';
-import { blockedSentence, waitingSentence } from '../../core/commit/guards.js';
-import { nextAllowedAt, consume, tokensAt, commitsToday, restoreRateLimit, saveRateLimit, RATE_LIMIT_FILE, type RateLimitState } from '../../core/commit/rate-limit.js';
-import { classifyCommitFailure, offendingPaths } from '../../core/commit/retry-policy.js';
-import { breakerFailure, breakerOpen, breakerSuccess, CLOSED, type BreakerState } from '../../core/retry.js';
-import type { CommitJournal, Entry } from '../../core/commit/plumbing.js';
+import { waitingSentence } from '../../core/commit/guards.js';
+import { breakerOpen } from '../../core/retry.js';
 import { faultPoint } from '../../util/fault.js';
 import { failureInfo } from './failure.js';
 import { prepareBatch, type Via } from './prepare.js';
-import { HeadMoved, PrivateIndex, PrivateIndexError } from './private-index.js';
+import { PrivateIndex } from './private-index.js';
+import { attemptCommit, type Attempt, type InFlight } from './attempt.js';
+import { CommitLedger, type LedgerStatus } from './ledger.js';
+import { StagedByHand } from './staged.js';
+import { reasonToWait, RECHECK_MS } from './waits.js';
 
 export interface CommitterDeps {
   git: Git;
@@ -69,14 +72,11 @@ export interface CommitterDeps {
   savedRateLimit?: unknown;
 }
 
-export interface CommitterStatus {
+export interface CommitterStatus extends LedgerStatus {
   queued: string[];
   inFlight: string[];
   waiting: string | null;
-  rateLimit: { maxPerHour: number; maxPerDay: number; hourTokens: number; today: number; nextAt: number | null };
-  breaker: { open: boolean; until: number | null; failures: number; lastError: string | null };
   held: { path: string; reason: string }[];
-  lastCommits: { sha: string; at: number; paths: string[]; message: string }[];
 }
 
 export interface Committer {
@@ -91,12 +91,7 @@ export interface Committer {
   close(): Promise<void>;
 }
 
-/**
- * How often a wait on an outside condition (pause, merge in progress, index.lock, low disk) is
- * re-checked. Only while something is queued: an idle committer holds no timer at all.
- */
-export const RECHECK_MS = 2_000;
-const LAST_COMMITS = 10;
+export { RECHECK_MS } from './waits.js';
 export { RATE_LIMIT_FILE } from '../../core/commit/rate-limit.js';
 
 export function createCommitter(deps: CommitterDeps): Committer {
@@ -113,25 +108,16 @@ export function createCommitter(deps: CommitterDeps): Committer {
 }
 
 class SingleFlightCommitter {
-  private readonly random: () => number;
   private readonly hooksDir: string;
   private readonly strategy: Via;
   private readonly index: PrivateIndex;
+  private readonly ledger: CommitLedger;
+  private readonly staged: StagedByHand;
 
   /** Queued paths → first time they were submitted (kept across failed attempts). */
   private readonly pending = new Map<string, number>();
-  private inFlight: string[] = [];
+  private inFlight: InFlight | null = null;
   private readonly held = new Map<string, string>();
-  /** Paths the person staged by hand (content different from HEAD): theirs until their index matches HEAD again. */
-  private readonly staged = new Map<string, string>();
-  /** The person's index file when `staged` was last looked at (ino:size:mtime), so an unchanged index costs no git call. */
-  private stagedIndexKey = '';
-  private readonly lastCommits: CommitterStatus['lastCommits'] = [];
-  private rate: RateLimitState;
-  /** Saves of the counters, in order; close() waits for the last. */
-  private rateSaved: Promise<void> = Promise.resolve();
-  /** Consecutive failures, the next attempt's time and the breaker (core/retry.ts). */
-  private breaker: BreakerState = CLOSED;
   private waiting: string | null = null;
 
   private timer: unknown = null;
@@ -142,20 +128,11 @@ class SingleFlightCommitter {
   private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly deps: CommitterDeps) {
-    this.random = deps.random ?? Math.random;
     this.hooksDir = join(deps.stateDir, 'hooks-empty');
     this.strategy = deps.config.commit.hooks ? 'porcelain' : (deps.strategy ?? 'plumbing');
     this.index = new PrivateIndex({ git: deps.git, fs: deps.fs, logger: deps.logger, stateDir: deps.stateDir });
-    // A restart does not reset the rate limit (issue 11 case 15): a crash loop stays within maxPerDay.
-    this.rate = restoreRateLimit(deps.config.rateLimit, deps.savedRateLimit ?? null, deps.clock.now());
-  }
-
-  private saveRate(): void {
-    const { fs, stateDir, logger } = this.deps;
-    const text = JSON.stringify(saveRateLimit(this.rate)) + '\n';
-    this.rateSaved = this.rateSaved.then(() =>
-      fs.writeFileAtomic(join(stateDir, RATE_LIMIT_FILE), text).catch((e: Error) => logger.log('warn', 'rate limit counters not saved', { error: e.message })),
-    );
+    this.ledger = new CommitLedger(deps);
+    this.staged = new StagedByHand({ fs: deps.fs, logger: deps.logger, git: deps.git, prepareDry: (paths) => this.prepare(paths, 'porcelain', true) });
   }
 
   submit(paths: string[]): void {
@@ -179,35 +156,19 @@ class SingleFlightCommitter {
     this.disarm();
     await this.loopDone;
     this.disarm();
-    await this.rateSaved;
+    await this.ledger.saved();
   }
 
   status(): CommitterStatus {
-    const { config, clock } = this.deps;
-    const now = clock.now();
-    const b = this.breaker;
-    const open = breakerOpen(b, now);
-    const next = nextAllowedAt(this.rate, now);
-    const busy = this.pending.size > 0 || this.inFlight.length > 0;
+    const now = this.deps.clock.now();
+    const inFlight = this.inFlight?.paths ?? [];
+    const busy = this.pending.size > 0 || inFlight.length > 0;
     return {
       queued: [...this.pending.keys()],
-      inFlight: [...this.inFlight],
+      inFlight: [...inFlight],
       waiting: busy ? this.waiting : null,
-      rateLimit: {
-        maxPerHour: config.rateLimit.maxPerHour,
-        maxPerDay: config.rateLimit.maxPerDay,
-        hourTokens: Math.round(tokensAt(this.rate, now) * 100) / 100,
-        today: commitsToday(this.rate, now),
-        nextAt: next > now ? next : null,
-      },
-      breaker: {
-        open,
-        until: open ? b.openUntil : null,
-        failures: b.failures,
-        lastError: b.lastError ?? null,
-      },
-      held: [...this.held, ...this.staged].map(([path, reason]) => ({ path, reason })),
-      lastCommits: this.lastCommits.map((c) => ({ ...c, paths: [...c.paths] })),
+      ...this.ledger.status(now),
+      held: [...this.held, ...this.staged.entries()].map(([path, reason]) => ({ path, reason })),
     };
   }
 
@@ -276,7 +237,11 @@ class SingleFlightCommitter {
       // index.lock): no new commit until it is, or its journal would be lost.
       return this.wait(waitingSentence.indexSync(), clock.now() + RECHECK_MS);
     }
-    if (this.pending.size === 0 && this.staged.size) await this.recheckStaged();
+    if (this.pending.size === 0 && this.staged.size) {
+      const back = await this.staged.recheck();
+      const now = clock.now();
+      for (const p of back) if (!this.pending.has(p)) this.pending.set(p, now);
+    }
     if (this.pending.size === 0) {
       this.waiting = null;
       // Staged paths are looked at again when the person's index changes (they commit, or unstage).
@@ -285,7 +250,7 @@ class SingleFlightCommitter {
     }
     const now = clock.now();
     try {
-      const why = await this.reasonToWait(now);
+      const why = await reasonToWait(this.deps, this.ledger, now);
       if (why) return this.wait(why.sentence, why.until);
     } catch (e) {
       return this.failed(e, []);
@@ -295,56 +260,6 @@ class SingleFlightCommitter {
     // A batch that left paths to the person (staged by hand) and committed the rest ends the pass
     // with nothing pending: their index is looked at again on the timer, as after an idle pass.
     if (this.pending.size === 0 && this.staged.size && this.timer === null) this.arm(clock.now() + RECHECK_MS);
-  }
-
-  /** Why due paths must wait now, and until when to look again; null when a commit may run. */
-  private async reasonToWait(now: number): Promise<{ sentence: string; until: number } | null> {
-    const { git, fs, config, root } = this.deps;
-    if (await this.deps.isPaused().catch(() => false)) return { sentence: waitingSentence.paused(), until: now + RECHECK_MS };
-    const b = this.breaker;
-    if (breakerOpen(b, now)) return { sentence: waitingSentence.breakerOpen(b.openUntil!, b.lastError ?? null), until: b.openUntil! };
-    if (b.retryAt !== null && now < b.retryAt) {
-      return { sentence: waitingSentence.retrying(b.retryAt, b.lastError ?? null), until: b.retryAt };
-    }
-    const block = await git.blocked();
-    if (block) return { sentence: blockedSentence(block), until: now + RECHECK_MS };
-    if (!(await fs.stat(root))) return { sentence: waitingSentence.rootGone(root), until: now + RECHECK_MS };
-    const lock = join(git.gitDir, 'index.lock');
-    // Someone else's git is working. Never delete their lock: wait for it to go.
-    if (await fs.stat(lock)) return { sentence: waitingSentence.indexLock(lock), until: now + RECHECK_MS };
-    const theirs = await this.deps.personGit?.().catch(() => null);
-    if (theirs) return { sentence: waitingSentence.personGit(theirs.pid, theirs.command), until: now + RECHECK_MS };
-    const free = await fs.freeBytes(root).catch(() => Number.POSITIVE_INFINITY);
-    if (free < config.health.minFreeBytes) return { sentence: waitingSentence.lowDisk(free, config.health.minFreeBytes), until: now + RECHECK_MS };
-    const next = nextAllowedAt(this.rate, now);
-    if (next > now) return { sentence: waitingSentence.rateLimited(next), until: next };
-    return null;
-  }
-
-  /**
-   * Staged paths whose index entry is HEAD's again (the person committed them, or unstaged them)
-   * go back to the queue: what is left in the work tree is winnow's to commit.
-   */
-  private async recheckStaged(): Promise<void> {
-    const { fs, git } = this.deps;
-    const st = await fs.stat(join(git.gitDir, 'index')).catch(() => null);
-    const key = st ? `${st.size}:${st.mtimeMs}` : 'none';
-    if (key === this.stagedIndexKey) return;
-    this.stagedIndexKey = key;
-    const paths = [...this.staged.keys()];
-    try {
-      const { staged } = await this.prepare(paths, 'porcelain', true);
-      const still = new Set(staged.map((s) => s.path));
-      const back = paths.filter((p) => !still.has(p));
-      for (const p of back) this.staged.delete(p);
-      if (back.length) {
-        this.deps.logger.log('info', 'no longer staged by hand; committing what is left', { paths: back });
-        const now = this.deps.clock.now();
-        for (const p of back) if (!this.pending.has(p)) this.pending.set(p, now);
-      }
-    } catch {
-      this.stagedIndexKey = '';
-    }
   }
 
   private hold(path: string, reason: string): void {
@@ -373,130 +288,63 @@ class SingleFlightCommitter {
     const { git, logger } = this.deps;
     const batch = [...this.pending.entries()];
     this.pending.clear();
-    this.inFlight = batch.map(([p]) => p);
+    const work: InFlight = (this.inFlight = { paths: batch.map(([p]) => p), plan: null });
     faultPoint('batch-taken');
-    let plan: CommitPlan | null = null;
-    let via: Via = this.strategy;
-    /** The message the commit got (the template's subject with a body, or messageCommand's). */
-    let message: string | null = null;
     try {
-      // Replan once for a vanished path, a few times without each path git refused by name, and
-      // a few times when HEAD moved under a plumbing commit.
-      let replans = 0;
-      let refusals = 0;
-      let moves = 0;
-      let landed: CommitJournal | null = null;
-      let oldEntries: Map<string, Entry> | undefined;
-      for (;;) {
-        const prepared = await this.prepare(this.inFlight, via);
-        faultPoint('after-scan');
-        for (const s of prepared.staged) {
-          if (!this.staged.has(s.path)) logger.log('info', 'staged by hand; left to the person', { path: s.path, reason: s.reason });
-          this.staged.set(s.path, s.reason);
-        }
-        if (prepared.staged.length) this.stagedIndexKey = '';
-        if (prepared.hidden.length) {
-          logger.log('info', 'skip-worktree or assume-unchanged in the index (sparse checkout): not a change; left alone', { paths: prepared.hidden });
-          this.deps.onDiscarded?.({ paths: prepared.hidden, reason: 'unchanged' });
-        }
-        plan = prepared.plan;
-        if (plan.dropped.length) this.deps.onDiscarded?.({ paths: plan.dropped, reason: 'vanished' });
-        if (plan.steps.length === 0) {
-          if (this.pending.size) this.again = true;
-          return;
-        }
-        try {
-          if (via === 'plumbing') {
-            const template = plan.message;
-            landed = await this.index.commit(plan, prepared.head!, prepared.scanned, (p, r) => this.hold(p, r), async (old, tree) => {
-              message = await commitMessage(git, this.deps, old, tree, template);
-              return message;
-            });
-            if (!landed) {
-              this.deps.onDiscarded?.({ paths: plan.paths, reason: 'unchanged' });
-              this.succeeded(null, plan, via);
-              return;
-            }
-            oldEntries = prepared.head!.entries;
-            break;
-          }
-          const add = plan.steps.length > 1 ? plan.steps.slice(0, -1) : [];
-          const commit = plan.steps.slice(-1);
-          faultPoint('before-add');
-          if (add.length) await git.run(add);
-          faultPoint('after-add');
-          faultPoint('during-commit');
-          await git.run(commit);
-          faultPoint('after-ref-update');
-          break;
-        } catch (e) {
-          if (e instanceof HeadMoved && moves++ < 3) {
-            logger.log('info', 'commit replanned', { reason: e.message });
-            continue;
-          }
-          if (e instanceof PrivateIndexError && via === 'plumbing') {
-            logger.log('warn', 'index plumbing failed (the private index cannot be built); committing this batch with git commit --only', {
-              error: e.message,
-              index: this.index.indexFile,
-            });
-            via = 'porcelain';
-            continue;
-          }
-          const info = failureInfo(e);
-          const c = classifyCommitFailure(info);
-          if (c.action === 'noop') {
-            this.deps.onDiscarded?.({ paths: plan.paths, reason: 'unchanged' });
-            this.succeeded(null, plan, via);
-            return;
-          }
-          const bad = offendingPaths(info.stderr).filter((o) => plan!.paths.includes(o.path));
-          if (bad.length && refusals < 3) {
-            refusals++;
-            for (const o of bad) this.hold(o.path, o.reason);
-            const gone = new Set(bad.map((o) => o.path));
-            this.inFlight = this.inFlight.filter((p) => !gone.has(p));
-            continue;
-          }
-          if (c.action === 'replan' && replans++ === 0) {
-            logger.log('info', 'commit replanned', { reason: c.reason });
-            continue;
-          }
-          if (via === 'plumbing' && c.action === 'abort') {
-            // Something plumbing did not expect (a file turned into a directory, an odd index):
-            // `git commit --only` knows every case git knows. The private index is rebuilt next time.
-            logger.log('warn', 'index plumbing failed; committing this batch with git commit --only', {
-              error: info.stderr.trim().split('\n')[0] ?? String(e),
-            });
-            via = 'porcelain';
-            continue;
-          }
-          throw e;
-        }
-      }
-      if (landed) {
-        // The commit is in: bring the person's index up to date first, then record it, so that
-        // nobody (status, a test, the person's `git status`) sees winnow's commit as a staged
-        // reversal. A failure here (their git holds index.lock) does not undo the commit: the
-        // journal stays and the next pass finishes it.
-        try {
-          await this.index.syncRealIndex(landed, oldEntries);
-        } catch (e) {
-          logger.log('warn', 'commit landed; index update deferred', { error: failureInfo(e).stderr.trim().split('\n')[0] ?? '' });
-        }
-        await this.note(landed.new, plan.paths);
-        this.succeeded(landed.new, message ? { ...plan, message } : plan, via);
-        return;
-      }
-      const sha = await git.headSha().catch(() => null);
-      if (sha) await this.note(sha, plan.paths);
-      this.succeeded(sha ?? 'unknown', plan, via);
+      const done = await attemptCommit(
+        {
+          git,
+          logger,
+          index: this.index,
+          prepare: (paths, via) => this.prepare(paths, via),
+          hold: (p, r) => this.hold(p, r),
+          leaveToPerson: (staged) => this.staged.leave(staged),
+          discard: (paths, reason) => this.deps.onDiscarded?.({ paths, reason }),
+          message: (old, tree, template) => commitMessage(git, this.deps, old, tree, template),
+        },
+        work,
+        this.strategy,
+      );
+      await this.record(done);
     } catch (e) {
       // Held paths wait for a new submit (a changed file), not for the retry.
       this.requeue(batch.filter(([p]) => !this.held.has(p)));
-      this.failed(e, plan?.paths ?? this.inFlight);
+      this.failed(e, work.plan?.paths ?? work.paths);
     } finally {
-      this.inFlight = [];
+      this.inFlight = null;
     }
+  }
+
+  /** What a batch's attempt came to: the commit (noted, announced), or no commit needed. */
+  private async record(done: Attempt): Promise<void> {
+    const { git, logger } = this.deps;
+    if (done.outcome === 'empty') {
+      if (this.pending.size) this.again = true;
+      return;
+    }
+    const { plan, via } = done;
+    if (done.outcome === 'unchanged') {
+      this.deps.onDiscarded?.({ paths: plan.paths, reason: 'unchanged' });
+      this.succeeded(null, plan, via);
+      return;
+    }
+    if (done.outcome === 'landed') {
+      // The commit is in: bring the person's index up to date first, then record it, so that
+      // nobody (status, a test, the person's `git status`) sees winnow's commit as a staged
+      // reversal. A failure here (their git holds index.lock) does not undo the commit: the
+      // journal stays and the next pass finishes it.
+      try {
+        await this.index.syncRealIndex(done.landed, done.oldEntries);
+      } catch (e) {
+        logger.log('warn', 'commit landed; index update deferred', { error: failureInfo(e).stderr.trim().split('\n')[0] ?? '' });
+      }
+      await this.note(done.landed.new, plan.paths);
+      this.succeeded(done.landed.new, done.message ? { ...plan, message: done.message } : plan, via);
+      return;
+    }
+    const sha = await git.headSha().catch(() => null);
+    if (sha) await this.note(sha, plan.paths);
+    this.succeeded(sha ?? 'unknown', plan, via);
   }
 
   /** The commit's evidence per path in refs/notes/winnow (commit.notes); written before the commit is announced, so a sync pushes it. */
@@ -507,32 +355,21 @@ class SingleFlightCommitter {
   }
 
   private succeeded(sha: string | null, plan: CommitPlan, via: Via): void {
-    this.breaker = breakerSuccess(this.breaker);
+    this.ledger.succeeded();
     if (this.pending.size) this.again = true; // what arrived meanwhile is the catch-up batch
     if (sha === null) return;
     // The commit is in git; nothing has recorded it yet (log line, pending.json via onCommitted).
     faultPoint('before-state-write');
     const atMs = this.deps.clock.now();
-    this.rate = consume(this.rate, atMs);
-    this.saveRate();
-    // status lists each commit by its subject; the body (line counts) is in git.
-    this.lastCommits.unshift({ sha, at: atMs, paths: plan.paths, message: plan.message.split('\n')[0]! });
-    this.lastCommits.length = Math.min(this.lastCommits.length, LAST_COMMITS);
+    this.ledger.committed({ sha, atMs, paths: plan.paths, message: plan.message });
     this.deps.logger.log('info', 'commit', { sha, paths: plan.paths, atMs, via });
     this.deps.onCommitted?.({ sha, paths: plan.paths, atMs, message: plan.message });
   }
 
   private failed(e: unknown, paths: string[]): void {
-    const { config, logger } = this.deps;
-    const info = failureInfo(e);
-    const c = classifyCommitFailure(info);
+    const { logger } = this.deps;
     const now = this.deps.clock.now();
-    const detail = info.stderr.trim().split('\n')[0] ?? '';
-    const lastError = c.kind === 'fatal' ? c.reason : `${c.reason}${detail ? `: ${detail}` : ''}`;
-    // An `abort` (retrying the same command cannot help) opens the breaker at once.
-    const r = config.retry;
-    const cfg = { attempts: r.attempts, cooldownMs: r.breakerCooldownMs, baseMs: r.baseMs, maxMs: r.maxMs };
-    const b = (this.breaker = breakerFailure(this.breaker, cfg, now, this.random(), lastError, c.action === 'abort'));
+    const { classified: c, lastError, breaker: b } = this.ledger.failed(e, now);
     const fields: Record<string, unknown> = { paths, kind: c.kind, action: c.action, error: lastError, failures: b.failures };
     if (breakerOpen(b, now)) {
       fields.breakerUntil = b.openUntil;

@@ -45,6 +45,14 @@ export async function readLock(file: string): Promise<LockInfo | null> {
   }
 }
 
+/** `winnow start` on a workspace whose daemon.lock a live process holds. */
+export class AlreadyRunningError extends Error {
+  override name = 'AlreadyRunningError';
+  constructor(readonly holder: LockInfo, root: string) {
+    super(`winnow is already running on ${root} (pid ${holder.pid}, since ${holder.takenAt}). Stop it with \`winnow stop\` first.`);
+  }
+}
+
 export type AcquireResult = { ok: true; info: LockInfo } | { ok: false; holder: LockInfo };
 
 /**

@@ -1,4 +1,4 @@
-import { readFile, unlink } from 'node:fs/promises';
+import { lstat, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import type { Fs } from '../../ports/index.js';
@@ -41,11 +41,22 @@ export function formatPause(p: { pid: number; at: number; reason: string; until?
   return `${p.pid}\n${new Date(p.at).toISOString()}\n${p.reason}${p.until ? `\nuntil ${new Date(p.until).toISOString()}` : ''}\n`;
 }
 
+type PauseReader = Pick<Fs, 'stat' | 'readFile'>;
+
+/** The real disk, for callers without an `Fs` port (the CLI, the syncer). */
+const disk: PauseReader = {
+  stat: async (abs) => {
+    const st = await lstat(abs).catch(() => null);
+    return st && { size: st.size, mtimeMs: st.mtimeMs, isFile: st.isFile(), isDirectory: st.isDirectory(), isSymlink: st.isSymbolicLink(), isSpecial: false };
+  },
+  readFile: (abs) => readFile(abs),
+};
+
 /**
  * The active pause, or null when absent or expired. Read through the `Fs` port: the daemon passes
  * its own, so a component test's fake clock and fake disk see the same pause.
  */
-export async function readPause(stateDir: string, now: number, maxMs: number, fs: Pick<Fs, 'stat' | 'readFile'>): Promise<PauseSignal | null> {
+export async function readPause(stateDir: string, now: number, maxMs: number, fs: PauseReader = disk): Promise<PauseSignal | null> {
   const file = pauseFile(stateDir);
   let text: string;
   let mtimeMs: number;

@@ -9,7 +9,7 @@ import { isAbsolute, join } from 'node:path';
 import { classifySyncFailure, type QueuedSync } from '../../core/sync/index.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { acquireLock, LockTimeoutError } from '../lifecycle/lock-manager.js';
-import { raisePause, dropPause, parsePause, pauseFile } from '../lifecycle/pause.js';
+import { raisePause, dropPause, parsePause, pauseFile, readPause } from '../lifecycle/pause.js';
 import { readLock, isStale } from '../lifecycle/lock.js';
 import { replay } from './replay.js';
 import { pushNotes, squashBeforePush } from '../history/sync-extras.js';
@@ -99,8 +99,12 @@ export async function runSyncSequence(deps: SyncerDeps, git: GitRunner, run: Que
     throw e;
   }
   const pid = process.pid;
+  // A forced sync during someone else's pause leaves their signal alone: it already holds
+  // commits, and writing ours over it would lose it when ours is dropped.
+  const theirs = await readPause(deps.stateDir, deps.clock.now(), deps.config.pause.maxMs).catch(() => null);
+  const ownPause = !theirs || theirs.pid === pid;
   try {
-    await raisePause(deps.stateDir, { pid, at: deps.clock.now(), reason: `sync with ${remote.name}: ${run.reasons.join(', ')}` });
+    if (ownPause) await raisePause(deps.stateDir, { pid, at: deps.clock.now(), reason: `sync with ${remote.name}: ${run.reasons.join(', ')}` });
     await recover(deps, git);
     const block = await repoBlock(deps.gitDir);
     if (block) return failed(`${block} is in progress in the work tree; sync waits until it is finished or aborted.`, 'blocked');
@@ -205,7 +209,7 @@ export async function runSyncSequence(deps: SyncerDeps, git: GitRunner, run: Que
       return { ok: true, message: `synced with ${remote.name}/${branch}: ${parts.join(', ')}`, pulled, pushed, snapshot: snap.id, conflictCopies: copies, ...ab };
     }
   } finally {
-    await dropPause(deps.stateDir, pid);
+    if (ownPause) await dropPause(deps.stateDir, pid);
     await lock.release();
   }
 }

@@ -16,7 +16,7 @@
 import type { Config } from '../../core/config/defaults.js';
 import type { Clock, Logger, Scheduler } from '../../ports/index.js';
 import {
-  EMPTY_QUEUE, enqueue, take, gate, onFailure, nextAfterCommit, AHEAD_THRESHOLD, classifySyncFailure,
+  EMPTY_QUEUE, enqueue, take, morePressing, gate, onFailure, nextAfterCommit, AHEAD_THRESHOLD, classifySyncFailure,
   type SyncPriority, type SyncQueue, type QueuedSync, type SyncFailure,
 } from '../../core/sync/index.js';
 import { breakerOpen, breakerSuccess, CLOSED } from '../../core/retry.js';
@@ -24,6 +24,7 @@ import { pruneSnapshots } from './snapshots.js';
 import type { GitRunner } from '../../ports/index.js';
 import { asGitFailure } from '../git-calls.js';
 import { recover, runSyncSequence } from './sequence.js';
+import { readPause, type PauseSignal } from '../lifecycle/pause.js';
 import { audit, loadState, saveState, type PersistedState } from './sync-files.js';
 
 export { recover, runSyncSequence } from './sequence.js';
@@ -67,6 +68,8 @@ export interface SyncerDeps {
   syncOnStart?: boolean;
   /** Run the exit sync in close() (default true; `winnow sync` without a daemon turns it off). */
   syncOnExit?: boolean;
+  /** The active pause signal (default: `<state>/pause` read from disk); the daemon passes its own reader. */
+  pause?(): Promise<PauseSignal | null>;
   /** Test-only: called at named steps of the sequence (fault tests SIGKILL there). */
   faultPoint?: (step: string) => void | Promise<void>;
 }
@@ -88,6 +91,8 @@ export interface Syncer {
   status(): SyncStatus;
   /** Runs the exit sync (lifecycle priority), then stops. */
   close(): Promise<void>;
+  /** The pause signal changed: a sync that waited for someone's pause runs once it is gone. */
+  pauseChanged(): void;
 }
 
 /** What one attempt did. */
@@ -124,6 +129,7 @@ export function createSyncer(deps: SyncerDeps): SyncerHandle {
     afterCommit: () => s.afterCommit(),
     status: () => s.status(),
     close: () => s.close(),
+    pauseChanged: () => s.pauseChanged(),
     ready: s.ready,
     idle: () => s.idle(),
   };
@@ -153,6 +159,8 @@ class SyncCoordinator {
     behind: 0,
   };
   private readonly recovered: Promise<void>;
+  /** A sync waited for someone else's pause: run it when the pause goes. */
+  private waitingForPause: { reason: string; priority: SyncPriority } | null = null;
   /** `remote.pullIntervalMs`: the periodic pull's timer. */
   private pullTimer: unknown = null;
   /** Resolves once start-up recovery is done (and the start-up sync, if any, is scheduled). */
@@ -251,9 +259,40 @@ class SyncCoordinator {
       });
   }
 
+  /** Someone else's unexpired pause (a person's `winnow pause`, another tool): syncs wait for it. */
+  private async foreignPause(now: number): Promise<PauseSignal | null> {
+    const read = this.deps.pause ?? (() => readPause(this.deps.stateDir, now, this.deps.config.pause.maxMs));
+    const p = await read().catch(() => null);
+    return p && p.pid !== process.pid ? p : null;
+  }
+
+  pauseChanged(): void {
+    const waiting = this.waitingForPause;
+    if (waiting === null || this.closed) return;
+    void this.foreignPause(this.deps.clock.now()).then((p) => {
+      if (p || this.waitingForPause !== waiting) return;
+      this.waitingForPause = null;
+      // The same priority it asked with: a person's `winnow sync` is not turned into one that waits for minIntervalMs.
+      void this.request({ reason: `${waiting.reason} (pause lifted)`, priority: waiting.priority });
+    });
+  }
+
   private async handle(run: QueuedSync): Promise<Answer> {
     const { deps, remote } = this;
     const now = deps.clock.now();
+    // SPEC: while a pause signal is up, syncs wait. `winnow sync --force` is the person's way past it.
+    const paused = run.force ? null : await this.foreignPause(now);
+    if (paused) {
+      const reason = run.reasons.join(', ');
+      const prev = this.waitingForPause;
+      this.waitingForPause = { reason, priority: prev ? morePressing(prev.priority, run.priority) : run.priority };
+      this.arm(paused.expiresAt, reason);
+      deps.logger.log('info', 'sync waits for a pause', { reason, pausedBy: paused.pid, until: new Date(paused.expiresAt).toISOString() });
+      return {
+        ok: false,
+        message: `deferred: paused by pid ${paused.pid} (${paused.reason}) until ${new Date(paused.expiresAt).toISOString()}; \`winnow resume\` ends the pause, \`winnow sync --force\` syncs anyway`,
+      };
+    }
     if (this.state.stopped && run.priority !== 'manual' && !run.force) {
       // Resume by itself once the person has integrated the remote tip we conflicted with.
       if (await resolvedByPerson(this.git, this.state.stopped.remote)) {

@@ -1,0 +1,132 @@
+/**
+ * One batch's way into git: prepare it (prepare.ts), commit it with plumbing (private-index.ts)
+ * or porcelain, and on a failure decide what to try next: replan, leave out the paths git refused
+ * by name, fall back from plumbing to `git commit --only`, or give up (throw: the committer
+ * retries the batch with backoff). The committer (committer.ts) records the outcome.
+ */
+import type { Git, Logger } from '../../ports/index.js';
+import type { CommitPlan } from '../../core/commit/plan.js';
+import type { CommitJournal, Entry } from '../../core/commit/plumbing.js';
+import { classifyCommitFailure, offendingPaths } from '../../core/commit/retry-policy.js';
+import { faultPoint } from '../../util/fault.js';
+import { failureInfo } from './failure.js';
+import type { Prepared, Via } from './prepare.js';
+import { HeadMoved, PrivateIndexError, type PrivateIndex } from './private-index.js';
+
+export interface AttemptDeps {
+  git: Git;
+  logger: Logger;
+  index: PrivateIndex;
+  /** prepareBatch for `paths` (holds reported through `hold`). */
+  prepare(paths: string[], via: Via): Promise<Prepared>;
+  /** Holds `path` back with a reason (until it changes again). */
+  hold(path: string, reason: string): void;
+  /** Paths prepare found staged by hand with content different from HEAD: the person's. */
+  leaveToPerson(staged: { path: string; reason: string }[]): void;
+  /** Paths that need no commit (gone and never tracked, or nobody's change). */
+  discard(paths: string[], reason: 'vanished' | 'unchanged'): void;
+  /** The commit message for a plumbing commit (template subject, body, or messageCommand's). */
+  message(old: string | null, tree: string, template: string): Promise<string>;
+}
+
+/**
+ * The batch in flight: its paths (paths git refused by name leave it) and the latest plan. The
+ * committer reads both while the attempt runs (status) and after it throws (the failure's paths).
+ */
+export interface InFlight {
+  paths: string[];
+  plan: CommitPlan | null;
+}
+
+export type Attempt =
+  /** Nothing left to commit (every path held, vanished or the person's). */
+  | { outcome: 'empty' }
+  /** Every path is as in HEAD: no commit was needed. */
+  | { outcome: 'unchanged'; plan: CommitPlan; via: Via }
+  /** A plumbing commit landed; the person's index is not yet brought up to date. */
+  | { outcome: 'landed'; plan: CommitPlan; via: Via; landed: CommitJournal; oldEntries: Map<string, Entry> | undefined; message: string | null }
+  /** `git commit --only` committed the plan. */
+  | { outcome: 'committed'; plan: CommitPlan; via: Via };
+
+/** Runs the batch `work` until it is committed, needs no commit, or fails for good (throws). */
+export async function attemptCommit(deps: AttemptDeps, work: InFlight, strategy: Via): Promise<Attempt> {
+  const { git, logger, index } = deps;
+  let via: Via = strategy;
+  /** The message the commit got (the template's subject with a body, or messageCommand's). */
+  let message: string | null = null;
+  // Replan once for a vanished path, a few times without each path git refused by name, and
+  // a few times when HEAD moved under a plumbing commit.
+  let replans = 0;
+  let refusals = 0;
+  let moves = 0;
+  for (;;) {
+    const prepared = await deps.prepare(work.paths, via);
+    faultPoint('after-scan');
+    if (prepared.staged.length) deps.leaveToPerson(prepared.staged);
+    if (prepared.hidden.length) {
+      logger.log('info', 'skip-worktree or assume-unchanged in the index (sparse checkout): not a change; left alone', { paths: prepared.hidden });
+      deps.discard(prepared.hidden, 'unchanged');
+    }
+    const plan = (work.plan = prepared.plan);
+    if (plan.dropped.length) deps.discard(plan.dropped, 'vanished');
+    if (plan.steps.length === 0) return { outcome: 'empty' };
+    try {
+      if (via === 'plumbing') {
+        const template = plan.message;
+        const landed = await index.commit(plan, prepared.head!, prepared.scanned, (p, r) => deps.hold(p, r), async (old, tree) => {
+          message = await deps.message(old, tree, template);
+          return message;
+        });
+        if (!landed) return { outcome: 'unchanged', plan, via };
+        return { outcome: 'landed', plan, via, landed, oldEntries: prepared.head!.entries, message };
+      }
+      const add = plan.steps.length > 1 ? plan.steps.slice(0, -1) : [];
+      const commit = plan.steps.slice(-1);
+      faultPoint('before-add');
+      if (add.length) await git.run(add);
+      faultPoint('after-add');
+      faultPoint('during-commit');
+      await git.run(commit);
+      faultPoint('after-ref-update');
+      return { outcome: 'committed', plan, via };
+    } catch (e) {
+      if (e instanceof HeadMoved && moves++ < 3) {
+        logger.log('info', 'commit replanned', { reason: e.message });
+        continue;
+      }
+      if (e instanceof PrivateIndexError && via === 'plumbing') {
+        logger.log('warn', 'index plumbing failed (the private index cannot be built); committing this batch with git commit --only', {
+          error: e.message,
+          index: index.indexFile,
+        });
+        via = 'porcelain';
+        continue;
+      }
+      const info = failureInfo(e);
+      const c = classifyCommitFailure(info);
+      if (c.action === 'noop') return { outcome: 'unchanged', plan, via };
+      const bad = offendingPaths(info.stderr).filter((o) => plan.paths.includes(o.path));
+      if (bad.length && refusals < 3) {
+        refusals++;
+        for (const o of bad) deps.hold(o.path, o.reason);
+        const gone = new Set(bad.map((o) => o.path));
+        work.paths = work.paths.filter((p) => !gone.has(p));
+        continue;
+      }
+      if (c.action === 'replan' && replans++ === 0) {
+        logger.log('info', 'commit replanned', { reason: c.reason });
+        continue;
+      }
+      if (via === 'plumbing' && c.action === 'abort') {
+        // Something plumbing did not expect (a file turned into a directory, an odd index):
+        // `git commit --only` knows every case git knows. The private index is rebuilt next time.
+        logger.log('warn', 'index plumbing failed; committing this batch with git commit --only', {
+          error: info.stderr.trim().split('\n')[0] ?? String(e),
+        });
+        via = 'porcelain';
+        continue;
+      }
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Why due paths must wait before a commit may run (SPEC "Committer", "Coordination"): the pause
+ * signal, the breaker and its backoff, a merge or detached HEAD, a vanished root, someone else's
+ * index.lock, a git command of the person's, low disk, the rate limit. Each reason is a sentence
+ * for `status` (core/commit/guards.ts) and a time to look again.
+ */
+import { join } from 'node:path';
+import type { Config } from '../../core/config/defaults.js';
+import type { Fs, Git } from '../../ports/index.js';
+import { blockedSentence, waitingSentence } from '../../core/commit/guards.js';
+import { breakerOpen, type BreakerState } from '../../core/retry.js';
+
+/**
+ * How often a wait on an outside condition (pause, merge in progress, index.lock, low disk) is
+ * re-checked. Only while something is queued: an idle committer holds no timer at all.
+ */
+export const RECHECK_MS = 2_000;
+
+export interface WaitDeps {
+  git: Git;
+  fs: Fs;
+  config: Config;
+  root: string;
+  isPaused(): Promise<boolean>;
+  personGit?(): Promise<{ pid: number; command: string } | null>;
+}
+
+export interface Wait {
+  sentence: string;
+  /** When to look again. */
+  until: number;
+}
+
+/** Why due paths must wait now, and until when to look again; null when a commit may run. */
+export async function reasonToWait(
+  deps: WaitDeps,
+  limits: { breaker: BreakerState; nextAllowedAt(now: number): number },
+  now: number,
+): Promise<Wait | null> {
+  const { git, fs, config, root } = deps;
+  if (await deps.isPaused().catch(() => false)) return { sentence: waitingSentence.paused(), until: now + RECHECK_MS };
+  const b = limits.breaker;
+  if (breakerOpen(b, now)) return { sentence: waitingSentence.breakerOpen(b.openUntil!, b.lastError ?? null), until: b.openUntil! };
+  if (b.retryAt !== null && now < b.retryAt) {
+    return { sentence: waitingSentence.retrying(b.retryAt, b.lastError ?? null), until: b.retryAt };
+  }
+  const block = await git.blocked();
+  if (block) return { sentence: blockedSentence(block), until: now + RECHECK_MS };
+  if (!(await fs.stat(root))) return { sentence: waitingSentence.rootGone(root), until: now + RECHECK_MS };
+  const lock = join(git.gitDir, 'index.lock');
+  // Someone else's git is working. Never delete their lock: wait for it to go.
+  if (await fs.stat(lock)) return { sentence: waitingSentence.indexLock(lock), until: now + RECHECK_MS };
+  const theirs = await deps.personGit?.().catch(() => null);
+  if (theirs) return { sentence: waitingSentence.personGit(theirs.pid, theirs.command), until: now + RECHECK_MS };
+  const free = await fs.freeBytes(root).catch(() => Number.POSITIVE_INFINITY);
+  if (free < config.health.minFreeBytes) return { sentence: waitingSentence.lowDisk(free, config.health.minFreeBytes), until: now + RECHECK_MS };
+  const next = limits.nextAllowedAt(now);
+  if (next > now) return { sentence: waitingSentence.rateLimited(next), until: next };
+  return null;
+}
