@@ -105,6 +105,67 @@ function procParent(pid: number): number | null {
   }
 }
 
+/** Lines from a FIFO's reading end, read at most once per BATCH_MS while output keeps coming. */
+class BatchedLines {
+  reads = 0;
+  lines = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
+  private readonly sock: Socket;
+
+  constructor(fd: number, feed: (line: string) => void) {
+    const decoder = new StringDecoder('utf8');
+    let partial = '';
+    // `onread` is read by the Socket constructor (node's lib/net.js) though @types/node lists it for connect() only.
+    this.sock = new Socket({
+      fd,
+      readable: true,
+      writable: false,
+      onread: {
+        buffer: Buffer.allocUnsafe(64 * 1024),
+        callback: (n: number, buf: Uint8Array) => {
+          const lines = (partial + decoder.write(Buffer.from(buf.buffer, buf.byteOffset, n))).split('\n');
+          partial = lines.pop()!;
+          this.reads++;
+          this.lines += lines.length;
+          for (const line of lines) feed(line);
+          this.rest();
+          return true;
+        },
+      },
+    } as SocketConstructorOpts);
+    this.sock.on('error', () => undefined);
+  }
+
+  /** Lets the pipe fill for a while: the next read takes everything written meanwhile. */
+  private rest(): void {
+    if (this.timer !== null || this.closed) return;
+    this.sock.pause();
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.sock.resume();
+    }, BATCH_MS);
+    this.timer.unref();
+  }
+
+  /** Reads what waits in the pipe now. */
+  async drain(): Promise<void> {
+    if (this.timer === null || this.closed) return;
+    clearTimeout(this.timer);
+    this.timer = null;
+    this.sock.resume();
+    // The pipe is polled in the next turn of the event loop; the second check phase comes after it.
+    for (let i = 0; i < 2; i++) await new Promise<void>((r) => setImmediate(r));
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.sock.destroy();
+  }
+}
+
 export function createLineage(opts: { logger: Logger; bin?: string }): Lineage {
   const map = new LRUCache<number, LineageEntry>({ max: MAX });
   let pendingParent: { pid: number; cmd: string } | null = null;
@@ -140,47 +201,12 @@ export function createLineage(opts: { logger: Logger; bin?: string }): Lineage {
     }
   };
 
-  let reader: Socket | null = null;
-  let batchTimer: NodeJS.Timeout | null = null;
-  const counted = { reads: 0, lines: 0 };
-
-  const readBatched = (fd: number) => {
-    const decoder = new StringDecoder('utf8');
-    let partial = '';
-    // `onread` is read by the Socket constructor (node's lib/net.js) though @types/node lists it for connect() only.
-    const sock = new Socket({
-      fd,
-      readable: true,
-      writable: false,
-      onread: {
-        buffer: Buffer.allocUnsafe(64 * 1024),
-        callback: (n: number, buf: Uint8Array) => {
-          const lines = (partial + decoder.write(Buffer.from(buf.buffer, buf.byteOffset, n))).split('\n');
-          partial = lines.pop()!;
-          counted.reads++;
-          counted.lines += lines.length;
-          for (const line of lines) feed(line);
-          // Let the pipe fill for a while: the next read takes everything written meanwhile.
-          if (batchTimer === null && !stopping) {
-            sock.pause();
-            batchTimer = setTimeout(() => {
-              batchTimer = null;
-              sock.resume();
-            }, BATCH_MS);
-            batchTimer.unref();
-          }
-          return true;
-        },
-      },
-    } as SocketConstructorOpts);
-    sock.on('error', () => undefined);
-    reader = sock;
-  };
-
+  /** forkstat's output through the FIFO, read in batches; null while there is none (or the plain pipe). */
+  let reader: BatchedLines | null = null;
+  /** Lines read through the plain pipe (no FIFO), and its reads. */
+  const plain = { reads: 0, lines: 0 };
   const closeReader = () => {
-    if (batchTimer) clearTimeout(batchTimer);
-    batchTimer = null;
-    reader?.destroy();
+    reader?.close();
     reader = null;
   };
 
@@ -200,11 +226,11 @@ export function createLineage(opts: { logger: Logger; bin?: string }): Lineage {
       });
       if (fifo) {
         closeSync(fifo.write);
-        readBatched(fifo.read);
+        reader = new BatchedLines(fifo.read, feed);
       } else {
-        c.stdout!.on('data', () => counted.reads++);
+        c.stdout!.on('data', () => plain.reads++);
         createInterface({ input: c.stdout!, crlfDelay: Infinity }).on('line', (line) => {
-          counted.lines++;
+          plain.lines++;
           feed(line);
         });
       }
@@ -252,15 +278,8 @@ export function createLineage(opts: { logger: Logger; bin?: string }): Lineage {
     },
     entry: (pid) => map.get(pid),
     feed,
-    counts: () => ({ ...counted }),
-    async drain() {
-      if (batchTimer === null || reader === null) return;
-      clearTimeout(batchTimer);
-      batchTimer = null;
-      reader.resume();
-      // The pipe is polled in the next turn of the event loop; the second check phase comes after it.
-      for (let i = 0; i < 2; i++) await new Promise<void>((r) => setImmediate(r));
-    },
+    counts: () => (reader ? { reads: reader.reads, lines: reader.lines } : { ...plain }),
+    drain: async () => reader?.drain(),
     async stop() {
       stopping = true;
       ok = false;

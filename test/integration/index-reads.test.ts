@@ -109,3 +109,47 @@ test('one commit at steady state: the private index is read by update-index and 
   const reads = indexReads(trace).filter((x) => existsSync(x.index.startsWith('/') ? x.index : join(r.root, x.index))).map((x) => `${x.argv.slice(1).filter((a) => !a.startsWith('-c') && !a.includes('=')).slice(0, 2).join(' ')} → ${x.index.endsWith('winnow/index') ? 'private' : x.index.endsWith('.git/index') ? 'person' : x.index}`);
   assert.deepEqual(reads.sort(), ['update-index --add → private', 'update-index -z → person', 'write-tree → private'].sort());
 });
+
+test('warm() builds the private index while nothing is due: the first commit after it runs no read-tree', async (t) => {
+  const r = await tempRepo();
+  const trace = join(r.root, '.git', 'trace2.json');
+  const git = await tracedGit(r.root, trace);
+  const stateDir = join(r.root, '.git', 'winnow');
+  const clock = new ManualClock();
+  const committer = createCommitter({
+    git,
+    fs: nodeFs,
+    clock,
+    scheduler: clock,
+    logger: { log: () => undefined },
+    config: mergeConfig({ health: { minFreeBytes: 0 } }),
+    root: r.root,
+    stateDir,
+    isPaused: async () => false,
+    random: () => 0,
+  });
+  t.after(async () => {
+    await committer.close();
+    await git.close();
+    await r.cleanup();
+  });
+  await committer.onIdle();
+  committer.warm();
+  await committer.onIdle();
+  assert.ok(existsSync(join(stateDir, 'index')), 'the private index is there before any commit');
+  assert.equal(r.git('rev-list', '--count', 'HEAD').trim(), '1', 'warming commits nothing');
+  writeFileSync(trace, '');
+
+  await r.write('a.md', 'first change\n');
+  committer.submit(['a.md']);
+  await committer.onIdle();
+  assert.equal(r.git('log', '-1', '--format=%s').trim(), 'winnow: a.md');
+  const started = readFileSync(trace, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { event: string; argv?: string[] })
+    .filter((e) => e.event === 'start')
+    .map((e) => e.argv!.filter((a) => !a.startsWith('-c') && !a.includes('='))[1]);
+  assert.ok(started.includes('write-tree'), 'the commit was traced');
+  assert.ok(!started.includes('read-tree'), `no read-tree in the first commit (${started.join(', ')})`);
+});
