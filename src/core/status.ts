@@ -101,6 +101,7 @@ export function buildStatus(s: StatusInput, now: number): ServiceStatus {
   let waiting = cs?.waiting ?? null;
   if (pause && now < pause.expiresAt) waiting = `paused by pid ${pause.pid} (${pause.reason}) until ${iso(pause.expiresAt)}`;
   const quarantined = new Set(s.quarantined.map((q) => q.path));
+  const heldPaths = new Set((cs?.held ?? []).map((h) => h.path));
   return {
     version: 1,
     workspace: s.root,
@@ -108,7 +109,10 @@ export function buildStatus(s: StatusInput, now: number): ServiceStatus {
     startedAt: iso(s.startedAt),
     updatedAt: iso(now),
     idle: s.idle,
-    pending: s.pending.map((p) => ({ path: p.path, firstAt: iso(p.firstAt), dueAt: p.dueAt === null ? null : iso(p.dueAt) })),
+    // A held path waits for a change of its own, not for the next commit: listed once, as held.
+    pending: s.pending
+      .filter((p) => !heldPaths.has(p.path))
+      .map((p) => ({ path: p.path, firstAt: iso(p.firstAt), dueAt: p.dueAt === null ? null : iso(p.dueAt) })),
     waiting,
     lastCommits: (cs?.lastCommits ?? []).map((c) => ({ ...c, at: iso(c.at) })),
     rateLimit: cs?.rateLimit ?? null,

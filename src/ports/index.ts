@@ -290,8 +290,11 @@ export interface Fs {
   readFile(abs: string): Promise<Buffer>;
   /** lstat; null when absent. */
   stat(abs: string): Promise<FileStat | null>;
-  /** Writes via temp + rename with mode 0600. */
-  writeFileAtomic(abs: string, data: string | Buffer): Promise<void>;
+  /**
+   * Writes via temp + rename with mode 0600, creating the directory unless `createDir` is false
+   * (then a missing directory is an error).
+   */
+  writeFileAtomic(abs: string, data: string | Buffer, opts?: { createDir?: boolean }): Promise<void>;
   mkdirp(abs: string): Promise<void>;
   remove(abs: string): Promise<void>;
   /** Free bytes on the file system holding `abs`. */

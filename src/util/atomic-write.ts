@@ -3,7 +3,8 @@ import { dirname, basename, join } from 'node:path';
 
 /**
  * Writes `data` to `abs` through a temp file in the same directory, fsync and rename, mode 0600,
- * creating the directory (0700) on the way. A leaf utility: it imports nothing of winnow's, so
+ * creating the directory (0700) on the way unless `createDir` is false (then a missing directory
+ * is ENOENT: a state file must never recreate a workspace that vanished). A leaf utility: it imports nothing of winnow's, so
  * adapters and daemon may both use it.
  */
 let seq = 0;
@@ -17,8 +18,8 @@ export function tempSuffix(): string {
   return `${process.pid}.${++seq}.${Math.floor(Math.random() * 0x100000000).toString(16)}`;
 }
 
-export async function writeFileAtomic(abs: string, data: string | Buffer): Promise<void> {
-  await mkdir(dirname(abs), { recursive: true, mode: 0o700 });
+export async function writeFileAtomic(abs: string, data: string | Buffer, opts: { createDir?: boolean } = {}): Promise<void> {
+  if (opts.createDir !== false) await mkdir(dirname(abs), { recursive: true, mode: 0o700 });
   const tmp = join(dirname(abs), `.${basename(abs)}.${tempSuffix()}.tmp`);
   await writeNew(tmp, data);
   try {

@@ -2,12 +2,13 @@
  * One batch's way into git: prepare it (prepare.ts), commit it with plumbing (private-index.ts)
  * or porcelain, and on a failure decide what to try next: replan, leave out the paths git refused
  * by name, fall back from plumbing to `git commit --only`, or give up (throw: the committer
- * retries the batch with backoff). The committer (committer.ts) records the outcome.
+ * retries the batch with backoff); that tree is core/commit/fallback.ts. The committer
+ * (committer.ts) records the outcome.
  */
 import type { Git, Logger } from '../../ports/index.js';
 import type { CommitPlan } from '../../core/commit/plan.js';
 import type { CommitJournal, Entry } from '../../core/commit/plumbing.js';
-import { classifyCommitFailure, offendingPaths } from '../../core/commit/retry-policy.js';
+import { nextMove, startFallback } from '../../core/commit/fallback.js';
 import { faultPoint } from '../../util/fault.js';
 import { failureInfo } from './failure.js';
 import type { Prepared, Via } from './prepare.js';
@@ -51,15 +52,13 @@ export type Attempt =
 /** Runs the batch `work` until it is committed, needs no commit, or fails for good (throws). */
 export async function attemptCommit(deps: AttemptDeps, work: InFlight, strategy: Via): Promise<Attempt> {
   const { git, logger, index } = deps;
-  let via: Via = strategy;
+  const fallback = startFallback(strategy);
   /** The message the commit got (the template's subject with a body, or messageCommand's). */
   let message: string | null = null;
-  // Replan once for a vanished path, a few times without each path git refused by name, and
-  // a few times when HEAD moved under a plumbing commit.
-  let replans = 0;
-  let refusals = 0;
-  let moves = 0;
+  // What to try after a failure (replan, leave refused paths out, fall back to porcelain):
+  // core/commit/fallback.ts.
   for (;;) {
+    const via = fallback.via;
     const prepared = await deps.prepare(work.paths, via);
     faultPoint('after-scan');
     if (prepared.staged.length) deps.leaveToPerson(prepared.staged);
@@ -90,43 +89,40 @@ export async function attemptCommit(deps: AttemptDeps, work: InFlight, strategy:
       faultPoint('after-ref-update');
       return { outcome: 'committed', plan, via };
     } catch (e) {
-      if (e instanceof HeadMoved && moves++ < 3) {
-        logger.log('info', 'commit replanned', { reason: e.message });
-        continue;
+      const failure = {
+        headMoved: e instanceof HeadMoved,
+        privateIndex: e instanceof PrivateIndexError,
+        message: (e as Error)?.message ?? String(e),
+        info: failureInfo(e),
+      };
+      const next = nextMove(fallback, failure, plan.paths);
+      switch (next.move) {
+        case 'replan':
+          logger.log('info', 'commit replanned', { reason: next.reason });
+          continue;
+        case 'porcelain':
+          if (next.cause === 'private-index') {
+            logger.log('warn', 'index plumbing failed (the private index cannot be built); committing this batch with git commit --only', {
+              error: next.error,
+              index: index.indexFile,
+            });
+          } else {
+            // Something plumbing did not expect (a file turned into a directory, an odd index):
+            // `git commit --only` knows every case git knows. The private index is rebuilt next time.
+            logger.log('warn', 'index plumbing failed; committing this batch with git commit --only', { error: next.error });
+          }
+          continue;
+        case 'unchanged':
+          return { outcome: 'unchanged', plan, via };
+        case 'leave-out': {
+          for (const o of next.paths) deps.hold(o.path, o.reason);
+          const gone = new Set(next.paths.map((o) => o.path));
+          work.paths = work.paths.filter((p) => !gone.has(p));
+          continue;
+        }
+        case 'give-up':
+          throw e;
       }
-      if (e instanceof PrivateIndexError && via === 'plumbing') {
-        logger.log('warn', 'index plumbing failed (the private index cannot be built); committing this batch with git commit --only', {
-          error: e.message,
-          index: index.indexFile,
-        });
-        via = 'porcelain';
-        continue;
-      }
-      const info = failureInfo(e);
-      const c = classifyCommitFailure(info);
-      if (c.action === 'noop') return { outcome: 'unchanged', plan, via };
-      const bad = offendingPaths(info.stderr).filter((o) => plan.paths.includes(o.path));
-      if (bad.length && refusals < 3) {
-        refusals++;
-        for (const o of bad) deps.hold(o.path, o.reason);
-        const gone = new Set(bad.map((o) => o.path));
-        work.paths = work.paths.filter((p) => !gone.has(p));
-        continue;
-      }
-      if (c.action === 'replan' && replans++ === 0) {
-        logger.log('info', 'commit replanned', { reason: c.reason });
-        continue;
-      }
-      if (via === 'plumbing' && c.action === 'abort') {
-        // Something plumbing did not expect (a file turned into a directory, an odd index):
-        // `git commit --only` knows every case git knows. The private index is rebuilt next time.
-        logger.log('warn', 'index plumbing failed; committing this batch with git commit --only', {
-          error: info.stderr.trim().split('\n')[0] ?? String(e),
-        });
-        via = 'porcelain';
-        continue;
-      }
-      throw e;
     }
   }
 }

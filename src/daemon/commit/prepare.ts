@@ -17,7 +17,8 @@ import type { HeadFacts } from './private-index.js';
 import { largeFileHolds } from '../history/commit-extras.js';
 import { scanFile, type Scanned } from './scan.js';
 
-export type Via = 'plumbing' | 'porcelain';
+export type { Via } from '../../core/commit/fallback.js';
+import type { Via } from '../../core/commit/fallback.js';
 
 export interface PrepareDeps {
   git: Git;

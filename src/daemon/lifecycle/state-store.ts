@@ -101,10 +101,13 @@ export class StateStore {
       // Never recreate a vanished workspace's state dir by writing into it.
       if (!this.open || !(await this.deps.writable())) return;
       const s = await this.deps.collect();
+      // The workspace may vanish (or move) after `writable` looked: the state dir is made once at
+      // start, and a write never makes it again.
+      const opts = { createDir: false };
       try {
-        await this.deps.fs.writeFileAtomic(this.file('pending.json'), JSON.stringify(s.pending));
-        await this.deps.fs.writeFileAtomic(this.file('decisions.json'), JSON.stringify(s.decisions));
-        await this.deps.fs.writeFileAtomic(this.file('state.json'), JSON.stringify(s.status, null, 2) + '\n');
+        await this.deps.fs.writeFileAtomic(this.file('pending.json'), JSON.stringify(s.pending), opts);
+        await this.deps.fs.writeFileAtomic(this.file('decisions.json'), JSON.stringify(s.decisions), opts);
+        await this.deps.fs.writeFileAtomic(this.file('state.json'), JSON.stringify(s.status, null, 2) + '\n', opts);
       } catch (e) {
         this.deps.logger.log('warn', 'state files not written', { error: (e as Error).message });
       }

@@ -14,17 +14,17 @@
  * the two.
  */
 import type { Config } from '../../core/config/defaults.js';
-import type { Clock, Logger, Scheduler } from '../../ports/index.js';
 import {
-  EMPTY_QUEUE, enqueue, take, morePressing, gate, onFailure, nextAfterCommit, AHEAD_THRESHOLD, classifySyncFailure,
-  type SyncPriority, type SyncQueue, type QueuedSync, type SyncFailure,
+  EMPTY_QUEUE, enqueue, take, gate, onFailure, nextAfterCommit, AHEAD_THRESHOLD, classifySyncFailure,
+  type SyncPriority, type SyncQueue, type QueuedSync,
 } from '../../core/sync/index.js';
 import { breakerOpen, breakerSuccess, CLOSED } from '../../core/retry.js';
 import { pruneSnapshots } from './snapshots.js';
 import type { GitRunner } from '../../ports/index.js';
 import { asGitFailure } from '../git-calls.js';
 import { recover, runSyncSequence } from './sequence.js';
-import { readPause, type PauseSignal } from '../lifecycle/pause.js';
+import { readPause } from '../lifecycle/pause.js';
+import { PauseWait, pausedMessage } from './pause-wait.js';
 import { audit, loadState, saveState, type PersistedState } from './sync-files.js';
 
 export { recover, runSyncSequence } from './sequence.js';
@@ -41,76 +41,9 @@ export {
 } from './request-file.js';
 
 export type { SyncPriority } from '../../core/sync/index.js';
+export type { SyncerDeps, SyncStatus, Syncer, SyncOutcome } from './types.js';
+import type { SyncerDeps, SyncStatus, Syncer, SyncOutcome } from './types.js';
 
-export interface SyncerDeps {
-  root: string;
-  gitDir: string;
-  stateDir: string;
-  /** config.remote non-null. */
-  config: Config;
-  clock: Clock;
-  scheduler: Scheduler;
-  logger: Logger;
-  hostname: string;
-  /** Commit everything accepted and pending now (ignores the pause; the syncer holds it). */
-  commitPending(): Promise<void>;
-  /** Whether the workspace is quiet (nothing being classified, settled or committed): the periodic pull waits for it. */
-  isQuiet?(): boolean;
-  /** The git adapter's runner (`Git.raw`, or `createGitRunner`); tests wrap it to inject failures. */
-  git: GitRunner;
-  /** Timeout for fetch and push (default 120 s); local git calls use `commit.timeoutMs`. */
-  networkTimeoutMs?: number;
-  /** Source of jitter in [0,1) (tests pin it). */
-  random?: () => number;
-  /** Replaces the git sequence (component tests of the coordination). */
-  perform?: (run: QueuedSync) => Promise<SyncOutcome>;
-  /** Run the start-up sync on creation (default true). */
-  syncOnStart?: boolean;
-  /** Run the exit sync in close() (default true; `winnow sync` without a daemon turns it off). */
-  syncOnExit?: boolean;
-  /** The active pause signal (default: `<state>/pause` read from disk); the daemon passes its own reader. */
-  pause?(): Promise<PauseSignal | null>;
-  /** Test-only: called at named steps of the sequence (fault tests SIGKILL there). */
-  faultPoint?: (step: string) => void | Promise<void>;
-}
-
-export interface SyncStatus {
-  lastSync: { at: number; ok: boolean; reason: string; error?: string } | null;
-  nextAt: number | null;
-  breaker: { open: boolean; until: number | null; failures: number };
-  conflicts: string[];
-  stopped: string | null;
-  ahead: number;
-  behind: number;
-}
-
-export interface Syncer {
-  request(r: { reason: string; priority: SyncPriority; force?: boolean }): Promise<{ ok: boolean; message: string }>;
-  /** Schedules a sync no sooner than minIntervalMs after the last. */
-  afterCommit(): void;
-  status(): SyncStatus;
-  /** Runs the exit sync (lifecycle priority), then stops. */
-  close(): Promise<void>;
-  /** The pause signal changed: a sync that waited for someone's pause runs once it is gone. */
-  pauseChanged(): void;
-}
-
-/** What one attempt did. */
-export interface SyncOutcome {
-  ok: boolean;
-  message: string;
-  failure?: SyncFailure | 'conflict' | 'dirty' | 'blocked' | 'config';
-  /** Conflicted paths (manual strategy), when the attempt stopped on them. */
-  conflicts?: string[];
-  /** The remote tip the conflict was against: syncing resumes once HEAD contains it. */
-  conflictRemote?: string;
-  pulled?: number;
-  pushed?: number;
-  ahead?: number;
-  behind?: number;
-  snapshot?: string;
-  conflictCopies?: string[];
-}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -159,8 +92,7 @@ class SyncCoordinator {
     behind: 0,
   };
   private readonly recovered: Promise<void>;
-  /** A sync waited for someone else's pause: run it when the pause goes. */
-  private waitingForPause: { reason: string; priority: SyncPriority } | null = null;
+  private readonly pauseWait: PauseWait;
   /** `remote.pullIntervalMs`: the periodic pull's timer. */
   private pullTimer: unknown = null;
   /** Resolves once start-up recovery is done (and the start-up sync, if any, is scheduled). */
@@ -171,6 +103,7 @@ class SyncCoordinator {
     if (!remote) throw new Error('createSyncer needs config.remote');
     this.remote = remote;
     this.random = deps.random ?? Math.random;
+    this.pauseWait = new PauseWait(deps.pause ?? (() => readPause(deps.stateDir, deps.clock.now(), deps.config.pause.maxMs)), process.pid);
     const git = (this.git = deps.git);
     this.perform = deps.perform ?? ((run: QueuedSync) => runSyncSequence(deps, git, run));
     const loaded = loadState(deps.stateDir).then((s) => {
@@ -259,39 +192,21 @@ class SyncCoordinator {
       });
   }
 
-  /** Someone else's unexpired pause (a person's `winnow pause`, another tool): syncs wait for it. */
-  private async foreignPause(now: number): Promise<PauseSignal | null> {
-    const read = this.deps.pause ?? (() => readPause(this.deps.stateDir, now, this.deps.config.pause.maxMs));
-    const p = await read().catch(() => null);
-    return p && p.pid !== process.pid ? p : null;
-  }
-
   pauseChanged(): void {
-    const waiting = this.waitingForPause;
-    if (waiting === null || this.closed) return;
-    void this.foreignPause(this.deps.clock.now()).then((p) => {
-      if (p || this.waitingForPause !== waiting) return;
-      this.waitingForPause = null;
-      // The same priority it asked with: a person's `winnow sync` is not turned into one that waits for minIntervalMs.
-      void this.request({ reason: `${waiting.reason} (pause lifted)`, priority: waiting.priority });
-    });
+    if (this.closed) return;
+    // The same priority it asked with: a person's `winnow sync` does not turn into one that waits for minIntervalMs.
+    void this.pauseWait.lifted().then((r) => r && this.request(r));
   }
 
   private async handle(run: QueuedSync): Promise<Answer> {
     const { deps, remote } = this;
     const now = deps.clock.now();
     // SPEC: while a pause signal is up, syncs wait. `winnow sync --force` is the person's way past it.
-    const paused = run.force ? null : await this.foreignPause(now);
+    const paused = await this.pauseWait.holds(run);
     if (paused) {
-      const reason = run.reasons.join(', ');
-      const prev = this.waitingForPause;
-      this.waitingForPause = { reason, priority: prev ? morePressing(prev.priority, run.priority) : run.priority };
-      this.arm(paused.expiresAt, reason);
-      deps.logger.log('info', 'sync waits for a pause', { reason, pausedBy: paused.pid, until: new Date(paused.expiresAt).toISOString() });
-      return {
-        ok: false,
-        message: `deferred: paused by pid ${paused.pid} (${paused.reason}) until ${new Date(paused.expiresAt).toISOString()}; \`winnow resume\` ends the pause, \`winnow sync --force\` syncs anyway`,
-      };
+      this.arm(paused.expiresAt, run.reasons.join(', '));
+      deps.logger.log('info', 'sync waits for a pause', { reason: run.reasons.join(', '), pausedBy: paused.pid, until: new Date(paused.expiresAt).toISOString() });
+      return { ok: false, message: pausedMessage(paused) };
     }
     if (this.state.stopped && run.priority !== 'manual' && !run.force) {
       // Resume by itself once the person has integrated the remote tip we conflicted with.
