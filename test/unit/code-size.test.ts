@@ -24,7 +24,6 @@ const NOT_YET_SPLIT = new Set([
   'adapters/fatrace.ts createFatraceTrace',
   'adapters/git.ts createGit',
   'core/classify/rules.ts compileRules',
-  'daemon/sync/syncer.ts', // 434 lines since the pause-aware syncs (5673016)
 ]);
 
 /** `long` less the known entries, and the known entries of `kind` that are no longer long. */
