@@ -8,6 +8,7 @@
  * person, `LC_ALL=C` (messages classify the same everywhere), `GIT_LITERAL_PATHSPECS=1`;
  * read-only calls add `GIT_OPTIONAL_LOCKS=0` so they never take `index.lock` from the person's git.
  */
+import { existsSync } from 'node:fs';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { GitCall, GitOut, GitRunner } from '../ports/index.js';
 
@@ -147,8 +148,12 @@ export function spawnGit(args: string[], o: SpawnOptions): Promise<GitOut> {
       settled = true;
       clearTimeout(timer);
       if (killTimer) clearTimeout(killTimer);
-      const notFound = (e as NodeJS.ErrnoException).code === 'ENOENT';
-      reject(new GitError(args, null, notFound ? 'git was not found on PATH. Install git 2.25 or newer.' : e.message, false, '', notFound));
+      // spawn says ENOENT for a missing working directory too: only a cwd that exists means git is missing.
+      const enoent = (e as NodeJS.ErrnoException).code === 'ENOENT';
+      const cwdGone = enoent && !existsSync(o.cwd);
+      const notFound = enoent && !cwdGone;
+      const why = cwdGone ? `cannot run git in ${o.cwd}: the directory does not exist` : notFound ? 'git was not found on PATH. Install git 2.25 or newer.' : e.message;
+      reject(new GitError(args, null, why, false, '', notFound));
     });
     // After a timeout, do not wait for pipes a surviving grandchild may still hold open.
     child.on('exit', (code) => {

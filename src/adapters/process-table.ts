@@ -8,7 +8,7 @@ import psList from 'ps-list';
 import { LRUCache } from 'lru-cache';
 import { readdirSync, readFileSync } from 'node:fs';
 import type { Clock, ProcInfo, ProcessTable } from '../ports/index.js';
-import { HAS_PROC, ownerUid, readCmdline, readStat } from './procfs.js';
+import { HAS_PROC, lastPid as procLastPid, ownerUid, readCmdline, readStat } from './procfs.js';
 
 export interface ProcessTableOptions {
   /** How long a snapshot is reused (`autonomous.cacheTtlMs`). */
@@ -20,6 +20,11 @@ export interface ProcessTableOptions {
   livePids?: () => number[] | null;
   /** For tests: one process by PID (default: read from `/proc`). */
   readOne?: (pid: number) => ProcInfo | null;
+  /**
+   * For tests: the PID allocated last on the machine, or null when unknown (default: from
+   * `/proc/loadavg`). While it has not moved, no process started and `/proc` is not listed again.
+   */
+  lastPid?: () => number | null;
 }
 
 /** uid → user name from /etc/passwd (read once; unknown uids keep only the number). */
@@ -113,8 +118,13 @@ export function createProcessTable(opts: ProcessTableOptions): ProcessTable & { 
   let userMap: Map<number, string> | null = null;
   const livePids = opts.livePids ?? procLivePids;
   const readOne = opts.readOne ?? procReadOne(() => (userMap ??= loadUsers()));
-  /** The snapshot `fresh()` last extended, the PIDs looked at since, and the extended table. */
-  let seen: { snapshot: ProcInfo[]; pids: Set<number>; table: ProcInfo[] } | null = null;
+  // A test that injects the live PIDs injects the last PID too (or gets no gate).
+  const lastPid = opts.lastPid ?? (HAS_PROC && !opts.livePids ? procLastPid : () => null);
+  /**
+   * The snapshot `fresh()` last extended, the PIDs looked at since, the extended table, and the
+   * last allocated PID read just before `/proc` was last listed.
+   */
+  let seen: { snapshot: ProcInfo[]; pids: Set<number>; table: ProcInfo[]; lastPid: number | null } | null = null;
   /**
    * PIDs `fresh()` added lately, with when: one read between fork and exec shows its parent's
    * command line, so it is read again until it is YOUNG_MS old.
@@ -132,11 +142,16 @@ export function createProcessTable(opts: ProcessTableOptions): ProcessTable & { 
       // `stale`: keep extending the last snapshot past its TTL (a poll must not spawn `ps`).
       const snapshot = opts?.stale && seen ? seen.snapshot : await list();
       if (!seen || seen.snapshot !== snapshot) {
-        seen = { snapshot, pids: new Set(snapshot.map((p) => p.pid)), table: snapshot };
+        seen = { snapshot, pids: new Set(snapshot.map((p) => p.pid)), table: snapshot, lastPid: null };
         young.clear();
       }
+      // No PID allocated since the last listing and none young: nothing to add or read again.
+      // Read before the listing, so a process started during it moves the next reading.
+      const last = lastPid();
+      if (last !== null && last === seen.lastPid && young.size === 0) return seen.table;
       const live = livePids();
       if (!live) return seen.table;
+      seen.lastPid = last;
       const t = now();
       const added: ProcInfo[] = [];
       const changed = new Map<number, ProcInfo>();

@@ -155,9 +155,11 @@ export interface ProcessTracer {
 export interface ProcProbe {
   /**
    * Workspace-relative paths that `pid` holds open for writing (read-only handles, such as an
-   * indexer's, say nothing about who wrote a file), or null when it cannot be read.
+   * indexer's, say nothing about who wrote a file), or null when it cannot be read. With `only`
+   * (the paths being decided), an adapter may answer for those paths alone and leave the rest of
+   * a cached listing unchecked; callers then look up only paths in `only`.
    */
-  openFiles(pid: number): Promise<string[] | null>;
+  openFiles(pid: number, only?: ReadonlySet<string>): Promise<string[] | null>;
   /**
    * Cumulative bytes written by `pid` towards files (`/proc/PID/io` write_bytes: page-granular,
    * excludes pipes and terminals unlike wchar); null when it cannot be read (another user's
@@ -178,6 +180,14 @@ export interface ProcProbe {
   startedAt?(pid: number): Promise<number | null>;
   /** Parent PID of `pid`, or null when unknown. Optional: tracing finds a `winnow exec`'s tracer by it. */
   parentOf?(pid: number): number | null;
+  /**
+   * A decision round begins: the I/O counters `writeCounter` reads from here on may also tell
+   * `openFiles` in the same round whether a process did any I/O since its handles were listed
+   * (one read of `/proc/PID/io` per process per round). Optional.
+   */
+  round?(): void;
+  /** Releases what the probe keeps open (descriptors of processes it reads). Optional. */
+  close?(): void;
 }
 
 export interface StatusEntry {

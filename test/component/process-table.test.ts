@@ -76,3 +76,33 @@ test('fresh() where there is no /proc: the cached snapshot as it is', async () =
   const a = await t.list();
   assert.equal(await t.fresh!(), a);
 });
+
+test('fresh(): /proc is listed again only when a PID was allocated since the last listing (or a young one is read again)', async () => {
+  const clock = new ManualClock();
+  let live = [1, 20];
+  let last = 500;
+  let lists = 0;
+  const t = createProcessTable({
+    ttlMs: 30_000,
+    clock,
+    source: async () => [P(1, 0, 'init'), P(20, 1, 'node agent')],
+    livePids: () => (lists++, live),
+    readOne: (pid) => (pid === 30 ? P(30, 20, 'node claude-autonomous.mjs') : null),
+    lastPid: () => last,
+  });
+  const a = await t.fresh!();
+  assert.equal(lists, 1);
+  assert.equal(await t.fresh!(), a);
+  assert.equal(lists, 1, 'no PID allocated since: not listed again');
+  live = [1, 20, 30];
+  last = 501;
+  assert.ok((await t.fresh!()).some((p) => p.pid === 30), 'a PID allocated since: listed, the new process found');
+  assert.equal(lists, 2);
+  await t.fresh!();
+  assert.equal(lists, 3, 'while the new process is young it is read again');
+  await clock.advance(2_001);
+  await t.fresh!();
+  const after = lists;
+  await t.fresh!();
+  assert.equal(lists, after, 'no longer young, no PID allocated: not listed');
+});

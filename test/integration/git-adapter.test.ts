@@ -344,3 +344,13 @@ test('commit identity: without user.name/user.email, commits are made as winnow'
   ]);
   assert.equal(r.git('log', '-1', '--format=%an <%ae>').trim(), 'winnow <winnow@localhost>');
 });
+
+test('a missing working directory is named as such, not reported as git missing from PATH', async () => {
+  const run = createGitRunner('/nonexistent/winnow-no-such-dir', { timeoutMs: 10_000 });
+  const err = await run(['--version']).then(() => null, (e: unknown) => e);
+  assert.ok(err instanceof GitError, String(err));
+  assert.equal(err.notFound, false);
+  assert.match(err.message, /\/nonexistent\/winnow-no-such-dir: the directory does not exist/);
+  // git itself is found from an existing directory.
+  assert.match((await createGitRunner('/', { timeoutMs: 10_000 })(['--version'])).stdout.toString(), /^git version/);
+});

@@ -60,6 +60,10 @@ export async function measureL2(opts: { agents?: number; openFiles?: number } = 
     // Layer 2 only: a git double that answers at once, so layer 3 is as cheap as possible and
     // only l2Us is read from the decisions.
     const git = { ignored: async () => new Set<string>(), headBlob: async () => null } as unknown as Git;
+    const probe = createProcProbe(dir);
+    let probed = 0;
+    const listOpen = probe.openFiles.bind(probe);
+    probe.openFiles = (pid, only) => (probed++, listOpen(pid, only));
     const c = createClassifier({
       root: dir,
       stateDir: join(dir, '.state'),
@@ -71,13 +75,17 @@ export async function measureL2(opts: { agents?: number; openFiles?: number } = 
       logger: { log() {} },
       processes: createProcessTable({ ttlMs: 30_000 }),
       trace: null,
-      probe: createProcProbe(dir),
+      probe,
       execRoots: async () => [],
+      // The agents are this process's children: the default (winnow's own PID and its children
+      // are never autonomous) would leave the set empty and measure nothing of layer 2.
+      selfPid: null,
     });
     const batch = (): WatchEvent[] =>
       Array.from({ length: BATCH }, (_, i) => ({ path: `f${i}.md`, kind: 'update', stream: 'all', priority: 'normal', at: Date.now() }));
     const first = await c.classify(batch()); // warms the ps-list cache, as the first event in service does
     if (!first.every((d) => d.timings?.l2Us !== undefined)) throw new Error('layer 2 did not run');
+    if (probed < agents) throw new Error(`layer 2 looked at ${probed} of the ${agents} bench agents: they were not seen as autonomous`);
     let total = 0;
     let n = 0;
     for (let k = 0; k < CHECKS / BATCH; k++) {

@@ -9,7 +9,7 @@ import type { WatchEvent } from '../../core/event.js';
 import type { Fs, ProcessTable, ProcProbe, WriterTrace } from '../../ports/index.js';
 import type { AutonomousProc, HandleEvidence, WriterEvidence } from '../../core/classify/ownership.js';
 import type { AutonomousProcesses } from './autonomous.js';
-import type { WriteCounters } from './write-counters.js';
+import type { FileSize, WriteCounters } from './write-counters.js';
 import type { ProcessTracing, TraceQuery, TraceVerdicts } from './tracing.js';
 
 /** How long a decision waits for the trace to catch up with the writes before the event. */
@@ -49,6 +49,8 @@ export interface Layer2Facts {
   handles: Map<string, HandleEvidence[]> | null;
   /** Positive evidence, or a traced absence with full coverage, settles a path: write counters are moot. */
   settled(path: string): boolean;
+  /** Size and mtime of each path temporal correlation will judge (not settled, autonomous set not empty). */
+  sizes: Map<string, Promise<FileSize>>;
 }
 
 export class EvidenceGatherer {
@@ -83,12 +85,18 @@ export class EvidenceGatherer {
     // Open handles and write counters: only when there is an autonomous process to look at, and
     // only for paths fanotify did not already settle.
     const needWeaker = events.some((ev) => !positive(ev.path));
-    const handles = needWeaker && set.size ? await this.openHandles(set) : null;
+    // Temporal correlation stats each path: started now, the thread pool does it while the write
+    // counters and open handles are read from /proc below (synchronous reads).
+    const sizes = new Map<string, Promise<FileSize>>();
+    if (set.size) for (const ev of events) if (!settled(ev.path) && !sizes.has(ev.path)) sizes.set(ev.path, counters.sizeOf(ev));
     // Sampled on every decision that reaches layer 2 (not only when needed now), so that the next
-    // unattributed change has a fresh baseline; one /proc read per autonomous process.
+    // unattributed change has a fresh baseline; one /proc read per autonomous process, which the
+    // open-handle listing below reuses (the probe's round).
+    this.deps.probe.round?.();
     if (set.size) await counters.sample(set, at);
     else counters.clear();
-    return { set, fanotify: tracing, writers, verdicts, handles, settled };
+    const handles = needWeaker && set.size ? await this.openHandles(set, new Set(events.map((ev) => ev.path))) : null;
+    return { set, fanotify: tracing, writers, verdicts, handles, settled, sizes };
   }
 
   /** Writers per path from the trace; refreshes the autonomous set when a writer is unknown. */
@@ -127,10 +135,10 @@ export class EvidenceGatherer {
   }
 
   /** Open files of the autonomous processes, by path; null when none could be listed. */
-  private async openHandles(set: Map<number, AutonomousProc>): Promise<Map<string, HandleEvidence[]> | null> {
+  private async openHandles(set: Map<number, AutonomousProc>, paths: ReadonlySet<string>): Promise<Map<string, HandleEvidence[]> | null> {
     const handles = new Map<string, HandleEvidence[]>();
     let known = false;
-    const results = await Promise.all([...set].map(async ([pid, info]) => ({ pid, info, files: await this.deps.probe.openFiles(pid) })));
+    const results = await Promise.all([...set].map(async ([pid, info]) => ({ pid, info, files: await this.deps.probe.openFiles(pid, paths) })));
     for (const r of results) {
       if (r.files === null) continue;
       known = true;

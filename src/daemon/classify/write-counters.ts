@@ -24,6 +24,12 @@ const RECENT_MAX = 5_000;
 export const SIZE_LOOKUPS_MAX = 500;
 
 
+/** A path's size and mtime (null: not a file, or deleted). */
+export interface FileSize {
+  size: number;
+  mtime: number | null;
+}
+
 export interface WriteCountersDeps {
   root: string;
   fs: Fs;
@@ -206,7 +212,12 @@ export class WriteCounters {
   }
 
   /** Size and mtime of a path now (a missing or non-file path is 0 bytes, mtime unknown). */
-  private async statOf(path: string): Promise<{ size: number; mtime: number | null }> {
+  /** Size and mtime of a changed path now, for `temporalFor` (a deletion: 0 bytes, mtime unknown). */
+  sizeOf(ev: WatchEvent): Promise<FileSize> {
+    return ev.kind === 'delete' ? Promise.resolve({ size: 0, mtime: null }) : this.statOf(ev.path);
+  }
+
+  private async statOf(path: string): Promise<FileSize> {
     const st = await this.deps.fs.stat(join(this.deps.root, path)).catch(() => null);
     return st && st.isFile ? { size: st.size, mtime: st.mtimeMs } : { size: 0, mtime: null };
   }
@@ -221,8 +232,9 @@ export class WriteCounters {
     set: Map<number, AutonomousProc>,
     budget: { lookups: number },
     now: number,
+    /** `sizeOf(ev)`, read by the caller after the event arrived. */
+    self: FileSize,
   ): Promise<TemporalEvidence | null> {
-    const self = ev.kind === 'delete' ? { size: 0, mtime: null } : await this.statOf(ev.path);
     const t = writeTime(self.mtime, ev.at, now);
     const b = bracketWrite(this.samples, this.startedAt, this.lookedAtBefore, t);
     if (!b) return null;
