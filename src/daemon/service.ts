@@ -350,6 +350,8 @@ class DaemonService {
       this.stopStateWatch = deps.watchStateDir?.((name) => this.onStateDirChange(name)) ?? null;
       await this.store.flush();
       void this.streams.writeSnapshots();
+      // The private index is built now, in the committer's single flight, not by the first commit.
+      this.committer?.warm();
     }
     deps.logger.log('info', 'ready', {
       pid: process.pid,
