@@ -27,6 +27,9 @@ export const messages = {
     'raise pause.maxMs in .winnow.json for longer pauses.',
   paused: (forMs: number, reason: string) => `paused for ${humanMs(forMs)} (${reason}). \`winnow resume\` ends it sooner.`,
   notRunning: (root: string) => `not running on ${root}.`,
+  /** Appended to a `filter test` explanation the daemon's overrides could have changed. */
+  noDaemonOverrides: () =>
+    'no daemon runs on this workspace, so its churn quarantine, commit-reaction and earlier-block history was not applied (a running daemon may decide otherwise)',
   cannotSignal: (pid: number, error: string) => `could not signal pid ${pid}: ${error}.`,
   detached: (root: string, pid: string) => `running on ${root} in the background (${pid}). \`winnow status\` shows what it does.`,
   detachFailed: (why: string) => `the background service did not start: ${why}.`,

@@ -3,6 +3,7 @@
  * reports. Pure: the times are numbers, `now` is an argument.
  */
 import type { ProcessRung } from './classify/ladder.js';
+import type { SavedReactions } from './classify/reaction.js';
 
 export interface DecisionCounts {
   ALLOW: number;
@@ -54,6 +55,8 @@ export interface ServiceStatus {
   watcher: WatcherStatus;
   sync: unknown;
   configFile: string | null;
+  /** The commit-reaction detector's recent state, so `filter test` applies it as the daemon would. */
+  reactions?: SavedReactions;
 }
 
 /** What the committer reports (a structural subset of its status). */
@@ -83,6 +86,7 @@ export interface StatusInput {
   watcher: WatcherStatus;
   sync: unknown;
   configFile: string | null;
+  reactions?: SavedReactions;
 }
 
 /** How many timing-only paths `status` lists. */
@@ -130,5 +134,6 @@ export function buildStatus(s: StatusInput, now: number): ServiceStatus {
     watcher: s.watcher,
     sync: s.sync,
     configFile: s.configFile,
+    ...(s.reactions ? { reactions: s.reactions } : {}),
   };
 }

@@ -14,7 +14,7 @@
 import { join } from 'node:path';
 import type { Decision } from '../core/decision.js';
 import type { WatchEvent } from '../core/event.js';
-import { createReactionState, recordCommit } from '../core/classify/reaction.js';
+import { createReactionState, recordCommit, saveReactions } from '../core/classify/reaction.js';
 import { buildStatus, type ServiceStatus } from '../core/status.js';
 import { applyDecisions } from './classify/apply.js';
 import type { Classifier } from './classify/classifier.js';
@@ -160,6 +160,7 @@ class DaemonService {
         known: this.known,
         settler: this.settler,
         reactions: this.reactions,
+        quarantineOf: (path) => this.classifier.quarantineOf(path),
         dryRun: Boolean(deps.dryRun),
         configFile: deps.configFile,
         rootPresent: () => this.guard.check(),
@@ -256,6 +257,7 @@ class DaemonService {
         watcher: { ...this.streams.mode, lastRescan: this.rescanner.lastRescan },
         sync: this.syncer ? this.syncer.status() : null,
         configFile: this.deps.configFile,
+        reactions: saveReactions(this.reactions),
       },
       this.deps.clock.now(),
     );
@@ -351,6 +353,8 @@ class DaemonService {
       this.stopStateWatch = deps.watchStateDir?.((name) => this.onStateDirChange(name)) ?? null;
       await this.store.flush();
       void this.streams.writeSnapshots();
+      // The private index is built now, in the committer's single flight, not by the first commit.
+      this.committer?.warm();
     }
     deps.logger.log('info', 'ready', {
       pid: process.pid,

@@ -33,6 +33,7 @@ function setup() {
     known,
     settler,
     reactions: createReactionState(),
+    quarantineOf: () => null,
     dryRun: false,
     configFile: null,
     rootPresent: async () => true,

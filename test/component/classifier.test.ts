@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createClassifier, type ClassifierDeps } from '../../src/daemon/classify/classifier.js';
+import { createClassifier, type Classifier, type ClassifierDeps } from '../../src/daemon/classify/classifier.js';
+import { finalizeDecision } from '../../src/core/classify/finalize.js';
+import { createReactionState } from '../../src/core/classify/reaction.js';
 import { compileRules, parseRules } from '../../src/core/classify/rules.js';
 import { mergeConfig } from '../../src/core/config/schema.js';
 import type { WatchEvent, EventSource } from '../../src/core/event.js';
@@ -483,29 +485,35 @@ test('temporal ticker: counters are read every window/2 while an agent works her
 
 test('churn: a path an autonomous process writes on a schedule is quarantined and reported; catch-up events do not count; a human writer lifts it', async () => {
   const { c, fs, trace, clock, ev } = setup({ trace: true });
+  // The classifier feeds the churn detector; its quarantine is applied by finalizeDecision, as the daemon does.
+  const decide = async (cl: Classifier, e: WatchEvent) => {
+    const [d] = await cl.classify([e]);
+    return finalizeDecision(d!, e, { reactions: createReactionState(), quarantine: (x) => cl.quarantineOf(x.path), blockedBefore: () => null });
+  };
   let last;
   for (let i = 0; i < 5; i++) {
     fs.set('counter.json', { n: i });
     // The agent is seen writing it once; the trace misses the other writes (no writer known).
     if (i === 0) trace!.records.push({ pid: 20, command: 'node', path: 'counter.json', at: clock.now() });
-    [last] = await c.classify([ev('counter.json')]);
+    last = await decide(c, ev('counter.json'));
     await clock.advance(30_000);
   }
   assert.equal(last!.decision, 'BLOCK');
   assert.equal(last!.rule, 'builtin:churn');
+  assert.ok(c.quarantineOf('counter.json'));
   assert.match(last!.reason, /quarantined: changed 5 times every ~30 s/);
   assert.deepEqual(c.quarantined(), [{ path: 'counter.json', events: 5, periodMs: 30_000 }]);
   const fresh = setup();
   for (let i = 0; i < 6; i++) {
     fresh.fs.set('c.json', { n: i });
-    [last] = await fresh.c.classify([fresh.ev('c.json', 'rescan')]);
+    last = await decide(fresh.c, fresh.ev('c.json', 'rescan'));
     await fresh.clock.advance(30_000);
   }
   assert.equal(last!.decision, 'ALLOW');
   assert.deepEqual(fresh.c.quarantined(), []);
   fs.set('counter.json', { n: 99 });
   trace!.records.push({ pid: 11, command: 'vim', path: 'counter.json', at: clock.now() });
-  [last] = await c.classify([ev('counter.json')]);
+  last = await decide(c, ev('counter.json'));
   assert.equal(last!.decision, 'ALLOW');
   assert.deepEqual(c.quarantined(), []);
 });

@@ -1,4 +1,4 @@
-import { open, stat, watch } from 'node:fs/promises';
+import { open, readFile, stat, watch } from 'node:fs/promises';
 import { join, resolve, relative, isAbsolute } from 'node:path';
 import type { CommandSpec, CliIO } from '../types.js';
 import { UsageError } from '../types.js';
@@ -8,6 +8,12 @@ import { decisionRecord, formatDecision } from '../format.js';
 import { readState, runningDaemon } from '../daemon-info.js';
 import { RUNG_LABEL, type ProcessRung } from '../../core/classify/ladder.js';
 import { DIR_OPTION, workspaceDir } from '../args.js';
+import { messages } from '../messages.js';
+import { finalizeDecision, humanEvidence } from '../../core/classify/finalize.js';
+import type { QuarantinedPath } from '../../core/classify/churn.js';
+import { restoreReactions, type ReactionState } from '../../core/classify/reaction.js';
+import { fileIdentity, KnownDecisions, type Known } from '../../daemon/classify/known-decisions.js';
+import { nodeFs } from '../../adapters/node-fs.js';
 
 export const command: CommandSpec = {
   name: 'filter',
@@ -21,7 +27,9 @@ export const command: CommandSpec = {
   },
   details:
     'A record: {"path","decision":"ALLOW|BLOCK","layer":1|2|3,"rule","reason"} plus evidence and\n' +
-    'per-layer timings. `filter debug` follows the running daemon\'s decisions; with no daemon it\n' +
+    'per-layer timings. `filter test` applies the running daemon\'s overrides (churn quarantine,\n' +
+    'commit reactions, earlier blocks) with the state it last wrote, and says so when none runs.\n' +
+    '`filter debug` follows the running daemon\'s decisions; with no daemon it\n' +
     'watches the workspace itself and classifies without committing, until Ctrl-C.',
   async run(args, io) {
     const [sub, ...rest] = args.positionals;
@@ -58,11 +66,45 @@ async function filterTest(paths: string[], json: boolean, configPath: string | u
       return { path: rel, kind: 'update' as const, stream: 'filter', priority: 'high' as const, at: now, source: 'rescan' as const };
     });
     const decisions = await f.classifier.classify(events);
-    for (const d of decisions) print(d, json, io);
+    // What the daemon would do: its overrides, with the state it last wrote.
+    const daemon = await daemonOverrides(f.workspace.stateDir);
+    for (let i = 0; i < events.length; i++) {
+      const d = decisions[i]!;
+      const e = events[i]!;
+      if (!daemon) {
+        print(d.decision === 'ALLOW' && d.layer > 1 ? { ...d, reason: `${d.reason}; ${messages.noDaemonOverrides()}` } : d, json, io);
+        continue;
+      }
+      // Judged as the daemon judged the file's last write: a watcher event at its mtime.
+      const id = await fileIdentity(nodeFs, f.workspace.root, e.path);
+      const final = finalizeDecision(d, { path: e.path, at: id.mtimeMs ?? now, source: 'watch' }, {
+        reactions: daemon.reactions,
+        quarantine: (x) => (humanEvidence(x) ? null : (daemon.quarantined.find((q) => q.path === x.path) ?? null)),
+        blockedBefore: () => daemon.known.blockedWrite(e.path, id.key),
+      });
+      print(final, json, io);
+    }
     return 0;
   } finally {
     await f.close();
   }
+}
+
+/**
+ * The state the running daemon's overrides use, as it last wrote it (state.json: quarantine and
+ * commit reactions; decisions.json: earlier blocks); null when no daemon runs here.
+ */
+async function daemonOverrides(stateDir: string): Promise<{ quarantined: QuarantinedPath[]; reactions: ReactionState; known: KnownDecisions } | null> {
+  if (!(await runningDaemon(stateDir))) return null;
+  const st = await readState(stateDir);
+  if (!st) return null;
+  const known = new KnownDecisions();
+  try {
+    known.load(JSON.parse(await readFile(join(stateDir, 'decisions.json'), 'utf8')) as Record<string, Known>);
+  } catch {
+    // none written yet
+  }
+  return { quarantined: Array.isArray(st.quarantined) ? (st.quarantined as QuarantinedPath[]) : [], reactions: restoreReactions(st.reactions), known };
 }
 
 async function filterDebug(dir: string | undefined, json: boolean, configPath: string | undefined, io: CliIO): Promise<number> {

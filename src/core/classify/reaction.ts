@@ -48,3 +48,32 @@ export function isReaction(s: ReactionState, path: string, at: number, human: bo
   s.paths.set(path, { count, seq: s.commitSeq });
   return count >= cfg.minReactions;
 }
+
+/** What state.json keeps of the reaction state, for `filter test` (bounded: the paths changed most recently). */
+export interface SavedReactions {
+  lastCommitAt: number | null;
+  commitSeq: number;
+  /** [path, count, commit seq], most recent last. */
+  paths: [string, number, number][];
+}
+
+/** Paths kept in state.json: a loop involves a handful; a storm's paths are not worth the bytes. */
+export const SAVED_REACTION_PATHS = 200;
+
+export function saveReactions(s: ReactionState): SavedReactions {
+  const paths = [...s.paths].slice(-SAVED_REACTION_PATHS).map(([p, v]): [string, number, number] => [p, v.count, v.seq]);
+  return { lastCommitAt: s.lastCommitAt, commitSeq: s.commitSeq, paths };
+}
+
+/** The reaction state from state.json's `reactions` (anything malformed: a fresh state). */
+export function restoreReactions(saved: unknown): ReactionState {
+  const s = createReactionState();
+  const v = saved as Partial<SavedReactions> | null;
+  if (!v || typeof v !== 'object') return s;
+  if (typeof v.lastCommitAt === 'number') s.lastCommitAt = v.lastCommitAt;
+  if (typeof v.commitSeq === 'number') s.commitSeq = v.commitSeq;
+  for (const e of Array.isArray(v.paths) ? v.paths.slice(-SAVED_REACTION_PATHS) : []) {
+    if (Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'number' && typeof e[2] === 'number') s.paths.set(e[0], { count: e[1], seq: e[2] });
+  }
+  return s;
+}

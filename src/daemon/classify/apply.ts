@@ -1,5 +1,6 @@
 /**
- * The end of the classify stage: each decision is finalized (core/classify/finalize.ts), counted,
+ * The end of the classify stage: each decision is finalized (core/classify/finalize.ts: churn
+ * quarantine, commit reaction, the same write blocked before), counted,
  * logged, remembered, and an accepted path is handed to settle.
  */
 import { join } from 'node:path';
@@ -7,6 +8,7 @@ import type { Decision } from '../../core/decision.js';
 import type { WatchEvent } from '../../core/event.js';
 import { finalizeDecision, humanEvidence } from '../../core/classify/finalize.js';
 import type { ReactionState } from '../../core/classify/reaction.js';
+import type { QuarantinedPath } from '../../core/classify/churn.js';
 import type { Clock, Fs, Logger } from '../../ports/index.js';
 import type { Settler } from '../settle/settler.js';
 import { fileIdentity, type KnownDecisions } from './known-decisions.js';
@@ -19,6 +21,8 @@ export interface ApplyDeps {
   known: KnownDecisions;
   settler: Settler;
   reactions: ReactionState;
+  /** The churn quarantine holding `path`'s decision (the classifier's `quarantineOf`). */
+  quarantineOf(path: string): QuarantinedPath | null;
   /** Classify and report, never accept (`filter debug` without a daemon). */
   dryRun: boolean;
   /** The config file's absolute path, if any: a change of it is reported. */
@@ -51,9 +55,11 @@ export async function applyDecisions(deps: ApplyDeps, events: WatchEvent[], deci
   let dirAppeared = false;
   for (let i = 0; i < events.length; i++) {
     const e = events[i]!;
-    let d = finalizeDecision(decisions[i]!, e, deps.reactions);
-    const before = d.decision === 'ALLOW' && d.layer > 1 && !humanEvidence(d) ? known.blockedWrite(e.path, stats[i]!.key) : null;
-    if (before) d = { ...d, decision: 'BLOCK', layer: 2, reason: `unchanged since it was blocked (${before.reason}): the same write, reported again` };
+    const d = finalizeDecision(decisions[i]!, e, {
+      reactions: deps.reactions,
+      quarantine: (x) => deps.quarantineOf(x.path),
+      blockedBefore: () => known.blockedWrite(e.path, stats[i]!.key),
+    });
     known.count(d);
     deps.logger.log('info', 'decision', { ...d });
     deps.onDecision(d);

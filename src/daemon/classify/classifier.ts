@@ -1,7 +1,7 @@
 /**
  * The classifier: one Decision per watch event. Layer 1 (rules, git-ignored, unsafe file types) →
  * layer 2 (who wrote it: fanotify writers, autonomous open handles, temporal correlation) → layer
- * 3 (content vs HEAD) → churn quarantine. Effects come in through ports; the policies live in
+ * 3 (content vs HEAD); it feeds the churn detector, whose quarantine finalizeDecision applies. Effects come in through ports; the policies live in
  * core/classify/*. Its parts: file-facts.ts (built-in layer-1 facts that need the file system),
  * evidence.ts (layer 2's evidence for a batch), autonomous.ts (the autonomous set),
  * write-counters.ts (temporal correlation's samples), tracing.ts (traced and declared writes),
@@ -15,7 +15,7 @@ import type { Decision, Evidence, RuleMatch } from '../../core/decision.js';
 import type { WatchEvent } from '../../core/event.js';
 import type { Clock, Fs, Git, Logger, ProcessTable, ProcessTracer, ProcProbe, Scheduler, TraceState, WriterTrace } from '../../ports/index.js';
 import { judgeOwnership } from '../../core/classify/ownership.js';
-import { createChurnState, isQuarantined, quarantinedList, recordChange, type ChurnOptions } from '../../core/classify/churn.js';
+import { createChurnState, isQuarantined, quarantinedList, recordChange, type ChurnOptions, type QuarantinedPath } from '../../core/classify/churn.js';
 import type { EvidenceModes } from '../../core/status.js';
 import { readExecRegistry } from './exec-registry.js';
 import { AutonomousProcesses } from './autonomous.js';
@@ -73,12 +73,20 @@ export interface Classifier {
   evidenceModes(): EvidenceModes;
   quarantined(): { path: string; events: number; periodMs: number }[];
   /**
+   * The churn quarantine that holds `path`'s last decision: the detector quarantined it and no
+   * person is known to have written it; null otherwise. Applied by finalizeDecision.
+   */
+  quarantineOf(path: string): QuarantinedPath | null;
+  /**
    * Whether layer 1 alone blocks `path` (a rule, or `.git/`): cheap (memoized rule match), no
    * I/O. Lets the service classify what may be committed ahead of a storm of blocked paths.
    */
   blockedByRule(path: string): boolean;
   close(): Promise<void>;
 }
+
+/** Paths whose quarantine verdict is kept for finalizeDecision (the churn detector tracks as many). */
+const CHURN_HOLDS_MAX = 10_000;
 
 interface Pending {
   idx: number;
@@ -97,6 +105,7 @@ export function createClassifier(deps: ClassifierDeps): Classifier {
     prime: () => c.prime(),
     evidenceModes: () => c.evidenceModes(),
     quarantined: () => c.quarantined(),
+    quarantineOf: (path) => c.quarantineOf(path),
     blockedByRule: (path) => c.blockedByRule(path),
     close: () => c.close(),
   };
@@ -106,6 +115,8 @@ class LayeredClassifier {
   private readonly churnOpts: ChurnOptions;
   private readonly windowMs: number;
   private readonly churn = createChurnState();
+  /** Paths whose last decision found them quarantined with no person known to have written them (bounded by the quarantine). */
+  private readonly churnHolds = new Map<string, QuarantinedPath>();
   private readonly facts: FileFacts;
   private readonly content: ContentCheck;
   private readonly autonomous: AutonomousProcesses;
@@ -167,6 +178,10 @@ class LayeredClassifier {
 
   quarantined(): { path: string; events: number; periodMs: number }[] {
     return quarantinedList(this.churn);
+  }
+
+  quarantineOf(path: string): QuarantinedPath | null {
+    return this.churnHolds.get(path) ?? null;
   }
 
   evidenceModes(): EvidenceModes {
@@ -294,6 +309,12 @@ class LayeredClassifier {
       // Quarantine needs evidence that an autonomous process writes the path, not a schedule alone.
       const autonomousEvidence = own.verdict === 'BLOCK' || own.evidence.some((e) => e.autonomous);
       const q = counted ? recordChange(this.churn, ev.path, ev.at, own.human, this.churnOpts, autonomousEvidence) : isQuarantined(this.churn, ev.path);
+      // The quarantine itself is applied after the classifier (core/classify/finalize.ts), on an ALLOW of layer 3.
+      this.churnHolds.delete(ev.path);
+      if (q && !own.human) {
+        this.churnHolds.set(ev.path, q);
+        if (this.churnHolds.size > CHURN_HOLDS_MAX) this.churnHolds.delete(this.churnHolds.keys().next().value as string);
+      }
       const evidence = own.evidence as Evidence[];
       const rule = p.rule!.rule;
       if (own.verdict === 'BLOCK') {
@@ -311,18 +332,6 @@ class LayeredClassifier {
       }
       const l3Us = Number(now_ns() - t2) / 1000;
       const timings = { l1Ns: p.l1Ns, l2Us, l3Us };
-      if (l3.decision === 'ALLOW' && q && !own.human) {
-        p.decided = {
-          path: ev.path,
-          decision: 'BLOCK',
-          layer: 2,
-          rule: 'builtin:churn',
-          reason: `quarantined: changed ${q.events} times every ~${Math.round(q.periodMs / 1000)} s with no human evidence (winnow rules suggest proposes a rule)`,
-          evidence,
-          timings,
-        };
-        continue;
-      }
       const reason = `${l3.reason}${own.human ? `; ${own.reason}` : ''}`;
       p.decided = { path: ev.path, decision: l3.decision, layer: 3, rule, reason, evidence, timings };
     }
