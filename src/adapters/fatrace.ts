@@ -332,7 +332,8 @@ export function createFatraceTrace(opts: FatraceOptions): WriterTrace {
     },
     async flush(maxWaitMs) {
       if (st.mode !== 'active' || !child) return;
-      await cookie(maxWaitMs);
+      // The lineage reads forkstat's output in batches: what is waiting is read before writers are looked up.
+      await Promise.all([cookie(maxWaitMs), opts.lineage?.active() ? opts.lineage.drain() : undefined]);
     },
     async stop() {
       stopping = true;

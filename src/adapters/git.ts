@@ -13,7 +13,7 @@ import { chunkPaths, parseLsFiles } from '../core/commit/plumbing.js';
 import { OBJECT_FORMAT_ARGS, parseObjectFormat } from '../core/git/object-format.js';
 import { GitError, createGitRunner, gitEnv } from './git-spawn.js';
 import { ARGV_CHUNK_BYTES, CatFile } from './git-cat-file.js';
-import { readIndexScan } from './index-file.js';
+import { IndexReader } from './index-file.js';
 
 export { GitError, createGitRunner, chunkPaths };
 
@@ -48,7 +48,9 @@ export async function createGit(root: string, opts: GitOptions): Promise<Git> {
 
   const blobs = new CatFile(root, { ...env, GIT_OPTIONAL_LOCKS: '0' }, timeoutMs);
 
-  /** The index file's identity when it was last asked about, and the answer. */
+  /** The person's index read in-process; an unchanged file is not read again. */
+  const personIndex = new IndexReader(join(opts.gitDir, 'index'));
+  /** The index file's identity when git was last asked about it, and the answer. */
   let unmergedSeen: { key: string; answer: boolean } | null = null;
   async function unmerged(): Promise<boolean> {
     const st = await stat(join(opts.gitDir, 'index')).catch(() => null);
@@ -56,16 +58,45 @@ export async function createGit(root: string, opts: GitOptions): Promise<Git> {
     const key = `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
     if (unmergedSeen?.key === key) return unmergedSeen.answer;
     // Read in-process when the format allows (every commit rewrites the index, so this ran per commit).
-    const scan = readIndexScan(join(opts.gitDir, 'index'), NO_PATHS);
-    if (scan) {
-      unmergedSeen = { key, answer: scan.unmerged };
-      return scan.unmerged;
-    }
+    const scan = personIndex.scan(NO_PATHS);
+    if (scan) return scan.unmerged;
     // git cannot read the index (the work tree moved away): other checks say why; not cached.
     const r = await exec(['ls-files', '-u', '-z'], { readOnly: true }).catch(() => null);
     if (!r) return false;
     unmergedSeen = { key, answer: r.stdout.length > 0 };
     return unmergedSeen.answer;
+  }
+
+  /**
+   * `check-ignore --no-index` of `paths`: those the ignore rules match (tracked or not), and those
+   * git could not judge (they count as ignored: held, never let through).
+   */
+  async function checkIgnore(paths: readonly string[]): Promise<{ matched: Set<string>; unsure: Set<string> }> {
+    const matched = new Set<string>();
+    const unsure = new Set<string>();
+    if (paths.length === 0) return { matched, unsure };
+    const args = ['check-ignore', '--no-index', '-z', '--stdin'];
+    try {
+      // check-ignore refuses the `literal` pathspec magic, yet reads a name starting with `:` as
+      // magic (`:(glob)x`, `:!y`) and dies. `./NAME` is always a plain path; git echoes it back.
+      const r = await exec(args, { readOnly: true, input: nulJoin(paths.map((p) => `./${p}`)), okCodes: [1], env: { GIT_LITERAL_PATHSPECS: '0' } });
+      for (const p of splitNul(r.stdout.toString('utf8'))) matched.add(p.startsWith('./') ? p.slice(2) : p);
+    } catch (e) {
+      if (!(e instanceof GitError) || e.timedOut) throw e;
+      // One path git cannot judge (beyond a symlink, outside the repo) fails the whole call: ask
+      // one by one. One beyond a symbolic link is not held here: git refuses to stage it too, and
+      // the committer holds it with git's own words.
+      if (paths.length === 1) {
+        if (!/beyond a symbolic link/.test(e.stderr)) unsure.add(paths[0]!);
+        return { matched, unsure };
+      }
+      for (const p of paths) {
+        const one = await checkIgnore([p]);
+        for (const q of one.matched) matched.add(q);
+        for (const q of one.unsure) unsure.add(q);
+      }
+    }
+    return { matched, unsure };
   }
 
   let format: Promise<ObjectFormat> | null = null;
@@ -96,28 +127,17 @@ export async function createGit(root: string, opts: GitOptions): Promise<Git> {
     },
 
     async ignored(paths) {
-      const found = new Set<string>();
-      if (paths.length === 0) return found;
-      // No --no-index: a tracked file that matches .gitignore is not ignored.
-      const args = ['check-ignore', '-z', '--stdin'];
-      try {
-        // check-ignore refuses the `literal` pathspec magic, yet reads a name starting with `:` as
-        // magic (`:(glob)x`, `:!y`) and dies. `./NAME` is always a plain path; git echoes it back.
-        const r = await exec(args, { readOnly: true, input: nulJoin(paths.map((p) => `./${p}`)), okCodes: [1], env: { GIT_LITERAL_PATHSPECS: '0' } });
-        for (const p of splitNul(r.stdout.toString('utf8'))) found.add(p.startsWith('./') ? p.slice(2) : p);
-      } catch (e) {
-        if (!(e instanceof GitError) || e.timedOut) throw e;
-        // One path git cannot judge (beyond a symlink, outside the repo) fails the whole call: ask
-        // one by one. A path git cannot answer for counts as ignored: held, never let through. One
-        // beyond a symbolic link is the exception: git refuses to stage it too, and the committer
-        // holds it with git's own words.
-        if (paths.length === 1) {
-          if (!/beyond a symbolic link/.test(e.stderr)) found.add(paths[0]!);
-          return found;
-        }
-        for (const p of paths) for (const q of await git.ignored([p])) found.add(q);
+      const { matched, unsure } = await checkIgnore(paths);
+      if (matched.size) {
+        // A tracked file that matches .gitignore is not ignored. check-ignore runs with --no-index
+        // (it read the person's whole index for that, ~8 MB at 100k files, per classified batch);
+        // the few paths it names are looked up in the index here.
+        const index = personIndex.scan(matched);
+        const tracked = index ? index.entries.keys() : await git.tracked([...matched]);
+        for (const p of tracked) matched.delete(p);
       }
-      return found;
+      for (const p of unsure) matched.add(p);
+      return matched;
     },
 
     async tracked(paths) {
@@ -138,7 +158,7 @@ export async function createGit(root: string, opts: GitOptions): Promise<Git> {
 
     async indexEntries(paths) {
       const want = new Set(paths);
-      const scan = readIndexScan(join(opts.gitDir, 'index'), want);
+      const scan = personIndex.scan(want);
       if (scan) return scan.entries;
       const out = want.size ? await execChunked(['ls-files', '-s', '-v', '--debug', '-z'], [...want], { readOnly: true }) : Buffer.alloc(0);
       return parseLsFiles(out.toString('utf8'), want);

@@ -338,11 +338,14 @@ class DaemonService {
       });
     }
     // Catch-up: what changed while winnow was down, from the watcher snapshot and `git status`.
-    const since = await this.streams.eventsSince();
+    // Subscribed first: no change falls between the two, and @parcel/watcher then diffs the
+    // snapshot against the live watch's tree instead of crawling the tree a second time (at 100k
+    // files 20 MB of RSS that stayed, and 2-4 s of start-up).
     await this.streams.subscribe(
       (events) => this.intake.ingest(events),
       (err) => this.onWatcherError(err),
     );
+    const since = await this.streams.eventsSince();
     await this.rescanner.rescan('start', 'catchup', since);
     this.settler.arm();
     this.rescanner.armPeriodic();
@@ -350,6 +353,8 @@ class DaemonService {
       this.stopStateWatch = deps.watchStateDir?.((name) => this.onStateDirChange(name)) ?? null;
       await this.store.flush();
       void this.streams.writeSnapshots();
+      // The private index is built now, in the committer's single flight, not by the first commit.
+      this.committer?.warm();
     }
     deps.logger.log('info', 'ready', {
       pid: process.pid,

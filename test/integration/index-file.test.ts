@@ -156,3 +156,31 @@ test('the adapter: blocked() sees a conflict left without MERGE_HEAD, indexEntri
     await repo.cleanup();
   }
 });
+
+test('IndexReader answers again from the same version of the index only: a rewrite by git is read anew', async (t) => {
+  const { IndexReader } = await import('../../src/adapters/index-file.js');
+  const repo = await tempRepo();
+  t.after(() => repo.cleanup());
+  await repo.write('a.md', 'one\n');
+  await repo.write('b.md', 'two\n');
+  repo.git('add', 'a.md', 'b.md');
+  const reader = new IndexReader(join(repo.root, '.git', 'index'));
+  const first = reader.scan(new Set(['a.md', 'b.md']));
+  const oidA = repo.git('rev-parse', ':a.md').trim();
+  assert.equal((first?.entries.get('a.md') as { oid: string }).oid, oidA);
+  // A subset of what was looked for, same file: the same answer, for those paths only.
+  const again = reader.scan(new Set(['a.md']));
+  assert.deepEqual([...again!.entries.keys()], ['a.md']);
+  assert.equal(again!.unmerged, false);
+  // git rewrites the index (same size: only the object id of a.md changes).
+  await repo.write('a.md', 'uno\n');
+  repo.git('add', 'a.md');
+  const after = reader.scan(new Set(['a.md']));
+  assert.equal((after?.entries.get('a.md') as { oid: string }).oid, repo.git('rev-parse', ':a.md').trim());
+  assert.notEqual(repo.git('rev-parse', ':a.md').trim(), oidA);
+  // A path not looked for before is read from the file, not answered as absent.
+  await repo.write('c.md', 'three\n');
+  repo.git('add', 'c.md');
+  assert.ok(reader.scan(new Set(['a.md']))?.entries.has('a.md'));
+  assert.ok(reader.scan(new Set(['c.md']))?.entries.has('c.md'));
+});

@@ -41,7 +41,7 @@ export const command: CommandSpec = {
       return filterTest(rest, json, configPath, { ...io, cwd: dir });
     }
     if (sub === 'debug') return filterDebug(workspaceDir(command, args, rest), json, configPath, io);
-    throw new UsageError(`filter needs a subcommand: \`winnow filter test PATH...\` or \`winnow filter debug [DIR]\`${sub ? ` (got "${sub}")` : ''}.`);
+    throw new UsageError(messages.filterSubcommand(sub));
   },
 };
 
@@ -50,7 +50,7 @@ function print(d: Decision, json: boolean, io: CliIO): void {
 }
 
 async function filterTest(paths: string[], json: boolean, configPath: string | undefined, io: CliIO): Promise<number> {
-  if (!paths.length) throw new UsageError('filter test needs at least one PATH, e.g. `winnow filter test docs/a.md`.');
+  if (!paths.length) throw new UsageError(messages.filterNeedsPath());
   const { createFilter } = await import('../../index.js');
   // Like git, the workspace is the one around the current directory; paths are relative to it.
   const f = await createFilter({ cwd: io.cwd, configPath });
@@ -61,7 +61,7 @@ async function filterTest(paths: string[], json: boolean, configPath: string | u
       const rel = normalisePath(f.workspace.root, abs);
       const outside = relative(f.workspace.root, abs);
       if (rel === null || outside.startsWith('..') || isAbsolute(outside)) {
-        throw new UsageError(`${p} is outside the workspace ${f.workspace.root}.`);
+        throw new UsageError(messages.outsideWorkspace(p, f.workspace.root));
       }
       return { path: rel, kind: 'update' as const, stream: 'filter', priority: 'high' as const, at: now, source: 'rescan' as const };
     });
@@ -117,11 +117,11 @@ async function filterDebug(dir: string | undefined, json: boolean, configPath: s
   process.once('SIGTERM', onSig);
   try {
     if (holder) {
-      io.stderr(`winnow: following the decisions of the daemon (pid ${holder.pid}); Ctrl-C to stop.\n`);
+      io.stderr(`winnow: ${messages.followingDaemon(holder.pid)}\n`);
       // Which evidence rung covers each autonomous process (docs/evidence.md), as of its last decision.
       const st = (await readState(workspace.stateDir)) as { evidence?: { processes?: ProcessRung[] } } | null;
       for (const p of st?.evidence?.processes ?? []) {
-        io.stderr(`winnow: autonomous ${p.pid} (${p.command.length > 50 ? p.command.slice(0, 47) + '…' : p.command}): ${RUNG_LABEL[p.rung]}${p.advice ? ` — ${p.advice}` : ''}\n`);
+        io.stderr(`winnow: ${messages.autonomousRung(p.pid, p.command, RUNG_LABEL[p.rung], p.advice)}\n`);
       }
       await followLog(join(workspace.stateDir, 'winnow.log'), (d) => print(d, json, io), ac.signal);
       return 0;
@@ -130,7 +130,7 @@ async function filterDebug(dir: string | undefined, json: boolean, configPath: s
     const w = await createWinnow({ dir: workspace.root, cwd: io.cwd, configPath, dryRun: true, noLogFile: true });
     w.service.onDecision((d) => print(d, json, io));
     await w.service.start();
-    io.stderr('winnow: no daemon runs here; watching and classifying without committing. Ctrl-C to stop.\n');
+    io.stderr(`winnow: ${messages.watchingWithoutDaemon()}\n`);
     await new Promise<void>((r) => ac.signal.addEventListener('abort', () => r(), { once: true }));
     await w.close();
     return 0;

@@ -1,5 +1,6 @@
 import type { CommandSpec } from '../types.js';
 import { UsageError } from '../types.js';
+import { messages } from '../messages.js';
 import { loadWorkspace } from '../../index.js';
 import { logWithNotes, NOTES_REF, type LoggedCommit } from '../../daemon/history/git.js';
 import { describeEntry, type NoteEntry } from '../../core/history/note.js';
@@ -33,11 +34,11 @@ export const command: CommandSpec = {
     const extra: string[] = [];
     if (typeof args.values.since === 'string') {
       const at = parseWhen(args.values.since, now);
-      if (at === null) throw new UsageError(`--since "${args.values.since}" is not a time; use e.g. ${WHEN_FORMS}.`);
+      if (at === null) throw new UsageError(messages.notATime(String(args.values.since), WHEN_FORMS));
       extra.push(`--since=@${Math.floor(at / 1000)}`);
     }
     const max = args.values.max === undefined ? 50 : Number(args.values.max);
-    if (!Number.isInteger(max) || max < 1) throw new UsageError(`--max "${String(args.values.max)}" must be a whole number of 1 or more.`);
+    if (!Number.isInteger(max) || max < 1) throw new UsageError(messages.notACount(String(args.values.max)));
     const git = createGitRunner(workspace.root, { timeoutMs: 120_000 });
     // Read past commits without a note (a person's), up to a bound, to find `max` of winnow's.
     const all = await logWithNotes(git, 'HEAD', [...extra, `-n${Math.max(max * 20, 1000)}`], paths);

@@ -1,5 +1,6 @@
 import type { CommandSpec, CliIO } from '../types.js';
 import { UsageError } from '../types.js';
+import { messages } from '../messages.js';
 import { loadWorkspace } from '../../index.js';
 import { restorePaths, RestoreRefusal, type RestoreResult } from '../../daemon/history/restore.js';
 import { parseWhen, WHEN_FORMS } from '../../core/history/when.js';
@@ -32,15 +33,15 @@ export const command: CommandSpec = {
   async run(args, io) {
     const at = args.values.at as string | undefined;
     const rev = args.values.rev as string | undefined;
-    if ((at === undefined) === (rev === undefined)) throw new UsageError('restore needs exactly one of --at WHEN or --rev REV.');
-    if (!args.positionals.length) throw new UsageError('restore needs the PATHs to bring back, e.g. `winnow restore notes.md --at 1h`.');
+    if ((at === undefined) === (rev === undefined)) throw new UsageError(messages.restoreOneOf());
+    if (!args.positionals.length) throw new UsageError(messages.restoreNeedsPaths());
     const { workspace, config } = await loadWorkspace(args.values.dir as string | undefined, io.cwd);
     const paths = await workspacePaths(workspace.root, io.cwd, args.positionals);
     const now = Date.now();
     let target: { rev: string } | { at: number; text: string };
     if (at !== undefined) {
       const t = parseWhen(at, now);
-      if (t === null) throw new UsageError(`--at "${at}" is not a time; use e.g. ${WHEN_FORMS}.`);
+      if (t === null) throw new UsageError(messages.atNotATime(String(at), WHEN_FORMS));
       target = { at: t, text: at };
     } else target = { rev: rev! };
     const dryRun = Boolean(args.values['dry-run']);

@@ -1,6 +1,7 @@
 import { resolve, dirname } from 'node:path';
 import type { CliIO, CommandSpec } from '../types.js';
 import { UsageError } from '../types.js';
+import { messages } from '../messages.js';
 import { resolveWorkspace, WorkspaceError } from '../../adapters/workspace.js';
 import { readState } from '../daemon-info.js';
 import { loadConfig, type LoadedConfig } from '../../core/config/load.js';
@@ -53,7 +54,7 @@ async function check(files: string[], configOpt: string | undefined, io: CliIO):
     io.stdout(`OK ${loaded.configFile ?? '(no .winnow.json: defaults)'}: ${summary(loaded)}\n`);
     return 0;
   }
-  if (configOpt !== undefined) throw new UsageError('give either FILEs or --config, not both: a .json FILE is checked as a config.');
+  if (configOpt !== undefined) throw new UsageError(messages.filesOrConfig());
   // Every file is checked, so one run lists every broken file; the exit code says if any failed.
   let failed = 0;
   for (const f of files) {
@@ -71,7 +72,7 @@ async function check(files: string[], configOpt: string | undefined, io: CliIO):
 async function checkFile(f: string, io: CliIO): Promise<void> {
   const abs = resolve(io.cwd, f);
   const text = readTextFile(abs);
-  if (text === null) throw new UsageError(`${f}: no such file.`);
+  if (text === null) throw new UsageError(messages.noSuchFile(f));
   if (abs.endsWith('.json') || text.trimStart().startsWith('{')) {
     // Rule files a config names are relative to its workspace; outside one, to its folder.
     const root = await resolveWorkspace(dirname(abs), io.cwd)
@@ -93,7 +94,7 @@ async function suggest(dir: string | undefined, io: CliIO): Promise<number> {
   const ws = await resolveWorkspace(dir, io.cwd);
   const state = await readState(ws.stateDir);
   if (!state) {
-    io.stderr(`Nothing to suggest: winnow has not run in ${ws.root} yet (no state.json in ${ws.stateDir}).\n`);
+    io.stderr(`${messages.nothingToSuggest(ws.root, ws.stateDir)}\n`);
     return 0;
   }
   const raw = Array.isArray(state.quarantined) ? (state.quarantined as unknown[]) : [];

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { CommandSpec, CliIO } from '../types.js';
 import { RuntimeError, UsageError } from '../types.js';
+import { messages } from '../messages.js';
 import { resolveWorkspace } from '../../adapters/workspace.js';
 import { loadWorkspaceConfig } from '../../adapters/config-file.js';
 import { createSnapshot, listSnapshots, restoreSnapshot, snapshotsDir, SnapshotError, type SnapshotEnv } from '../../daemon/sync/snapshots.js';
@@ -47,7 +48,7 @@ export const command: CommandSpec = {
         }
         case 'restore': {
           const id = rest[0];
-          if (!id) throw new UsageError('snapshot restore needs an ID; run `winnow snapshot list` to see them.');
+          if (!id) throw new UsageError(messages.snapshotNeedsId());
           // Hold the sync lock so that no sync moves the branch under the restore.
           const r = await withLock(join(ws.stateDir, 'sync.lock'), { timeoutMs: 30_000, extra: { reason: `snapshot restore ${id}` } }, () =>
             restoreSnapshot(env, id, Date.now()),
@@ -63,11 +64,11 @@ export const command: CommandSpec = {
           return 0;
         }
         default:
-          throw new UsageError(`snapshot needs a subcommand: list, create or restore ID${sub ? ` (got "${sub}")` : ''}.`);
+          throw new UsageError(messages.snapshotSubcommand(sub));
       }
     } catch (e) {
       if (e instanceof SnapshotError) throw new RuntimeError(e.message);
-      if (e instanceof LockTimeoutError) throw new RuntimeError(`a sync is running; try again when it is done (${e.message})`);
+      if (e instanceof LockTimeoutError) throw new RuntimeError(messages.syncRunning(e.message));
       throw e;
     }
   },

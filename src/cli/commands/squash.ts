@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CommandSpec } from '../types.js';
 import { RuntimeError, UsageError } from '../types.js';
+import { messages } from '../messages.js';
 import { loadWorkspace } from '../../index.js';
 import { gitText } from '../../daemon/history/git.js';
 import { squash, SquashRefusal, type SquashResult } from '../../daemon/history/squash.js';
@@ -40,8 +41,8 @@ export const command: CommandSpec = {
   async run(args, io) {
     const msg = args.values.message as string | undefined;
     const edit = Boolean(args.values.edit);
-    if (msg !== undefined && edit) throw new UsageError('give either -m MSG or --edit, not both.');
-    if (msg !== undefined && !msg.trim()) throw new UsageError('-m needs a message that is not empty.');
+    if (msg !== undefined && edit) throw new UsageError(messages.messageOrEdit());
+    if (msg !== undefined && !msg.trim()) throw new UsageError(messages.emptyMessageFlag());
     const { workspace, config } = await loadWorkspace(args.values.dir as string | undefined, io.cwd);
     const git = createGitRunner(workspace.root, { timeoutMs: config.commit.timeoutMs });
     const since = (args.values.since as string | undefined) ?? null;
@@ -78,20 +79,20 @@ export const command: CommandSpec = {
 async function editMessage(git: GitRunner, root: string, preview: SquashResult): Promise<string> {
   // The person's editor: git's runner sets GIT_EDITOR=true so that nothing else waits for one.
   const editor = await gitText(git, ['var', 'GIT_EDITOR'], { env: { GIT_EDITOR: process.env.GIT_EDITOR } }).catch(() => '');
-  if (!editor) throw new UsageError('no editor is configured (git var GIT_EDITOR); use -m MSG.');
+  if (!editor) throw new UsageError(messages.noEditor());
   const dir = await mkdtemp(join(tmpdir(), 'winnow-squash-'));
   const file = join(dir, 'SQUASH_MSG');
   try {
     const help = ['', '# The message of the folded commit. Lines starting with # are dropped; an empty message aborts.', '# Folding:', ...preview.folded.map((c) => `#   ${c.sha.slice(0, 10)} ${c.subject}`)];
     await writeFile(file, preview.message.trimEnd() + '\n' + help.join('\n') + '\n');
     const r = spawnSync('sh', ['-c', `${editor} "$1"`, editor, file], { cwd: root, stdio: 'inherit' });
-    if (r.status !== 0) throw new RuntimeError(`the editor (${editor}) exited with ${r.status ?? r.signal}; nothing was changed.`);
+    if (r.status !== 0) throw new RuntimeError(messages.editorFailed(editor, String(r.status ?? r.signal)));
     const text = (await readFile(file, 'utf8'))
       .split('\n')
       .filter((l) => !l.startsWith('#'))
       .join('\n')
       .trim();
-    if (!text) throw new UsageError('the message is empty; nothing was changed.');
+    if (!text) throw new UsageError(messages.emptyMessage());
     return text + '\n';
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CommandSpec, CliIO } from '../types.js';
 import { RuntimeError, UsageError } from '../types.js';
+import { messages } from '../messages.js';
 import { resolveWorkspace, type Workspace } from '../../adapters/workspace.js';
 import { loadWorkspaceConfig } from '../../adapters/config-file.js';
 import { createGitRunner } from '../../adapters/git.js';
@@ -90,10 +91,10 @@ async function viaDaemon(ws: Workspace, pid: number, reason: string, force: bool
     const r = await readSyncResult(ws.stateDir);
     if (r && r.requestAt === at) return { ok: r.ok, message: r.message };
     const lock = await readLock(join(ws.stateDir, 'daemon.lock'));
-    if (!lock || isStale(lock)) throw new RuntimeError(`the daemon (PID ${pid}) stopped before answering the sync request. Run \`winnow sync\` again.`);
+    if (!lock || isStale(lock)) throw new RuntimeError(messages.daemonStoppedBeforeSync(pid));
     await sleep(100);
   }
-  throw new RuntimeError(`the daemon (PID ${pid}) did not answer the sync request within ${DAEMON_ANSWER_MS / 60_000} minutes; see ${join(ws.stateDir, 'sync.log')}.`);
+  throw new RuntimeError(messages.daemonSyncTimeout(pid, DAEMON_ANSWER_MS / 60_000, join(ws.stateDir, 'sync.log')));
 }
 
 async function inProcess(ws: Workspace, config: Config, reason: string, force: boolean): Promise<{ ok: boolean; message: string }> {

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CommandSpec } from '../types.js';
 import { UsageError } from '../types.js';
+import { messages } from '../messages.js';
 import { loadWorkspace } from '../../index.js';
 import { logWithNotes } from '../../daemon/history/git.js';
 import { describeEntry, formatEvidence, type NoteEntry } from '../../core/history/note.js';
@@ -26,7 +27,7 @@ export const command: CommandSpec = {
     "live: the daemon's last decision about the path (from <git-dir>/winnow/winnow.log), whether or not it was committed.\n" +
     'committed: the last winnow commit that touched it, with the evidence in its note.',
   async run(args, io) {
-    if (args.positionals.length !== 1) throw new UsageError('why takes one PATH, e.g. `winnow why docs/a.md`.');
+    if (args.positionals.length !== 1) throw new UsageError(messages.whyOnePath());
     const { workspace } = await loadWorkspace(args.values.dir as string | undefined, io.cwd);
     const [path] = await workspacePaths(workspace.root, io.cwd, args.positionals);
     const live = await lastLoggedDecision(workspace.stateDir, path!);

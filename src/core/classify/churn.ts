@@ -115,5 +115,6 @@ export function isQuarantined(s: ChurnState, path: string): QuarantinedPath | nu
 }
 
 export function quarantinedList(s: ChurnState): QuarantinedPath[] {
-  return [...s.quarantine.values()].map((q) => ({ ...q })).sort((a, b) => a.path.localeCompare(b.path));
+  // Code-unit order, not localeCompare: a collator loads ICU's collation data (+2.7 MB RSS).
+  return [...s.quarantine.values()].map((q) => ({ ...q })).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

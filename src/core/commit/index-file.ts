@@ -123,16 +123,25 @@ function scanWith(read: ReadAt, size: number, want: ReadonlySet<string>, version
         if (end < 0) return null;
         len = end - nameAt;
       } else if (win[nameAt + len] !== 0) return null;
-      // Only a name whose length is wanted is looked at: most of 50k entries are skipped unread.
+      // Only a name whose length is wanted is looked at, in place (no copy): most of 100k entries
+      // are skipped unread, and names of a wanted length cost a comparison, not an allocation.
+      name = EMPTY;
       const cands = wanted.get(len);
-      name = cands ? Buffer.from(win.buffer, win.byteOffset + nameAt, len) : EMPTY;
+      if (cands) {
+        for (const w of cands) {
+          if (w[len - 1] === win[nameAt + len - 1] && w.compare(win, nameAt, nameAt + len) === 0) {
+            name = w;
+            break;
+          }
+        }
+      }
       // ondisk_ce_size: the entry padded with 1–8 NULs to a multiple of 8 bytes.
       next = o + ((nameAt - o + len + 8) & ~7);
     }
     const stage = (flags & CE_STAGEMASK) >> 12;
     if (stage) unmerged = true;
     const cands = name.length ? wanted.get(name.length) : undefined;
-    if (cands && cands.some((w) => w.equals(name))) {
+    if (cands && (version !== 4 || cands.some((w) => w.equals(name)))) {
       const path = name.toString('utf8');
       if (stage) entries.set(path, 'conflict');
       else if (entries.get(path) !== 'conflict') {

@@ -13,7 +13,7 @@ import {
   type Infer,
   type Struct,
   type StructError,
-} from 'superstruct';
+} from 'superstruct/dist/index.mjs';
 import { DEFAULTS, REMOTE_DEFAULTS, type Config } from './defaults.js';
 import { ConfigError } from './errors.js';
 import { parseJsonText } from './json-text.js';

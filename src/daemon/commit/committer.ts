@@ -84,6 +84,8 @@ export interface Committer {
   submit(paths: string[]): void;
   /** Re-check now (pause dropped, HEAD state changed). */
   kick(): void;
+  /** Builds the private index while nothing is due (after start-up), so the first commit does not. */
+  warm(): void;
   /** Resolves when nothing is in flight and nothing is runnable right now. */
   onIdle(): Promise<void>;
   status(): CommitterStatus;
@@ -101,6 +103,7 @@ export function createCommitter(deps: CommitterDeps): Committer {
   return {
     submit: (paths) => c.submit(paths),
     kick: () => c.kick(),
+    warm: () => c.warm(),
     onIdle: () => c.onIdle(),
     status: () => c.status(),
     close: () => c.close(),
@@ -122,6 +125,8 @@ class SingleFlightCommitter {
 
   private timer: unknown = null;
   private running = false;
+  /** warm() was asked for: the next pass with nothing due builds the private index. */
+  private warmWanted = false;
   private again = false;
   private closed = false;
   private loopDone: Promise<void> = Promise.resolve();
@@ -193,6 +198,12 @@ class SingleFlightCommitter {
     }
   }
 
+  warm(): void {
+    if (this.strategy !== 'plumbing') return;
+    this.warmWanted = true;
+    this.kick();
+  }
+
   kick(): void {
     if (this.closed) return;
     if (this.running) {
@@ -242,7 +253,10 @@ class SingleFlightCommitter {
       const now = clock.now();
       for (const p of back) if (!this.pending.has(p)) this.pending.set(p, now);
     }
+    const warm = this.warmWanted;
+    this.warmWanted = false;
     if (this.pending.size === 0) {
+      if (warm) await this.index.warm();
       this.waiting = null;
       // Staged paths are looked at again when the person's index changes (they commit, or unstage).
       if (this.staged.size) this.arm(clock.now() + RECHECK_MS);

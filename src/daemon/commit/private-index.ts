@@ -26,7 +26,6 @@ import {
   parseJournal,
   EMPTY_TREES,
   sharedIndexStep,
-  privateLsFilesSteps,
   hashObjectStep,
   privateIndexInfoStep,
   type PrivateIndexAt,
@@ -157,6 +156,21 @@ export class PrivateIndex {
     }
   }
 
+  /**
+   * Builds the private index from HEAD now, unless it is known to equal a commit already: at 100k
+   * files its read-tree (and the split index's shared half) took ~1–1.6 s, which the first commit
+   * after a start paid on top of its settle window. A failure is left to that commit to meet again.
+   */
+  async warm(): Promise<void> {
+    if (this.privateHead !== undefined) return;
+    try {
+      const { head } = await this.readHead([]);
+      if (this.privateHead === undefined) await this.rebuild(head?.commit ?? null, head?.tree ?? null);
+    } catch {
+      this.privateHead = undefined;
+    }
+  }
+
   /** Rebuilds the private index from `head`, and drops the shared index half it no longer uses. */
   private async rebuild(head: string | null, tree: string | null): Promise<void> {
     const { fs, git } = this.deps;
@@ -216,9 +230,9 @@ export class PrivateIndex {
     // A name git refuses is skipped with a warning and exit 0: say so rather than let it vanish.
     const refused = ignoredByUpdateIndex(added?.stderr ?? '', plan.paths);
     for (const p of refused) hold(p, 'git refused the name ("Ignoring path" from update-index): never committed; rename it');
-    await this.keepScannedBytes(plan, facts, scanned, hold, new Set(refused));
+    let tree = (await this.out([writeTreeStep(at)])).trim();
+    if (await this.keepScannedBytes(plan, tree, facts, scanned, hold, new Set(refused))) tree = (await this.out([writeTreeStep(at)])).trim();
     faultPoint('after-add');
-    const tree = (await this.out([writeTreeStep(at)])).trim();
     // git rewrites the index (update-index, then write-tree's cache-tree) with the umask's mode;
     // it lists the workspace's files, so it is kept 0600 like every state file.
     await chmod(indexFile, 0o600).catch(() => undefined);
@@ -259,24 +273,27 @@ export class PrivateIndex {
    * bytes than the scanned ones (the file changed in between, or a clean filter such as git-lfs's
    * applies), the scanned bytes are hashed as git would store them at that path and staged instead:
    * the commit holds exactly what was scanned. A large file (streamed, its bytes not kept) that
-   * differs is put back to HEAD's entry and held until it is judged again.
+   * differs is put back to HEAD's entry and held until it is judged again. What git staged is read
+   * from the tree `write-tree` just wrote, through the long-lived cat-file: an `ls-files` of the
+   * private index read all of it again (~8 MB at 100k files) for a batch's few entries. Returns true
+   * when the private index was corrected (the tree must be written again).
    */
   private async keepScannedBytes(
     plan: CommitPlan,
+    tree: string,
     facts: HeadFacts,
     scanned: ReadonlyMap<string, Scanned>,
     hold: (path: string, reason: string) => void,
     refused: ReadonlySet<string> = new Set(),
-  ): Promise<void> {
+  ): Promise<boolean> {
     const paths = plan.paths.filter((p) => scanned.has(p) && !refused.has(p));
-    if (!paths.length) return;
+    if (!paths.length) return false;
     const at = await this.where();
-    const staged = parseLsFiles(await this.out(privateLsFilesSteps(at, paths)), new Set(paths));
+    const staged = await this.entriesOf(tree, paths);
     const lines: string[] = [];
     for (const p of paths) {
       const s = scanned.get(p)!;
-      const e = staged.get(p);
-      const got = e && e !== 'conflict' ? e : null;
+      const got = staged.get(p) ?? null;
       if (got && got.oid === s.oid(got.oid.length) && got.mode === s.mode) continue;
       if (s.content) {
         const oid = (await this.out([hashObjectStep(p, s.content)])).trim();
@@ -290,7 +307,9 @@ export class PrivateIndex {
       lines.push(h ? `${h.mode} ${h.oid} 0\t${p}\0` : `0 ${nullOid(got ? formatOfOid(got.oid) : await this.deps.git.objectFormat())}\t${p}\0`);
       hold(p, 'changed while it was being committed (or a clean filter applies to it) after its secret scan: held until it changes again');
     }
-    if (lines.length) await this.deps.git.run([privateIndexInfoStep(at, lines.join(''))]);
+    if (!lines.length) return false;
+    await this.deps.git.run([privateIndexInfoStep(at, lines.join(''))]);
+    return true;
   }
 
   /** True when blob `oid` is a git-lfs pointer to exactly the scanned bytes (sha256 and size). */

@@ -3,11 +3,12 @@
  * git-lfs), the message (body with line counts, or `commit.messageCommand`), and the note with
  * each path's evidence. Each costs a spawn at most, and only when it has something to do.
  */
+import { join } from 'node:path';
 import type { Git, Logger, MessageCommand } from '../../ports/index.js';
 import type { Config } from '../../core/config/defaults.js';
 import { largeFileHold, parseLfsAttrs, type LfsState } from '../../core/commit/large.js';
 import { formatBody, messageFromCommand, parseNumstat, withBody } from '../../core/commit/body.js';
-import { lfsAttrStep, lfsFilterStep, noteStep, numstatStep, patchStep } from '../../core/commit/history-steps.js';
+import { lfsAttrStep, lfsFilterStep, noteStep, numstatStep, patchStep, NO_INDEX_FILE } from '../../core/commit/history-steps.js';
 import { entryFor, formatNote } from '../../core/history/note.js';
 import type { Decision } from '../../core/decision.js';
 
@@ -42,14 +43,16 @@ export async function largeFileHolds(git: Git, config: Config, sized: ReadonlyMa
  */
 export async function commitMessage(
   git: Git,
-  deps: { config: Config; logger: Logger; root: string; messageCommand?: MessageCommand },
+  deps: { config: Config; logger: Logger; root: string; stateDir?: string; messageCommand?: MessageCommand },
   old: string | null,
   tree: string,
   subject: string,
 ): Promise<string> {
   const cmd = deps.config.commit.messageCommand;
+  // Never created: the diffs below read no index (core/commit/history-steps.ts says why).
+  const noIndex = deps.stateDir ? join(deps.stateDir, NO_INDEX_FILE) : undefined;
   if (cmd && deps.messageCommand) {
-    const patch = await git.run([patchStep(old, tree)]).then((r) => r[0]!.stdout, () => '');
+    const patch = await git.run([patchStep(old, tree, noIndex)]).then((r) => r[0]!.stdout, () => '');
     const input = patch.length > PATCH_MAX_BYTES ? patch.slice(0, PATCH_MAX_BYTES) + '\n[diff cut at 256 KiB]\n' : patch;
     const r = await deps.messageCommand(cmd, input, { cwd: deps.root, timeoutMs: deps.config.commit.messageTimeoutMs });
     const msg = r.ok ? messageFromCommand(r.stdout) : null;
@@ -59,7 +62,7 @@ export async function commitMessage(
       error: r.ok ? 'it printed no message' : r.error,
     });
   }
-  const stats = await git.run([numstatStep(old, tree)]).then((r) => parseNumstat(r[0]!.stdout), () => []);
+  const stats = await git.run([numstatStep(old, tree, noIndex)]).then((r) => parseNumstat(r[0]!.stdout), () => []);
   return withBody(subject, formatBody(stats));
 }
 

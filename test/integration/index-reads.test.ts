@@ -1,0 +1,155 @@
+/**
+ * Which git processes read an index (issue 14): at 100k files an index is ~8 MB and each read of
+ * it cost ~100–200 ms on a loaded machine, so the git calls of a classification and of a commit
+ * read none they do not need. Measured with git's own trace (GIT_TRACE2_EVENT: a `do_read_index`
+ * region per index read, with the file's path), not with timings.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempRepo } from '../helpers/repo.js';
+import { ManualClock } from '../helpers/clock.js';
+import { createGit } from '../../src/adapters/git.js';
+import { nodeFs } from '../../src/adapters/node-fs.js';
+import { createCommitter } from '../../src/daemon/commit/committer.js';
+import { mergeConfig } from '../../src/core/config/schema.js';
+import type { Git } from '../../src/ports/index.js';
+
+process.env.GIT_CONFIG_GLOBAL = '/dev/null';
+process.env.GIT_CONFIG_NOSYSTEM = '1';
+
+/** The git processes logged in a trace2 event file that read an index: argv and the index file. */
+function indexReads(traceFile: string): { argv: string[]; index: string }[] {
+  const argv = new Map<string, string[]>();
+  const out: { argv: string[]; index: string }[] = [];
+  const text = existsSync(traceFile) ? readFileSync(traceFile, 'utf8') : '';
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    const e = JSON.parse(line) as { event: string; sid: string; argv?: string[]; label?: string; msg?: string };
+    if (e.event === 'start' && e.argv) argv.set(e.sid, e.argv);
+    if (e.event === 'region_enter' && e.label === 'do_read_index') out.push({ argv: argv.get(e.sid) ?? [], index: e.msg ?? '' });
+  }
+  return out;
+}
+
+/** A git adapter whose every git process writes its trace2 events to `traceFile`. */
+async function tracedGit(root: string, traceFile: string): Promise<Git> {
+  const before = process.env.GIT_TRACE2_EVENT;
+  process.env.GIT_TRACE2_EVENT = traceFile;
+  try {
+    const gitDir = join(root, '.git');
+    return await createGit(root, { gitDir, stateDir: join(gitDir, 'winnow'), timeoutMs: 20_000, hooks: false });
+  } finally {
+    if (before === undefined) delete process.env.GIT_TRACE2_EVENT;
+    else process.env.GIT_TRACE2_EVENT = before;
+  }
+}
+
+test('git-ignored paths are judged without git reading the index; a tracked file that matches .gitignore is not ignored', async (t) => {
+  const r = await tempRepo();
+  const trace = join(r.root, '.git', 'trace2.json');
+  const git = await tracedGit(r.root, trace);
+  t.after(async () => {
+    await git.close();
+    await r.cleanup();
+  });
+  await r.write('.gitignore', '*.log\nbuild/\n');
+  await r.write('kept.log', 'tracked despite .gitignore\n');
+  r.git('add', '.gitignore');
+  r.git('add', '-f', 'kept.log');
+  r.git('commit', '-q', '-m', 'ignore rules');
+  await r.write('staged.log', 'added by hand, not committed\n');
+  r.git('add', '-f', 'staged.log');
+  writeFileSync(trace, '');
+
+  const ignored = await git.ignored(['notes.md', 'x.log', 'kept.log', 'staged.log', 'build/out.js']);
+  assert.deepEqual([...ignored].sort(), ['build/out.js', 'x.log']);
+  assert.deepEqual(indexReads(trace), [], 'check-ignore read no index');
+});
+
+test('one commit at steady state: the private index is read by update-index and write-tree only, the person\'s by update-index --index-info only', async (t) => {
+  const r = await tempRepo();
+  const trace = join(r.root, '.git', 'trace2.json');
+  const git = await tracedGit(r.root, trace);
+  const gitDir = join(r.root, '.git');
+  const stateDir = join(gitDir, 'winnow');
+  const clock = new ManualClock();
+  const committer = createCommitter({
+    git,
+    fs: nodeFs,
+    clock,
+    scheduler: clock,
+    logger: { log: () => undefined },
+    config: mergeConfig({ health: { minFreeBytes: 0 } }),
+    root: r.root,
+    stateDir,
+    isPaused: async () => false,
+    random: () => 0,
+  });
+  t.after(async () => {
+    await committer.close();
+    await git.close();
+    await r.cleanup();
+  });
+  // The first commit builds the private index from HEAD (read-tree): not what is measured here.
+  await r.write('docs/a.md', 'one\n');
+  committer.submit(['docs/a.md']);
+  await committer.onIdle();
+  writeFileSync(trace, '');
+
+  await r.write('docs/a.md', 'one\ntwo\nthree\n');
+  committer.submit(['docs/a.md']);
+  await committer.onIdle();
+
+  assert.equal(r.git('log', '-1', '--format=%s', 'HEAD').trim(), 'winnow: docs/a.md');
+  assert.match(r.git('log', '-1', '--format=%b', 'HEAD'), /docs\/a\.md \| \+2 -0|docs\/a\.md.*\+2/, 'the message body still has the line counts');
+  assert.equal(r.git('status', '--porcelain').trim(), '', 'the person\'s index follows the commit');
+  // An index file that does not exist is an empty index: git opens nothing (the message's diff-tree).
+  const reads = indexReads(trace).filter((x) => existsSync(x.index.startsWith('/') ? x.index : join(r.root, x.index))).map((x) => `${x.argv.slice(1).filter((a) => !a.startsWith('-c') && !a.includes('=')).slice(0, 2).join(' ')} → ${x.index.endsWith('winnow/index') ? 'private' : x.index.endsWith('.git/index') ? 'person' : x.index}`);
+  assert.deepEqual(reads.sort(), ['update-index --add → private', 'update-index -z → person', 'write-tree → private'].sort());
+});
+
+test('warm() builds the private index while nothing is due: the first commit after it runs no read-tree', async (t) => {
+  const r = await tempRepo();
+  const trace = join(r.root, '.git', 'trace2.json');
+  const git = await tracedGit(r.root, trace);
+  const stateDir = join(r.root, '.git', 'winnow');
+  const clock = new ManualClock();
+  const committer = createCommitter({
+    git,
+    fs: nodeFs,
+    clock,
+    scheduler: clock,
+    logger: { log: () => undefined },
+    config: mergeConfig({ health: { minFreeBytes: 0 } }),
+    root: r.root,
+    stateDir,
+    isPaused: async () => false,
+    random: () => 0,
+  });
+  t.after(async () => {
+    await committer.close();
+    await git.close();
+    await r.cleanup();
+  });
+  await committer.onIdle();
+  committer.warm();
+  await committer.onIdle();
+  assert.ok(existsSync(join(stateDir, 'index')), 'the private index is there before any commit');
+  assert.equal(r.git('rev-list', '--count', 'HEAD').trim(), '1', 'warming commits nothing');
+  writeFileSync(trace, '');
+
+  await r.write('a.md', 'first change\n');
+  committer.submit(['a.md']);
+  await committer.onIdle();
+  assert.equal(r.git('log', '-1', '--format=%s').trim(), 'winnow: a.md');
+  const started = readFileSync(trace, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { event: string; argv?: string[] })
+    .filter((e) => e.event === 'start')
+    .map((e) => e.argv!.filter((a) => !a.startsWith('-c') && !a.includes('='))[1]);
+  assert.ok(started.includes('write-tree'), 'the commit was traced');
+  assert.ok(!started.includes('read-tree'), `no read-tree in the first commit (${started.join(', ')})`);
+});
