@@ -212,7 +212,12 @@ export async function gatherFacts(opts: { dir?: string; config?: string; cwd: st
   let state: StateEntry[] | null = null;
   let processes: ProcessRung[] | null = null;
   if (ws) {
-    for (const p of [ws.root, ws.gitDir, join(ws.gitDir, 'objects')]) {
+    // A linked worktree's git dir (.git/worktrees/NAME) has no objects of its own: they are in the common dir.
+    const common = await run(['rev-parse', '--git-common-dir'], { cwd: ws.root, readOnly: true }).then(
+      (r) => resolve(ws.root, r.stdout.toString('utf8').trim() || ws.gitDir),
+      () => ws.gitDir,
+    );
+    for (const p of [ws.root, ws.gitDir, join(common, 'objects')]) {
       const err = await access(p, constants.W_OK).then(
         () => null,
         (e: NodeJS.ErrnoException) => e.code ?? e.message,
