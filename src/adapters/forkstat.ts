@@ -48,6 +48,8 @@ export interface Lineage {
 const LINE = /^\S+\s+(fork|exec|exit|clone)\s+(\d+)\s+(parent|child|thread)?\s*(.*)$/;
 /** PIDs remembered: a busy machine forks thousands of processes a minute. */
 const MAX = 65_536;
+/** How often start() forks a probe until forkstat reports one. */
+const PROBE_EVERY_MS = 200;
 const READY_WAIT_MS = 3_000;
 /**
  * After a read of forkstat's output, the pipe is left unread this long. forkstat writes a line at
@@ -250,9 +252,13 @@ export function createLineage(opts: { logger: Logger; bin?: string }): Lineage {
         };
         setTimeout(() => resolve(false), READY_WAIT_MS).unref();
       });
-      const probe = spawn('true', [], { stdio: 'ignore' });
-      probe.on('error', () => undefined);
+      // forkstat subscribes to the connector a moment after it starts: a fork before that is never
+      // reported, so probe until one is (on a quiet machine nothing else forks).
+      const probeOnce = () => spawn('true', [], { stdio: 'ignore' }).on('error', () => undefined);
+      probeOnce();
+      const prober = setInterval(probeOnce, PROBE_EVERY_MS);
       const early = await Promise.race([seen, exited.then((why) => why)]);
+      clearInterval(prober);
       if (early === true) {
         ok = true;
         return { active: true };

@@ -6,6 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { BATCH_MS, createLineage } from '../../src/adapters/forkstat.js';
 import { findExecutable } from '../../src/util/which.js';
 
@@ -44,4 +47,15 @@ test('forkstat output is read in batches, and drain() reads a fork still waiting
   // At most one read per batch window while they ran (a slower machine only widens the bound), and the drain's.
   const bound = Math.ceil(elapsed / BATCH_MS) + 2;
   assert.ok(reads <= bound, `${reads} reads for ${lines} lines in ${elapsed} ms (at most ${bound}): read in batches, not a line or two at a time`);
+});
+
+test('start() is not fooled by a forkstat that subscribes late: it forks probes until one is reported', { skip }, async (t) => {
+  // forkstat started through a shell that waits first: the first probe fork comes before it listens.
+  const dir = mkdtempSync(join(tmpdir(), 'winnow-forkstat-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const bin = join(dir, 'slow-forkstat');
+  writeFileSync(bin, `#!/bin/sh\nsleep 0.5\nexec ${forkstat} "$@"\n`, { mode: 0o755 });
+  const l = createLineage({ logger: { log() {} }, bin });
+  t.after(() => l.stop());
+  assert.deepEqual(await l.start(), { active: true });
 });
