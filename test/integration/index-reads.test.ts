@@ -4,7 +4,7 @@
  * read none they do not need. Measured with git's own trace (GIT_TRACE2_EVENT: a `do_read_index`
  * region per index read, with the file's path), not with timings.
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -68,49 +68,8 @@ test('git-ignored paths are judged without git reading the index; a tracked file
   assert.deepEqual(indexReads(trace), [], 'check-ignore read no index');
 });
 
-test('one commit at steady state: the private index is read by update-index and write-tree only, the person\'s by update-index --index-info only', async (t) => {
-  const r = await tempRepo();
-  const trace = join(r.root, '.git', 'trace2.json');
-  const git = await tracedGit(r.root, trace);
-  const gitDir = join(r.root, '.git');
-  const stateDir = join(gitDir, 'winnow');
-  const clock = new ManualClock();
-  const committer = createCommitter({
-    git,
-    fs: nodeFs,
-    clock,
-    scheduler: clock,
-    logger: { log: () => undefined },
-    config: mergeConfig({ health: { minFreeBytes: 0 } }),
-    root: r.root,
-    stateDir,
-    isPaused: async () => false,
-    random: () => 0,
-  });
-  t.after(async () => {
-    await committer.close();
-    await git.close();
-    await r.cleanup();
-  });
-  // The first commit builds the private index from HEAD (read-tree): not what is measured here.
-  await r.write('docs/a.md', 'one\n');
-  committer.submit(['docs/a.md']);
-  await committer.onIdle();
-  writeFileSync(trace, '');
-
-  await r.write('docs/a.md', 'one\ntwo\nthree\n');
-  committer.submit(['docs/a.md']);
-  await committer.onIdle();
-
-  assert.equal(r.git('log', '-1', '--format=%s', 'HEAD').trim(), 'winnow: docs/a.md');
-  assert.match(r.git('log', '-1', '--format=%b', 'HEAD'), /docs\/a\.md \| \+2 -0|docs\/a\.md.*\+2/, 'the message body still has the line counts');
-  assert.equal(r.git('status', '--porcelain').trim(), '', 'the person\'s index follows the commit');
-  // An index file that does not exist is an empty index: git opens nothing (the message's diff-tree).
-  const reads = indexReads(trace).filter((x) => existsSync(x.index.startsWith('/') ? x.index : join(r.root, x.index))).map((x) => `${x.argv.slice(1).filter((a) => !a.startsWith('-c') && !a.includes('=')).slice(0, 2).join(' ')} → ${x.index.endsWith('winnow/index') ? 'private' : x.index.endsWith('.git/index') ? 'person' : x.index}`);
-  assert.deepEqual(reads.sort(), ['update-index --add → private', 'update-index -z → person', 'write-tree → private'].sort());
-});
-
-test('warm() builds the private index while nothing is due: the first commit after it runs no read-tree', async (t) => {
+/** A committer on a fresh repository whose git calls write a trace2 event log to `trace`. */
+async function tracedCommitter(t: TestContext) {
   const r = await tempRepo();
   const trace = join(r.root, '.git', 'trace2.json');
   const git = await tracedGit(r.root, trace);
@@ -133,6 +92,31 @@ test('warm() builds the private index while nothing is due: the first commit aft
     await git.close();
     await r.cleanup();
   });
+  return { r, trace, stateDir, committer };
+}
+
+test('one commit at steady state: the private index is read by update-index and write-tree only, the person\'s by update-index --index-info only', async (t) => {
+  const { r, trace, committer } = await tracedCommitter(t);
+  // The first commit builds the private index from HEAD (read-tree): not what is measured here.
+  await r.write('docs/a.md', 'one\n');
+  committer.submit(['docs/a.md']);
+  await committer.onIdle();
+  writeFileSync(trace, '');
+
+  await r.write('docs/a.md', 'one\ntwo\nthree\n');
+  committer.submit(['docs/a.md']);
+  await committer.onIdle();
+
+  assert.equal(r.git('log', '-1', '--format=%s', 'HEAD').trim(), 'winnow: docs/a.md');
+  assert.match(r.git('log', '-1', '--format=%b', 'HEAD'), /docs\/a\.md \| \+2 -0|docs\/a\.md.*\+2/, 'the message body still has the line counts');
+  assert.equal(r.git('status', '--porcelain').trim(), '', 'the person\'s index follows the commit');
+  // An index file that does not exist is an empty index: git opens nothing (the message's diff-tree).
+  const reads = indexReads(trace).filter((x) => existsSync(x.index.startsWith('/') ? x.index : join(r.root, x.index))).map((x) => `${x.argv.slice(1).filter((a) => !a.startsWith('-c') && !a.includes('=')).slice(0, 2).join(' ')} → ${x.index.endsWith('winnow/index') ? 'private' : x.index.endsWith('.git/index') ? 'person' : x.index}`);
+  assert.deepEqual(reads.sort(), ['update-index --add → private', 'update-index -z → person', 'write-tree → private'].sort());
+});
+
+test('warm() builds the private index while nothing is due: the first commit after it runs no read-tree', async (t) => {
+  const { r, trace, stateDir, committer } = await tracedCommitter(t);
   await committer.onIdle();
   committer.warm();
   await committer.onIdle();
