@@ -332,8 +332,10 @@ export function createFatraceTrace(opts: FatraceOptions): WriterTrace {
     },
     async flush(maxWaitMs) {
       if (st.mode !== 'active' || !child) return;
-      // The lineage reads forkstat's output in batches: what is waiting is read before writers are looked up.
-      await Promise.all([cookie(maxWaitMs), opts.lineage?.active() ? opts.lineage.drain() : undefined]);
+      // The lineage reads forkstat's output in batches: what is waiting is read before writers are
+      // looked up, after the cookie, so a fork line forkstat wrote while fatrace caught up is in.
+      await cookie(maxWaitMs);
+      if (opts.lineage?.active()) await opts.lineage.drain();
     },
     async stop() {
       stopping = true;
