@@ -17,6 +17,9 @@ import { clockTicks, Daemon, DaemonSessions, procSample, status } from './daemon
 import { COOKIE_DIR, judge, type Played } from './judge.js';
 import { startPlayer, type Player } from './players.js';
 import { gitEnv, setupWorkspace } from './workspace.js';
+import { measureLayers, type LayerFigures } from './layers.js';
+
+export { measureLayers, type LayerFigures } from './layers.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const WINNOW_BIN = join(ROOT, 'bin', 'winnow.js');
@@ -60,14 +63,6 @@ export interface ScenarioRun {
   };
   /** With `--repeat N` (N > 1): `result` holds each figure's median; these are the worst and every run. */
   repeat?: { n: number; worst: BenchResult; runs: BenchResult[] };
-}
-
-export interface LayerFigures {
-  layers: BenchResult['layers'];
-  extra: { l1NsPerPathWarm: number | null; rules: number | null; commitMsSmall: number | null; commitMs50k: number | null };
-  notes: string[];
-  /** With `--repeat N`: `layers` and `extra` hold medians; these the worst of the N measurements. */
-  worst?: { layers: BenchResult['layers']; extra: LayerFigures['extra'] };
 }
 
 export interface BenchReport {
@@ -260,69 +255,6 @@ async function drain(d: Daemon, bin: string, root: string, notes: string[]): Pro
   if (!idle) notes.push(`winnow still had pending changes ${DRAIN_TIMEOUT_MS / 1000} s after the timeline ended; they count as not committed.`);
 }
 
-interface MicroModules {
-  l1: { measureL1(): Promise<{ l1NsPerPath: number; l1NsPerPathWarm: number; rules: number }> };
-  l2: { measureL2(): Promise<{ l2UsPerCheck: number }> };
-  l3: { measureL3(): Promise<{ l3UsPer1kJson: number; l3UsPer100kJson: number }> };
-  commit: { measureCommit(): Promise<{ commitMsSmall: number; commitMs50k: number; files: number }> };
-}
-
-// Literal specifiers, so tsc checks each module against its contract; a module that fails to load
-// at run time (a broken build) is a null figure with a note, not a failed bench.
-const MICRO: { [K in keyof MicroModules]: () => Promise<MicroModules[K]> } = {
-  l1: () => import('./micro/l1.js'),
-  l2: () => import('./micro/l2.js'),
-  l3: () => import('./micro/l3.js'),
-  commit: () => import('./micro/commit.js'),
-};
-
-async function loadMicro<K extends keyof MicroModules>(k: K, notes: string[]): Promise<MicroModules[K] | null> {
-  try {
-    return await MICRO[k]();
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    notes.push(code === 'ERR_MODULE_NOT_FOUND' ? `${k}: micro-benchmark not built yet (src/bench/micro/${k}.ts); figures left null.` : `${k}: failed to load: ${(e as Error).message}`);
-    return null;
-  }
-}
-
-async function attempt<T>(name: string, notes: string[], f: () => Promise<T>): Promise<T | null> {
-  try {
-    return await f();
-  } catch (e) {
-    notes.push(`${name}: failed: ${(e as Error).message}`);
-    return null;
-  }
-}
-
-/** Per-layer micro-benchmarks, run once for the whole bench. */
-export async function measureLayers(opts: RunOptions): Promise<LayerFigures> {
-  const notes: string[] = [];
-  const out: LayerFigures = {
-    layers: { l1NsPerPath: null, l2UsPerCheck: null, l3UsPer1kJson: null, l3UsPer100kJson: null },
-    extra: { l1NsPerPathWarm: null, rules: null, commitMsSmall: null, commitMs50k: null },
-    notes,
-  };
-  if (opts.skipMicro) {
-    notes.push('micro-benchmarks skipped (--skip-micro); layer figures left null.');
-    return out;
-  }
-  const l1 = await loadMicro('l1', notes);
-  const r1 = l1 && (await attempt('l1', notes, () => l1.measureL1()));
-  if (r1) Object.assign(out.layers, { l1NsPerPath: r1.l1NsPerPath }), Object.assign(out.extra, { l1NsPerPathWarm: r1.l1NsPerPathWarm, rules: r1.rules });
-  const l2 = await loadMicro('l2', notes);
-  const r2 = l2 && (await attempt('l2', notes, () => l2.measureL2()));
-  if (r2) out.layers.l2UsPerCheck = r2.l2UsPerCheck;
-  const l3 = await loadMicro('l3', notes);
-  const r3 = l3 && (await attempt('l3', notes, () => l3.measureL3()));
-  if (r3) Object.assign(out.layers, { l3UsPer1kJson: r3.l3UsPer1kJson, l3UsPer100kJson: r3.l3UsPer100kJson });
-  if (opts.commitBench) {
-    const c = await loadMicro('commit', notes);
-    const rc = c && (await attempt('commit', notes, () => c.measureCommit()));
-    if (rc) Object.assign(out.extra, { commitMsSmall: rc.commitMsSmall, commitMs50k: rc.commitMs50k });
-  }
-  return out;
-}
 
 /**
  * One scenario's N runs as one: each figure's median in `result`, the worst in `repeat.worst`; a
