@@ -22,7 +22,6 @@ const MAX_DAEMON_FILE_LINES = 400;
  */
 const NOT_YET_SPLIT = new Set([
   'adapters/fatrace.ts createFatraceTrace',
-  'adapters/git.ts createGit',
 ]);
 
 /** `long` less the known entries, and the known entries of `kind` that are no longer long. */
