@@ -1,6 +1,7 @@
 import { join, relative, resolve, sep, isAbsolute } from 'node:path';
 import { mkdir, realpath } from 'node:fs/promises';
 import { UsageError, RuntimeError } from './types.js';
+import { messages } from './messages.js';
 import type { Workspace } from '../core/workspace.js';
 import { readPause, raisePause, dropPause } from '../daemon/lifecycle/pause.js';
 import { withLock, LockTimeoutError } from '../daemon/lifecycle/lock-manager.js';
@@ -17,10 +18,10 @@ export async function workspacePaths(root: string, cwd: string, args: readonly s
     // The cwd may be reached through a symlink while root is a real path.
     abs = await realpath(abs).catch(async () => join(await realpath(resolve(abs, '..')).catch(() => resolve(abs, '..')), abs.split(sep).pop()!));
     const rel = relative(root, abs);
-    if (rel === '' ) throw new UsageError(`"${a}" is the workspace root; name the files or folders inside it.`);
-    if (rel.startsWith('..') || isAbsolute(rel)) throw new UsageError(`"${a}" is outside the workspace ${root}.`);
+    if (rel === '' ) throw new UsageError(messages.pathIsRoot(a));
+    if (rel.startsWith('..') || isAbsolute(rel)) throw new UsageError(messages.pathOutside(a, root));
     const p = rel.split(sep).join('/');
-    if (p === '.git' || p.startsWith('.git/')) throw new UsageError(`"${a}" is inside .git; winnow never touches it.`);
+    if (p === '.git' || p.startsWith('.git/')) throw new UsageError(messages.pathInGit(a));
     out.push(p);
   }
   return [...new Set(out)];
@@ -45,7 +46,7 @@ export async function withDaemonHeld<T>(ws: Workspace, config: Config, reason: s
       }
     });
   } catch (e) {
-    if (e instanceof LockTimeoutError) throw new RuntimeError(`a sync is running; try again when it is done (${e.message})`);
+    if (e instanceof LockTimeoutError) throw new RuntimeError(messages.syncRunning(e.message));
     throw e;
   }
 }

@@ -134,7 +134,7 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
   }
   const load = COMMANDS[name];
   if (!load) {
-    io.stderr(`winnow: unknown command "${name}". Commands: ${Object.keys(COMMANDS).join(', ')}.\n`);
+    io.stderr(`winnow: ${messages.unknownCommand(name, Object.keys(COMMANDS))}\n`);
     return 2;
   }
   try {

@@ -69,4 +69,18 @@ export const messages = {
     `${file} changed ${when}, after winnow started; restart to apply it (\`winnow stop\`, then \`winnow start\`).`,
   benchChecksFailed: (failed: string[]) =>
     `${failed.length} check${failed.length === 1 ? '' : 's'} failed: ${failed.join('; ')}.`,
+  oneOf: (flag: string, allowed: string[], got: string) =>
+    `${flag} takes ${allowed.slice(0, -1).join(', ')} or ${allowed[allowed.length - 1]} (got "${got}").`,
+  repeatRange: (got: string | undefined) => `--repeat takes a whole number from 1 to 100 (got "${got}").`,
+  noScenarios: () => 'no scenarios found in bench/scenarios; give one with --scenario FILE.',
+  benchWrote: (json: string, html: string) => `wrote ${json} and ${html}`,
+  benchCouldNotRun: (scenario: string, error: string) => `${scenario} could not run: ${error}`,
+  hookNotJson: (error: string) => `the hook input is not valid JSON: ${error}`,
+  pathIsRoot: (given: string) => `"${given}" is the workspace root; name the files or folders inside it.`,
+  pathOutside: (given: string, root: string) => `"${given}" is outside the workspace ${root}.`,
+  pathInGit: (given: string) => `"${given}" is inside .git; winnow never touches it.`,
+  unknownCommand: (name: string, commands: string[]) => `unknown command "${name}". Commands: ${commands.join(', ')}.`,
+  noDecisionOnRecord: (path: string) =>
+    `${path}: winnow has no decision about it on record (not changed while winnow ran, or its log has rotated, and no winnow commit holds it).`,
+  noSnapshots: (dir: string) => `no snapshots in ${dir}`,
 };

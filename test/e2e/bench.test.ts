@@ -140,6 +140,13 @@ test('bench --repeat 2: medians in the SPEC shape, the worst and both runs under
     assert.match(t.stdout, /ready ms +idle cpu%/);
     const bad = await winnow(['bench', '--repeat', '0'], dir);
     assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--repeat takes a whole number from 1 to 100 \(got "0"\)/);
+    const fan = await winnow(['bench', '--fanotify', 'maybe'], dir);
+    assert.equal(fan.code, 2);
+    assert.match(fan.stderr, /--fanotify takes auto, on or off \(got "maybe"\)/);
+    const ev = await winnow(['bench', '--evidence', 'psychic'], dir);
+    assert.equal(ev.code, 2);
+    assert.match(ev.stderr, /--evidence takes fanotify, trace, exec or heuristic \(got "psychic"\)/);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

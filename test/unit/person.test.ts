@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { personsPaths, personGitCommand, gitSubcommand, type GitProcess } from '../../src/core/commit/person.js';
 import { parseLsFiles, realIndexUpdate, type Entry } from '../../src/core/commit/plumbing.js';
-import { movePartners } from '../../src/core/settle/moves.js';
+import { movePartners, movesToHold } from '../../src/core/settle/moves.js';
 
 const A = 'a'.repeat(40);
 const B = 'b'.repeat(40);
@@ -82,4 +82,14 @@ test('movePartners: a move lands in one commit (issue 11 case 7)', () => {
   assert.deepEqual(movePartners(['old/a.md'], ['new/a.md', 'y.md'], present), ['new/a.md'], 'the deletion due first takes the new file along');
   assert.deepEqual(movePartners(['x/a.md'], ['new/a.md'], present), [], 'two present files are not a move');
   assert.deepEqual(movePartners([], ['a'], present), []);
+});
+
+test('movesToHold: a due file waits for the latest of its partners still settling; two present files are no move', () => {
+  const onDisk = new Set(['new/a.md', 'new/b.md', 'x/a.md']);
+  const present = (p: string) => onDisk.has(p);
+  const pending = new Map([['old/a.md', 5_000], ['deep/old/a.md', 7_000], ['x/a.md', 9_000], ['old/c.md', 6_000]]);
+  assert.deepEqual([...movesToHold(['new/a.md', 'new/b.md'], pending, present)], [['new/a.md', 7_000]]);
+  assert.deepEqual([...movesToHold(['x/a.md'], new Map([['new/a.md', 9_000]]), present)], []);
+  assert.deepEqual([...movesToHold(['gone/a.md'], new Map([['new/a.md', 3_000]]), present)], [['gone/a.md', 3_000]], 'a deletion due first waits for the new side too');
+  assert.deepEqual([...movesToHold([], pending, present)], []);
 });

@@ -38,17 +38,17 @@ export const command: CommandSpec = {
     const { runBench } = await import('../../bench/runner.js');
     const fan = args.values.fanotify as string | undefined;
     if (fan !== undefined && !['auto', 'on', 'off'].includes(fan)) {
-      throw new UsageError(`--fanotify takes auto, on or off (got "${fan}").`);
+      throw new UsageError(messages.oneOf('--fanotify', ['auto', 'on', 'off'], fan));
     }
     const evidence = args.values.evidence as string | undefined;
     if (evidence !== undefined && !['fanotify', 'trace', 'exec', 'heuristic'].includes(evidence)) {
-      throw new UsageError(`--evidence takes fanotify, trace, exec or heuristic (got "${evidence}").`);
+      throw new UsageError(messages.oneOf('--evidence', ['fanotify', 'trace', 'exec', 'heuristic'], evidence));
     }
     const repeatText = args.values.repeat as string | undefined;
     const repeat = repeatText === undefined ? 1 : Number(repeatText);
-    if (!Number.isInteger(repeat) || repeat < 1 || repeat > 100) throw new UsageError(`--repeat takes a whole number from 1 to 100 (got "${repeatText}").`);
+    if (!Number.isInteger(repeat) || repeat < 1 || repeat > 100) throw new UsageError(messages.repeatRange(repeatText));
     const scenarios = await resolveScenarios((args.values.scenario as string[] | undefined) ?? [], io.cwd);
-    if (scenarios.length === 0) throw new RuntimeError('no scenarios found in bench/scenarios; give one with --scenario FILE.');
+    if (scenarios.length === 0) throw new RuntimeError(messages.noScenarios());
 
     let lastLen = 0;
     const onProgress = io.isTTY
@@ -88,9 +88,9 @@ export const command: CommandSpec = {
       await mkdir(dir, { recursive: true });
       await writeFile(join(dir, 'report.json'), json);
       await writeFile(join(dir, 'report.html'), renderHtml(report));
-      io.stderr(`winnow bench: wrote ${join(dir, 'report.json')} and ${join(dir, 'report.html')}\n`);
+      io.stderr(`winnow bench: ${messages.benchWrote(join(dir, 'report.json'), join(dir, 'report.html'))}\n`);
     }
-    for (const f of report.failures) io.stderr(`winnow bench: ${f.scenario} could not run: ${f.error}\n`);
+    for (const f of report.failures) io.stderr(`winnow bench: ${messages.benchCouldNotRun(f.scenario, f.error)}\n`);
     const failed = report.runs.flatMap((r) =>
       r.detail.checks.filter((c) => c.ok === false).map((c) => `${r.result.scenario}: ${c.name} (${c.detail})`),
     );

@@ -1,6 +1,7 @@
 import { appendFile, mkdir, stat, rename } from 'node:fs/promises';
 import { isAbsolute, join, resolve as resolvePath } from 'node:path';
 import type { CliIO, CommandSpec } from '../types.js';
+import { messages } from '../messages.js';
 import { resolveWorkspace } from '../../adapters/workspace.js';
 import { DECLARED_FILE, traceDir } from '../../adapters/strace.js';
 
@@ -30,7 +31,7 @@ export function parseHookInput(text: string): HookInput {
     try {
       j = JSON.parse(trimmed) as Record<string, unknown>;
     } catch (e) {
-      throw new Error(`the hook input is not valid JSON: ${(e as Error).message}`);
+      throw new Error(messages.hookNotJson((e as Error).message));
     }
     const ti = (j.tool_input ?? {}) as Record<string, unknown>;
     const paths: string[] = [];

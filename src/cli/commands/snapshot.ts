@@ -85,7 +85,7 @@ function list(io: CliIO, snaps: Awaited<ReturnType<typeof listSnapshots>>, json:
     return 0;
   }
   if (!snaps.length) {
-    io.stdout(`no snapshots in ${snapshotsDir(stateDir)}\n`);
+    io.stdout(`${messages.noSnapshots(snapshotsDir(stateDir))}\n`);
     return 0;
   }
   for (const s of snaps) {

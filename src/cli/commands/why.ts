@@ -46,7 +46,7 @@ export const command: CommandSpec = {
       return 0;
     }
     if (!live && !committed) {
-      io.stdout(`${path}: winnow has no decision about it on record (not changed while winnow ran, or its log has rotated, and no winnow commit holds it).\n`);
+      io.stdout(`${messages.noDecisionOnRecord(path!)}\n`);
       return 0;
     }
     if (live) {

@@ -8,7 +8,7 @@
 import type { Config } from '../../core/config/defaults.js';
 import { createSettle, addChange, restorePending, takeDue, nextWake, type SettleState } from '../../core/settle/settle.js';
 import type { Clock, Scheduler } from '../../ports/index.js';
-import { movePartners } from '../../core/settle/moves.js';
+import { movePartners, movesToHold } from '../../core/settle/moves.js';
 
 export interface SettlerDeps {
   clock: Clock;
@@ -118,8 +118,17 @@ export class Settler {
   private fire(): void {
     this.timer = null;
     this.timerAt = null;
-    const due = takeDue(this.state, this.deps.clock.now()).map((p) => p.path);
+    const taken = takeDue(this.state, this.deps.clock.now());
+    let due = taken.map((p) => p.path);
     if (due.length && this.deps.present && this.state.pending.size) {
+      // A moved file waits for its partner still settling (core/settle/moves.ts).
+      const dueAts = new Map([...this.state.pending].map(([p, e]) => [p, e.dueAt]));
+      const hold = movesToHold(due, dueAts, this.deps.present);
+      for (const e of taken) {
+        const until = hold.get(e.path);
+        if (until !== undefined) this.state.pending.set(e.path, { ...e, dueAt: until });
+      }
+      due = due.filter((p) => !hold.has(p));
       const partners = movePartners(due, [...this.state.pending.keys()], this.deps.present);
       for (const p of partners) this.state.pending.delete(p);
       due.push(...partners);

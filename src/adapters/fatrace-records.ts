@@ -1,0 +1,94 @@
+/**
+ * What the fanotify trace saw, by path: writes to a file, and renames into or removals from a
+ * directory (fatrace names only the directory for those). Bounded per path and in paths; a PID's
+ * parent chain is cached briefly so a write storm does not read /proc ten times per line.
+ */
+import { LRUCache } from 'lru-cache';
+import type { WriteRecord } from '../ports/index.js';
+import type { Lineage } from './forkstat.js';
+import { readStat } from './procfs.js';
+
+const PATHS_MAX = 10_000;
+/** Directories whose recent renames/unlinks are kept (one record per run of a process). */
+const DIRS_MAX = 2_000;
+const PER_PATH = 8;
+const KEEP_MS = 60_000;
+
+export interface WriteLog {
+  /** Records one parsed event: `types` are fatrace's (W, `<`, `>`, D), `rel` workspace-relative. */
+  record(rec: WriteRecord, types: string, dirEvent: boolean): void;
+  /** Who wrote `path` since `since` (never older than a minute before `now`). */
+  writersOf(path: string, since: number, now: number, lineage?: Lineage): WriteRecord[];
+  /** The PID's parents, nearest first (cached for 10 s). */
+  ancestorsOf(pid: number): number[];
+}
+
+/** One record per run of a process: a save is several events (W, then CW on close). */
+function remember(map: LRUCache<string, WriteRecord[]>, key: string, rec: WriteRecord): void {
+  let list = map.get(key);
+  if (!list) map.set(key, (list = []));
+  const last = list[list.length - 1];
+  if (last && last.pid === rec.pid) last.at = rec.at;
+  else list.push(rec);
+  if (list.length > PER_PATH) list.splice(0, list.length - PER_PATH);
+}
+
+export function createWriteLog(parentOf: (pid: number) => number | null = (pid) => readStat(pid)?.ppid ?? null): WriteLog {
+  const writes = new LRUCache<string, WriteRecord[]>({ max: PATHS_MAX });
+  // Renames into a directory ('>') and removals from it ('<', 'D'), by workspace-relative dir.
+  const movedIn = new LRUCache<string, WriteRecord[]>({ max: DIRS_MAX });
+  const removed = new LRUCache<string, WriteRecord[]>({ max: DIRS_MAX });
+  const ancestry = new LRUCache<number, number[]>({ max: 4096, ttl: 10_000 });
+
+  return {
+    record(rec, types, dirEvent) {
+      if (dirEvent) {
+        if (types.includes('>')) remember(movedIn, rec.path, rec);
+        if (types.includes('<') || types.includes('D')) remember(removed, rec.path, rec);
+      }
+      if (types.includes('W')) remember(writes, rec.path, rec);
+    },
+
+    ancestorsOf(pid) {
+      const hit = ancestry.get(pid);
+      if (hit) return hit;
+      const chain: number[] = [];
+      let p: number | null = pid;
+      for (let i = 0; i < 64 && p !== null && p > 1; i++) {
+        p = parentOf(p);
+        if (p !== null && p > 0) chain.push(p);
+      }
+      ancestry.set(pid, chain);
+      return chain;
+    },
+
+    writersOf(path, since, now, lineage) {
+      const floor = Math.max(since, now - KEEP_MS);
+      const recent = (l: WriteRecord[] | undefined) => (l ?? []).filter((w) => w.at >= floor).map((w) => ({ ...w, path }));
+      let out = recent(writes.get(path));
+      if (!out.length) {
+        // No write to the path itself: it was renamed into place (an atomic save) or removed.
+        // Whoever moved something into its directory wrote it; failing that, whoever removed
+        // something from there. Only then, so a deletion nearby never outweighs a rename.
+        const slash = path.lastIndexOf('/');
+        const dir = slash < 0 ? '' : path.slice(0, slash);
+        const moved = recent(movedIn.get(dir));
+        out = moved.length ? moved : recent(removed.get(dir));
+      }
+      if (lineage?.active()) {
+        // A writer reaped before /proc could be read: its fork was recorded by the lineage
+        // (read now, as forkstat's line may have come after fatrace's).
+        for (const w of out) {
+          if (w.ancestors?.length) continue;
+          const chain = lineage.ancestorsOf(w.pid);
+          if (!chain.length) continue;
+          w.ancestors = chain;
+          w.ancestorCommands = chain.map((p) => lineage.entry(p)?.cmd ?? '');
+          const own = lineage.entry(w.pid);
+          if (own?.cmd) w.command = own.cmd;
+        }
+      }
+      return out;
+    },
+  };
+}
