@@ -190,3 +190,13 @@ test('core.fileMode false: an executable file of HEAD keeps its mode (left to th
   assert.equal(h.r.git('show', 'HEAD:run.sh'), '#!/bin/sh\necho hi\n');
   assertSameAsGit(h, ['run.sh']);
 });
+
+test('a batch-index.lock left by a git that was killed does not send later batches through the private index', async (t) => {
+  const h = await setup(t);
+  await base(h.r);
+  await mkdir(join(h.r.root, '.git', 'winnow'), { recursive: true });
+  await writeFile(join(h.r.root, '.git', 'winnow', 'batch-index.lock'), '');
+  await h.r.write('docs/only.md', 'edited\n');
+  assert.deepEqual(await h.commit(['docs/only.md']), []);
+  assertSameAsGit(h, ['docs/only.md']);
+});

@@ -123,6 +123,9 @@ export class DirectTree {
   private async stage(paths: readonly string[]): Promise<{ entries: Map<string, Entry | 'conflict'>; stderr: string } | { fallback: string }> {
     const { fs, git } = this.deps;
     const at = await this.deps.where();
+    // Only this daemon (it holds daemon.lock) uses the batch index: a lock left there belongs to a
+    // git it started and lost (a timeout's SIGKILL), and would send every later batch the slow way.
+    await fs.remove(`${this.batchIndex}.lock`);
     await fs.remove(this.batchIndex);
     let stderr = '';
     try {
