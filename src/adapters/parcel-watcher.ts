@@ -19,6 +19,9 @@ const IGNORE = ['.git', '**/.git'];
  */
 const OPTS: { ignore: string[]; backend?: watcher.BackendType } = process.platform === 'linux' ? { ignore: IGNORE, backend: 'inotify' } : { ignore: IGNORE };
 
+/** The options for one stream: its ignored folders besides `.git`. */
+const optsFor = (stream: StreamSpec): typeof OPTS => (stream.ignore?.length ? { ...OPTS, ignore: [...IGNORE, ...stream.ignore] } : OPTS);
+
 /** An inotify watch-limit failure, with the sysctl to raise in the message. */
 export class WatchLimitError extends Error {
   override name = 'WatchLimitError';
@@ -60,7 +63,7 @@ export function createParcelWatcher(root: string, clock: Clock): Watcher {
                 if (err) onError(explain(err));
                 if (events && events.length) onEvents(toEvents(stream, events, 'watch'));
               },
-              OPTS,
+              optsFor(stream),
             ),
           );
         }
@@ -81,7 +84,7 @@ export function createParcelWatcher(root: string, clock: Clock): Watcher {
       await Promise.all(
         stream.dirs.map(async (dir, i) => {
           const file = `${snapshotFile}${i ? `.${i}` : ''}`;
-          await watcher.writeSnapshot(dir, file, OPTS);
+          await watcher.writeSnapshot(dir, file, optsFor(stream));
           // The snapshot lists the workspace's file names: private like every state file.
           await chmod(file, 0o600);
         }),
@@ -93,7 +96,7 @@ export function createParcelWatcher(root: string, clock: Clock): Watcher {
       for (const [i, dir] of stream.dirs.entries()) {
         const file = `${snapshotFile}${i ? `.${i}` : ''}`;
         try {
-          const raw = await watcher.getEventsSince(dir, file, OPTS);
+          const raw = await watcher.getEventsSince(dir, file, optsFor(stream));
           out.push(...toEvents(stream, raw, 'catchup'));
         } catch {
           // No snapshot yet (first start) or an unreadable one: `git status` still reconciles.

@@ -254,7 +254,7 @@ class DaemonService {
         evidence: this.classifier.evidenceModes(),
         quarantined: this.classifier.quarantined(),
         heldOnTiming: this.known.timingOnly(),
-        watcher: { ...this.streams.mode, lastRescan: this.rescanner.lastRescan },
+        watcher: { ...this.streams.mode, lastRescan: this.rescanner.lastRescan, unwatched: this.streams.unwatched().length },
         sync: this.syncer ? this.syncer.status() : null,
         configFile: this.deps.configFile,
         reactions: saveReactions(this.reactions),
@@ -321,6 +321,8 @@ class DaemonService {
     this.startedAt = deps.clock.now();
     if (!deps.dryRun) await this.openState();
     this.running = true;
+    // The folders git ignores are listed while layer 2 primes; the subscription below waits for them.
+    void this.streams.prepare();
     // Layer 2's first look at the autonomous processes, so the first change has a baseline.
     await this.classifier.prime();
     // Before anything arms the settle timer: a restored change the rules now block never falls due.
