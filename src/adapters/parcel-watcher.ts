@@ -1,6 +1,5 @@
 import watcher from '@parcel/watcher';
-import { chmod, mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { chmod } from 'node:fs/promises';
 import type { Clock, StreamSpec, Watcher, WatcherSubscription } from '../ports/index.js';
 import { normalisePath, type WatchEvent } from '../core/event.js';
 
@@ -79,7 +78,8 @@ export function createParcelWatcher(root: string, clock: Clock): Watcher {
     },
 
     async writeSnapshot(stream, snapshotFile) {
-      await mkdir(dirname(snapshotFile), { recursive: true, mode: 0o700 });
+      // The state dir is made at start; never again here: a snapshot written while the workspace
+      // is deleted or moved must not recreate `.git/winnow` at the old place.
       // One snapshot per stream; a stream with several dirs keeps one file per dir.
       await Promise.all(
         stream.dirs.map(async (dir, i) => {
