@@ -32,6 +32,7 @@ import type { Clock, Git, Logger, Scheduler, WriterTrace } from './ports/index.j
 import { join, resolve as resolvePath } from 'node:path';
 import { hostname } from 'node:os';
 import { createRegistry } from './daemon/lifecycle/registry.js';
+import { startEvidence } from './daemon/lifecycle/evidence-start.js';
 import { mkdir } from 'node:fs/promises';
 
 export type { Decision } from './core/decision.js';
@@ -55,6 +56,8 @@ export interface WinnowOptions {
   /** Start the fanotify trace (needs root or CAP_SYS_ADMIN). Default: per `autonomous.fanotify`. */
   trace?: boolean;
   clock?: Clock & Scheduler;
+  /** The workspace and config as `loadWorkspace` already returned them (`winnow start` validates first): not resolved again. */
+  loaded?: LoadedWorkspace;
 }
 
 export interface Winnow {
@@ -68,6 +71,8 @@ export interface Winnow {
   service: Service;
   close(): Promise<void>;
 }
+
+export type LoadedWorkspace = Awaited<ReturnType<typeof loadWorkspace>>;
 
 /** Resolves the workspace and loads its config; throws WorkspaceError / ConfigError (exit 2). */
 export async function loadWorkspace(dir: string | undefined, cwd: string, configPath?: string) {
@@ -88,7 +93,7 @@ function openGit(workspace: Workspace, config: Config, logger: Logger): Promise<
 
 export async function createWinnow(opts: WinnowOptions = {}): Promise<Winnow> {
   const cwd = opts.cwd ?? process.cwd();
-  const { workspace, config, rules, configFile } = await loadWorkspace(opts.dir, cwd, opts.configPath);
+  const { workspace, config, rules, configFile } = opts.loaded ?? (await loadWorkspace(opts.dir, cwd, opts.configPath));
   const clock = opts.clock ?? systemClock;
   if (!opts.noLogFile) await mkdir(workspace.stateDir, { recursive: true, mode: 0o700 });
   const logger = createJsonLogger({
@@ -100,7 +105,7 @@ export async function createWinnow(opts: WinnowOptions = {}): Promise<Winnow> {
   const wantTrace = opts.trace ?? config.autonomous.fanotify !== 'off';
   // Process lineage (forkstat) resolves fanotify's writers that exited before they were looked
   // up; it needs the same privilege, so it runs only beside an active fanotify trace.
-  let lineage: Lineage | null = wantTrace && process.platform === 'linux' && process.getuid?.() === 0 ? createLineage({ logger }) : null;
+  const lineage: Lineage | null = wantTrace && process.platform === 'linux' && process.getuid?.() === 0 ? createLineage({ logger }) : null;
   const trace = wantTrace
     ? createFatraceTrace({
         root: workspace.root,
@@ -111,31 +116,12 @@ export async function createWinnow(opts: WinnowOptions = {}): Promise<Winnow> {
         ...(lineage ? { lineage } : {}),
       })
     : null;
-  if (lineage) {
-    const l = await lineage.start();
-    if (!l.active) {
-      logger.log('info', 'process lineage unavailable; a writer that exits before it is looked up is unknown', { reason: l.reason });
-      lineage = null;
-    }
-  }
-  try {
-    if (trace) await trace.start();
-  } catch (e) {
-    await lineage?.stop();
-    throw e;
-  }
-  if (lineage && trace?.state().mode !== 'active') {
-    await lineage.stop();
-    lineage = null;
-  }
   // Process tracing (rung 2) and declared writes (rung 3): the store always reads what
   // `winnow exec` and `winnow hook` file; attaching follows autonomous.trace.
   const tracer = createProcessTracer({ root: workspace.root, stateDir: workspace.stateDir, clock, logger });
   if (config.autonomous.trace === 'on') {
     const av = tracer.available();
     if (!av.ok) {
-      await trace?.stop();
-      await lineage?.stop();
       throw new TraceUnavailableError(`autonomous.trace is "on" but process tracing cannot run: ${av.reason}. Install strace, or set "autonomous.trace" to "auto" or "off" in .winnow.json.`);
     }
   }
@@ -155,6 +141,8 @@ export async function createWinnow(opts: WinnowOptions = {}): Promise<Winnow> {
     trace,
     tracer,
     lineage,
+    // fatrace and forkstat start beside daemon.lock, before the watcher is subscribed (service.start).
+    startEvidence: () => startEvidence(trace, lineage, logger),
     probe: createProcProbe(workspace.root),
     personGit: createPersonGitCheck(workspace.root, workspace.gitDir),
     dryRun: opts.dryRun,

@@ -48,8 +48,11 @@ export interface Lineage {
 const LINE = /^\S+\s+(fork|exec|exit|clone)\s+(\d+)\s+(parent|child|thread)?\s*(.*)$/;
 /** PIDs remembered: a busy machine forks thousands of processes a minute. */
 const MAX = 65_536;
-/** How often start() forks a probe until forkstat reports one. */
-const PROBE_EVERY_MS = 200;
+/**
+ * How often start() forks a probe until forkstat reports one. forkstat listens 50–150 ms after it
+ * is spawned (load 9); at 200 ms the third probe was the first seen and start-up waited ~450 ms.
+ */
+const PROBE_EVERY_MS = 40;
 const READY_WAIT_MS = 3_000;
 /**
  * After a read of forkstat's output, the pipe is left unread this long. forkstat writes a line at

@@ -210,6 +210,22 @@ export class CatFile {
     });
   }
 
+  /**
+   * The raw body of the tree `spec` names (a tree id, or `<commit>^{tree}`), or null when it is
+   * missing or not a tree: the committer builds a commit's trees from HEAD's (core/commit/trees.ts).
+   */
+  tree(spec: string, exec: GitRunner): Promise<Buffer | null> {
+    return this.serial(async () => {
+      if (/[\n\r]/.test(spec)) return null;
+      const mode = await this.ensure(exec);
+      const header = (await this.request(`${mode === 'command' ? 'contents ' : ''}${spec}\n`, 'line')).toString('utf8');
+      const m = /^([0-9a-f]+) (\S+) (\d+)$/.exec(header);
+      if (!m) return null; // missing
+      const body = await this.read(Number(m[3]) + 1);
+      return m[2] === 'tree' ? body.subarray(0, Number(m[3])) : null;
+    });
+  }
+
   private serial<T>(f: () => Promise<T>): Promise<T> {
     const p = this.queue.then(f);
     this.queue = p.catch(() => undefined);

@@ -25,8 +25,6 @@ export interface GitOptions {
   logger?: Logger;
 }
 
-const NO_PATHS: ReadonlySet<string> = new Set();
-
 const IDENTITY = ['-c', 'user.name=winnow', '-c', 'user.email=winnow@localhost'];
 
 export async function createGit(root: string, opts: GitOptions): Promise<Git> {
@@ -47,57 +45,7 @@ export async function createGit(root: string, opts: GitOptions): Promise<Git> {
   if (!opts.hooks) await mkdir(join(opts.stateDir, 'hooks-empty'), { recursive: true, mode: 0o700 });
 
   const blobs = new CatFile(root, { ...env, GIT_OPTIONAL_LOCKS: '0' }, timeoutMs);
-
-  /** The person's index read in-process; an unchanged file is not read again. */
-  const personIndex = new IndexReader(join(opts.gitDir, 'index'));
-  /** The index file's identity when git was last asked about it, and the answer. */
-  let unmergedSeen: { key: string; answer: boolean } | null = null;
-  async function unmerged(): Promise<boolean> {
-    const st = await stat(join(opts.gitDir, 'index')).catch(() => null);
-    if (!st) return false;
-    const key = `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
-    if (unmergedSeen?.key === key) return unmergedSeen.answer;
-    // Read in-process when the format allows (every commit rewrites the index, so this ran per commit).
-    const scan = personIndex.scan(NO_PATHS);
-    if (scan) return scan.unmerged;
-    // git cannot read the index (the work tree moved away): other checks say why; not cached.
-    const r = await exec(['ls-files', '-u', '-z'], { readOnly: true }).catch(() => null);
-    if (!r) return false;
-    unmergedSeen = { key, answer: r.stdout.length > 0 };
-    return unmergedSeen.answer;
-  }
-
-  /**
-   * `check-ignore --no-index` of `paths`: those the ignore rules match (tracked or not), and those
-   * git could not judge (they count as ignored: held, never let through).
-   */
-  async function checkIgnore(paths: readonly string[]): Promise<{ matched: Set<string>; unsure: Set<string> }> {
-    const matched = new Set<string>();
-    const unsure = new Set<string>();
-    if (paths.length === 0) return { matched, unsure };
-    const args = ['check-ignore', '--no-index', '-z', '--stdin'];
-    try {
-      // check-ignore refuses the `literal` pathspec magic, yet reads a name starting with `:` as
-      // magic (`:(glob)x`, `:!y`) and dies. `./NAME` is always a plain path; git echoes it back.
-      const r = await exec(args, { readOnly: true, input: nulJoin(paths.map((p) => `./${p}`)), okCodes: [1], env: { GIT_LITERAL_PATHSPECS: '0' } });
-      for (const p of splitNul(r.stdout.toString('utf8'))) matched.add(p.startsWith('./') ? p.slice(2) : p);
-    } catch (e) {
-      if (!(e instanceof GitError) || e.timedOut) throw e;
-      // One path git cannot judge (beyond a symlink, outside the repo) fails the whole call: ask
-      // one by one. One beyond a symbolic link is not held here: git refuses to stage it too, and
-      // the committer holds it with git's own words.
-      if (paths.length === 1) {
-        if (!/beyond a symbolic link/.test(e.stderr)) unsure.add(paths[0]!);
-        return { matched, unsure };
-      }
-      for (const p of paths) {
-        const one = await checkIgnore([p]);
-        for (const q of one.matched) matched.add(q);
-        for (const q of one.unsure) unsure.add(q);
-      }
-    }
-    return { matched, unsure };
-  }
+  const person = new PersonIndex(opts.gitDir, exec);
 
   let format: Promise<ObjectFormat> | null = null;
 
@@ -105,21 +53,7 @@ export async function createGit(root: string, opts: GitOptions): Promise<Git> {
     root,
     gitDir: opts.gitDir,
 
-    async blocked(): Promise<RepoBlock | null> {
-      const g = opts.gitDir;
-      if (await exists(join(g, 'MERGE_HEAD'))) return 'merge';
-      if ((await exists(join(g, 'rebase-merge'))) || (await exists(join(g, 'rebase-apply')))) return 'rebase';
-      if (await exists(join(g, 'CHERRY_PICK_HEAD'))) return 'cherry-pick';
-      if (await exists(join(g, 'REVERT_HEAD'))) return 'revert';
-      if (await exists(join(g, 'BISECT_LOG'))) return 'bisect';
-      const head = await readFile(join(g, 'HEAD'), 'utf8').catch(() => null);
-      // An unborn branch is still `ref: refs/heads/x`: commits work on it.
-      if (head !== null && !head.startsWith('ref:')) return 'detached';
-      // Unmerged entries with no MERGE_HEAD (stash pop, merge --squash, checkout -m, cherry-pick -n):
-      // a merge is in progress all the same. Asked again only when the index file changed.
-      if (await unmerged()) return 'conflict';
-      return null;
-    },
+    blocked: (paths) => repoBlock(opts.gitDir, () => person.unmerged(paths ?? [])),
 
     async status(): Promise<StatusEntry[]> {
       const r = await exec(['status', '--porcelain=v1', '-z', '--untracked-files=all'], { readOnly: true });
@@ -127,13 +61,12 @@ export async function createGit(root: string, opts: GitOptions): Promise<Git> {
     },
 
     async ignored(paths) {
-      const { matched, unsure } = await checkIgnore(paths);
+      const { matched, unsure } = await checkIgnore(exec, paths);
       if (matched.size) {
         // A tracked file that matches .gitignore is not ignored. check-ignore runs with --no-index
         // (it read the person's whole index for that, ~8 MB at 100k files, per classified batch);
         // the few paths it names are looked up in the index here.
-        const index = personIndex.scan(matched);
-        const tracked = index ? index.entries.keys() : await git.tracked([...matched]);
+        const tracked = person.scan(matched)?.entries.keys() ?? (await git.tracked([...matched]));
         for (const p of tracked) matched.delete(p);
       }
       for (const p of unsure) matched.add(p);
@@ -158,7 +91,7 @@ export async function createGit(root: string, opts: GitOptions): Promise<Git> {
 
     async indexEntries(paths) {
       const want = new Set(paths);
-      const scan = personIndex.scan(want);
+      const scan = person.scan(want);
       if (scan) return scan.entries;
       const out = want.size ? await execChunked(['ls-files', '-s', '-v', '--debug', '-z'], [...want], { readOnly: true }) : Buffer.alloc(0);
       return parseLsFiles(out.toString('utf8'), want);
@@ -169,6 +102,8 @@ export async function createGit(root: string, opts: GitOptions): Promise<Git> {
     headBlobInfo: (path) => blobs.headBlobInfo(path, exec),
 
     treeEntries: (treeish, paths) => blobs.treeEntries(treeish, paths, exec),
+
+    readTree: (spec) => blobs.tree(spec, exec),
 
     async hashFile(path) {
       // git's own hash of the work-tree file, with the path's clean filters (autocrlf, LFS): what
@@ -221,6 +156,95 @@ export async function createGit(root: string, opts: GitOptions): Promise<Git> {
     },
   };
   return git;
+}
+
+/**
+ * Why commits must wait now (SPEC "Committer": a merge, rebase, cherry-pick, revert or bisect in
+ * progress, a detached HEAD, unmerged entries), or null.
+ */
+async function repoBlock(g: string, unmerged: () => Promise<boolean>): Promise<RepoBlock | null> {
+  if (await exists(join(g, 'MERGE_HEAD'))) return 'merge';
+  if ((await exists(join(g, 'rebase-merge'))) || (await exists(join(g, 'rebase-apply')))) return 'rebase';
+  if (await exists(join(g, 'CHERRY_PICK_HEAD'))) return 'cherry-pick';
+  if (await exists(join(g, 'REVERT_HEAD'))) return 'revert';
+  if (await exists(join(g, 'BISECT_LOG'))) return 'bisect';
+  const head = await readFile(join(g, 'HEAD'), 'utf8').catch(() => null);
+  // An unborn branch is still `ref: refs/heads/x`: commits work on it.
+  if (head !== null && !head.startsWith('ref:')) return 'detached';
+  // Unmerged entries with no MERGE_HEAD (stash pop, merge --squash, checkout -m, cherry-pick -n):
+  // a merge is in progress all the same. Asked again only when the index file changed.
+  if (await unmerged()) return 'conflict';
+  return null;
+}
+
+/**
+ * The person's index read in-process (adapters/index-file.ts); an unchanged file is not read again,
+ * and one read answers both the unmerged check and the batch's entries when `unmerged` is given
+ * the batch's paths (one pass over a 100k-entry index per commit instead of two).
+ */
+class PersonIndex {
+  private readonly reader: IndexReader;
+  /** The index file's identity when git was last asked about it, and the answer. */
+  private unmergedSeen: { key: string; answer: boolean } | null = null;
+
+  constructor(
+    private readonly gitDir: string,
+    private readonly exec: GitRunner,
+  ) {
+    this.reader = new IndexReader(join(gitDir, 'index'));
+  }
+
+  scan(want: ReadonlySet<string>) {
+    return this.reader.scan(want);
+  }
+
+  async unmerged(paths: readonly string[]): Promise<boolean> {
+    const st = await stat(join(this.gitDir, 'index')).catch(() => null);
+    if (!st) return false;
+    const key = `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+    if (this.unmergedSeen?.key === key) return this.unmergedSeen.answer;
+    // Read in-process when the format allows (every commit rewrites the index, so this runs per
+    // commit), looking for the batch's paths in the same pass.
+    const scan = this.reader.scan(new Set(paths));
+    if (scan) return scan.unmerged;
+    // git cannot read the index (the work tree moved away): other checks say why; not cached.
+    const r = await this.exec(['ls-files', '-u', '-z'], { readOnly: true }).catch(() => null);
+    if (!r) return false;
+    this.unmergedSeen = { key, answer: r.stdout.length > 0 };
+    return this.unmergedSeen.answer;
+  }
+}
+
+/**
+ * `check-ignore --no-index` of `paths`: those the ignore rules match (tracked or not), and those
+ * git could not judge (they count as ignored: held, never let through).
+ */
+async function checkIgnore(exec: GitRunner, paths: readonly string[]): Promise<{ matched: Set<string>; unsure: Set<string> }> {
+  const matched = new Set<string>();
+  const unsure = new Set<string>();
+  if (paths.length === 0) return { matched, unsure };
+  const args = ['check-ignore', '--no-index', '-z', '--stdin'];
+  try {
+    // check-ignore refuses the `literal` pathspec magic, yet reads a name starting with `:` as
+    // magic (`:(glob)x`, `:!y`) and dies. `./NAME` is always a plain path; git echoes it back.
+    const r = await exec(args, { readOnly: true, input: nulJoin(paths.map((p) => `./${p}`)), okCodes: [1], env: { GIT_LITERAL_PATHSPECS: '0' } });
+    for (const p of splitNul(r.stdout.toString('utf8'))) matched.add(p.startsWith('./') ? p.slice(2) : p);
+  } catch (e) {
+    if (!(e instanceof GitError) || e.timedOut) throw e;
+    // One path git cannot judge (beyond a symlink, outside the repo) fails the whole call: ask
+    // one by one. One beyond a symbolic link is not held here: git refuses to stage it too, and
+    // the committer holds it with git's own words.
+    if (paths.length === 1) {
+      if (!/beyond a symbolic link/.test(e.stderr)) unsure.add(paths[0]!);
+      return { matched, unsure };
+    }
+    for (const p of paths) {
+      const one = await checkIgnore(exec, [p]);
+      for (const q of one.matched) matched.add(q);
+      for (const q of one.unsure) unsure.add(q);
+    }
+  }
+  return { matched, unsure };
 }
 
 async function hasIdentity(exec: GitRunner, env: NodeJS.ProcessEnv): Promise<boolean> {

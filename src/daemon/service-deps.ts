@@ -30,6 +30,11 @@ export interface ServiceDeps {
   tracer?: ProcessTracer | null;
   /** Process lineage beside fanotify (forkstat): whether it is active. */
   lineage?: { active(): boolean } | null;
+  /**
+   * Starts the writer evidence (fanotify trace, process lineage): run beside taking daemon.lock,
+   * and done before the watcher is subscribed. Rejects when a trace that must run cannot.
+   */
+  startEvidence?: () => Promise<void>;
   probe: ProcProbe;
   /** Watches the state dir (pause signal, sync requests); returns a closer. */
   watchStateDir?: (onChange: (name: string) => void) => () => void;

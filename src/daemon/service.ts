@@ -37,6 +37,7 @@ import type { Intake } from './watch/intake.js';
 import type { Rescanner } from './watch/rescan.js';
 import type { WatchStreams } from './watch/streams.js';
 import { openCommitStages, wireStages } from './stages.js';
+import { startUp } from './lifecycle/start-up.js';
 
 export type { DecisionCounts, ServiceStatus } from '../core/status.js';
 export { streamSpecs } from './watch/streams.js';
@@ -273,8 +274,8 @@ class DaemonService {
 
   // ---------------------------------------------------------------- lifecycle
 
-  /** Takes daemon.lock, replays the persisted state, and starts the committer and the syncer. */
-  private async openState(): Promise<void> {
+  /** Takes daemon.lock and replays the persisted state; the rate limit's counters are for the committer. */
+  private async openState(): Promise<{ rateLimit: unknown }> {
     const { deps, root, stateDir } = this;
     const { clock } = deps;
     await deps.fs.mkdirp(stateDir);
@@ -285,7 +286,13 @@ class DaemonService {
     const saved = await this.store.load(clock.now());
     for (const p of saved.pending) this.settler.restore(p.path, p.firstAt, clock.now(), !deps.dryRun);
     this.known.load(saved.decisions);
-    ({ committer: this.committer, syncer: this.syncer, syncModule: this.syncModule } = await openCommitStages(deps, saved.rateLimit, {
+    return { rateLimit: saved.rateLimit };
+  }
+
+  /** Starts the committer and the syncer (daemon.lock is held). */
+  private async openCommitting(savedRateLimit: unknown): Promise<void> {
+    const { deps, root } = this;
+    ({ committer: this.committer, syncer: this.syncer, syncModule: this.syncModule } = await openCommitStages(deps, savedRateLimit, {
       isPaused: () => this.pause.holdsCommits(),
       onCommitted: (c) => this.onCommitted(c),
       onDiscarded: (c) => this.onDiscarded(c),
@@ -319,36 +326,33 @@ class DaemonService {
     const { deps } = this;
     if (this.running) return;
     this.startedAt = deps.clock.now();
-    if (!deps.dryRun) await this.openState();
-    this.running = true;
-    // The folders git ignores are listed while layer 2 primes; the subscription below waits for them.
+    // The folders git ignores are listed while the evidence starts; the subscription waits for them.
     void this.streams.prepare();
-    // Layer 2's first look at the autonomous processes, so the first change has a baseline.
-    await this.classifier.prime();
-    // Before anything arms the settle timer: a restored change the rules now block never falls due.
-    if (!deps.dryRun) {
-      await recheckRestored({
-        classifier: this.classifier,
-        settler: this.settler,
-        known: this.known,
-        clock: deps.clock,
-        logger: deps.logger,
-        announce: (d) => {
-          for (const l of this.listeners) l(d);
-        },
-        changed: () => this.store.schedule(),
-      });
-    }
-    // Catch-up: what changed while winnow was down, from the watcher snapshot and `git status`.
-    // Subscribed first: no change falls between the two, and @parcel/watcher then diffs the
-    // snapshot against the live watch's tree instead of crawling the tree a second time (at 100k
-    // files 20 MB of RSS that stayed, and 2-4 s of start-up).
-    await this.streams.subscribe(
-      (events) => this.intake.ingest(events),
-      (err) => this.onWatcherError(err),
-    );
-    const since = await this.streams.eventsSince();
-    await this.rescanner.rescan('start', 'catchup', since);
+    await startUp({
+      openState: () => (deps.dryRun ? Promise.resolve(null) : this.openState()),
+      startEvidence: () => deps.startEvidence?.() ?? Promise.resolve(),
+      abandonState: async () => {
+        this.store.close();
+        await releaseLock(join(this.stateDir, 'daemon.lock'));
+        this.lockHeld = false;
+      },
+      openCommitting: (saved) => this.openCommitting(saved.rateLimit),
+      subscribe: (onEvents) => {
+        this.running = true;
+        return this.streams.subscribe(onEvents, (err) => this.onWatcherError(err));
+      },
+      primeAndRecheck: async () => {
+        await this.classifier.prime();
+        if (deps.dryRun) return;
+        const { classifier, settler, known, store } = this;
+        const announce = (d: Decision) => this.listeners.forEach((l) => l(d));
+        await recheckRestored({ classifier, settler, known, clock: deps.clock, logger: deps.logger, announce, changed: () => store.schedule() });
+      },
+      ingest: (events) => this.intake.ingest(events),
+      // @parcel/watcher diffs the snapshot against the live watch's tree (subscribed first)
+      // instead of crawling the tree a second time: at 100k files 20 MB of RSS that stayed.
+      catchUp: async () => this.rescanner.rescan('start', 'catchup', await this.streams.eventsSince()),
+    });
     this.settler.arm();
     this.rescanner.armPeriodic();
     if (!deps.dryRun) {

@@ -244,8 +244,12 @@ export type GitRunner = (args: string[], call?: GitCall) => Promise<GitOut>;
 export interface Git {
   readonly root: string;
   readonly gitDir: string;
-  /** Why commits must wait now, or null. */
-  blocked(): Promise<RepoBlock | null>;
+  /**
+   * Why commits must wait now, or null. `paths`: the batch about to be committed; the person's
+   * index is then read once for both questions (unmerged entries, and these paths' entries for
+   * `indexEntries`).
+   */
+  blocked(paths?: readonly string[]): Promise<RepoBlock | null>;
   /** Changed and untracked (not ignored) paths, like `git status --porcelain -z --untracked-files=all`. */
   status(): Promise<StatusEntry[]>;
   /**
@@ -272,6 +276,11 @@ export interface Git {
    * absent paths left out), like `ls-tree -r` filtered to them, through the long-lived cat-file.
    */
   treeEntries?(treeish: string, paths: readonly string[]): Promise<Map<string, { mode: string; oid: string }>>;
+  /**
+   * The raw body of a tree object (`spec`: a tree id or `<commit>^{tree}`), through the long-lived
+   * cat-file; null when it is missing or not a tree.
+   */
+  readTree?(spec: string): Promise<Buffer | null>;
   /** The blob id `git add` would give the work-tree file at `path` (clean filters applied); git reads it. */
   hashFile?(path: string): Promise<string>;
   headSha(): Promise<string | null>;

@@ -88,7 +88,10 @@ class FakeGit implements Git {
   nextRun(): Promise<void> {
     return new Promise((r) => this.runWaiters.push(r));
   }
-  async blocked() {
+  /** The paths each `blocked()` was asked with. */
+  blockedWith: string[][] = [];
+  async blocked(paths?: readonly string[]) {
+    this.blockedWith.push([...(paths ?? [])]);
     return this.block;
   }
   async status() {
@@ -235,6 +238,16 @@ test('single flight: what arrives during a commit forms one catch-up batch', asy
   assert.deepEqual(Object.keys(commitLogs[0]!.fields!).sort(), ['atMs', 'paths', 'sha', 'via']);
   assert.equal(commitLogs[0]!.fields!.via, 'porcelain', 'the log says which path made the commit');
   assert.equal(h.committer.status().lastCommits[0]!.sha, 'sha2');
+});
+
+test("the due batch's paths go to blocked(), so one read of the person's index answers both it and prepare", async () => {
+  const h = harness();
+  h.fs.put('a.md');
+  h.fs.put('b.md');
+  h.committer.submit(['a.md', 'b.md']);
+  await h.committer.onIdle();
+  assert.deepEqual(h.git.blockedWith.map((p) => [...p].sort()), [['a.md', 'b.md']]);
+  assert.deepEqual(h.git.commits.map((c) => c.paths), [['a.md', 'b.md']]);
 });
 
 test('new paths are added with intent-to-add; commit uses hooks-empty and --no-verify', async () => {

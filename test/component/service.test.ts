@@ -11,7 +11,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createService, type Service } from '../../src/daemon/service.js';
+import { createService, type Service, type ServiceDeps } from '../../src/daemon/service.js';
+import { existsSync } from 'node:fs';
 import { compileRules, parseRules } from '../../src/core/classify/rules.js';
 import { mergeConfig, type ConfigInput } from '../../src/core/config/schema.js';
 import type { Decision } from '../../src/core/decision.js';
@@ -169,7 +170,7 @@ interface Running {
   decisionCount(n: number): Promise<void>;
 }
 
-function service(w: World, t: TestContext, cfg: ConfigInput = {}): Running {
+function service(w: World, t: TestContext, cfg: ConfigInput = {}, extra: Partial<ServiceDeps> = {}): Running {
   const config = mergeConfig({ ...CONFIG, ...cfg });
   const logger: Logger = { log: (_l, msg, fields) => void w.logs.push({ msg, ...(fields ? { fields } : {}) }) };
   const svc = createService({
@@ -187,6 +188,7 @@ function service(w: World, t: TestContext, cfg: ConfigInput = {}): Running {
     trace: null,
     probe: noProbe,
     registry: null,
+    ...extra,
   });
   const decisions: Decision[] = [];
   const waiters: ((d: Decision) => boolean)[] = [];
@@ -416,4 +418,87 @@ test('a pause signal in the state dir holds commits until it is dropped', async 
   await w.clock.advance(5_000);
   await r.svc.onIdle();
   assert.deepEqual(w.git.commits, [['notes/a.md']], 'committed once the pause is gone');
+});
+
+/** A promise the test settles, and whether it has been asked for. */
+function gate<T = void>() {
+  let resolve!: (v: T) => void;
+  let reject!: (e: Error) => void;
+  const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
+  return { promise, resolve, reject };
+}
+
+test('start takes daemon.lock while the writer evidence starts, and subscribes the watcher only once the evidence is up', async (t) => {
+  const w = await world(t);
+  const evidence = gate();
+  const calls: string[] = [];
+  const subscribe = w.watcher.subscribe.bind(w.watcher);
+  w.watcher.subscribe = async (s, onEvents) => (calls.push('subscribe'), subscribe(s, onEvents));
+  const asked = gate();
+  // The state is read from the state dir once daemon.lock is held.
+  const loading = gate();
+  const readFile = w.fs.readFile.bind(w.fs);
+  w.fs.readFile = (abs) => (abs.endsWith('pending.json') && loading.resolve(), readFile(abs));
+  const r = service(w, t, {}, {
+    startEvidence: () => {
+      calls.push('evidence');
+      asked.resolve();
+      return evidence.promise;
+    },
+  });
+  const started = r.svc.start();
+  await Promise.race([asked.promise, started.then(() => assert.fail('start never started the writer evidence'))]);
+  // fatrace and forkstat each wait for their tool's first event: daemon.lock is taken meanwhile.
+  await loading.promise;
+  assert.ok(existsSync(join(w.stateDir, 'daemon.lock')), 'daemon.lock is taken while the evidence is starting');
+  assert.deepEqual(calls, ['evidence'], 'the watcher waits for the evidence: every write it reports was traced');
+  evidence.resolve();
+  await started;
+  assert.deepEqual(calls, ['evidence', 'subscribe']);
+});
+
+test('when the writer evidence cannot start, start fails and daemon.lock is let go', async (t) => {
+  const w = await world(t);
+  const r = service(w, t, {}, { startEvidence: async () => Promise.reject(new Error('fanotify is "on" but cannot run')) });
+  await assert.rejects(r.svc.start(), /fanotify is "on"/);
+  assert.equal(existsSync(join(w.stateDir, 'daemon.lock')), false, 'daemon.lock released');
+  const again = service(w, t);
+  await again.svc.start();
+});
+
+test("layer 2's first look runs while the watcher subscribes, and a change reported meanwhile is decided after it", async (t) => {
+  const w = await world(t);
+  const subscribed = gate<WatcherSubscription>();
+  const subscribing = gate();
+  const live = w.watcher;
+  live.subscribe = (_s, onEvents) => {
+    live.onEvents = onEvents;
+    subscribing.resolve();
+    return subscribed.promise;
+  };
+  let subscribePending = false;
+  const subscribeCall = live.subscribe;
+  live.subscribe = (s, onEvents) => ((subscribePending = true), subscribeCall(s, onEvents));
+  const listed = gate<boolean>();
+  const processes: ProcessTable = {
+    list: async () => {
+      listed.resolve(subscribePending);
+      return [];
+    },
+  };
+  const r = service(w, t, {}, { processes });
+  const decided = r.decided('notes/early.md');
+  const started = r.svc.start();
+  await subscribing.promise;
+  // The crawl of a large tree takes seconds in the watcher's own thread: layer 2's baseline is
+  // taken meanwhile, not after it.
+  assert.equal(await listed.promise, true, 'the process table was read while subscribe was still crawling');
+  w.fs.put('notes/early.md', 'saved while the watcher subscribed\n');
+  live.onEvents!([{ path: 'notes/early.md', kind: 'update', stream: 'default', priority: 'normal', at: w.clock.now(), source: 'watch' }]);
+  subscribed.resolve({ close: async () => void (live.onEvents = null) });
+  await started;
+  assert.equal((await decided).decision, 'ALLOW');
+  await w.clock.advance(1_100);
+  await r.svc.onIdle();
+  assert.deepEqual(w.git.commits, [['notes/early.md']]);
 });

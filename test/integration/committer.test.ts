@@ -388,6 +388,8 @@ test('the private index cannot be built: git commit --only commits the batch, an
   const h = await setup(t);
   // A directory where the private index file should be: read-tree cannot write it.
   await mkdir(join(h.r.root, '.git', 'winnow', 'index', 'in-the-way'), { recursive: true });
+  // And no way to read HEAD's trees, so that the batch needs the private index (direct-tree.ts).
+  delete (h.git as { readTree?: unknown }).readTree;
   await h.r.write('README.md', 'edited\n');
   h.committer.submit(['README.md']);
   await h.committer.onIdle();

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readdir, stat, writeFile } from 'node:fs/promises';
+import { readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GIT_ENV } from '../helpers/repo.js';
 import { statusUntil, winnow } from '../helpers/daemon.js';
@@ -69,6 +69,19 @@ test("case 18: the private index's sharedindex.* lives in the state dir, mode 06
       await repo.write(name, `${name}\n`);
       await landed;
     }
+    // Steady commits build their trees without the private index (direct-tree.ts); a batch that
+    // needs it (an executable bit taken away: core.fileMode false would keep it there) writes it.
+    const script = join(repo.root, 'run.sh');
+    let landed = c.d.commitOf('run.sh');
+    await writeFile(script, '#!/bin/sh\n', { mode: 0o755 });
+    await landed;
+    assert.equal(repo.git('ls-tree', 'HEAD', 'run.sh').split(' ')[0], '100755');
+    landed = c.d.next((l) => l.msg === 'commit' && Array.isArray(l.paths) && (l.paths as string[]).includes('run.sh'));
+    // Written anew, so the mode and the bytes change in one event.
+    await rm(script);
+    await writeFile(script, '#!/bin/sh\necho\n', { mode: 0o644 });
+    await landed;
+    assert.equal(repo.git('ls-tree', 'HEAD', 'run.sh').split(' ')[0], '100644');
     const gitDir = join(repo.root, '.git');
     assert.deepEqual((await readdir(gitDir)).filter((n) => n.startsWith('sharedindex.')), [], 'nothing of winnow\'s index in .git/');
     const state = join(gitDir, 'winnow');

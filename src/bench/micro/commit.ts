@@ -265,7 +265,8 @@ function stepName(st: GitStep): string {
     if (a.length && !x.startsWith('-')) continue;
     a.push(x);
   }
-  const idx = st.env?.GIT_INDEX_FILE ? ' (private index)' : '';
+  const file = st.env?.GIT_INDEX_FILE;
+  const idx = !file ? '' : file.endsWith('/batch-index') ? ' (batch index)' : file.endsWith('/no-index') ? ' (no index)' : ' (private index)';
   return a.join(' ') + idx;
 }
 

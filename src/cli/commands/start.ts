@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { CommandSpec, CliIO } from '../types.js';
 import { RuntimeError } from '../types.js';
-import { loadWorkspace } from '../../index.js';
+import { loadWorkspace, type LoadedWorkspace } from '../../index.js';
 import { AlreadyRunningError } from '../../daemon/service.js';
 import { formatLogLine } from '../format.js';
 import { messages } from '../messages.js';
@@ -36,22 +36,25 @@ export const command: CommandSpec = {
     const dir = workspaceDir(command, args, args.positionals);
     const configPath = args.values.config as string | undefined;
     // Validate everything before detaching, so bad input fails here with exit 2.
-    const { workspace } = await loadWorkspace(dir, io.cwd, configPath);
+    const loaded = await loadWorkspace(dir, io.cwd, configPath);
+    const { workspace } = loaded;
     const holder = await runningDaemon(workspace.stateDir);
     if (holder) throw new RuntimeError(messages.alreadyRunning(workspace.root, holder.pid, holder.takenAt));
     if (args.values.daemon) return detach(workspace.root, configPath, io);
     const echo = args.values.quiet ? undefined : io.isTTY && !args.values.json ? (l: string) => io.stderr(formatLogLine(l)) : (l: string) => io.stderr(l);
-    return foreground(workspace.root, configPath, io, echo);
+    return foreground(loaded, configPath, io, echo);
   },
 };
 
-async function foreground(root: string, configPath: string | undefined, io: CliIO, echo: ((line: string) => void) | undefined): Promise<number> {
+async function foreground(loaded: LoadedWorkspace, configPath: string | undefined, io: CliIO, echo: ((line: string) => void) | undefined): Promise<number> {
   const { createWinnow } = await import('../../index.js');
+  const root = loaded.workspace.root;
   let fatal: ((msg: string) => void) | null = null;
   const w = await createWinnow({
     dir: root,
     cwd: io.cwd,
     configPath,
+    loaded,
     echo,
     onFatal: (msg) => fatal?.(msg),
   });

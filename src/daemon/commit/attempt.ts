@@ -45,7 +45,7 @@ export type Attempt =
   /** Every path is as in HEAD: no commit was needed. */
   | { outcome: 'unchanged'; plan: CommitPlan; via: Via }
   /** A plumbing commit landed; the person's index is not yet brought up to date. */
-  | { outcome: 'landed'; plan: CommitPlan; via: Via; landed: CommitJournal; oldEntries: Map<string, Entry> | undefined; message: string | null }
+  | { outcome: 'landed'; plan: CommitPlan; via: Via; landed: CommitJournal & { entries?: Map<string, Entry> }; oldEntries: Map<string, Entry> | undefined; message: string | null }
   /** `git commit --only` committed the plan. */
   | { outcome: 'committed'; plan: CommitPlan; via: Via };
 

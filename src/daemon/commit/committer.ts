@@ -264,7 +264,7 @@ class SingleFlightCommitter {
     }
     const now = clock.now();
     try {
-      const why = await reasonToWait(this.deps, this.ledger, now);
+      const why = await reasonToWait(this.deps, this.ledger, now, [...this.pending.keys()]);
       if (why) return this.wait(why.sentence, why.until);
     } catch (e) {
       return this.failed(e, []);
@@ -343,17 +343,16 @@ class SingleFlightCommitter {
       return;
     }
     if (done.outcome === 'landed') {
-      // The commit is in: bring the person's index up to date first, then record it, so that
-      // nobody (status, a test, the person's `git status`) sees winnow's commit as a staged
-      // reversal. A failure here (their git holds index.lock) does not undo the commit: the
-      // journal stays and the next pass finishes it.
-      try {
-        await this.index.syncRealIndex(done.landed, done.oldEntries);
-      } catch (e) {
+      // In git since update-ref: its time (`atMs`); `followMs` is what the index and note took after.
+      const landedAt = this.deps.clock.now();
+      // Bring the person's index up to date first, then record it, so that nobody (status, a test, their
+      // `git status`) sees winnow's commit as a staged reversal. A failure here (their git holds
+      // index.lock) does not undo the commit: the journal stays and the next pass finishes it.
+      const sync = this.index.syncRealIndex(done.landed, done.oldEntries, done.landed.entries).catch((e: unknown) => {
         logger.log('warn', 'commit landed; index update deferred', { error: failureInfo(e).stderr.trim().split('\n')[0] ?? '' });
-      }
-      await this.note(done.landed.new, plan.paths);
-      this.succeeded(done.landed.new, done.message ? { ...plan, message: done.message } : plan, via);
+      });
+      await Promise.all([sync, this.note(done.landed.new, plan.paths)]); // different files: side by side
+      this.succeeded(done.landed.new, done.message ? { ...plan, message: done.message } : plan, via, landedAt);
       return;
     }
     const sha = await git.headSha().catch(() => null);
@@ -368,15 +367,16 @@ class SingleFlightCommitter {
     await writeCommitNote(git, logger, sha, paths, (p) => this.deps.decisionFor?.(p), clock.now());
   }
 
-  private succeeded(sha: string | null, plan: CommitPlan, via: Via): void {
+  private succeeded(sha: string | null, plan: CommitPlan, via: Via, landedAt?: number): void {
     this.ledger.succeeded();
     if (this.pending.size) this.again = true; // what arrived meanwhile is the catch-up batch
     if (sha === null) return;
     // The commit is in git; nothing has recorded it yet (log line, pending.json via onCommitted).
     faultPoint('before-state-write');
-    const atMs = this.deps.clock.now();
+    const now = this.deps.clock.now();
+    const atMs = landedAt ?? now;
     this.ledger.committed({ sha, atMs, paths: plan.paths, message: plan.message });
-    this.deps.logger.log('info', 'commit', { sha, paths: plan.paths, atMs, via });
+    this.deps.logger.log('info', 'commit', { sha, paths: plan.paths, atMs, via, ...(landedAt === undefined ? {} : { followMs: now - landedAt }) });
     this.deps.onCommitted?.({ sha, paths: plan.paths, atMs, message: plan.message });
   }
 

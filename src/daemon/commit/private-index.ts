@@ -26,18 +26,19 @@ import {
   parseJournal,
   EMPTY_TREES,
   sharedIndexStep,
-  hashObjectStep,
   privateIndexInfoStep,
   type PrivateIndexAt,
   type CommitJournal,
   type Entry,
 } from '../../core/commit/plumbing.js';
 import type { Fs, Git, GitStep, Logger } from '../../ports/index.js';
-import { formatOfOid, nullOid } from '../../core/git/object-format.js';
+import { nullOid } from '../../core/git/object-format.js';
 import { faultPoint } from '../../util/fault.js';
 import { failureInfo } from './failure.js';
 import { ignoredByUpdateIndex } from '../../core/commit/names.js';
 import type { Scanned } from './scan.js';
+import { DirectTree } from './direct-tree.js';
+import { scannedCorrections } from './scanned-bytes.js';
 
 /** What HEAD was when a batch was prepared, and its entries for the batch's paths. */
 export interface HeadFacts {
@@ -55,8 +56,10 @@ export class PrivateIndex {
   private readonly journalFile: string;
   /** HEAD the private index equals; undefined when unknown (start, or a step failed half way). */
   private privateHead: string | null | undefined;
-  /** The tree of `privateHead`, when known (it spares a rev-parse per commit). */
-  private privateTree: string | null = null;
+  /** The last HEAD whose tree is known (it spares a rev-parse per commit). */
+  private known: { commit: string; tree: string } | null = null;
+  /** Builds a batch's trees without the private index when it can (direct-tree.ts). */
+  private readonly direct: DirectTree;
   /** The commit journal: undefined until read at start; null when there is none. */
   private journal: CommitJournal | null | undefined;
   /** Where git finds the private index and keeps its shared half (see `where`). */
@@ -68,6 +71,7 @@ export class PrivateIndex {
     this.indexFile = join(deps.stateDir, 'index');
     this.privateGitDir = join(deps.stateDir, 'private-git');
     this.journalFile = join(deps.stateDir, 'commit-journal.json');
+    this.direct = new DirectTree({ ...deps, where: () => this.where() });
   }
 
   /** True while a landed commit's journal waits to be settled. */
@@ -97,8 +101,8 @@ export class PrivateIndex {
   async readHead(paths: readonly string[]): Promise<HeadFacts> {
     let head: HeadFacts['head'];
     const fromFiles = await this.headFromFiles();
-    if (fromFiles !== null && fromFiles === this.privateHead && this.privateTree !== null) {
-      head = { commit: fromFiles, tree: this.privateTree };
+    if (fromFiles !== null && fromFiles === this.known?.commit) {
+      head = { ...this.known };
     } else {
       try {
         head = parseHead(await this.out([headStep()]));
@@ -108,7 +112,8 @@ export class PrivateIndex {
         head = null;
       }
     }
-    const entries = head ? await this.entriesOf(head.commit, paths) : new Map<string, Entry>();
+    let entries = new Map<string, Entry>();
+    if (head) entries = (this.direct.available ? await this.direct.entries(head.tree, paths) : null) ?? (await this.entriesOf(head.commit, paths));
     return { head, entries };
   }
 
@@ -196,7 +201,7 @@ export class PrivateIndex {
       throw new PrivateIndexError(failureInfo(e).stderr.trim().split('\n')[0] || String(e));
     }
     this.privateHead = head;
-    this.privateTree = tree;
+    if (head && tree) this.known = { commit: head, tree };
     await chmod(indexFile, 0o600).catch(() => undefined);
     await this.privateShared();
     const theirs = legacy || before ? await sharedOf(null) : '';
@@ -208,9 +213,10 @@ export class PrivateIndex {
   }
 
   /**
-   * One commit through the private index. Returns the new commit (HEAD now points at it and the
-   * journal is written) or null when the tree equals HEAD's (nothing to commit). `messageFor`
-   * writes the message once the tree is known.
+   * One commit of `plan` on HEAD (`facts`). Its tree is built from HEAD's trees and the batch's own
+   * tiny index where that is safe (direct-tree.ts), else through the private index. Returns the
+   * new commit (HEAD now points at it and the journal is written) or null when the tree equals
+   * HEAD's (nothing to commit). `messageFor` writes the message once the tree is known.
    */
   async commit(
     plan: CommitPlan,
@@ -218,28 +224,28 @@ export class PrivateIndex {
     scanned: ReadonlyMap<string, Scanned> = new Map(),
     hold: (path: string, reason: string) => void = () => undefined,
     messageFor?: (old: string | null, tree: string) => Promise<string>,
-  ): Promise<CommitJournal | null> {
-    const { fs, git } = this.deps;
-    const indexFile = this.indexFile;
+  ): Promise<(CommitJournal & { entries?: Map<string, Entry> }) | null> {
+    const { fs, git, logger } = this.deps;
     const old = facts.head?.commit ?? null;
-    if (this.privateHead !== old) await this.rebuild(old, facts.head?.tree ?? null);
     faultPoint('before-add');
-    this.privateHead = undefined;
-    const at = await this.where();
-    const [added] = await git.run([updatePrivateStep(at, plan.paths)]);
-    // A name git refuses is skipped with a warning and exit 0: say so rather than let it vanish.
-    const refused = ignoredByUpdateIndex(added?.stderr ?? '', plan.paths);
-    for (const p of refused) hold(p, 'git refused the name ("Ignoring path" from update-index): never committed; rename it');
-    let tree = (await this.out([writeTreeStep(at)])).trim();
-    if (await this.keepScannedBytes(plan, tree, facts, scanned, hold, new Set(refused))) tree = (await this.out([writeTreeStep(at)])).trim();
+    const direct = await this.direct.build(plan, facts, scanned, hold);
+    let tree: string;
+    let entries: Map<string, Entry> | undefined;
+    if ('tree' in direct) {
+      tree = direct.tree;
+      // The new commit's entries for the batch (a path git refused keeps HEAD's): the person's index follows them.
+      entries = new Map();
+      for (const p of plan.paths) {
+        const e = direct.entries.has(p) ? direct.entries.get(p) : facts.entries.get(p);
+        if (e) entries.set(p, e);
+      }
+    } else {
+      logger.log('info', 'commit through the private index', { reason: direct.fallback });
+      tree = await this.privateTree(plan, facts, scanned, hold);
+    }
     faultPoint('after-add');
-    // git rewrites the index (update-index, then write-tree's cache-tree) with the umask's mode;
-    // it lists the workspace's files, so it is kept 0600 like every state file.
-    await chmod(indexFile, 0o600).catch(() => undefined);
-    await this.privateShared();
     if (tree === facts.head?.tree || (!facts.head && EMPTY_TREES.has(tree))) {
-      this.privateHead = old;
-      this.privateTree = facts.head?.tree ?? null;
+      if (facts.head) this.known = { ...facts.head };
       return null;
     }
     // The message may come from the tree (a body with line counts, or commit.messageCommand).
@@ -262,21 +268,42 @@ export class PrivateIndex {
       }
       // The ref did move (the failure came after): carry on as committed.
     }
-    this.privateHead = sha;
-    this.privateTree = tree;
+    // Through the private index, it now equals the new commit; built directly, it still equals
+    // whatever it equalled (a later fallback rebuilds it from HEAD).
+    if (!entries) this.privateHead = sha;
+    this.known = { commit: sha, tree };
     faultPoint('after-ref-update');
-    return j;
+    return entries ? { ...j, entries } : j;
+  }
+
+  /** The batch's tree through the private index: `update-index` of its paths, `write-tree`. */
+  private async privateTree(plan: CommitPlan, facts: HeadFacts, scanned: ReadonlyMap<string, Scanned>, hold: (path: string, reason: string) => void): Promise<string> {
+    const { git } = this.deps;
+    const old = facts.head?.commit ?? null;
+    if (this.privateHead !== old) await this.rebuild(old, facts.head?.tree ?? null);
+    this.privateHead = undefined;
+    const at = await this.where();
+    const [added] = await git.run([updatePrivateStep(at, plan.paths)]);
+    // A name git refuses is skipped with a warning and exit 0: say so rather than let it vanish.
+    const refused = ignoredByUpdateIndex(added?.stderr ?? '', plan.paths);
+    for (const p of refused) hold(p, 'git refused the name ("Ignoring path" from update-index): never committed; rename it');
+    let tree = (await this.out([writeTreeStep(at)])).trim();
+    if (await this.keepScannedBytes(plan, tree, facts, scanned, hold, new Set(refused))) tree = (await this.out([writeTreeStep(at)])).trim();
+    // git rewrites the index (update-index, then write-tree's cache-tree) with the umask's mode;
+    // it lists the workspace's files, so it is kept 0600 like every state file.
+    await chmod(this.indexFile, 0o600).catch(() => undefined);
+    await this.privateShared();
+    // Equal to HEAD again when nothing changed; else to the commit about to be made (set after it lands).
+    if (tree === facts.head?.tree || (!facts.head && EMPTY_TREES.has(tree))) this.privateHead = old;
+    return tree;
   }
 
   /**
-   * `update-index` read each file again; the secret scan read it before. Where git staged other
-   * bytes than the scanned ones (the file changed in between, or a clean filter such as git-lfs's
-   * applies), the scanned bytes are hashed as git would store them at that path and staged instead:
-   * the commit holds exactly what was scanned. A large file (streamed, its bytes not kept) that
-   * differs is put back to HEAD's entry and held until it is judged again. What git staged is read
-   * from the tree `write-tree` just wrote, through the long-lived cat-file: an `ls-files` of the
-   * private index read all of it again (~8 MB at 100k files) for a batch's few entries. Returns true
-   * when the private index was corrected (the tree must be written again).
+   * Where git staged other bytes than the scanned ones in the private index, the scanned bytes
+   * (scanned-bytes.ts). What git staged is read from the tree `write-tree` just wrote, through the
+   * long-lived cat-file: an `ls-files` of the private index read all of it again (~8 MB at 100k
+   * files) for a batch's few entries. Returns true when the private index was corrected (the tree
+   * must be written again).
    */
   private async keepScannedBytes(
     plan: CommitPlan,
@@ -288,38 +315,13 @@ export class PrivateIndex {
   ): Promise<boolean> {
     const paths = plan.paths.filter((p) => scanned.has(p) && !refused.has(p));
     if (!paths.length) return false;
-    const at = await this.where();
     const staged = await this.entriesOf(tree, paths);
-    const lines: string[] = [];
-    for (const p of paths) {
-      const s = scanned.get(p)!;
-      const got = staged.get(p) ?? null;
-      if (got && got.oid === s.oid(got.oid.length) && got.mode === s.mode) continue;
-      if (s.content) {
-        const oid = (await this.out([hashObjectStep(p, s.content)])).trim();
-        if (got && got.oid === oid && got.mode === s.mode) continue; // a clean filter, same bytes
-        lines.push(`${s.mode} ${oid} 0\t${p}\0`);
-        continue;
-      }
-      // A streamed file under git-lfs: git staged its pointer, which names the bytes by sha256.
-      if (got && got.mode === s.mode && (await this.lfsPointerOf(got.oid, s))) continue;
-      const h = facts.entries.get(p);
-      lines.push(h ? `${h.mode} ${h.oid} 0\t${p}\0` : `0 ${nullOid(got ? formatOfOid(got.oid) : await this.deps.git.objectFormat())}\t${p}\0`);
-      hold(p, 'changed while it was being committed (or a clean filter applies to it) after its secret scan: held until it changes again');
-    }
-    if (!lines.length) return false;
-    await this.deps.git.run([privateIndexInfoStep(at, lines.join(''))]);
+    const fixes = await scannedCorrections(this.deps.git, paths, staged, facts.entries, scanned, hold);
+    if (!fixes.size) return false;
+    const none = [...fixes.values()].includes(null) ? nullOid(await this.deps.git.objectFormat()) : '';
+    const lines = [...fixes].map(([p, e]) => (e ? `${e.mode} ${e.oid} 0\t${p}\0` : `0 ${none}\t${p}\0`));
+    await this.deps.git.run([privateIndexInfoStep(await this.where(), lines.join(''))]);
     return true;
-  }
-
-  /** True when blob `oid` is a git-lfs pointer to exactly the scanned bytes (sha256 and size). */
-  private async lfsPointerOf(oid: string, s: Scanned): Promise<boolean> {
-    // A pointer is ~130 bytes; never read a big blob here.
-    const size = Number((await this.out([{ args: ['cat-file', '-s', oid] }])).trim());
-    if (!(size > 0 && size < 1024)) return false;
-    const text = await this.out([{ args: ['cat-file', 'blob', oid] }]);
-    const m = /^version https:\/\/git-lfs\.github\.com\/spec\/v1\noid sha256:([0-9a-f]{64})\nsize (\d+)\n/.exec(text);
-    return m !== null && m[1] === s.contentSha256 && Number(m[2]) === s.size;
   }
 
   private async dropJournal(): Promise<void> {
@@ -331,11 +333,11 @@ export class PrivateIndex {
    * Brings the person's index up to date with `j` for its paths, where it still holds the old HEAD
    * entry, so `git status` shows no staged reversal of winnow's commit. What they staged by hand stays.
    */
-  async syncRealIndex(j: CommitJournal, oldEntries?: Map<string, Entry>): Promise<void> {
+  async syncRealIndex(j: CommitJournal, oldEntries?: Map<string, Entry>, newEntries?: Map<string, Entry>): Promise<void> {
     const want = new Set(j.paths);
     const [oldE, newE, realE] = await Promise.all([
       oldEntries ?? (j.old ? this.entriesOf(j.old, j.paths) : new Map<string, Entry>()),
-      this.entriesOf(j.new, j.paths),
+      newEntries ?? this.entriesOf(j.new, j.paths),
       this.deps.git.indexEntries ? this.deps.git.indexEntries(j.paths) : this.out(lsFilesSteps(j.paths)).then((o) => parseLsFiles(o, want)),
     ]);
     const u = realIndexUpdate(j.paths, oldE, newE, realE);
