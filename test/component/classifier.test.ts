@@ -182,6 +182,30 @@ test('no process table and no git call when everything is decided by rules', asy
   assert.equal(git.ignoredCalls.length, 0);
 });
 
+test('the process table is read while check-ignore runs, not after it, when a path may reach layer 2', async () => {
+  const { c, fs, git, procs, ev } = setup();
+  fs.set('notes.md', 'my words');
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let listsDuringCheckIgnore = -1;
+  const real = git.ignored.bind(git);
+  git.ignored = async (paths: string[]) => {
+    await gate;
+    listsDuringCheckIgnore = procs.lists;
+    return real(paths);
+  };
+  const done = c.classify([ev('notes.md')]);
+  await new Promise((r) => setImmediate(r));
+  release();
+  const [d] = await done;
+  assert.equal(d!.decision, 'ALLOW');
+  assert.equal(listsDuringCheckIgnore, 1, 'ps-list was started before check-ignore answered');
+  // A batch layer 1 settles alone (a rule BLOCKs it, or an ALLOW rule) starts no read.
+  const before = procs.lists;
+  await c.classify([ev('debug.log'), ev('docs/guide.md')]);
+  assert.equal(procs.lists, before);
+});
+
 test('special files and directories are blocked at layer 1, never read', async () => {
   const { c, fs, ev } = setup();
   fs.set('pipe', '', 'fifo');

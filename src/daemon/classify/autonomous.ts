@@ -33,6 +33,18 @@ export class AutonomousProcesses {
     this.deps.logger.log('warn', msg, fields);
   }
 
+  /**
+   * Starts reading the process table if its snapshot has expired, without waiting: called as soon
+   * as a batch has a path for layer 2, so the `ps` runs (~70 ms at load 3) overlap layer 1's
+   * check-ignore instead of following it. Passed to `current()` of the same batch, which uses it
+   * (its errors are handled there).
+   */
+  prefetch(): Promise<ProcInfo[]> {
+    const read = this.deps.processes.list();
+    read.catch(() => undefined);
+    return read;
+  }
+
   /** The last process table read (for writers that are not autonomous). */
   table(): ProcInfo[] | undefined {
     return this.memo?.table;
@@ -42,7 +54,7 @@ export class AutonomousProcesses {
    * The autonomous set now. `force`: re-read the table; `fresh`: the cached table plus processes
    * started since (the port's `fresh`); `'stale'`: the same without ever spawning `ps` (a poll).
    */
-  async current(force: boolean, fresh: boolean | 'stale' = false, rootsHint?: number[]): Promise<Map<number, AutonomousProc>> {
+  async current(force: boolean, fresh: boolean | 'stale' = false, rootsHint?: number[], prefetched?: Promise<ProcInfo[]>): Promise<Map<number, AutonomousProc>> {
     const { processes } = this.deps;
     let roots: number[] = rootsHint ?? [];
     if (!rootsHint) {
@@ -54,12 +66,14 @@ export class AutonomousProcesses {
     }
     let table: ProcInfo[];
     try {
+      // A prefetched read of this batch is the snapshot `fresh` extends (the adapter's cache).
+      if (prefetched && fresh && processes.fresh) await prefetched;
       table =
         force && processes.refresh
           ? await processes.refresh()
           : fresh && processes.fresh
             ? await processes.fresh(fresh === 'stale' ? { stale: true } : undefined)
-            : await processes.list();
+            : await (prefetched ?? processes.list());
       // A `winnow exec` root the cached table does not know started after it was taken.
       if (!force && fresh !== 'stale' && processes.refresh && roots.some((r) => !table.some((p) => p.pid === r))) {
         table = await processes.refresh();

@@ -13,7 +13,7 @@
 import type { Config } from '../../core/config/defaults.js';
 import type { Decision, Evidence, RuleMatch } from '../../core/decision.js';
 import type { WatchEvent } from '../../core/event.js';
-import type { Clock, Fs, Git, Logger, ProcessTable, ProcessTracer, ProcProbe, Scheduler, TraceState, WriterTrace } from '../../ports/index.js';
+import type { Clock, Fs, Git, Logger, ProcInfo, ProcessTable, ProcessTracer, ProcProbe, Scheduler, TraceState, WriterTrace } from '../../ports/index.js';
 import { judgeOwnership } from '../../core/classify/ownership.js';
 import { createChurnState, isQuarantined, quarantinedList, recordChange, type ChurnOptions, type QuarantinedPath } from '../../core/classify/churn.js';
 import type { EvidenceModes } from '../../core/status.js';
@@ -241,9 +241,11 @@ class LayeredClassifier {
       pend.push({ idx: i, ev, rule: m, l1Ns, decided: null });
     }
     this.counters.remember(events);
+    // A path left to layer 2 needs the process table: its read starts now, beside check-ignore.
+    const table = pend.some((p) => p.rule!.action !== 'ALLOW') ? this.autonomous.prefetch() : undefined;
     await this.builtins(pend);
     const analyze = pend.filter((p) => !p.decided);
-    if (analyze.length) await this.analyzeAll(analyze);
+    if (analyze.length) await this.analyzeAll(analyze, table);
     for (const p of pend) out[p.idx] = p.decided!;
     return out;
   }
@@ -278,12 +280,13 @@ class LayeredClassifier {
   }
 
   /** Layers 2 and 3 (and the churn quarantine) for the paths layer 1 left open. */
-  private async analyzeAll(list: Pending[]): Promise<void> {
+  private async analyzeAll(list: Pending[], table: Promise<ProcInfo[]> | undefined): Promise<void> {
     const t0 = now_ns();
     const at = this.deps.clock.now();
     const { set, fanotify: tracing, writers, verdicts, handles, sizes } = await this.evidence.gather(
       list.map((p) => p.ev),
       at,
+      table,
     );
     const sharedUs = Number(now_ns() - t0) / 1000 / list.length;
     const budget = { lookups: SIZE_LOOKUPS_MAX };

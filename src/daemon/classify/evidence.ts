@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import type { WatchEvent } from '../../core/event.js';
-import type { Fs, ProcessTable, ProcProbe, WriterTrace } from '../../ports/index.js';
+import type { Fs, ProcInfo, ProcessTable, ProcProbe, WriterTrace } from '../../ports/index.js';
 import type { AutonomousProc, HandleEvidence, WriterEvidence } from '../../core/classify/ownership.js';
 import type { AutonomousProcesses } from './autonomous.js';
 import type { FileSize, WriteCounters } from './write-counters.js';
@@ -57,14 +57,14 @@ export class EvidenceGatherer {
   constructor(private readonly deps: EvidenceDeps) {}
 
   /** Layer 2's evidence for `events`, observed at `at`. */
-  async gather(events: WatchEvent[], at: number): Promise<Layer2Facts> {
+  async gather(events: WatchEvent[], at: number, table?: Promise<ProcInfo[]>): Promise<Layer2Facts> {
     const { autonomous, counters, tracing: procTracing, windowMs } = this.deps;
     const tracing = this.deps.traceActive();
     if (tracing) await this.deps.trace!.flush(FLUSH_WAIT_MS);
     // Without an exact trace, temporal correlation needs every autonomous process that is running
     // now, including one started a moment ago: the cached table plus the processes started since.
     const straced = procTracing.enabled();
-    let set = await autonomous.current(false, !tracing || straced);
+    let set = await autonomous.current(false, !tracing || straced, undefined, table);
     if (!tracing) counters.look(at);
     let writers = new Map<string, WriterEvidence[]>();
     if (tracing) ({ writers, set } = await this.writersOf(events, set));
