@@ -1,6 +1,5 @@
 import watcher from '@parcel/watcher';
-import { chmod, mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { chmod } from 'node:fs/promises';
 import type { Clock, StreamSpec, Watcher, WatcherSubscription } from '../ports/index.js';
 import { normalisePath, type WatchEvent } from '../core/event.js';
 
@@ -18,6 +17,9 @@ const IGNORE = ['.git', '**/.git'];
  * doctor checks are about inotify.
  */
 const OPTS: { ignore: string[]; backend?: watcher.BackendType } = process.platform === 'linux' ? { ignore: IGNORE, backend: 'inotify' } : { ignore: IGNORE };
+
+/** The options for one stream: its ignored folders besides `.git`. */
+const optsFor = (stream: StreamSpec): typeof OPTS => (stream.ignore?.length ? { ...OPTS, ignore: [...IGNORE, ...stream.ignore] } : OPTS);
 
 /** An inotify watch-limit failure, with the sysctl to raise in the message. */
 export class WatchLimitError extends Error {
@@ -60,7 +62,7 @@ export function createParcelWatcher(root: string, clock: Clock): Watcher {
                 if (err) onError(explain(err));
                 if (events && events.length) onEvents(toEvents(stream, events, 'watch'));
               },
-              OPTS,
+              optsFor(stream),
             ),
           );
         }
@@ -76,12 +78,13 @@ export function createParcelWatcher(root: string, clock: Clock): Watcher {
     },
 
     async writeSnapshot(stream, snapshotFile) {
-      await mkdir(dirname(snapshotFile), { recursive: true, mode: 0o700 });
+      // The state dir is made at start; never again here: a snapshot written while the workspace
+      // is deleted or moved must not recreate `.git/winnow` at the old place.
       // One snapshot per stream; a stream with several dirs keeps one file per dir.
       await Promise.all(
         stream.dirs.map(async (dir, i) => {
           const file = `${snapshotFile}${i ? `.${i}` : ''}`;
-          await watcher.writeSnapshot(dir, file, OPTS);
+          await watcher.writeSnapshot(dir, file, optsFor(stream));
           // The snapshot lists the workspace's file names: private like every state file.
           await chmod(file, 0o600);
         }),
@@ -93,7 +96,7 @@ export function createParcelWatcher(root: string, clock: Clock): Watcher {
       for (const [i, dir] of stream.dirs.entries()) {
         const file = `${snapshotFile}${i ? `.${i}` : ''}`;
         try {
-          const raw = await watcher.getEventsSince(dir, file, OPTS);
+          const raw = await watcher.getEventsSince(dir, file, optsFor(stream));
           out.push(...toEvents(stream, raw, 'catchup'));
         } catch {
           // No snapshot yet (first start) or an unreadable one: `git status` still reconciles.

@@ -31,6 +31,8 @@ export interface WatcherStatus {
   mode: 'live' | 'rescan-only';
   reason: string | null;
   lastRescan: string | null;
+  /** Folders git ignores as a whole, left unwatched. */
+  unwatched?: number;
 }
 
 export interface ServiceStatus {

@@ -255,7 +255,7 @@ class DaemonService {
         evidence: this.classifier.evidenceModes(),
         quarantined: this.classifier.quarantined(),
         heldOnTiming: this.known.timingOnly(),
-        watcher: { ...this.streams.mode, lastRescan: this.rescanner.lastRescan },
+        watcher: { ...this.streams.mode, lastRescan: this.rescanner.lastRescan, unwatched: this.streams.unwatched().length },
         sync: this.syncer ? this.syncer.status() : null,
         configFile: this.deps.configFile,
         reactions: saveReactions(this.reactions),
@@ -326,6 +326,8 @@ class DaemonService {
     const { deps } = this;
     if (this.running) return;
     this.startedAt = deps.clock.now();
+    // The folders git ignores are listed while the evidence starts; the subscription waits for them.
+    void this.streams.prepare();
     await startUp({
       openState: () => (deps.dryRun ? Promise.resolve(null) : this.openState()),
       startEvidence: () => deps.startEvidence?.() ?? Promise.resolve(),

@@ -21,6 +21,7 @@ import { Settler } from './settle/settler.js';
 import { Intake } from './watch/intake.js';
 import { Rescanner } from './watch/rescan.js';
 import { WatchStreams } from './watch/streams.js';
+import { listIgnoredDirs } from './watch/ignored-dirs.js';
 import type { ServiceDeps } from './service-deps.js';
 import type { SyncerHandle } from './sync/syncer.js';
 
@@ -52,7 +53,15 @@ export interface StageHooks {
 export function wireStages(deps: ServiceDeps, known: KnownDecisions, hooks: StageHooks): Stages {
   const { workspace, config, clock, scheduler, logger, fs, git } = deps;
   const { root, stateDir } = workspace;
-  const streams = new WatchStreams({ root, stateDir, config, watcher: deps.watcher, logger });
+  const streams = new WatchStreams({
+    root,
+    stateDir,
+    config,
+    watcher: deps.watcher,
+    logger,
+    ignoredDirs: () => listIgnoredDirs(git.raw),
+    onIgnoredChanged: () => rescanner.scheduleBurst(),
+  });
   const guard = new RootGuard({ root, gitDir: workspace.gitDir, fs, logger, onFatal: deps.onFatal });
   const classifier = createClassifier({
     root,

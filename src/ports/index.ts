@@ -24,6 +24,8 @@ export interface StreamSpec {
   /** Absolute directories to watch. */
   dirs: string[];
   priority: Priority;
+  /** Absolute folders under `dirs` not to watch (wholly git-ignored ones). */
+  ignore?: string[];
 }
 
 export interface WatcherSubscription {

@@ -22,7 +22,7 @@ interface StateView {
   quarantined?: { path: string; events: number; periodMs: number }[];
   held?: { path: string; reason: string }[];
   timingOnly?: { path: string; at: string; reason: string }[];
-  watcher?: { mode: string; reason: string | null };
+  watcher?: { mode: string; reason: string | null; unwatched?: number };
   sync?: unknown;
   idle?: boolean;
   startedAt?: string;
@@ -94,6 +94,7 @@ function human(s: StateView & { workspace: string; running: boolean; pid: number
   L.push(`workspace  ${s.workspace}`);
   L.push(`running    ${s.running ? `yes (pid ${s.pid})` : 'no'}`);
   if (s.watcher && s.watcher.mode !== 'live') L.push(`watcher    ${s.watcher.mode}: ${s.watcher.reason ?? ''}`);
+  if (s.watcher?.unwatched) L.push(`unwatched  ${s.watcher.unwatched} folder${s.watcher.unwatched === 1 ? '' : 's'} git ignores as a whole (their changes are never committed)`);
   if (s.configChanged) L.push(`config     ${messages.configNotApplied(s.configFile ?? s.configChanged.file, ago(s.configChanged.changedAt, now))}`);
   if (s.waiting) L.push(`waiting    ${s.waiting}`);
   else if (paused) L.push(`waiting    ${paused}`);

@@ -152,7 +152,7 @@ function checkInotify(i: NonNullable<DoctorFacts['inotify']>, cfg: Config, add: 
     add({ id: 'inotify-watches', status: 'warn', summary: 'cannot read /proc/sys/fs/inotify/max_user_watches', fix: 'Check it with `sysctl fs.inotify.max_user_watches`.' });
   } else {
     const need = (i.workspaceDirs ?? 0) + (i.usedWatches ?? 0);
-    const what = `fs.inotify.max_user_watches = ${i.maxUserWatches}${i.workspaceDirs !== null ? `; the workspace has ${i.workspaceDirs} director${i.workspaceDirs === 1 ? "y" : "ies"}` : ''}${i.usedWatches !== null ? `; your processes hold ${i.usedWatches} watches` : ''}`;
+    const what = `fs.inotify.max_user_watches = ${i.maxUserWatches}${i.workspaceDirs !== null ? `; the workspace has ${i.workspaceDirs} watched director${i.workspaceDirs === 1 ? "y" : "ies"} (not counting folders git ignores)` : ''}${i.usedWatches !== null ? `; your processes hold ${i.usedWatches} watches` : ''}`;
     if (need > i.maxUserWatches) {
       add({ id: 'inotify-watches', status: 'fail', summary: `${what}: the limit will be hit and winnow falls back to periodic rescans`, fix: `Raise it: ${sysctlW}.` });
     } else if (need * WATCH_HEADROOM > i.maxUserWatches) {

@@ -13,6 +13,7 @@ import { createGitRunner, GitError } from '../../adapters/git.js';
 import type { GitRunner } from '../../ports/index.js';
 import { resolveWorkspace, type Workspace } from '../../adapters/workspace.js';
 import { hasCapSysAdmin } from '../../util/procfs.js';
+import { listIgnoredDirs } from '../../daemon/watch/ignored-dirs.js';
 
 export interface StateEntry {
   /** Relative to the state dir; '' is the state dir itself. */
@@ -97,8 +98,11 @@ async function inotifyUsage(uid: number): Promise<{ watches: number; instances: 
   return { watches, instances };
 }
 
-/** Directories under root outside .git, stopping at `cap` (an upper bound is all the check needs). */
-async function countDirs(root: string, cap = 1_000_000): Promise<number | null> {
+/**
+ * Directories under root outside .git and the folders git ignores as a whole (winnow does not
+ * watch those), stopping at `cap` (an upper bound is all the check needs).
+ */
+async function countDirs(root: string, skip: ReadonlySet<string>, cap = 1_000_000): Promise<number | null> {
   let n = 0;
   const stack = [root];
   try {
@@ -108,13 +112,19 @@ async function countDirs(root: string, cap = 1_000_000): Promise<number | null> 
       const d = await opendir(dir).catch(() => null);
       if (!d) continue;
       for await (const e of d) {
-        if (e.isDirectory() && !(dir === root && e.name === '.git')) stack.push(join(dir, e.name));
+        if (e.isDirectory() && !(dir === root && e.name === '.git') && !skip.has(join(dir, e.name))) stack.push(join(dir, e.name));
       }
     }
   } catch {
     return null;
   }
   return n;
+}
+
+/** The folders the daemon leaves unwatched (watch/ignored-dirs.ts), absolute; none if git cannot tell. */
+async function unwatchedDirs(root: string, env: NodeJS.ProcessEnv): Promise<Set<string>> {
+  const dirs = await listIgnoredDirs(createGitRunner(root, { timeoutMs: 30_000, env })).catch(() => []);
+  return new Set(dirs.map((d) => join(root, d)));
 }
 
 async function onPath(name: string, env: NodeJS.ProcessEnv): Promise<string | null> {
@@ -192,7 +202,7 @@ export async function gatherFacts(opts: { dir?: string; config?: string; cwd: st
       maxUserInstances: await readInt('/proc/sys/fs/inotify/max_user_instances'),
       usedWatches: usage?.watches ?? null,
       usedInstances: usage?.instances ?? null,
-      workspaceDirs: ws ? await countDirs(ws.root) : null,
+      workspaceDirs: ws ? await countDirs(ws.root, await unwatchedDirs(ws.root, opts.env)) : null,
     };
   }
 
