@@ -12,7 +12,7 @@
  *   `08:26:34 exit  10318      0   0.017s git update-ref …`
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, constants, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { Socket, type SocketConstructorOpts } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from '../ports/index.js';
 import { findExecutable } from '../util/which.js';
+import { readStat } from './procfs.js';
 
 export interface LineageEntry {
   ppid: number;
@@ -100,14 +101,9 @@ function findForkstat(): string | null {
   return findExecutable('forkstat', ['/usr/bin/forkstat', '/usr/sbin/forkstat']);
 }
 
+/** The parent from /proc (the one /proc module parses stat); null when gone. */
 function procParent(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    return Number.isFinite(ppid) ? ppid : null;
-  } catch {
-    return null;
-  }
+  return readStat(pid)?.ppid ?? null;
 }
 
 /** Lines from a FIFO's reading end, read at most once per BATCH_MS while output keeps coming. */
