@@ -15,6 +15,8 @@ class FakeFs implements Fs {
   /** Stamps each file's mtime, as the kernel does on a write. */
   constructor(private readonly now: () => number = () => 0) {}
   files = new Map<string, { data: Buffer; kind?: 'dir' | 'fifo'; mtime: number }>();
+  /** Inode numbers by workspace-relative path (none: stat reports no inode). */
+  inos = new Map<string, number>();
   set(rel: string, data: string | object, kind?: 'dir' | 'fifo') {
     this.files.set(`${ROOT}/${rel}`, { data: Buffer.from(typeof data === 'string' ? data : JSON.stringify(data)), ...(kind ? { kind } : {}), mtime: this.now() });
   }
@@ -28,7 +30,8 @@ class FakeFs implements Fs {
     this.stats.push(abs);
     const f = this.files.get(abs);
     if (!f) return null;
-    return { size: f.data.length, mtimeMs: f.mtime, isFile: !f.kind, isDirectory: f.kind === 'dir', isSymlink: false, isSpecial: f.kind === 'fifo' };
+    const ino = this.inos.get(abs.slice(ROOT.length + 1));
+    return { size: f.data.length, mtimeMs: f.mtime, isFile: !f.kind, isDirectory: f.kind === 'dir', isSymlink: false, isSpecial: f.kind === 'fifo', ...(ino !== undefined ? { ino } : {}) };
   }
   async writeFileAtomic() {}
   async mkdirp() {}
@@ -363,6 +366,71 @@ test('temporal: a file whose event arrived before the sample explains the bytes 
   assert.equal(ds[1]!.decision, 'ALLOW', ds[1]!.reason);
   assert.equal(ds[1]!.layer, 3);
   assert.match(JSON.stringify(ds[1]!.evidence), /explained by other changed paths/);
+});
+
+test('temporal: a child\'s bytes reach the agent\'s counter when it reaps the child, after a sample that followed the write: the child\'s file still explains them, so a person\'s save in that moment is not held (evidence-ladder, heuristic rung)', async () => {
+  const { c, fs, probe, clock, ev } = setup();
+  fs.set('warmup.md', 'w');
+  probe.counters.set(20, 100_000);
+  await c.classify([ev('warmup.md')]);
+  await clock.advance(300);
+  await c.classify([ev('warmup.md')]); // a second still sample: the agent was quiet
+  await clock.advance(300);
+  // The agent's `sh -c` child writes d.md and exits; its event is decided at once, while the
+  // agent (20) has not reaped the child yet: the agent's counter has not moved at this sample.
+  fs.set('work/d.md', 'd'.repeat(200));
+  await clock.advance(8);
+  await c.classify([ev('work/d.md')]);
+  // The agent reaps its child 12 ms later (under load, 35–150 ms here): the child's page reaches
+  // the agent's counter. The person saves 10 ms after that.
+  await clock.advance(12);
+  probe.counters.set(20, 100_000 + 4096);
+  await clock.advance(10);
+  fs.set('work/person.md', 'my words');
+  await clock.advance(50);
+  const [d] = await c.classify([ev('work/person.md')]);
+  assert.equal(d!.decision, 'ALLOW', d!.reason);
+  assert.equal(d!.layer, 3);
+  assert.match(JSON.stringify(d!.evidence), /explained by other changed paths/);
+  // An agent write after the reap, with nothing else written since the counter last stood still,
+  // is still caught: d.md's page was counted in the interval before this one.
+  await clock.advance(300);
+  await c.classify([ev('warmup.md')]);
+  await clock.advance(300);
+  probe.counters.set(20, 100_000 + 8192);
+  fs.set('work/e.md', 'e'.repeat(200));
+  await clock.advance(50);
+  const [e] = await c.classify([ev('work/e.md')]);
+  assert.equal(e!.decision, 'BLOCK', e!.reason);
+});
+
+test('temporal: an agent\'s new file whose inode opens an inode-table block cost two pages (ext4): it still explains them, so a person\'s save in the same interval is not held', async () => {
+  const { c, fs, probe, clock, ev } = setup();
+  fs.set('warmup.md', 'w');
+  probe.counters.set(20, 100_000);
+  await c.classify([ev('warmup.md')]);
+  await clock.advance(300);
+  // The agent creates d.md (inode 49: 49 % 16 === 1) and the person saves notes.md, between the
+  // same two samples; the agent's counter moves by two pages for its one small file.
+  fs.set('work/d.md', 'd'.repeat(40));
+  fs.inos.set('work/d.md', 49);
+  probe.counters.set(20, 100_000 + 8192);
+  await clock.advance(20);
+  fs.set('work/notes.md', 'my words');
+  await clock.advance(50);
+  const ds = await c.classify([ev('work/d.md'), ev('work/notes.md')]);
+  assert.equal(ds[1]!.decision, 'ALLOW', ds[1]!.reason);
+  assert.equal(ds[1]!.layer, 3);
+  // Another inode: the second page is not the new file's, and the person's save is held on timing.
+  await clock.advance(300);
+  fs.set('work/e.md', 'e'.repeat(40));
+  fs.inos.set('work/e.md', 50);
+  probe.counters.set(20, 100_000 + 16384);
+  await clock.advance(20);
+  fs.set('work/notes.md', 'more words');
+  await clock.advance(50);
+  const [, held] = await c.classify([ev('work/e.md'), ev('work/notes.md')]);
+  assert.equal(held!.decision, 'BLOCK', held!.reason);
 });
 
 test('temporal: two files an agent writes between the same samples are both its own; a person\'s save in another interval is not', async () => {

@@ -39,9 +39,11 @@ test('without fanotify, a monitor that rewrites a file after every commit does n
     for (let i = 0; i < 5; i++) {
       const c = d.next((l) => l.msg === 'commit' && (l.paths as string[]).includes('notes.md'));
       await repo.write('notes.md', `edit ${i}\n`);
-      await c;
-      // The monitor's reaction is decided before the person's next edit.
-      await d.next((l) => l.msg === 'decision' && l.path === '.claude/contexts/last-commit.json');
+      const committed = await c;
+      // The monitor's reaction is decided before the person's next edit: the first decision after
+      // the commit's line, which may have come in the same read of stderr as the commit (under
+      // load), before an awaiter made now could see it.
+      await d.waitFor((l) => l.msg === 'decision' && l.path === '.claude/contexts/last-commit.json', { fromIndex: d.lines.indexOf(committed) + 1 });
       // Pacing, not synchronisation: without fanotify winnow can only tell the two writers apart
       // when they are further apart than the correlation window (500 ms here). SPEC's condition.
       // Uneven, as a person's are: five saves evenly spaced would be a schedule, which the churn
