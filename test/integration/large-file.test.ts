@@ -16,7 +16,13 @@ const linux = process.platform === 'linux';
 
 test('a small edit beside a modified 100 MB tracked file is committed, the large file is compared by hash, and the daemon never holds it in memory', { skip: linux ? false : 'reads VmHWM from /proc (Linux)' }, async (t) => {
   const r = await tempRepo();
-  t.after(() => r.cleanup());
+  let d: DaemonProcess | undefined;
+  // One hook, daemon first: t.after hooks run in the order registered, and removing the
+  // workspace under a running daemon raced its state writes (rmdir .git/winnow: ENOTEMPTY).
+  t.after(async () => {
+    await d?.stop();
+    await r.cleanup();
+  });
   // 100 MB that compresses fast (git add stays quick), different in every 1 KiB block.
   const block = Buffer.alloc(1024, 'large file content ');
   const big = Buffer.alloc(100 * MB);
@@ -31,8 +37,7 @@ test('a small edit beside a modified 100 MB tracked file is committed, the large
   const cfg = join(r.root, '..', `${r.root.split('/').pop()}.json`);
   await writeFile(cfg, fastConfig());
   t.after(() => writeFile(cfg, '').catch(() => undefined));
-  const d = new DaemonProcess(r.root, ['--config', cfg]);
-  t.after(() => d.stop());
+  d = new DaemonProcess(r.root, ['--config', cfg]);
   await d.ready();
 
   const bigDecision = d.next((l) => l.msg === 'decision' && l.path === 'data/big.bin');

@@ -14,12 +14,17 @@ const u = testUser();
 test('the daemon, run as the unprivileged test user, commits that user\'s change', { skip: 'skip' in u ? u.skip : false, timeout: 60_000 }, async (t) => {
   const user = u as TestUser;
   const repo = await userRepo(user);
-  t.after(() => repo.cleanup());
+  let d: DaemonProcess | undefined;
+  // One hook, daemon first: t.after hooks run in the order registered, and removing the
+  // workspace under a running daemon raced its state writes (rmdir .git/winnow: ENOTEMPTY).
+  t.after(async () => {
+    await d?.kill();
+    await repo.cleanup();
+  });
   const cfg = `${repo.root}.winnow.json`;
   writeFileSync(cfg, fastConfig());
   if (process.getuid?.() === 0) chownSync(cfg, user.uid, user.gid);
-  const d = new DaemonProcess(repo.root, ['--config', cfg], {}, { as: user });
-  t.after(() => d.kill());
+  d = new DaemonProcess(repo.root, ['--config', cfg], {}, { as: user });
   const ready = await d.ready();
   assert.equal(user.run('ps', ['-o', 'user=', '-p', String(ready.pid)]).trim(), user.name, 'the daemon runs as the test user');
   const committed = d.commitOf('notes.md');
