@@ -3,10 +3,9 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { chmod, mkdir, readFile, rm, stat, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tempRepo, type TempRepo } from '../helpers/repo.js';
-import { ManualClock } from '../helpers/clock.js';
-import { createGit } from '../../src/adapters/git.js';
-import { nodeFs } from '../../src/adapters/node-fs.js';
-import { createCommitter, RECHECK_MS, type Committer } from '../../src/daemon/commit/committer.js';
+import { realCommitter } from '../helpers/committer.js';
+import type { ManualClock } from '../helpers/clock.js';
+import { RECHECK_MS, type Committer } from '../../src/daemon/commit/committer.js';
 import { mergeConfig, type ConfigInput } from '../../src/core/config/schema.js';
 import type { Git, Logger } from '../../src/ports/index.js';
 
@@ -26,32 +25,11 @@ interface H {
 }
 
 async function setup(t: { after(fn: () => Promise<void>): void }, cfg: ConfigInput = {}, repo?: TempRepo): Promise<H> {
-  const r = repo ?? (await tempRepo());
-  const gitDir = join(r.root, '.git');
-  const stateDir = join(gitDir, 'winnow');
   const config = mergeConfig({ health: { minFreeBytes: 0 }, ...cfg });
-  const git = await createGit(r.root, { gitDir, stateDir, timeoutMs: 20_000, hooks: config.commit.hooks });
-  const clock = new ManualClock();
   const logs: H['logs'] = [];
   const logger: Logger = { log: (level, msg, fields) => logs.push({ level, msg, fields }) };
   const paused = { value: false };
-  const committer = createCommitter({
-    git,
-    fs: nodeFs,
-    clock,
-    scheduler: clock,
-    logger,
-    config,
-    root: r.root,
-    stateDir,
-    isPaused: async () => paused.value,
-    random: () => 0,
-  });
-  t.after(async () => {
-    await committer.close();
-    await git.close();
-    await r.cleanup();
-  });
+  const { r, git, clock, committer } = await realCommitter(t, { config, logger, isPaused: async () => paused.value, ...(repo ? { repo } : {}) });
   return {
     r,
     git,

@@ -11,10 +11,8 @@ import { execFileSync } from 'node:child_process';
 import { chmod, mkdir, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GIT_ENV, tempRepo, type TempRepo } from '../helpers/repo.js';
-import { ManualClock } from '../helpers/clock.js';
-import { createGit } from '../../src/adapters/git.js';
-import { nodeFs } from '../../src/adapters/node-fs.js';
-import { createCommitter, type Committer } from '../../src/daemon/commit/committer.js';
+import { realCommitter } from '../helpers/committer.js';
+import type { Committer } from '../../src/daemon/commit/committer.js';
 import { mergeConfig } from '../../src/core/config/schema.js';
 import type { Logger } from '../../src/ports/index.js';
 
@@ -30,30 +28,10 @@ interface H {
 }
 
 async function setup(t: { after(fn: () => Promise<void>): void }, repo?: TempRepo): Promise<H> {
-  const r = repo ?? (await tempRepo());
-  const gitDir = join(r.root, '.git');
-  const stateDir = join(gitDir, 'winnow');
-  const git = await createGit(r.root, { gitDir, stateDir, timeoutMs: 20_000, hooks: false });
-  const clock = new ManualClock();
   const logs: H['logs'] = [];
   const logger: Logger = { log: (_level, msg, fields) => logs.push({ msg, fields }) };
-  const committer = createCommitter({
-    git,
-    fs: nodeFs,
-    clock,
-    scheduler: clock,
-    logger,
-    config: mergeConfig({ health: { minFreeBytes: 0 }, commit: { notes: false } }),
-    root: r.root,
-    stateDir,
-    isPaused: async () => false,
-    random: () => 0,
-  });
-  t.after(async () => {
-    await committer.close();
-    await git.close();
-    await r.cleanup();
-  });
+  const config = mergeConfig({ health: { minFreeBytes: 0 }, commit: { notes: false } });
+  const { r, committer } = await realCommitter(t, { config, logger, ...(repo ? { repo } : {}) });
   return {
     r,
     committer,

@@ -9,10 +9,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempRepo } from '../helpers/repo.js';
-import { ManualClock } from '../helpers/clock.js';
+import { realCommitter } from '../helpers/committer.js';
 import { createGit } from '../../src/adapters/git.js';
-import { nodeFs } from '../../src/adapters/node-fs.js';
-import { createCommitter } from '../../src/daemon/commit/committer.js';
 import { mergeConfig } from '../../src/core/config/schema.js';
 import type { Git } from '../../src/ports/index.js';
 
@@ -72,26 +70,7 @@ test('git-ignored paths are judged without git reading the index; a tracked file
 async function tracedCommitter(t: TestContext) {
   const r = await tempRepo();
   const trace = join(r.root, '.git', 'trace2.json');
-  const git = await tracedGit(r.root, trace);
-  const stateDir = join(r.root, '.git', 'winnow');
-  const clock = new ManualClock();
-  const committer = createCommitter({
-    git,
-    fs: nodeFs,
-    clock,
-    scheduler: clock,
-    logger: { log: () => undefined },
-    config: mergeConfig({ health: { minFreeBytes: 0 } }),
-    root: r.root,
-    stateDir,
-    isPaused: async () => false,
-    random: () => 0,
-  });
-  t.after(async () => {
-    await committer.close();
-    await git.close();
-    await r.cleanup();
-  });
+  const { committer, stateDir } = await realCommitter(t, { repo: r, config: mergeConfig({ health: { minFreeBytes: 0 } }), git: (root) => tracedGit(root, trace) });
   return { r, trace, stateDir, committer };
 }
 
