@@ -17,7 +17,6 @@ export const nodeFs: Fs = {
         isSymlink: s.isSymbolicLink(),
         isSpecial: s.isFIFO() || s.isSocket() || s.isCharacterDevice() || s.isBlockDevice(),
         mode: s.mode & 0o7777,
-        ino: s.ino,
       };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return null;

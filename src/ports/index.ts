@@ -305,8 +305,6 @@ export interface FileStat {
   isSpecial: boolean;
   /** Permission bits (`st_mode & 0o7777`), when known: an executable file is committed as 100755. */
   mode?: number;
-  /** Inode number, when known (temporal correlation: `inodePage` in core/classify/temporal.ts). */
-  ino?: number;
 }
 
 export interface Fs {

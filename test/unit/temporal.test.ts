@@ -152,8 +152,6 @@ test('explainStep: other paths written between the samples explain the bytes, at
     { name: 'mtime within the slack before the second sample, event after it: in doubt, nothing', recent: [r('a.txt', 1100, 10, 1000 - 1)], want: 0 },
     { name: 'mtime within the slack, event already in before the second sample: counted', recent: [r('a.txt', 1000, 10, 1000 - 1)], want: PAGE },
     { name: 'a deletion explains nothing', recent: [r('gone.txt', 500, 0)], want: 0 },
-    { name: 'a new inode that opens an inode-table block (ino % 16 === 1): one page more', recent: [{ ...r('new.txt', 500, 10, 500), ino: 33 }], want: 2 * PAGE },
-    { name: 'any other inode: its size in pages', recent: [{ ...r('new.txt', 500, 10, 500), ino: 34 }], want: PAGE },
     { name: 'each path once', recent: [r('a.txt', 400, 10, 400), r('a.txt', 500, 10, 500)], want: PAGE },
     { name: 'a person wrote it (fanotify)', recent: [r('theirs.md', 500, 10, 500)], human: { 'theirs.md': 500 }, want: 0 },
     { name: 'stops once everything is explained (older paths are not counted)', recent: [r('c.txt', 300, 10, 300), r('b.txt', 400, 5000, 400), r('a.txt', 500, 5000, 500)], want: 2 * PAGE },

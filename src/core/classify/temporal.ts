@@ -14,7 +14,7 @@
  * const b = bracketWrite(new Map([[7, [{ at: 0, bytes: 0 }, { at: 100, bytes: 8192 }]]]), new Map(), 0, 50);
  * // → { active: 8192, from: 0, to: 100, since: 0, movers: [{ pid: 7, bytes: 8192 }] }
  */
-import { PAGE, pageRound } from './ownership.js';
+import { pageRound } from './ownership.js';
 
 /**
  * A file's mtime comes from the kernel's coarse clock (up to a tick, ~4 ms, behind the real time):
@@ -43,25 +43,12 @@ export interface CounterSample {
   bytes: number;
 }
 
-/** A change the watcher reported (oldest first in the list); size, mtime and inode once looked up. */
+/** A change the watcher reported (oldest first in the list); size and mtime once looked up. */
 export interface RecentChange {
   path: string;
   at: number;
   size?: number;
   mtime?: number;
-  ino?: number;
-}
-
-/**
- * Pages a change may have cost its writer's counter beyond its own size: ext4 charges the
- * process that creates a file one more page when the new inode is the first of a 4 KiB block of
- * its inode table (256-byte inodes: 16 a block, numbers 1, 17, 33, …). Here 19 of 300 new small
- * files cost 8192 bytes, every one with `ino % 16 === 1`; rewrites of a file never did. Counted
- * for any change with such an inode (a rewrite is rarely one of them: at most a page too many,
- * towards ALLOW).
- */
-export function inodePage(ino: number | undefined): number {
-  return ino !== undefined && ino % 16 === 1 ? PAGE : 0;
 }
 
 /** What the autonomous set wrote around one write. */
@@ -199,7 +186,7 @@ export function explainStep(c: ExplainCursor, input: ExplainInput, budget: { loo
     if (w <= since || w > to) continue;
     if (w > to - MTIME_SLACK_BEFORE_MS && r.at > to) continue;
     c.seen.add(r.path);
-    c.explained += pageRound(r.size) + (r.size > 0 ? inodePage(r.ino) : 0);
+    c.explained += pageRound(r.size);
     if (c.explained >= input.active) break;
   }
   return { explained: c.explained };

@@ -28,8 +28,6 @@ export const SIZE_LOOKUPS_MAX = 500;
 export interface FileSize {
   size: number;
   mtime: number | null;
-  /** Inode number, when known. */
-  ino?: number;
 }
 
 export interface WriteCountersDeps {
@@ -221,7 +219,7 @@ export class WriteCounters {
 
   private async statOf(path: string): Promise<FileSize> {
     const st = await this.deps.fs.stat(join(this.deps.root, path)).catch(() => null);
-    return st && st.isFile ? { size: st.size, mtime: st.mtimeMs, ...(st.ino !== undefined ? { ino: st.ino } : {}) } : { size: 0, mtime: null };
+    return st && st.isFile ? { size: st.size, mtime: st.mtimeMs } : { size: 0, mtime: null };
   }
 
   /**
@@ -253,7 +251,6 @@ export class WriteCounters {
         const st = await this.statOf(step.need.path);
         step.need.size = st.size;
         if (st.mtime !== null) step.need.mtime = st.mtime;
-        if (st.ino !== undefined) step.need.ino = st.ino;
       }
     }
     const movers = b.movers.map((m) => ({ pid: m.pid, command: set.get(m.pid)?.cmd ?? '?', bytes: m.bytes }));
