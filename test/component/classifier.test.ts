@@ -389,42 +389,6 @@ test('temporal: a file whose event arrived before the sample explains the bytes 
   assert.match(JSON.stringify(ds[1]!.evidence), /explained by other changed paths/);
 });
 
-test('temporal: a child\'s bytes reach the agent\'s counter when it reaps the child, after a sample that followed the write: the child\'s file still explains them, so a person\'s save in that moment is not held (evidence-ladder, heuristic rung)', async () => {
-  const { c, fs, probe, clock, ev } = setup();
-  fs.set('warmup.md', 'w');
-  probe.counters.set(20, 100_000);
-  await c.classify([ev('warmup.md')]);
-  await clock.advance(300);
-  await c.classify([ev('warmup.md')]); // a second still sample: the agent was quiet
-  await clock.advance(300);
-  // The agent's `sh -c` child writes d.md and exits; its event is decided at once, while the
-  // agent (20) has not reaped the child yet: the agent's counter has not moved at this sample.
-  fs.set('work/d.md', 'd'.repeat(200));
-  await clock.advance(8);
-  await c.classify([ev('work/d.md')]);
-  // The agent reaps its child 12 ms later (under load, 35–150 ms here): the child's page reaches
-  // the agent's counter. The person saves 10 ms after that.
-  await clock.advance(12);
-  probe.counters.set(20, 100_000 + 4096);
-  await clock.advance(10);
-  fs.set('work/person.md', 'my words');
-  await clock.advance(50);
-  const [d] = await c.classify([ev('work/person.md')]);
-  assert.equal(d!.decision, 'ALLOW', d!.reason);
-  assert.equal(d!.layer, 3);
-  assert.match(JSON.stringify(d!.evidence), /explained by other changed paths/);
-  // An agent write after the reap, with nothing else written since the counter last stood still,
-  // is still caught: d.md's page was counted in the interval before this one.
-  await clock.advance(300);
-  await c.classify([ev('warmup.md')]);
-  await clock.advance(300);
-  probe.counters.set(20, 100_000 + 8192);
-  fs.set('work/e.md', 'e'.repeat(200));
-  await clock.advance(50);
-  const [e] = await c.classify([ev('work/e.md')]);
-  assert.equal(e!.decision, 'BLOCK', e!.reason);
-});
-
 test('temporal: two files an agent writes between the same samples are both its own; a person\'s save in another interval is not', async () => {
   const { c, fs, probe, clock, ev } = setup();
   fs.set('warmup.md', 'w');

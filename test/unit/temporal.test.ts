@@ -7,7 +7,6 @@ import {
   writeTime,
   MTIME_SLACK_AFTER_MS,
   MTIME_SLACK_BEFORE_MS,
-  REAP_SLACK_MS,
   START_SLACK_MS,
   type CounterSample,
   type ExplainInput,
@@ -41,25 +40,25 @@ test('bracketWrite: the counter movement between the samples around the write, p
       name: 'one process, moved around the write',
       samples: [[7, s([0, 100], [1000, 100 + PAGE])]],
       t: 500,
-      want: { active: PAGE, from: 0, to: 1000, since: 0, movers: [{ pid: 7, bytes: PAGE }] },
+      want: { active: PAGE, from: 0, to: 1000, movers: [{ pid: 7, bytes: PAGE }] },
     },
     {
       name: 'still, around the write: known, nothing active',
       samples: [[7, s([0, 100], [1000, 100])]],
       t: 500,
-      want: { active: 0, from: Infinity, to: -Infinity, since: Infinity, movers: [] },
+      want: { active: 0, from: Infinity, to: -Infinity, movers: [] },
     },
     {
       name: 'the sample just after the mtime is too soon: the next one counts',
       samples: [[7, s([0, 0], [500 + MTIME_SLACK_AFTER_MS - 1, 10], [2000, 50])]],
       t: 500,
-      want: { active: 50, from: 0, to: 2000, since: 0, movers: [{ pid: 7, bytes: 50 }] },
+      want: { active: 50, from: 0, to: 2000, movers: [{ pid: 7, bytes: 50 }] },
     },
     {
       name: 'a sample within the mtime slack before the write may follow it: the earlier one is the base',
       samples: [[7, s([0, 0], [500 - MTIME_SLACK_BEFORE_MS + 1, 10], [1000, 30])]],
       t: 500,
-      want: { active: 30, from: 0, to: 1000, since: 0, movers: [{ pid: 7, bytes: 30 }] },
+      want: { active: 30, from: 0, to: 1000, movers: [{ pid: 7, bytes: 30 }] },
     },
     {
       name: 'first sampled after the write, started after the last look: counts from zero at its start',
@@ -67,7 +66,7 @@ test('bracketWrite: the counter movement between the samples around the write, p
       startedAt: [[8, 450]],
       lookedAtBefore: 400,
       t: 500,
-      want: { active: 4096, from: 450, to: 1000, since: 450, movers: [{ pid: 8, bytes: 4096 }] },
+      want: { active: 4096, from: 450, to: 1000, movers: [{ pid: 8, bytes: 4096 }] },
     },
     {
       name: 'first sampled after the write, started long before the last look: nothing known',
@@ -92,28 +91,7 @@ test('bracketWrite: the counter movement between the samples around the write, p
         [9, s([200, 0], [1200, 20])],
       ],
       t: 500,
-      want: { active: 30, from: 100, to: 1200, since: 100, movers: [{ pid: 7, bytes: 10 }, { pid: 9, bytes: 20 }] },
-    },
-    {
-      name: 'the counter stood still over the samples before the base: the interval may hold bytes of writes since the first still one (a child reaped late)',
-      samples: [[7, s([0, 0], [300, 50], [350, 50], [400, 50], [1000, 50 + PAGE])]],
-      t: 500,
-      want: { active: PAGE, from: 400, to: 1000, since: 300, movers: [{ pid: 7, bytes: PAGE }] },
-    },
-    {
-      name: 'still for longer than REAP_SLACK_MS: at most that long before the base',
-      samples: [[7, s([0, 50], [5000, 50], [5600, 50 + PAGE])]],
-      t: 5300,
-      want: { active: PAGE, from: 5000, to: 5600, since: 5000 - REAP_SLACK_MS, movers: [{ pid: 7, bytes: PAGE }] },
-    },
-    {
-      name: 'two movers: the earliest still start',
-      samples: [
-        [7, s([100, 0], [200, 0], [900, 10])],
-        [9, s([150, 0], [250, 5], [1200, 20])],
-      ],
-      t: 500,
-      want: { active: 25, from: 200, to: 1200, since: 100, movers: [{ pid: 7, bytes: 10 }, { pid: 9, bytes: 15 }] },
+      want: { active: 30, from: 100, to: 1200, movers: [{ pid: 7, bytes: 10 }, { pid: 9, bytes: 20 }] },
     },
   ];
   for (const c of cases) {
@@ -140,14 +118,12 @@ function explain(input: Omit<ExplainInput, 'humanWrittenAt'> & { human?: Record<
 
 test('explainStep: other paths written between the samples explain the bytes, at their size in pages', () => {
   const r = (path: string, at: number, size?: number, mtime?: number): RecentChange => ({ path, at, ...(size === undefined ? {} : { size }), ...(mtime === undefined ? {} : { mtime }) });
-  const base = { path: 'mine.md', from: 100, to: 1000, since: 100, active: 2 * PAGE };
-  const cases: { name: string; recent: RecentChange[]; since?: number; human?: Record<string, number>; sizes?: Record<string, [number, number | null]>; lookups?: number; want: number; looked?: string[] }[] = [
+  const base = { path: 'mine.md', from: 100, to: 1000, active: 2 * PAGE };
+  const cases: { name: string; recent: RecentChange[]; human?: Record<string, number>; sizes?: Record<string, [number, number | null]>; lookups?: number; want: number; looked?: string[] }[] = [
     { name: 'nothing else changed', recent: [r('mine.md', 500, 10, 500)], want: 0 },
     { name: 'one other file in the interval', recent: [r('log.txt', 500, 10, 500), r('mine.md', 600, 10, 600)], want: PAGE },
     { name: 'written before the interval', recent: [r('old.txt', 50, 10, 50)], want: 0 },
     { name: 'mtime before the first sample, event inside', recent: [r('a.txt', 200, 10, 90)], want: 0 },
-    { name: 'mtime before the first sample, while the counters stood still (a child reaped late): counted', recent: [r('a.txt', 200, 10, 90)], since: 50, want: PAGE },
-    { name: 'event before the counters stood still: written before, nothing', recent: [r('a.txt', 40, 10, 30)], since: 50, want: 0 },
     { name: 'mtime after the second sample', recent: [r('a.txt', 1200, 10, 1100)], want: 0 },
     { name: 'mtime within the slack before the second sample, event after it: in doubt, nothing', recent: [r('a.txt', 1100, 10, 1000 - 1)], want: 0 },
     { name: 'mtime within the slack, event already in before the second sample: counted', recent: [r('a.txt', 1000, 10, 1000 - 1)], want: PAGE },
@@ -174,7 +150,7 @@ test('explainStep: other paths written between the samples explain the bytes, at
     },
   ];
   for (const c of cases) {
-    const got = explain({ ...base, recent: c.recent, ...(c.since !== undefined ? { since: c.since } : {}), ...(c.human ? { human: c.human } : {}) }, c.sizes ?? {}, c.lookups ?? 0);
+    const got = explain({ ...base, recent: c.recent, ...(c.human ? { human: c.human } : {}) }, c.sizes ?? {}, c.lookups ?? 0);
     assert.equal(got.explained, c.want, c.name);
     if (c.looked) assert.deepEqual(got.looked, c.looked, `${c.name}: lookups`);
   }

@@ -12,7 +12,7 @@
  *
  * @example
  * const b = bracketWrite(new Map([[7, [{ at: 0, bytes: 0 }, { at: 100, bytes: 8192 }]]]), new Map(), 0, 50);
- * // → { active: 8192, from: 0, to: 100, since: 0, movers: [{ pid: 7, bytes: 8192 }] }
+ * // → { active: 8192, from: 0, to: 100, movers: [{ pid: 7, bytes: 8192 }] }
  */
 import { pageRound } from './ownership.js';
 
@@ -28,14 +28,6 @@ export const MTIME_SLACK_BEFORE_MS = 5;
 export const MTIME_SLACK_AFTER_MS = 25;
 /** Process start times are known to 10 ms (clock ticks), and boot time to about as much. */
 export const START_SLACK_MS = 20;
-/**
- * How long before an interval's first sample a write may have been made whose bytes the interval
- * still counts: a child's bytes (`sh -c 'printf … > f'`) reach its parent's counter only when the
- * parent reaps it, 5–35 ms after the write at load ~9 here and up to 150 ms with three busy loops
- * on the two cores (`execFileSync` of `sh`, /proc/PID/io polled). Only while the counters stood
- * still: bytes a sample already held are never counted twice.
- */
-export const REAP_SLACK_MS = 500;
 
 /** One reading of a process's write counter (bytes written so far) at `at` (epoch ms). */
 export interface CounterSample {
@@ -58,13 +50,6 @@ export interface Bracket {
   /** The widest interval over the processes whose counters moved (Infinity/-Infinity when none moved). */
   from: number;
   to: number;
-  /**
-   * The earliest write whose bytes the interval may hold (`from` or before it, never later): a
-   * mover's counter that stood still over its samples before `from` had not counted a write made
-   * since its first still sample, so a child reaped after `from` brings that write's bytes into
-   * the interval. At most REAP_SLACK_MS before `from`.
-   */
-  since: number;
   movers: { pid: number; bytes: number }[];
 }
 
@@ -88,17 +73,13 @@ export function bracketWrite(
   let active = 0;
   let from = Infinity;
   let to = -Infinity;
-  let since = Infinity;
   const movers: Bracket['movers'] = [];
   let any = false;
   for (const [pid, list] of samples) {
     let base: CounterSample | undefined;
-    let still = -1;
     for (let i = list.length - 1; i >= 0; i--) {
       if (list[i]!.at <= t - MTIME_SLACK_BEFORE_MS) {
         base = list[i];
-        still = i;
-        while (still > 0 && list[still - 1]!.bytes === base!.bytes) still--;
         break;
       }
     }
@@ -109,8 +90,6 @@ export function bracketWrite(
       if (start === undefined || start === null || start > t + START_SLACK_MS || start < lookedAtBefore - START_SLACK_MS) continue;
       base = { at: start, bytes: 0 };
     }
-    // Since when this process's counter stood still before the base (the base itself when unknown).
-    const stillSince = still >= 0 ? Math.max(list[still]!.at, base.at - REAP_SLACK_MS) : base.at;
     const after = list.find((x) => x.at >= t + MTIME_SLACK_AFTER_MS && x.at > base.at) ?? list[list.length - 1]!;
     if (after.at <= base.at) continue;
     any = true;
@@ -119,12 +98,10 @@ export function bracketWrite(
       active += d;
       from = Math.min(from, base.at);
       to = Math.max(to, after.at);
-      // Towards ALLOW with several movers: the earliest (a person's save is never held on a guess).
-      since = Math.min(since, stillSince);
       movers.push({ pid, bytes: d });
     }
   }
-  return any ? { active, from, to, since, movers } : null;
+  return any ? { active, from, to, movers } : null;
 }
 
 /** Where an explanation stands: the next recent change to look at (newest first), and the bytes explained so far. */
@@ -139,10 +116,9 @@ export interface ExplainInput {
   recent: readonly RecentChange[];
   /** The change being judged (its own bytes explain nothing). */
   path: string;
-  /** The bracket around its write (`Bracket`). */
+  /** The bracket around its write. */
   from: number;
   to: number;
-  since: number;
   active: number;
   /** When a person was seen (fanotify) writing `path`, if ever. */
   humanWrittenAt(path: string): number | undefined;
@@ -160,12 +136,12 @@ export function startExplain(recent: readonly RecentChange[]): ExplainCursor {
  * change counts as explaining everything (towards ALLOW: a person's save is never held on a guess).
  */
 export function explainStep(c: ExplainCursor, input: ExplainInput, budget: { lookups: number }): { explained: number } | { need: RecentChange } {
-  const { recent, since, to } = input;
+  const { recent, from, to } = input;
   for (; c.i >= 0; c.i--) {
     const r = recent[c.i]!;
-    // Events arrive after their write: one that arrived before the interval (or the still
-    // counters before it) began was written before it.
-    if (r.at < since) break;
+    // Events arrive after their write: one that arrived before the interval began was written
+    // before it.
+    if (r.at < from) break;
     if (r.path === input.path || c.seen.has(r.path)) continue;
     // A file fanotify saw a person write is the person's bytes, not the agent's.
     const hw = input.humanWrittenAt(r.path);
@@ -177,13 +153,12 @@ export function explainStep(c: ExplainCursor, input: ExplainInput, budget: { loo
       c.explained = Number.MAX_SAFE_INTEGER;
       break;
     }
-    // Surely written between the two samples (or while the counters stood still before the
-    // first: a reaped child's bytes come late): after the first, and before the second — by
+    // Surely written between the two samples: after the first, and before the second — by
     // more than the mtime's coarseness, or because its event had already arrived when the
     // second was taken (an event comes after its write). In doubt it explains nothing
     // (towards BLOCK). A deletion (no mtime) explains nothing either way.
     const w = r.mtime ?? r.at;
-    if (w <= since || w > to) continue;
+    if (w <= from || w > to) continue;
     if (w > to - MTIME_SLACK_BEFORE_MS && r.at > to) continue;
     c.seen.add(r.path);
     c.explained += pageRound(r.size);

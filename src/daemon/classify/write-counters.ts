@@ -240,7 +240,7 @@ export class WriteCounters {
     if (!b) return null;
     let explained = 0;
     if (b.active > 0) {
-      const input = { recent: this.recent, path: ev.path, from: b.from, to: b.to, since: b.since, active: b.active, humanWrittenAt: (p: string) => this.humanWritten.get(p) };
+      const input = { recent: this.recent, path: ev.path, from: b.from, to: b.to, active: b.active, humanWrittenAt: (p: string) => this.humanWritten.get(p) };
       const cursor = startExplain(this.recent);
       for (;;) {
         const step = explainStep(cursor, input, budget);
