@@ -1,4 +1,4 @@
-import { readFile, unlink, mkdir, link, access, stat } from 'node:fs/promises';
+import { readFile, unlink, mkdir, link, access, lstat, stat } from 'node:fs/promises';
 import { tempSuffix, writeNew } from '../../util/atomic-write.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { processStartTime } from '../../util/procfs.js';
@@ -94,6 +94,14 @@ const TORN_BREAKER_MS = 10_000;
 /** How long (× 2 ms) to wait for another process that is breaking a stale lock. */
 const BREAK_WAIT_POLLS = 250;
 
+/** The file is there (read as unreadable, not as missing): lstat, not access, so a dangling name counts. */
+async function present(file: string): Promise<boolean> {
+  return lstat(file).then(
+    () => true,
+    () => false,
+  );
+}
+
 async function exists(file: string): Promise<boolean> {
   return access(file).then(
     () => true,
@@ -133,7 +141,16 @@ async function breakStale(file: string, stale: LockInfo | null, me: LockInfo): P
     return;
   }
   try {
-    const now = await readLock(file);
+    let now = await readLock(file);
+    if (now === null) {
+      // Read as missing: nothing to break, and a new lock may be made any moment (unlinking one
+      // made between the read and the unlink gave two holders in the race test). Read as
+      // unreadable and there: looked at again, as a whole new lock may have appeared meanwhile.
+      // An unreadable file that stays cannot be replaced while we hold `.break`: it may go.
+      if (!(await present(file))) return;
+      now = await readLock(file);
+      if (now !== null) return;
+    }
     if (JSON.stringify(now) === JSON.stringify(stale)) await unlink(file).catch(() => undefined);
   } finally {
     await unlink(breaker).catch(() => undefined);
