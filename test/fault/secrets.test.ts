@@ -5,7 +5,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GIT_ENV } from '../helpers/repo.js';
@@ -32,16 +31,6 @@ const SECRETS: Record<string, string> = {
   'id_rsa': PEM,
 };
 
-/** The pull case needs a daemon that syncs; until the syncer is wired into it, say so. */
-const syncNotWired: string | undefined = (() => {
-  try {
-    return /createSyncer/.test(readFileSync(new URL('../../dist/daemon/service.js', import.meta.url), 'utf8'))
-      ? undefined
-      : 'the built daemon does not wire the syncer (dist/daemon/service.js never creates one): `winnow sync` cannot pull';
-  } catch {
-    return notBuilt ?? 'dist/index.js is missing: run `npm run build`';
-  }
-})();
 
 const everCommitted = (root: string, path: string) =>
   execFileSync('git', ['log', '--all', '--format=%H', '--', path], { cwd: root, env: GIT_ENV }).toString().trim();
@@ -76,7 +65,7 @@ test('a .env and files holding a private key are never committed; status reports
   await d.stop();
 });
 
-test('a pull that turns the secret guard off in .winnow.json is not applied silently', { skip: notBuilt ?? syncNotWired, timeout: CASE_TIMEOUT_MS }, async (t) => {
+test('a pull that turns the secret guard off in .winnow.json is not applied silently', { skip: notBuilt, timeout: CASE_TIMEOUT_MS }, async (t) => {
   const base = await faultWorkspace(t, {}, { configInRepo: true });
   const remote = `${base.root}-remote.git`;
   const other = `${base.root}-other`;
