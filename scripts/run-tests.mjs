@@ -25,24 +25,25 @@ function collect(dir) {
 }
 
 const inProcess = new Set(['unit', 'component']);
-const groups = [tiers.filter((t) => inProcess.has(t)), tiers.filter((t) => !inProcess.has(t))];
-const files = tiers.flatMap((t) => collect(join('test', t)));
-if (files.length === 0) {
+const filesOf = (group) => group.flatMap((t) => collect(join('test', t)));
+const groups = [
+  { files: filesOf(tiers.filter((t) => inProcess.has(t))), force: [] },
+  { files: filesOf(tiers.filter((t) => !inProcess.has(t))), force: ['--test-force-exit'] },
+];
+if (groups.every((g) => g.files.length === 0)) {
   console.error(`no test files found for tiers: ${tiers.join(', ')}`);
   process.exit(1);
 }
 let status = 0;
-for (const [i, group] of groups.entries()) {
-  const groupFiles = group.flatMap((t) => collect(join('test', t)));
+for (const { files: groupFiles, force } of groups) {
   if (groupFiles.length === 0) continue;
-  const force = i === 1 ? ['--test-force-exit'] : [];
   const res = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...force, ...groupFiles], {
     stdio: 'inherit',
     env: { ...process.env, WINNOW_TEST: '1' },
     // Without the flag a leaked handle would hang the run: fail it instead (the group takes ~30 s).
     ...(force.length ? {} : { timeout: 600_000 }),
   });
-  if (res.error) console.error(`run-tests: ${group.join(', ')}: ${res.error.message}`);
+  if (res.error) console.error(`run-tests: ${res.error.message}`);
   if ((res.status ?? 1) !== 0) status = res.status ?? 1;
 }
 process.exit(status);

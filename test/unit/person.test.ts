@@ -87,9 +87,10 @@ test('movePartners: a move lands in one commit (issue 11 case 7)', () => {
 test('movesToHold: a due file waits for the latest of its partners still settling; two present files are no move', () => {
   const onDisk = new Set(['new/a.md', 'new/b.md', 'x/a.md']);
   const present = (p: string) => onDisk.has(p);
-  const pending = new Map([['old/a.md', 5_000], ['deep/old/a.md', 7_000], ['x/a.md', 9_000], ['old/c.md', 6_000]]);
+  const due = (at: number) => ({ dueAt: at });
+  const pending = new Map([['old/a.md', due(5_000)], ['deep/old/a.md', due(7_000)], ['x/a.md', due(9_000)], ['old/c.md', due(6_000)]]);
   assert.deepEqual([...movesToHold(['new/a.md', 'new/b.md'], pending, present)], [['new/a.md', 7_000]]);
-  assert.deepEqual([...movesToHold(['x/a.md'], new Map([['new/a.md', 9_000]]), present)], []);
-  assert.deepEqual([...movesToHold(['gone/a.md'], new Map([['new/a.md', 3_000]]), present)], [['gone/a.md', 3_000]], 'a deletion due first waits for the new side too');
+  assert.deepEqual([...movesToHold(['x/a.md'], new Map([['new/a.md', due(9_000)]]), present)], []);
+  assert.deepEqual([...movesToHold(['gone/a.md'], new Map([['new/a.md', due(3_000)]]), present)], [['gone/a.md', 3_000]], 'a deletion due first waits for the new side too');
   assert.deepEqual([...movesToHold([], pending, present)], []);
 });

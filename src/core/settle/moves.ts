@@ -48,13 +48,13 @@ export function movePartners(due: readonly string[], pending: readonly string[],
  *
  * @param due paths whose window has passed
  * @param pending paths still settling, with when each is due
- * @example movesToHold(['new/a.md'], new Map([['old/a.md', 9000]]), (p) => p.startsWith('new/')) // Map { 'new/a.md' => 9000 }
+ * @example movesToHold(['new/a.md'], new Map([['old/a.md', { dueAt: 9000 }]]), (p) => p.startsWith('new/')) // Map { 'new/a.md' => 9000 }
  */
-export function movesToHold(due: readonly string[], pending: ReadonlyMap<string, number>, present: (path: string) => boolean): Map<string, number> {
+export function movesToHold(due: readonly string[], pending: ReadonlyMap<string, { dueAt: number }>, present: (path: string) => boolean): Map<string, number> {
   const out = new Map<string, number>();
   if (!due.length || !pending.size) return out;
   const byBase = new Map<string, { path: string; dueAt: number }[]>();
-  for (const [path, dueAt] of pending) {
+  for (const [path, { dueAt }] of pending) {
     const k = base(path);
     const list = byBase.get(k) ?? [];
     list.push({ path, dueAt });

@@ -1,4 +1,4 @@
-import { readFile, unlink, mkdir, link, access, lstat, stat } from 'node:fs/promises';
+import { readFile, unlink, mkdir, link, lstat, stat } from 'node:fs/promises';
 import { tempSuffix, writeNew } from '../../util/atomic-write.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { processStartTime } from '../../util/procfs.js';
@@ -94,16 +94,9 @@ const TORN_BREAKER_MS = 10_000;
 /** How long (× 2 ms) to wait for another process that is breaking a stale lock. */
 const BREAK_WAIT_POLLS = 250;
 
-/** The file is there (read as unreadable, not as missing): lstat, not access, so a dangling name counts. */
+/** The file is there (also when its content is unreadable, unlike a read of it). */
 async function present(file: string): Promise<boolean> {
   return lstat(file).then(
-    () => true,
-    () => false,
-  );
-}
-
-async function exists(file: string): Promise<boolean> {
-  return access(file).then(
     () => true,
     () => false,
   );
@@ -137,7 +130,7 @@ async function breakStale(file: string, stale: LockInfo | null, me: LockInfo): P
     }
     // Another process is replacing the stale lock right now (a read and an unlink): let it
     // finish, so that the next attempt sees its lock rather than the stale one.
-    for (let i = 0; i < BREAK_WAIT_POLLS && (await exists(breaker)); i++) await sleep(2);
+    for (let i = 0; i < BREAK_WAIT_POLLS && (await present(breaker)); i++) await sleep(2);
     return;
   }
   try {

@@ -122,8 +122,7 @@ export class Settler {
     let due = taken.map((p) => p.path);
     if (due.length && this.deps.present && this.state.pending.size) {
       // A moved file waits for its partner still settling (core/settle/moves.ts).
-      const dueAts = new Map([...this.state.pending].map(([p, e]) => [p, e.dueAt]));
-      const hold = movesToHold(due, dueAts, this.deps.present);
+      const hold = movesToHold(due, this.state.pending, this.deps.present);
       for (const e of taken) {
         const until = hold.get(e.path);
         if (until !== undefined) this.state.pending.set(e.path, { ...e, dueAt: until });
