@@ -4,6 +4,7 @@
  * parent chain is cached briefly so a write storm does not read /proc ten times per line.
  */
 import { LRUCache } from 'lru-cache';
+import { growingBound } from '../util/lru.js';
 import type { WriteRecord } from '../ports/index.js';
 import type { Lineage } from './forkstat.js';
 import { readStat } from './procfs.js';
@@ -34,11 +35,11 @@ function remember(map: LRUCache<string, WriteRecord[]>, key: string, rec: WriteR
 }
 
 export function createWriteLog(parentOf: (pid: number) => number | null = (pid) => readStat(pid)?.ppid ?? null): WriteLog {
-  const writes = new LRUCache<string, WriteRecord[]>({ max: PATHS_MAX });
+  const writes = new LRUCache<string, WriteRecord[]>(growingBound(PATHS_MAX));
   // Renames into a directory ('>') and removals from it ('<', 'D'), by workspace-relative dir.
-  const movedIn = new LRUCache<string, WriteRecord[]>({ max: DIRS_MAX });
-  const removed = new LRUCache<string, WriteRecord[]>({ max: DIRS_MAX });
-  const ancestry = new LRUCache<number, number[]>({ max: 4096, ttl: 10_000 });
+  const movedIn = new LRUCache<string, WriteRecord[]>(growingBound(DIRS_MAX));
+  const removed = new LRUCache<string, WriteRecord[]>(growingBound(DIRS_MAX));
+  const ancestry = new LRUCache<number, number[]>({ ...growingBound(4096), ttl: 10_000 });
 
   return {
     record(rec, types, dirEvent) {

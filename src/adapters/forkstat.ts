@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { StringDecoder } from 'node:string_decoder';
 import { LRUCache } from 'lru-cache';
+import { growingBound } from '../util/lru.js';
 import type { Logger } from '../ports/index.js';
 import { findExecutable } from '../util/which.js';
 import { readStat } from './procfs.js';
@@ -168,7 +169,7 @@ class BatchedLines {
 }
 
 export function createLineage(opts: { logger: Logger; bin?: string }): Lineage {
-  const map = new LRUCache<number, LineageEntry>({ max: MAX });
+  const map = new LRUCache<number, LineageEntry>(growingBound(MAX));
   let pendingParent: { pid: number; cmd: string } | null = null;
   let child: ChildProcess | null = null;
   let ok = false;

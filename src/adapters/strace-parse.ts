@@ -5,6 +5,7 @@
  */
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { LRUCache } from 'lru-cache';
+import { growingBound } from '../util/lru.js';
 
 /** System calls that create, replace, truncate, rename or remove files (x86_64 and arm64 names). */
 export const TRACED_CALLS = [
@@ -204,7 +205,7 @@ export function writtenPaths(call: string, argText: string, ret: number, retPath
  */
 export function createStraceParser(procCwd: (pid: number) => string | null): (line: string) => TracedWrite | null {
   const pending = new Map<number, string>();
-  const cwds = new LRUCache<number, string>({ max: 4096 });
+  const cwds = new LRUCache<number, string>(growingBound(4096));
   return (line) => {
     const h = HEAD.exec(line);
     if (!h) return null;

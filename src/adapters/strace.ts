@@ -30,6 +30,7 @@ import { appendFile, open, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { LRUCache } from 'lru-cache';
+import { growingBound } from '../util/lru.js';
 import type { Clock, Logger, ProcessTracer } from '../ports/index.js';
 import { createStraceParser, straceArgs, type TracedWrite } from './strace-parse.js';
 import { alive, findStrace, openFifo, procCwd, ptraceAttachPermitted, tracerOf } from './strace-proc.js';
@@ -148,7 +149,7 @@ const KEEP_MS = 60_000;
 export function createTracedWrites(opts: TracedWritesOptions): TracedWrites {
   const rootSlash = opts.root.endsWith('/') ? opts.root : opts.root + '/';
   const dir = traceDir(opts.stateDir);
-  const writes = new LRUCache<string, TracedWrite[]>({ max: PATHS_MAX });
+  const writes = new LRUCache<string, TracedWrite[]>(growingBound(PATHS_MAX));
   const offsets = new Map<string, { offset: number; partial: string }>();
 
   const file = (w: TracedWrite) => {
