@@ -205,8 +205,11 @@ export type RepoBlock = 'merge' | 'conflict' | 'rebase' | 'cherry-pick' | 'rever
 
 export interface GitStep {
   args: string[];
-  /** Bytes to feed on stdin (NUL-separated pathspecs, or a file's scanned bytes). */
-  stdin?: string | Buffer;
+  /**
+   * Bytes to feed on stdin (NUL-separated pathspecs, or a file's scanned bytes). A promise: git is
+   * started now and reads them when they come (daemon/commit/prestart.ts); a rejected one closes stdin empty.
+   */
+  stdin?: string | Buffer | Promise<string | Buffer>;
   /** Extra environment for this step. */
   env?: Record<string, string>;
 }
@@ -217,8 +220,8 @@ export interface GitCall {
   cwd?: string;
   /** Extra environment for this call; an undefined value removes the variable. */
   env?: Record<string, string | undefined>;
-  /** Bytes for stdin. */
-  input?: string | Buffer;
+  /** Bytes for stdin (a promise: written when it resolves, empty if it rejects). */
+  input?: string | Buffer | Promise<string | Buffer>;
   timeoutMs?: number;
   /** Resolve with the result whatever the exit code (a timeout still throws). */
   allowFail?: boolean;

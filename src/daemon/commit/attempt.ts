@@ -13,6 +13,7 @@ import { faultPoint } from '../../util/fault.js';
 import { failureInfo } from './failure.js';
 import type { Prepared, Via } from './prepare.js';
 import { HeadMoved, PrivateIndexError, type PrivateIndex } from './private-index.js';
+import type { MessageWriter } from '../history/commit-extras.js';
 
 export interface AttemptDeps {
   git: Git;
@@ -27,7 +28,8 @@ export interface AttemptDeps {
   /** Paths that need no commit (gone and never tracked, or nobody's change). */
   discard(paths: string[], reason: 'vanished' | 'unchanged'): void;
   /** The commit message for a plumbing commit (template subject, body, or messageCommand's). */
-  message(old: string | null, tree: string, template: string): Promise<string>;
+  /** The commit message's writer, started before the tree is known (history/commit-extras.ts). */
+  message(oldTree: string | null): MessageWriter;
 }
 
 /**
@@ -72,10 +74,10 @@ export async function attemptCommit(deps: AttemptDeps, work: InFlight, strategy:
     try {
       if (via === 'plumbing') {
         const template = plan.message;
-        const landed = await index.commit(plan, prepared.head!, prepared.scanned, (p, r) => deps.hold(p, r), async (old, tree) => {
-          message = await deps.message(old, tree, template);
-          return message;
-        });
+        const writer = deps.message(prepared.head!.head?.tree ?? null);
+        const landed = await index
+          .commit(plan, prepared.head!, prepared.scanned, (p, r) => deps.hold(p, r), async (old, tree) => (message = await writer.write(old, tree, template)))
+          .finally(() => writer.cancel());
         if (!landed) return { outcome: 'unchanged', plan, via };
         return { outcome: 'landed', plan, via, landed, oldEntries: prepared.head!.entries, message };
       }
