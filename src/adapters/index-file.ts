@@ -2,20 +2,11 @@
  * The person's index file read in-process (core/commit/index-file.ts), through a window of
  * positional reads: a 100k-entry index is ~8 MB and is never held whole. git replaces the index by
  * renaming `index.lock` over it, so an open file is one whole version of it.
- *
- * Only a small index is read here (INDEX_SCAN_MAX_BYTES); a larger one is left to git. Walking
- * 100k entries in the daemon cost more memory than it saved time (issue 14, scale-100k, 4 commits):
- * peak RSS 92.8 MB, against 87.9 MB with git answering, and --no-opt left out most of the growth
- * (the optimising compile of the walk); `git ls-files` reads that 8.8 MB index in 60-70 ms, where
- * this walk took 70-180 ms and held the event loop meanwhile.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { scanIndex, type IndexScan } from '../core/commit/index-file.js';
 
-/** Index files up to this size are read in-process (~5,000 entries of 100-byte names and less). */
-export const INDEX_SCAN_MAX_BYTES = 512 * 1024;
-
-/** `scanIndex` of the index at `file`; null when it is absent, unreadable, over INDEX_SCAN_MAX_BYTES or not understood here. */
+/** `scanIndex` of the index at `file`; null when it is absent, unreadable or not understood here. */
 export function readIndexScan(file: string, want: ReadonlySet<string>): IndexScan | null {
   return new IndexReader(file).scan(want);
 }
@@ -30,11 +21,7 @@ export function readIndexScan(file: string, want: ReadonlySet<string>): IndexSca
 export class IndexReader {
   private last: { key: string; want: ReadonlySet<string>; scan: IndexScan } | null = null;
 
-  constructor(
-    readonly file: string,
-    /** Larger index files answer null: the caller asks git. */
-    private readonly maxBytes = INDEX_SCAN_MAX_BYTES,
-  ) {}
+  constructor(readonly file: string) {}
 
   scan(want: ReadonlySet<string>): IndexScan | null {
     let fd: number;
@@ -49,7 +36,6 @@ export class IndexReader {
       const last = this.last;
       if (last?.key === key && [...want].every((p) => last.want.has(p))) return subset(last.scan, want);
       const size = Number(st.size);
-      if (size > this.maxBytes) return null;
       let buf = Buffer.alloc(0);
       const scan = scanIndex(
         (position, length) => {

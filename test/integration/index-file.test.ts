@@ -184,28 +184,3 @@ test('IndexReader answers again from the same version of the index only: a rewri
   assert.ok(reader.scan(new Set(['a.md']))?.entries.has('a.md'));
   assert.ok(reader.scan(new Set(['c.md']))?.entries.has('c.md'));
 });
-
-test('an index over INDEX_SCAN_MAX_BYTES is left to git: the reader answers null, the adapter answers through ls-files', async (t) => {
-  const { IndexReader, INDEX_SCAN_MAX_BYTES } = await import('../../src/adapters/index-file.js');
-  const repo = await tempRepo();
-  t.after(() => repo.cleanup());
-  await repo.write('a.md', 'one\n');
-  repo.git('add', 'a.md');
-  const blob = repo.git('rev-parse', ':a.md').trim();
-  // Entries without files (one blob): enough 100-byte names to pass the bound.
-  const n = Math.ceil(INDEX_SCAN_MAX_BYTES / 160) + 10;
-  const names = Array.from({ length: n }, (_, i) => `bulk/${String(i).padStart(6, '0')}-${'x'.repeat(90)}.md`);
-  execFileSync('git', ['update-index', '--index-info'], { cwd: repo.root, env: { ...process.env, ...GIT_ENV }, input: names.map((p) => `100644 ${blob}\t${p}\n`).join('') });
-  const index = join(repo.root, '.git', 'index');
-  assert.ok(readFileSync(index).length > INDEX_SCAN_MAX_BYTES);
-  const want = new Set(['a.md', names[7]!, 'not/there.md']);
-  assert.equal(new IndexReader(index).scan(want), null);
-  assert.ok(new IndexReader(index, Infinity).scan(want)?.entries.has(names[7]!), 'read in-process without the bound');
-  const git = await createGit(repo.root, { gitDir: join(repo.root, '.git'), stateDir: join(repo.root, '.git', 'winnow'), timeoutMs: 30_000, hooks: false });
-  try {
-    assert.deepEqual(await git.indexEntries!([...want]), gitsAnswer(repo, want));
-    assert.equal(await git.blocked(), null);
-  } finally {
-    await git.close();
-  }
-});
