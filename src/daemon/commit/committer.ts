@@ -84,7 +84,7 @@ export interface Committer {
   submit(paths: string[]): void;
   /** Re-check now (pause dropped, HEAD state changed). */
   kick(): void;
-  /** Builds the private index while nothing is due (after start-up), so the first commit does not. */
+  /** Builds the private index while nothing is due. Not asked at start-up: only a fallback needs it. */
   warm(): void;
   /** Resolves when nothing is in flight and nothing is runnable right now. */
   onIdle(): Promise<void>;
