@@ -45,8 +45,8 @@ export interface WinnowOptions {
   cwd?: string;
   /** Config file (default: `.winnow.json` at the workspace root). */
   configPath?: string;
-  /** Echo log lines (the foreground daemon passes stderr). */
-  echo?: (line: string) => void;
+  /** Echo log lines, one or more whole lines per call (the foreground daemon passes stderr). */
+  echo?: (lines: string) => void;
   /** Do not write the log file (filter commands). */
   noLogFile?: boolean;
   /** Classify only, never commit. */

@@ -160,7 +160,8 @@ export function spawnGit(args: string[], o: SpawnOptions): Promise<GitOut> {
       if (timedOut) finish(code);
     });
     child.on('close', (code) => finish(code));
-    if (o.input !== undefined) child.stdin.end(o.input);
+    if (o.input instanceof Promise) o.input.then((b) => child.stdin.end(b), () => child.stdin.end());
+    else if (o.input !== undefined) child.stdin.end(o.input);
     else child.stdin.end();
   });
 }

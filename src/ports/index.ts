@@ -205,8 +205,11 @@ export type RepoBlock = 'merge' | 'conflict' | 'rebase' | 'cherry-pick' | 'rever
 
 export interface GitStep {
   args: string[];
-  /** Bytes to feed on stdin (NUL-separated pathspecs, or a file's scanned bytes). */
-  stdin?: string | Buffer;
+  /**
+   * Bytes to feed on stdin (NUL-separated pathspecs, or a file's scanned bytes). A promise: git is
+   * started now and reads them when they come (daemon/commit/prestart.ts); a rejected one closes stdin empty.
+   */
+  stdin?: string | Buffer | Promise<string | Buffer>;
   /** Extra environment for this step. */
   env?: Record<string, string>;
 }
@@ -217,8 +220,8 @@ export interface GitCall {
   cwd?: string;
   /** Extra environment for this call; an undefined value removes the variable. */
   env?: Record<string, string | undefined>;
-  /** Bytes for stdin. */
-  input?: string | Buffer;
+  /** Bytes for stdin (a promise: written when it resolves, empty if it rejects). */
+  input?: string | Buffer | Promise<string | Buffer>;
   timeoutMs?: number;
   /** Resolve with the result whatever the exit code (a timeout still throws). */
   allowFail?: boolean;
@@ -281,6 +284,13 @@ export interface Git {
    * cat-file; null when it is missing or not a tree.
    */
   readTree?(spec: string): Promise<Buffer | null>;
+  /**
+   * Writes `count` trees (`mktree -z --batch` input as core/commit/trees.ts `mktreeInput` makes it:
+   * children first, separated by an empty record) through one long-lived git: their ids, in order.
+   */
+  mktree?(input: Buffer, count: number): Promise<string[]>;
+  /** `diff-tree -r -z --numstat --no-renames OLD NEW` of two trees, through one long-lived git: its output. */
+  numstat?(oldTree: string, tree: string): Promise<string>;
   /** The blob id `git add` would give the work-tree file at `path` (clean filters applied); git reads it. */
   hashFile?(path: string): Promise<string>;
   headSha(): Promise<string | null>;

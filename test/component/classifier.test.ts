@@ -261,6 +261,22 @@ test('nested repositories: one lstat per directory per TTL, and a .git made or r
   assert.equal(ds[0]!.decision, 'ALLOW');
 });
 
+test('one lstat per changed path per call: layer 1\'s file kind, layer 2\'s write time and size share it', async () => {
+  // Without the trace, with an agent running: each path reaches rung 4 (write time and size).
+  const { c, fs, probe, clock, ev } = setup();
+  probe.counters.set(20, 100_000);
+  for (let i = 0; i < 5; i++) fs.set(`n${i}.md`, `note ${i}`);
+  await c.classify([ev('n0.md')]);
+  await clock.advance(1_000);
+  probe.counters.set(20, 100_000 + 4096);
+  for (let i = 0; i < 5; i++) fs.set(`n${i}.md`, `note ${i} again`);
+  fs.stats.length = 0;
+  const ds = await c.classify(Array.from({ length: 5 }, (_, i) => ev(`n${i}.md`)));
+  assert.ok(ds.every((d) => d.timings?.l2Us !== undefined), 'every path reached layer 2');
+  const fileStats = fs.stats.filter((p) => !p.endsWith('/.git'));
+  assert.deepEqual([...fileStats].sort(), Array.from({ length: 5 }, (_, i) => `/ws/n${i}.md`));
+});
+
 test('layer 3: volatile-only JSON is BLOCKed, a real change ALLOWed, unchanged BLOCKed', async () => {
   const { c, fs, git, ev } = setup();
   git.setHead('s.json', { n: 1, timestamp: '2026-05-01T00:00:00Z' });

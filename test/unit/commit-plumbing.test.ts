@@ -5,6 +5,7 @@ import {
   parseLsFiles,
   realIndexUpdate,
   updateRefStep,
+  updateRefInput,
   updatePrivateStep,
   commitTreeStep,
   readTreeStep,
@@ -73,9 +74,11 @@ test('steps: paths only on stdin, the private index in the environment, CAS on u
   assert.equal(up.stdin, '-rf\0new\nline.md\0star*.md\0');
   assert.equal(up.env?.GIT_INDEX_FILE, '/r/.git/winnow/index');
   assert.deepEqual(readTreeStep('/i', null).args.slice(-2), ['read-tree', '--empty']);
-  assert.deepEqual(updateRefStep(B, A, 'winnow: x').args, ['update-ref', '-m', 'winnow: x', 'HEAD', B, A]);
+  // The compare-and-swap reads its update from stdin (started before the commit exists).
+  assert.deepEqual(updateRefStep('winnow: x').args, ['update-ref', '-m', 'winnow: x', '--stdin', '-z']);
+  assert.equal(updateRefInput(B, A), `update HEAD\0${B}\0${A}\0`);
   // Unborn branch: the ref must not exist yet.
-  assert.deepEqual(updateRefStep(B, null, 'm').args.slice(-1), ['0'.repeat(40)]);
+  assert.equal(updateRefInput(B, null), `update HEAD\0${B}\0${'0'.repeat(40)}\0`);
   assert.deepEqual(commitTreeStep(C, null, '-m looks like an option').args, ['commit-tree', C, '-m', '-m looks like an option']);
   assert.deepEqual(commitTreeStep(C, A, 'm').args, ['commit-tree', C, '-p', A, '-m', 'm']);
   const chunks = chunkPaths(Array.from({ length: 3000 }, (_, i) => `dir/file-${i}.md`), 24 * 1024);

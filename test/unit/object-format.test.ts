@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EMPTY_TREES, emptyTreeOid, formatOfOid, nullOid, parseObjectFormat } from '../../src/core/git/object-format.js';
-import { updateRefStep } from '../../src/core/commit/plumbing.js';
+import { updateRefInput } from '../../src/core/commit/plumbing.js';
+import { numstatInput, numstatOutput } from '../../src/core/commit/history-steps.js';
 import { parseRevParse, revParseFailure, WorkspaceError } from '../../src/core/workspace.js';
 
 const SHA1 = 'a'.repeat(40);
@@ -25,10 +26,19 @@ test('parseObjectFormat: git\'s answer, or an error for a format winnow does not
   assert.throws(() => parseObjectFormat('blake3\n'), /object format winnow does not know: "blake3"/);
 });
 
-test('updateRefStep: an unborn branch\'s compare-and-swap uses the null id of the new commit\'s format', () => {
-  assert.equal(updateRefStep(SHA1, null, 'm').args.at(-1), nullOid('sha1'));
-  assert.equal(updateRefStep(SHA256, null, 'm').args.at(-1), nullOid('sha256'));
-  assert.equal(updateRefStep(SHA256, SHA256, 'm').args.at(-1), SHA256);
+test('updateRefInput: an unborn branch\'s compare-and-swap uses the null id of the new commit\'s format', () => {
+  const oldOf = (input: string) => input.split('\0').at(-2);
+  assert.equal(oldOf(updateRefInput(SHA1, null)), nullOid('sha1'));
+  assert.equal(oldOf(updateRefInput(SHA256, null)), nullOid('sha256'));
+  assert.equal(oldOf(updateRefInput(SHA256, SHA256)), SHA256);
+  assert.equal(updateRefInput(SHA1, null), `update HEAD\0${SHA1}\0${nullOid('sha1')}\0`);
+});
+
+test('numstatInput: HEAD\'s tree, or the empty tree of the new tree\'s format on an unborn branch; the echoed line is dropped', () => {
+  assert.equal(numstatInput(null, SHA1), `${emptyTreeOid('sha1')} ${SHA1}\n`);
+  assert.equal(numstatInput(null, SHA256), `${emptyTreeOid('sha256')} ${SHA256}\n`);
+  assert.equal(numstatOutput(`${SHA1} ${SHA1}\n1\t0\ta\0`), '1\t0\ta\0');
+  assert.equal(numstatOutput(''), '');
 });
 
 test('workspace: rev-parse answers and failures become sentences', () => {

@@ -41,12 +41,12 @@ export const command: CommandSpec = {
     const holder = await runningDaemon(workspace.stateDir);
     if (holder) throw new RuntimeError(messages.alreadyRunning(workspace.root, holder.pid, holder.takenAt));
     if (args.values.daemon) return detach(workspace.root, configPath, io);
-    const echo = args.values.quiet ? undefined : io.isTTY && !args.values.json ? (l: string) => io.stderr(formatLogLine(l)) : (l: string) => io.stderr(l);
+    const echo = args.values.quiet ? undefined : io.isTTY && !args.values.json ? (lines: string) => io.stderr(lines.split(/(?<=\n)/).map(formatLogLine).join('')) : (lines: string) => io.stderr(lines);
     return foreground(loaded, configPath, io, echo);
   },
 };
 
-async function foreground(loaded: LoadedWorkspace, configPath: string | undefined, io: CliIO, echo: ((line: string) => void) | undefined): Promise<number> {
+async function foreground(loaded: LoadedWorkspace, configPath: string | undefined, io: CliIO, echo: ((lines: string) => void) | undefined): Promise<number> {
   const { createWinnow } = await import('../../index.js');
   const root = loaded.workspace.root;
   let fatal: ((msg: string) => void) | null = null;

@@ -5,6 +5,7 @@
  */
 import type { GitStep } from '../../ports/index.js';
 import { pathspecStdin } from './plan.js';
+import { emptyTreeOid, formatOfOid } from '../git/object-format.js';
 
 export const NOTES_REF = 'refs/notes/winnow';
 
@@ -34,6 +35,24 @@ export function noteStep(sha: string, text: string): GitStep {
  */
 function treeDiffEnv(noIndex?: string): Record<string, string> {
   return noIndex ? { GIT_OPTIONAL_LOCKS: '0', GIT_INDEX_FILE: noIndex } : { GIT_OPTIONAL_LOCKS: '0' };
+}
+
+/**
+ * `numstatStep` reading pairs of trees from stdin (`numstatInput`), so one process answers every
+ * commit (adapters/git-session.ts). Each answer starts with its input line, echoed: `numstatOutput` drops it.
+ */
+export function numstatStdinStep(noIndex?: string): GitStep {
+  return { args: ['diff-tree', '--stdin', '-r', '-z', '--numstat', '--no-renames'], env: treeDiffEnv(noIndex) };
+}
+
+/** Two tree ids: HEAD's (`oldTree`; the empty tree on an unborn branch) and the new one. */
+export function numstatInput(oldTree: string | null, tree: string): string {
+  return `${oldTree ?? emptyTreeOid(formatOfOid(tree))} ${tree}\n`;
+}
+
+export function numstatOutput(stdout: string): string {
+  const nl = stdout.indexOf('\n');
+  return nl < 0 ? '' : stdout.slice(nl + 1);
 }
 
 /** Added/removed lines per path between `old` (null: unborn) and `tree`. */

@@ -203,8 +203,13 @@ export function commitTreeStep(tree: string, parent: string | null, message: str
  * Compare-and-swap of HEAD (through its branch): fails if HEAD is no longer `old`. An all-zero old
  * value means "must not exist yet" (unborn branch).
  */
-export function updateRefStep(newSha: string, old: string | null, message: string): GitStep {
-  return { args: ['update-ref', '-m', message, 'HEAD', newSha, old ?? nullOid(formatOfOid(newSha))] };
+export function updateRefStep(message: string): GitStep {
+  return { args: ['update-ref', '-m', message, '--stdin', '-z'] };
+}
+
+/** `updateRefStep`'s input: started before the new commit exists, it reads the update from stdin. */
+export function updateRefInput(newSha: string, old: string | null): string {
+  return `update HEAD\0${newSha}\0${old ?? nullOid(formatOfOid(newSha))}\0`;
 }
 
 /**

@@ -25,6 +25,7 @@ import { builtinDecision, gitDirFact, gitIgnoredFact, isInGitDir, nestedRepoFact
 import { SIZE_LOOKUPS_MAX, WriteCounters } from './write-counters.js';
 import { ProcessTracing } from './tracing.js';
 import { EvidenceGatherer } from './evidence.js';
+import { PathStats } from './path-stats.js';
 
 export type { EvidenceModes } from '../../core/status.js';
 
@@ -152,10 +153,9 @@ class LayeredClassifier {
       logger,
     });
     this.tracing.startPolling(() => this.autonomous.current(false, 'stale'));
-    this.counters = new WriteCounters({ root, fs, clock, logger, probe: deps.probe, scheduler: deps.scheduler, windowMs: this.windowMs });
+    this.counters = new WriteCounters({ root, clock, logger, probe: deps.probe, scheduler: deps.scheduler, windowMs: this.windowMs });
     this.evidence = new EvidenceGatherer({
       root,
-      fs,
       processes: deps.processes,
       trace: deps.trace,
       hasTracer: !!deps.tracer,
@@ -243,9 +243,10 @@ class LayeredClassifier {
     this.counters.remember(events);
     // A path left to layer 2 needs the process table: its read starts now, beside check-ignore.
     const table = pend.some((p) => p.rule!.action !== 'ALLOW') ? this.autonomous.prefetch() : undefined;
-    await this.builtins(pend);
+    const stats = new PathStats(this.deps.root, this.deps.fs);
+    await this.builtins(pend, stats);
     const analyze = pend.filter((p) => !p.decided);
-    if (analyze.length) await this.analyzeAll(analyze, table);
+    if (analyze.length) await this.analyzeAll(analyze, table, stats);
     for (const p of pend) out[p.idx] = p.decided!;
     return out;
   }
@@ -254,7 +255,7 @@ class LayeredClassifier {
    * Layer 1, built in (core/classify/builtins.ts): inside a nested repository; then git-ignored,
    * which beats ALLOW rules (one batched check per call); then unsafe file types; then the ALLOW rules.
    */
-  private async builtins(pend: Pending[]): Promise<void> {
+  private async builtins(pend: Pending[], stats: PathStats): Promise<void> {
     for (const p of pend) {
       const nested = nestedRepoFact(await this.facts.nestedRepoOf(p.ev.path));
       if (nested) p.decided = builtinDecision(p.ev.path, nested, p.l1Ns);
@@ -268,7 +269,7 @@ class LayeredClassifier {
       this.deps.logger.log('warn', 'git check-ignore failed; treating paths as not ignored this time', { error: String(e) });
     }
     for (const p of open) {
-      const fact = gitIgnoredFact(ignored.has(p.ev.path)) ?? (await this.facts.unsafeKind(p.ev.path));
+      const fact = gitIgnoredFact(ignored.has(p.ev.path)) ?? (await this.facts.unsafeKind(p.ev.path, stats));
       if (fact) {
         p.decided = builtinDecision(p.ev.path, fact, p.l1Ns);
         continue;
@@ -280,13 +281,14 @@ class LayeredClassifier {
   }
 
   /** Layers 2 and 3 (and the churn quarantine) for the paths layer 1 left open. */
-  private async analyzeAll(list: Pending[], table: Promise<ProcInfo[]> | undefined): Promise<void> {
+  private async analyzeAll(list: Pending[], table: Promise<ProcInfo[]> | undefined, stats: PathStats): Promise<void> {
     const t0 = now_ns();
     const at = this.deps.clock.now();
     const { set, fanotify: tracing, writers, verdicts, handles, sizes } = await this.evidence.gather(
       list.map((p) => p.ev),
       at,
       table,
+      stats,
     );
     const sharedUs = Number(now_ns() - t0) / 1000 / list.length;
     const budget = { lookups: SIZE_LOOKUPS_MAX };
@@ -295,7 +297,7 @@ class LayeredClassifier {
       const ev = p.ev;
       const ws = writers.get(ev.path) ?? null;
       const size = sizes.get(ev.path);
-      const temporal = size ? await this.counters.temporalFor(ev, set, budget, at, await size) : null;
+      const temporal = size ? await this.counters.temporalFor(ev, set, budget, at, await size, stats) : null;
       const own = judgeOwnership({
         writers: tracing ? ws ?? [] : null,
         traced: verdicts.traced.get(ev.path) ?? null,
@@ -327,7 +329,7 @@ class LayeredClassifier {
       const t2 = now_ns();
       let l3: { decision: 'ALLOW' | 'BLOCK'; reason: string };
       try {
-        l3 = await this.content.judge(ev.path, at);
+        l3 = await this.content.judge(ev.path, at, stats);
       } catch (e) {
         // Unreadable now (permissions, a race with a rename): a content change is the safe side —
         // a person's edit is never dropped; a rescan looks again.

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { LRUCache } from 'lru-cache';
 import { compareByBlobId, compareContent, comparesByHash, isJsonPath, isLogOrTemp, parseJson, type ContentOptions, type JsonParse } from '../../core/classify/content.js';
 import type { Fs, Git } from '../../ports/index.js';
+import type { PathStats } from './path-stats.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -13,9 +14,9 @@ export class ContentCheck {
 
   constructor(private readonly deps: { root: string; fs: Fs; git: Pick<Git, 'headBlob' | 'headBlobInfo' | 'hashFile'>; options: ContentOptions }) {}
 
-  private async currentContent(path: string): Promise<Buffer | null> {
+  private async currentContent(path: string, stats: PathStats): Promise<Buffer | null> {
     const abs = join(this.deps.root, path);
-    const st = await this.deps.fs.stat(abs);
+    const st = await stats.of(path);
     if (!st) return null;
     // git stores a symlink as its target text: compare that, never the followed content.
     if (st.isSymlink) return Buffer.from(await readlink(abs));
@@ -33,10 +34,10 @@ export class ContentCheck {
    * memory nor keeps the small changes of the same batch waiting (issue 11, case 13). null: not
    * large, or the git adapter cannot (a test double); the content path decides.
    */
-  private async byHash(path: string): Promise<{ decision: 'ALLOW' | 'BLOCK'; reason: string } | null> {
-    const { git, fs, root, options } = this.deps;
+  private async byHash(path: string, stats: PathStats): Promise<{ decision: 'ALLOW' | 'BLOCK'; reason: string } | null> {
+    const { git, options } = this.deps;
     if (!git.headBlobInfo || !git.hashFile || isLogOrTemp(path)) return null;
-    const st = await fs.stat(join(root, path));
+    const st = await stats.of(path);
     if (st && !st.isFile) return null;
     const info = await git.headBlobInfo(path);
     // A deletion needs to know only whether HEAD has the file, never its bytes.
@@ -45,11 +46,12 @@ export class ContentCheck {
     return compareByBlobId(path, info?.id ?? null, await git.hashFile(path));
   }
 
-  async judge(path: string, at: number): Promise<{ decision: 'ALLOW' | 'BLOCK'; reason: string }> {
+  /** `stats`: the lstats of this classify call (layer 1 took them; a file changed since has an event of its own). */
+  async judge(path: string, at: number, stats: PathStats): Promise<{ decision: 'ALLOW' | 'BLOCK'; reason: string }> {
     const opts = this.deps.options;
-    const large = await this.byHash(path);
+    const large = await this.byHash(path, stats);
     if (large) return large;
-    const current = await this.currentContent(path);
+    const current = await this.currentContent(path, stats);
     const kind = isLogOrTemp(path);
     // A new file (nothing at HEAD) needs no HEAD read beyond the lookup itself.
     const head = kind ? null : await this.deps.git.headBlob(path);

@@ -4,13 +4,13 @@
  * autonomous processes' open files, and a fresh write-counter sample (rung 4's baseline). The
  * classifier (classifier.ts) weighs it per path with core/classify/ownership.ts.
  */
-import { join } from 'node:path';
 import type { WatchEvent } from '../../core/event.js';
-import type { Fs, ProcInfo, ProcessTable, ProcProbe, WriterTrace } from '../../ports/index.js';
+import type { ProcInfo, ProcessTable, ProcProbe, WriterTrace } from '../../ports/index.js';
 import type { AutonomousProc, HandleEvidence, WriterEvidence } from '../../core/classify/ownership.js';
 import type { AutonomousProcesses } from './autonomous.js';
 import type { FileSize, WriteCounters } from './write-counters.js';
 import type { ProcessTracing, TraceQuery, TraceVerdicts } from './tracing.js';
+import type { PathStats } from './path-stats.js';
 
 /** How long a decision waits for the trace to catch up with the writes before the event. */
 const FLUSH_WAIT_MS = 50;
@@ -23,7 +23,6 @@ const WATCH_LAG_MS = 500;
 
 export interface EvidenceDeps {
   root: string;
-  fs: Fs;
   processes: ProcessTable;
   trace: WriterTrace | null;
   /** Process tracing or declared writes are configured (`ClassifierDeps.tracer`). */
@@ -57,7 +56,7 @@ export class EvidenceGatherer {
   constructor(private readonly deps: EvidenceDeps) {}
 
   /** Layer 2's evidence for `events`, observed at `at`. */
-  async gather(events: WatchEvent[], at: number, table?: Promise<ProcInfo[]>): Promise<Layer2Facts> {
+  async gather(events: WatchEvent[], at: number, table: Promise<ProcInfo[]> | undefined, stats: PathStats): Promise<Layer2Facts> {
     const { autonomous, counters, tracing: procTracing, windowMs } = this.deps;
     const tracing = this.deps.traceActive();
     if (tracing) await this.deps.trace!.flush(FLUSH_WAIT_MS);
@@ -72,7 +71,7 @@ export class EvidenceGatherer {
     // happened before its event by at most the watcher's batching (up to ~500 ms).
     let verdicts: TraceVerdicts = { traced: new Map(), declared: new Map() };
     if (this.deps.hasTracer) {
-      const queries = await Promise.all(events.map((ev) => this.traceQuery(ev)));
+      const queries = await Promise.all(events.map((ev) => this.traceQuery(ev, stats)));
       verdicts = await procTracing.judge(queries, set, windowMs);
       if (!straced) procTracing.rungsWithoutTracing(set);
     }
@@ -88,7 +87,7 @@ export class EvidenceGatherer {
     // Temporal correlation stats each path: started now, the thread pool does it while the write
     // counters and open handles are read from /proc below (synchronous reads).
     const sizes = new Map<string, Promise<FileSize>>();
-    if (set.size) for (const ev of events) if (!settled(ev.path) && !sizes.has(ev.path)) sizes.set(ev.path, counters.sizeOf(ev));
+    if (set.size) for (const ev of events) if (!settled(ev.path) && !sizes.has(ev.path)) sizes.set(ev.path, counters.sizeOf(ev, stats));
     // Sampled on every decision that reaches layer 2 (not only when needed now), so that the next
     // unattributed change has a fresh baseline; one /proc read per autonomous process, which the
     // open-handle listing below reuses (the probe's round).
@@ -126,8 +125,8 @@ export class EvidenceGatherer {
   }
 
   /** What tracing needs to know of a change: its write time is the file's mtime when there is one. */
-  private async traceQuery(ev: WatchEvent): Promise<TraceQuery> {
-    const st = ev.kind === 'delete' ? null : await this.deps.fs.stat(join(this.deps.root, ev.path)).catch(() => null);
+  private async traceQuery(ev: WatchEvent, stats: PathStats): Promise<TraceQuery> {
+    const st = ev.kind === 'delete' ? null : await stats.of(ev.path);
     const mtime = st && st.isFile ? st.mtimeMs : null;
     // A future mtime (clock skew, `touch -d`) says nothing about when the bytes were written.
     const wroteAt = mtime !== null && mtime <= ev.at ? mtime : ev.at - WATCH_LAG_MS;

@@ -8,6 +8,7 @@ import { LRUCache } from 'lru-cache';
 import { normalisePath } from '../../core/event.js';
 import type { Clock, Fs } from '../../ports/index.js';
 import { fileKindFact, type BuiltinFact, type FileKind } from '../../core/classify/builtins.js';
+import type { PathStats } from './path-stats.js';
 
 /**
  * How long "does DIR hold a .git?" is remembered. `.git` is never watched, so nothing tells the
@@ -47,15 +48,15 @@ export class FileFacts {
   }
 
   /** Layer 1 extras: the file types winnow never follows or commits (core/classify/builtins.ts judges). */
-  async unsafeKind(path: string): Promise<BuiltinFact | null> {
-    return fileKindFact(path, await this.kindOf(path));
+  async unsafeKind(path: string, stats: PathStats): Promise<BuiltinFact | null> {
+    return fileKindFact(path, await this.kindOf(path, stats));
   }
 
   /** What is at `path`: the facts `fileKindFact` needs, and only those (a symlink's target, a directory's `.git`). */
-  private async kindOf(path: string): Promise<FileKind> {
-    const { root, fs, clock } = this.deps;
+  private async kindOf(path: string, stats: PathStats): Promise<FileKind> {
+    const { root, clock } = this.deps;
     const abs = join(root, path);
-    const st = await fs.stat(abs).catch(() => null);
+    const st = await stats.of(path);
     if (!st) return { kind: 'absent' };
     if (st.isSpecial) return { kind: 'special' };
     if (st.isSymlink) {

@@ -4,12 +4,12 @@
  * bytes, and the ticker that keeps a sample at most `correlationWindowMs / 2` old while an
  * autonomous process works here.
  */
-import { join } from 'node:path';
 import { LRUCache } from 'lru-cache';
 import type { WatchEvent } from '../../core/event.js';
 import type { AutonomousProc, TemporalEvidence } from '../../core/classify/ownership.js';
 import { bracketWrite, explainStep, startExplain, writeTime, type CounterSample, type RecentChange } from '../../core/classify/temporal.js';
-import type { Clock, Fs, Logger, ProcProbe, Scheduler } from '../../ports/index.js';
+import type { Clock, Logger, ProcProbe, Scheduler } from '../../ports/index.js';
+import type { PathStats } from './path-stats.js';
 
 /** How long a process's working directory is trusted before it is read again. */
 const CWD_TTL_MS = 30_000;
@@ -32,7 +32,6 @@ export interface FileSize {
 
 export interface WriteCountersDeps {
   root: string;
-  fs: Fs;
   clock: Clock;
   logger: Logger;
   probe: ProcProbe;
@@ -211,14 +210,13 @@ export class WriteCounters {
     }, every);
   }
 
-  /** Size and mtime of a path now (a missing or non-file path is 0 bytes, mtime unknown). */
   /** Size and mtime of a changed path now, for `temporalFor` (a deletion: 0 bytes, mtime unknown). */
-  sizeOf(ev: WatchEvent): Promise<FileSize> {
-    return ev.kind === 'delete' ? Promise.resolve({ size: 0, mtime: null }) : this.statOf(ev.path);
+  sizeOf(ev: WatchEvent, stats: PathStats): Promise<FileSize> {
+    return ev.kind === 'delete' ? Promise.resolve({ size: 0, mtime: null }) : this.statOf(ev.path, stats);
   }
 
-  private async statOf(path: string): Promise<FileSize> {
-    const st = await this.deps.fs.stat(join(this.deps.root, path)).catch(() => null);
+  private async statOf(path: string, stats: PathStats): Promise<FileSize> {
+    const st = await stats.of(path);
     return st && st.isFile ? { size: st.size, mtime: st.mtimeMs } : { size: 0, mtime: null };
   }
 
@@ -234,6 +232,7 @@ export class WriteCounters {
     now: number,
     /** `sizeOf(ev)`, read by the caller after the event arrived. */
     self: FileSize,
+    stats: PathStats,
   ): Promise<TemporalEvidence | null> {
     const t = writeTime(self.mtime, ev.at, now);
     const b = bracketWrite(this.samples, this.startedAt, this.lookedAtBefore, t);
@@ -248,7 +247,7 @@ export class WriteCounters {
           explained = step.explained;
           break;
         }
-        const st = await this.statOf(step.need.path);
+        const st = await this.statOf(step.need.path, stats);
         step.need.size = st.size;
         if (st.mtime !== null) step.need.mtime = st.mtime;
       }

@@ -27,7 +27,7 @@ export interface AttemptDeps {
   /** Paths that need no commit (gone and never tracked, or nobody's change). */
   discard(paths: string[], reason: 'vanished' | 'unchanged'): void;
   /** The commit message for a plumbing commit (template subject, body, or messageCommand's). */
-  message(old: string | null, tree: string, template: string): Promise<string>;
+  message(old: { commit: string; tree: string } | null, tree: string, template: string): Promise<string>;
 }
 
 /**
@@ -72,8 +72,9 @@ export async function attemptCommit(deps: AttemptDeps, work: InFlight, strategy:
     try {
       if (via === 'plumbing') {
         const template = plan.message;
-        const landed = await index.commit(plan, prepared.head!, prepared.scanned, (p, r) => deps.hold(p, r), async (old, tree) => {
-          message = await deps.message(old, tree, template);
+        const head = prepared.head!;
+        const landed = await index.commit(plan, head, prepared.scanned, (p, r) => deps.hold(p, r), async (_old, tree) => {
+          message = await deps.message(head.head, tree, template);
           return message;
         });
         if (!landed) return { outcome: 'unchanged', plan, via };

@@ -108,8 +108,8 @@ export class DirectTree {
     const built = buildTrees(changes, (d) => (facts.head ? trees.get(d) : d === '' ? null : trees.get(d) ?? null), (body) => treeOid(format, body));
     if ('conflict' in built) return { fallback: built.conflict };
     if (built.writes.length) {
-      const [r] = await git.run([mktreeStep(mktreeInput(built.writes))]);
-      const ids = (r?.stdout ?? '').split('\n').filter(Boolean);
+      const input = mktreeInput(built.writes);
+      const ids = git.mktree ? await git.mktree(input, built.writes.length) : (await git.run([mktreeStep(input)]))[0]!.stdout.split('\n').filter(Boolean);
       for (let i = 0; i < built.writes.length; i++) {
         const w = built.writes[i]!;
         if (ids[i] !== w.oid) return { fallback: `git wrote the tree of ${w.dir || 'the root'} as ${ids[i] ?? 'nothing'}, not ${w.oid}` };
@@ -213,7 +213,7 @@ export function batchUpdateStep(at: PrivateIndexAt, file: string, paths: readonl
   };
 }
 
-/** Writes trees, children first: git needs each child tree to exist before its parent is read. */
+/** Writes trees (`mktreeInput`, children first: git needs each child tree to exist before its parent is read). */
 export function mktreeStep(input: Buffer): GitStep {
   return { args: ['mktree', '-z', '--batch'], stdin: input };
 }

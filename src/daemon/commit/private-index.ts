@@ -20,6 +20,7 @@ import {
   writeTreeStep,
   commitTreeStep,
   updateRefStep,
+  updateRefInput,
   realIndexUpdate,
   indexInfoStep,
   formatJournal,
@@ -38,6 +39,7 @@ import { failureInfo } from './failure.js';
 import { ignoredByUpdateIndex } from '../../core/commit/names.js';
 import type { Scanned } from './scan.js';
 import { DirectTree } from './direct-tree.js';
+import { prestart } from './prestart.js';
 import { scannedCorrections } from './scanned-bytes.js';
 
 /** What HEAD was when a batch was prepared, and its entries for the batch's paths. */
@@ -250,23 +252,27 @@ export class PrivateIndex {
     }
     // The message may come from the tree (a body with line counts, or commit.messageCommand).
     const message = messageFor ? await messageFor(old, tree) : plan.message;
-    const sha = (await this.out([commitTreeStep(tree, old, message)])).trim();
-    const j: CommitJournal = { version: 1, old, new: sha, paths: plan.paths };
-    await fs.writeFileAtomic(this.journalFile, formatJournal(j));
-    this.journal = j;
-    faultPoint('during-commit');
+    // The reflog says "winnow…" (how `squash` knows winnow's commits when notes are off): the subject only.
+    const subject = plan.message.split('\n')[0]!;
+    // Started beside commit-tree: the compare-and-swap then costs a pipe write, not a spawn.
+    const ref = prestart(git, updateRefStep(subject.startsWith('winnow') ? subject : `winnow: ${subject}`));
+    let sha: string;
+    let j: CommitJournal;
     try {
-      // The reflog says "winnow…" (how `squash` knows winnow's commits when notes are off): the subject only.
-      const subject = plan.message.split('\n')[0]!;
-      await git.run([updateRefStep(sha, old, subject.startsWith('winnow') ? subject : `winnow: ${subject}`)]);
-    } catch (e) {
-      const now = await git.headSha().catch(() => undefined);
-      if (now !== sha) {
+      sha = (await this.out([commitTreeStep(tree, old, message)])).trim();
+      j = { version: 1, old, new: sha, paths: plan.paths };
+      await fs.writeFileAtomic(this.journalFile, formatJournal(j));
+      this.journal = j;
+      faultPoint('during-commit');
+      await ref.run(updateRefInput(sha, old)).catch(async (e: unknown) => {
+        const now = await git.headSha().catch(() => undefined);
+        if (now === sha) return; // the ref did move (the failure came after): carry on as committed
         await this.dropJournal();
         if (now !== undefined && now !== old) throw new HeadMoved(`HEAD moved from ${old ?? '(unborn)'} to ${now ?? '(unborn)'}`);
         throw e;
-      }
-      // The ref did move (the failure came after): carry on as committed.
+      });
+    } finally {
+      ref.cancel(); // a no-op once it ran; else its stdin ends empty and it exits
     }
     // Through the private index, it now equals the new commit; built directly, it still equals
     // whatever it equalled (a later fallback rebuilds it from HEAD).

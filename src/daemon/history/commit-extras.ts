@@ -9,6 +9,7 @@ import type { Config } from '../../core/config/defaults.js';
 import { largeFileHold, parseLfsAttrs, type LfsState } from '../../core/commit/large.js';
 import { formatBody, messageFromCommand, parseNumstat, withBody } from '../../core/commit/body.js';
 import { lfsAttrStep, lfsFilterStep, noteStep, numstatStep, patchStep, NO_INDEX_FILE } from '../../core/commit/history-steps.js';
+import { emptyTreeOid, formatOfOid } from '../../core/git/object-format.js';
 import { entryFor, formatNote } from '../../core/history/note.js';
 import type { Decision } from '../../core/decision.js';
 
@@ -37,14 +38,14 @@ export async function largeFileHolds(git: Git, config: Config, sized: ReadonlyMa
 }
 
 /**
- * The message for a commit of `tree` on `old`: `subject` with a body listing each path's line
- * counts, or what `commit.messageCommand` prints for the diff. A failing or slow command falls
- * back to the template, logged.
+ * The message for a commit of `tree` on `old` (whose tree is `oldTree`): `subject` with a body
+ * listing each path's line counts, or what `commit.messageCommand` prints for the diff. A failing
+ * or slow command falls back to the template, logged.
  */
 export async function commitMessage(
   git: Git,
   deps: { config: Config; logger: Logger; root: string; stateDir?: string; messageCommand?: MessageCommand },
-  old: string | null,
+  old: { commit: string; tree: string } | null,
   tree: string,
   subject: string,
 ): Promise<string> {
@@ -52,7 +53,7 @@ export async function commitMessage(
   // Never created: the diffs below read no index (core/commit/history-steps.ts says why).
   const noIndex = deps.stateDir ? join(deps.stateDir, NO_INDEX_FILE) : undefined;
   if (cmd && deps.messageCommand) {
-    const patch = await git.run([patchStep(old, tree, noIndex)]).then((r) => r[0]!.stdout, () => '');
+    const patch = await git.run([patchStep(old?.commit ?? null, tree, noIndex)]).then((r) => r[0]!.stdout, () => '');
     const input = patch.length > PATCH_MAX_BYTES ? patch.slice(0, PATCH_MAX_BYTES) + '\n[diff cut at 256 KiB]\n' : patch;
     const r = await deps.messageCommand(cmd, input, { cwd: deps.root, timeoutMs: deps.config.commit.messageTimeoutMs });
     const msg = r.ok ? messageFromCommand(r.stdout) : null;
@@ -62,8 +63,11 @@ export async function commitMessage(
       error: r.ok ? 'it printed no message' : r.error,
     });
   }
-  const stats = await git.run([numstatStep(old, tree, noIndex)]).then((r) => parseNumstat(r[0]!.stdout), () => []);
-  return withBody(subject, formatBody(stats));
+  // Through the adapter's long-lived diff-tree where it keeps one (an unborn branch: against the empty tree).
+  const out = git.numstat
+    ? git.numstat(old?.tree ?? emptyTreeOid(formatOfOid(tree)), tree)
+    : git.run([numstatStep(old?.commit ?? null, tree, noIndex)]).then((r) => r[0]!.stdout);
+  return withBody(subject, formatBody(await out.then(parseNumstat, () => [])));
 }
 
 /** Writes the commit's note: each path with its last accepting decision. A failure is logged, never fatal. */
