@@ -41,6 +41,11 @@ export class GitSession {
     return p;
   }
 
+  /** Starts the process now, if it is not running, so the first request does not wait for it. */
+  warm(): void {
+    if (!this.proc) this.start();
+  }
+
   private once(input: string | Buffer, end: AnswerEnd): Promise<Buffer> {
     if (this.served >= REQUESTS_MAX) this.stop();
     const proc = this.proc ?? this.start();

@@ -26,6 +26,8 @@ export interface GitOptions {
   timeoutMs: number;
   hooks: boolean;
   logger?: Logger;
+  /** Start the long-lived mktree and diff-tree now (the daemon), not on the first commit. */
+  commits?: boolean;
 }
 
 const IDENTITY = ['-c', 'user.name=winnow', '-c', 'user.email=winnow@localhost'];
@@ -53,6 +55,7 @@ export async function createGit(root: string, opts: GitOptions): Promise<Git> {
   const marker = `winnow-end ${randomBytes(8).toString('hex')}\n`;
   const numstatStep = numstatStdinStep(join(opts.stateDir, NO_INDEX_FILE));
   const diffs = new GitSession(numstatStep.args, { cwd: root, env: { ...env, ...numstatStep.env }, timeoutMs });
+  if (opts.commits) for (const s of [trees, diffs]) s.warm();
   const person = new PersonIndex(opts.gitDir, exec);
 
   let format: Promise<ObjectFormat> | null = null;
