@@ -19,6 +19,9 @@ cd "$ws"
 git init -q -b main
 node -e 'const fs=require("fs");const n=+process.argv[1];for(let i=0;i<n;i++){const d="d"+Math.floor(i/100);if(i%100===0)fs.mkdirSync(d);fs.writeFileSync(d+"/f"+i+".txt",i+"\n")}' "$files"
 git add -A
+# No background `git gc --auto` after the base commit: at 100k files it deletes the loose objects
+# while the daemon is measured (fatrace reports each) and outlives the cleanup.
+git config gc.auto 0
 git -c user.name=idle -c user.email=idle@example.test commit -qm init
 echo "{\"autonomous\":{\"fanotify\":\"$mode\"}}" > "$cfg"
 node "$bin" start "$ws" --config "$cfg" 2>"$log" &
