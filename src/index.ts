@@ -81,13 +81,14 @@ export async function loadWorkspace(dir: string | undefined, cwd: string, config
   return { workspace, ...loaded };
 }
 
-function openGit(workspace: Workspace, config: Config, logger: Logger): Promise<Git> {
+function openGit(workspace: Workspace, config: Config, logger: Logger, commits = false): Promise<Git> {
   return createGit(workspace.root, {
     gitDir: workspace.gitDir,
     stateDir: workspace.stateDir,
     timeoutMs: config.commit.timeoutMs,
     hooks: config.commit.hooks,
     logger,
+    commits,
   });
 }
 
@@ -101,7 +102,7 @@ export async function createWinnow(opts: WinnowOptions = {}): Promise<Winnow> {
     echo: opts.echo,
     now: () => clock.now(),
   });
-  const git = await openGit(workspace, config, logger);
+  const git = await openGit(workspace, config, logger, !opts.dryRun);
   const wantTrace = opts.trace ?? config.autonomous.fanotify !== 'off';
   // Process lineage (forkstat) resolves fanotify's writers that exited before they were looked
   // up; it needs the same privilege, so it runs only beside an active fanotify trace.

@@ -8,11 +8,14 @@
  */
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import type { Git, GitCall, GitRunner, GitStep, Logger, ObjectFormat, RepoBlock, StatusEntry } from '../ports/index.js';
 import { chunkPaths, parseLsFiles } from '../core/commit/plumbing.js';
 import { OBJECT_FORMAT_ARGS, parseObjectFormat } from '../core/git/object-format.js';
 import { GitError, createGitRunner, gitEnv } from './git-spawn.js';
 import { ARGV_CHUNK_BYTES, CatFile } from './git-cat-file.js';
+import { GitSession, afterLines, afterMarker } from './git-session.js';
+import { NO_INDEX_FILE, numstatInput, numstatOutput, numstatStdinStep } from '../core/commit/history-steps.js';
 import { IndexReader } from './index-file.js';
 
 export { GitError, createGitRunner, chunkPaths };
@@ -23,6 +26,8 @@ export interface GitOptions {
   timeoutMs: number;
   hooks: boolean;
   logger?: Logger;
+  /** Start the long-lived mktree and diff-tree now (the daemon), not on the first commit. */
+  commits?: boolean;
 }
 
 const IDENTITY = ['-c', 'user.name=winnow', '-c', 'user.email=winnow@localhost'];
@@ -45,6 +50,12 @@ export async function createGit(root: string, opts: GitOptions): Promise<Git> {
   if (!opts.hooks) await mkdir(join(opts.stateDir, 'hooks-empty'), { recursive: true, mode: 0o700 });
 
   const blobs = new CatFile(root, { ...env, GIT_OPTIONAL_LOCKS: '0' }, timeoutMs);
+  const trees = new GitSession(['mktree', '-z', '--batch'], { cwd: root, env, timeoutMs });
+  // diff-tree echoes a line that is not an object id: that line ends each answer.
+  const marker = `winnow-end ${randomBytes(8).toString('hex')}\n`;
+  const numstatStep = numstatStdinStep(join(opts.stateDir, NO_INDEX_FILE));
+  const diffs = new GitSession(numstatStep.args, { cwd: root, env: { ...env, ...numstatStep.env }, timeoutMs });
+  if (opts.commits) for (const s of [trees, diffs]) s.warm();
   const person = new PersonIndex(opts.gitDir, exec);
 
   let format: Promise<ObjectFormat> | null = null;
@@ -151,8 +162,19 @@ export async function createGit(root: string, opts: GitOptions): Promise<Git> {
 
     raw: exec,
 
+    async mktree(input, count) {
+      // The last tree ends with an empty record too: mktree writes a tree when its record ends.
+      const out = await trees.ask(Buffer.concat([input, Buffer.from([0])]), afterLines(count));
+      return out.toString('utf8').split('\n').filter(Boolean);
+    },
+
+    async numstat(oldTree, tree) {
+      const out = (await diffs.ask(numstatInput(oldTree, tree) + marker, afterMarker(marker))).toString('utf8');
+      return numstatOutput(out.slice(0, -marker.length));
+    },
+
     async close() {
-      await blobs.close();
+      await Promise.all([blobs.close(), trees.close(), diffs.close()]);
     },
   };
   return git;

@@ -4,7 +4,7 @@ import type { RunOptions } from './runner.js';
 
 export interface LayerFigures {
   layers: BenchResult['layers'];
-  extra: { l1NsPerPathWarm: number | null; rules: number | null; commitMsSmall: number | null; commitMs50k: number | null };
+  extra: { l1NsPerPathWarm: number | null; rules: number | null; commitMsSmall: number | null; commitMs50k: number | null; inHistoryMs50k?: number | null };
   notes: string[];
   /** With `--repeat N`: `layers` and `extra` hold medians; these the worst of the N measurements. */
   worst?: { layers: BenchResult['layers']; extra: LayerFigures['extra'] };
@@ -14,7 +14,7 @@ interface MicroModules {
   l1: { measureL1(): Promise<{ l1NsPerPath: number; l1NsPerPathWarm: number; rules: number }> };
   l2: { measureL2(): Promise<{ l2UsPerCheck: number }> };
   l3: { measureL3(): Promise<{ l3UsPer1kJson: number; l3UsPer100kJson: number }> };
-  commit: { measureCommit(): Promise<{ commitMsSmall: number; commitMs50k: number; files: number }> };
+  commit: { measureCommit(): Promise<{ commitMsSmall: number; commitMs50k: number; inHistoryMs50k: number; files: number }> };
 }
 
 // Literal specifiers, so tsc checks each module against its contract; a module that fails to load
@@ -50,7 +50,7 @@ export async function measureLayers(opts: Pick<RunOptions, 'skipMicro' | 'commit
   const notes: string[] = [];
   const out: LayerFigures = {
     layers: { l1NsPerPath: null, l2UsPerCheck: null, l3UsPer1kJson: null, l3UsPer100kJson: null },
-    extra: { l1NsPerPathWarm: null, rules: null, commitMsSmall: null, commitMs50k: null },
+    extra: { l1NsPerPathWarm: null, rules: null, commitMsSmall: null, commitMs50k: null, inHistoryMs50k: null },
     notes,
   };
   if (opts.skipMicro) {
@@ -69,7 +69,7 @@ export async function measureLayers(opts: Pick<RunOptions, 'skipMicro' | 'commit
   if (opts.commitBench) {
     const c = await loadMicro('commit', notes);
     const rc = c && (await attempt('commit', notes, () => c.measureCommit()));
-    if (rc) Object.assign(out.extra, { commitMsSmall: rc.commitMsSmall, commitMs50k: rc.commitMs50k });
+    if (rc) Object.assign(out.extra, { commitMsSmall: rc.commitMsSmall, commitMs50k: rc.commitMs50k, inHistoryMs50k: rc.inHistoryMs50k });
   }
   return out;
 }

@@ -65,7 +65,7 @@ export function renderTable(report: BenchReport): string {
     `layers${W ? ` (median/worst of ${report.repeat})` : ''}: L1 ${mw(L.layers.l1NsPerPath, W?.layers.l1NsPerPath, 1)} ns/path` +
       (L.extra.rules !== null ? ` (${L.extra.rules} rules; warm ${mw(L.extra.l1NsPerPathWarm, W?.extra.l1NsPerPathWarm, 1)} ns)` : '') +
       ` · L2 ${mw(L.layers.l2UsPerCheck, W?.layers.l2UsPerCheck, 1)} µs/check · L3 ${mw(L.layers.l3UsPer1kJson, W?.layers.l3UsPer1kJson, 1)} µs/1 KB JSON, ${mw(L.layers.l3UsPer100kJson, W?.layers.l3UsPer100kJson, 1)} µs/100 KB JSON` +
-      (L.extra.commitMsSmall !== null ? ` · commit ${mw(L.extra.commitMsSmall, W?.extra.commitMsSmall, 1)} ms small, ${mw(L.extra.commitMs50k, W?.extra.commitMs50k, 1)} ms at 50k files` : ''),
+      (L.extra.commitMsSmall !== null ? ` · commit ${mw(L.extra.commitMsSmall, W?.extra.commitMsSmall, 1)} ms small, ${mw(L.extra.commitMs50k, W?.extra.commitMs50k, 1)} ms at 50k files${L.extra.inHistoryMs50k != null ? ` (in the history after ${mw(L.extra.inHistoryMs50k, W?.extra.inHistoryMs50k ?? null, 1)} ms)` : ''}` : ''),
   );
   for (const n of L.notes) out.push(`  note: ${n}`);
   out.push('');

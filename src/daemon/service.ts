@@ -358,9 +358,9 @@ class DaemonService {
     if (!deps.dryRun) {
       this.stopStateWatch = deps.watchStateDir?.((name) => this.onStateDirChange(name)) ?? null;
       await this.store.flush();
+      // No committer.warm(): the private index serves only fallbacks since the direct-tree path; its
+      // read-tree at 100k files cost ~1 s of git after every start. The first fallback builds it.
       void this.streams.writeSnapshots();
-      // The private index is built now, in the committer's single flight, not by the first commit.
-      this.committer?.warm();
     }
     deps.logger.log('info', 'ready', {
       pid: process.pid,

@@ -112,6 +112,7 @@ export function wireStages(deps: ServiceDeps, known: KnownDecisions, hooks: Stag
     known,
     rescanMs: config.rescanMs,
     isAccepted: (path) => settler.isAccepted(path),
+    blockedByRule: (path) => classifier.blockedByRule(path),
     identity: async (path) => (await fileIdentity(fs, root, path)).key,
     classify: (events) => queue.push(events),
     afterPeriodic: () => void streams.writeSnapshots(),

@@ -284,6 +284,13 @@ export interface Git {
    * cat-file; null when it is missing or not a tree.
    */
   readTree?(spec: string): Promise<Buffer | null>;
+  /**
+   * Writes `count` trees (`mktree -z --batch` input as core/commit/trees.ts `mktreeInput` makes it:
+   * children first, separated by an empty record) through one long-lived git: their ids, in order.
+   */
+  mktree?(input: Buffer, count: number): Promise<string[]>;
+  /** `diff-tree -r -z --numstat --no-renames OLD NEW` of two trees, through one long-lived git: its output. */
+  numstat?(oldTree: string, tree: string): Promise<string>;
   /** The blob id `git add` would give the work-tree file at `path` (clean filters applied); git reads it. */
   hashFile?(path: string): Promise<string>;
   headSha(): Promise<string | null>;

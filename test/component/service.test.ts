@@ -79,6 +79,8 @@ class FakeGit implements Git {
   commits: string[][] = [];
   statusEntries: StatusEntry[] = [];
   statusCalls = 0;
+  /** Every git command run, as argv. */
+  steps: string[][] = [];
   async blocked() {
     return null;
   }
@@ -104,6 +106,7 @@ class FakeGit implements Git {
   }
   async run(steps: GitStep[]) {
     for (const s of steps) {
+      this.steps.push(s.args);
       if (s.args.includes('commit')) this.commits.push(String(s.stdin ?? '').split('\0').filter(Boolean).sort());
     }
     return steps.map(() => ({ stdout: '', stderr: '' }));
@@ -328,6 +331,19 @@ test("in a storm of blocked paths, the person's save is classified first and com
   await w.clock.advance(1_100);
   await r.svc.onIdle();
   assert.deepEqual(w.git.commits, [['notes/a.md']]);
+});
+
+test('after start-up the private index is not built: no read-tree while nothing is committed (issue 14, idle CPU at 100k files)', async (t) => {
+  const w = await world(t);
+  // The plumbing strategy, which commits through the private index when the direct-tree path falls back.
+  const r = service(w, t, { commit: { hooks: false, notes: false } });
+  await r.svc.start();
+  await r.svc.onIdle();
+  assert.deepEqual(
+    w.git.steps.filter((a) => a.includes('read-tree')),
+    [],
+    'no read-tree of HEAD into the private index after ready',
+  );
 });
 
 test('a change the watcher missed is found by the reconciling rescan and committed', async (t) => {

@@ -16,7 +16,6 @@ import { join } from 'node:path';
 import { createGit } from '../../adapters/git.js';
 import { nodeFs } from '../../adapters/node-fs.js';
 import { systemClock } from '../../adapters/system-clock.js';
-import { nullLogger } from '../../adapters/json-logger.js';
 import { createCommitter } from '../../daemon/commit/committer.js';
 import { mergeConfig } from '../../core/config/schema.js';
 import { planCommit } from '../../core/commit/plan.js';
@@ -34,9 +33,12 @@ const ENV: NodeJS.ProcessEnv = {
 };
 
 export interface CommitFigures {
-  /** Submit → commit landed (HEAD moved), median. */
+  /** Submit → commit recorded: HEAD moved, the person's index brought up to date for the paths, median. */
   commitMsSmall: number;
   commitMs50k: number;
+  /** Submit → HEAD moved (the commit is in the history; the person's index and the note follow), median. */
+  inHistoryMsSmall: number;
+  inHistoryMs50k: number;
   /** Submit → idle: the above plus the person's index brought up to date, median. */
   cycleMsSmall: number;
   cycleMs50k: number;
@@ -69,7 +71,7 @@ export async function measureCommit(opts: { files?: number; runs?: number } = {}
       process.stderr.write(
         `commit: small ${s.committer.toFixed(2)} ms landed, ${s.cycle.toFixed(2)} ms with the index update ` +
           `(bare commit --only ${s.bare.toFixed(2)} ms); ${files} files ${l.committer.toFixed(2)} ms landed, ` +
-          `${l.cycle.toFixed(2)} ms with the index update (bare commit --only ${l.bare.toFixed(2)} ms)\n` +
+          `${l.cycle.toFixed(2)} ms with the index update (bare commit --only ${l.bare.toFixed(2)} ms); in the history after ${s.inHistory.toFixed(2)} / ${l.inHistory.toFixed(2)} ms\n` +
           `commit steps at ${files} files (median ms per commit, in order):\n` +
           l.steps.map((x) => `  ${x.ms.toFixed(2).padStart(8)}  ${x.step}\n`).join(''),
       );
@@ -77,6 +79,8 @@ export async function measureCommit(opts: { files?: number; runs?: number } = {}
     return {
       commitMsSmall: round(s.committer),
       commitMs50k: round(l.committer),
+      inHistoryMsSmall: round(s.inHistory),
+      inHistoryMs50k: round(l.inHistory),
       cycleMsSmall: round(s.cycle),
       cycleMs50k: round(l.cycle),
       files,
@@ -125,7 +129,7 @@ function pipeTo(cwd: string, args: string[], input: string): Promise<void> {
   });
 }
 
-async function measureRepo(root: string, runs: number): Promise<{ committer: number; cycle: number; bare: number; steps: CommitStep[] }> {
+async function measureRepo(root: string, runs: number): Promise<{ committer: number; cycle: number; inHistory: number; bare: number; steps: CommitStep[] }> {
   const gitDir = join(root, '.git');
   const stateDir = join(gitDir, 'winnow');
   const saved = { ...process.env };
@@ -141,7 +145,8 @@ async function measureRepo(root: string, runs: number): Promise<{ committer: num
     fs: nodeFs,
     clock: systemClock,
     scheduler: systemClock,
-    logger: nullLogger,
+    // The commit line's atMs: when HEAD moved.
+    logger: { log: (_level, msg, fields) => void (msg === 'commit' && (refAt = fields?.atMs as number)) },
     config,
     root,
     stateDir,
@@ -151,7 +156,9 @@ async function measureRepo(root: string, runs: number): Promise<{ committer: num
     personGit: timer.time('person-git check (/proc)', createPersonGitCheck(root, gitDir)),
   });
   const target = pathOf(0);
+  let refAt = 0;
   const viaCommitter: number[] = [];
+  const inHistory: number[] = [];
   const cycle: number[] = [];
   const bare: number[] = [];
   try {
@@ -162,6 +169,7 @@ async function measureRepo(root: string, runs: number): Promise<{ committer: num
       const r = await commitOnce(100 + i);
       timer.end(r.cycle);
       viaCommitter.push(r.landed);
+      inHistory.push(r.inHistory);
       cycle.push(r.cycle);
     }
     for (let i = 0; i < runs; i++) {
@@ -181,17 +189,18 @@ async function measureRepo(root: string, runs: number): Promise<{ committer: num
     await committer.close();
     await git.close();
   }
-  return { committer: median(viaCommitter), cycle: median(cycle), bare: median(bare), steps: timer.medians() };
+  return { committer: median(viaCommitter), cycle: median(cycle), inHistory: median(inHistory), bare: median(bare), steps: timer.medians() };
 
-  async function commitOnce(i: number): Promise<{ landed: number; cycle: number }> {
+  async function commitOnce(i: number): Promise<{ landed: number; cycle: number; inHistory: number }> {
     await writeFile(join(root, target), `edit ${i}\n`);
     const done = new Promise<void>((r) => (landed = r));
+    const wall0 = Date.now();
     const t0 = performance.now();
     committer.submit([target]);
     await done;
     const ms = performance.now() - t0;
     await committer.onIdle();
-    return { landed: ms, cycle: performance.now() - t0 };
+    return { landed: ms, cycle: performance.now() - t0, inHistory: refAt - wall0 };
   }
 }
 

@@ -38,8 +38,8 @@ function treeDiffEnv(noIndex?: string): Record<string, string> {
 }
 
 /**
- * `numstatStep` reading its two trees from stdin (`numstatInput`), so it can be started before the
- * tree exists. Its output starts with the input line, echoed: `numstatOutput` drops it.
+ * `numstatStep` reading pairs of trees from stdin (`numstatInput`), so one process answers every
+ * commit (adapters/git-session.ts). Each answer starts with its input line, echoed: `numstatOutput` drops it.
  */
 export function numstatStdinStep(noIndex?: string): GitStep {
   return { args: ['diff-tree', '--stdin', '-r', '-z', '--numstat', '--no-renames'], env: treeDiffEnv(noIndex) };

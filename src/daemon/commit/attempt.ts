@@ -13,7 +13,6 @@ import { faultPoint } from '../../util/fault.js';
 import { failureInfo } from './failure.js';
 import type { Prepared, Via } from './prepare.js';
 import { HeadMoved, PrivateIndexError, type PrivateIndex } from './private-index.js';
-import type { MessageWriter } from '../history/commit-extras.js';
 
 export interface AttemptDeps {
   git: Git;
@@ -28,8 +27,7 @@ export interface AttemptDeps {
   /** Paths that need no commit (gone and never tracked, or nobody's change). */
   discard(paths: string[], reason: 'vanished' | 'unchanged'): void;
   /** The commit message for a plumbing commit (template subject, body, or messageCommand's). */
-  /** The commit message's writer, started before the tree is known (history/commit-extras.ts). */
-  message(oldTree: string | null): MessageWriter;
+  message(old: { commit: string; tree: string } | null, tree: string, template: string): Promise<string>;
 }
 
 /**
@@ -74,10 +72,11 @@ export async function attemptCommit(deps: AttemptDeps, work: InFlight, strategy:
     try {
       if (via === 'plumbing') {
         const template = plan.message;
-        const writer = deps.message(prepared.head!.head?.tree ?? null);
-        const landed = await index
-          .commit(plan, prepared.head!, prepared.scanned, (p, r) => deps.hold(p, r), async (old, tree) => (message = await writer.write(old, tree, template)))
-          .finally(() => writer.cancel());
+        const head = prepared.head!;
+        const landed = await index.commit(plan, head, prepared.scanned, (p, r) => deps.hold(p, r), async (_old, tree) => {
+          message = await deps.message(head.head, tree, template);
+          return message;
+        });
         if (!landed) return { outcome: 'unchanged', plan, via };
         return { outcome: 'landed', plan, via, landed, oldEntries: prepared.head!.entries, message };
       }

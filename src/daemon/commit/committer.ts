@@ -14,7 +14,7 @@
 import { join } from 'node:path';
 import type { Clock, Fs, Git, Logger, MessageCommand, Scheduler } from '../../ports/index.js';
 import type { Decision } from '../../core/decision.js';
-import { messageWriter, writeCommitNote } from '../history/commit-extras.js';
+import { commitMessage, writeCommitNote } from '../history/commit-extras.js';
 import type { Config } from '../../core/config/defaults.js';
 import type { CommitPlan } from '../../core/commit/plan.js';
 import { waitingSentence } from '../../core/commit/guards.js';
@@ -84,7 +84,7 @@ export interface Committer {
   submit(paths: string[]): void;
   /** Re-check now (pause dropped, HEAD state changed). */
   kick(): void;
-  /** Builds the private index while nothing is due (after start-up), so the first commit does not. */
+  /** Builds the private index while nothing is due. Not asked at start-up: only a fallback needs it. */
   warm(): void;
   /** Resolves when nothing is in flight and nothing is runnable right now. */
   onIdle(): Promise<void>;
@@ -314,7 +314,7 @@ class SingleFlightCommitter {
           hold: (p, r) => this.hold(p, r),
           leaveToPerson: (staged) => this.staged.leave(staged),
           discard: (paths, reason) => this.deps.onDiscarded?.({ paths, reason }),
-          message: (oldTree) => messageWriter(git, this.deps, oldTree),
+          message: (old, tree, template) => commitMessage(git, this.deps, old, tree, template),
         },
         work,
         this.strategy,

@@ -27,7 +27,6 @@ import { buildTrees, entriesAt, foldersOf, isTreeMode, mktreeInput, parseRawTree
 import { pathspecStdin } from '../../core/commit/plan.js';
 import type { HeadFacts } from './private-index.js';
 import { scannedCorrections } from './scanned-bytes.js';
-import { prestart, type Prestarted } from './prestart.js';
 import type { Scanned } from './scan.js';
 
 /** Trees kept by id (HEAD's, and the ones written here): the root tree of 100k files in 1,000 folders is ~30 KB. */
@@ -76,24 +75,8 @@ export class DirectTree {
     scanned: ReadonlyMap<string, Scanned>,
     hold: (path: string, reason: string) => void,
   ): Promise<DirectResult> {
-    if (!this.available) return { fallback: 'no long-lived cat-file to read HEAD\'s trees' };
-    // Started beside the batch index's update-index: writing the trees then costs a pipe write.
-    const mktree = prestart(this.deps.git, mktreeStep());
-    try {
-      return await this.buildWith(mktree, plan, facts, scanned, hold);
-    } finally {
-      mktree.cancel();
-    }
-  }
-
-  private async buildWith(
-    mktree: Prestarted,
-    plan: CommitPlan,
-    facts: HeadFacts,
-    scanned: ReadonlyMap<string, Scanned>,
-    hold: (path: string, reason: string) => void,
-  ): Promise<DirectResult> {
     const { git } = this.deps;
+    if (!this.available) return { fallback: 'no long-lived cat-file to read HEAD\'s trees' };
     const staged = await this.stage(plan.paths);
     if ('fallback' in staged) return staged;
     const refused = new Set(ignoredByUpdateIndex(staged.stderr, plan.paths));
@@ -125,8 +108,8 @@ export class DirectTree {
     const built = buildTrees(changes, (d) => (facts.head ? trees.get(d) : d === '' ? null : trees.get(d) ?? null), (body) => treeOid(format, body));
     if ('conflict' in built) return { fallback: built.conflict };
     if (built.writes.length) {
-      const r = await mktree.run(mktreeInput(built.writes));
-      const ids = r.stdout.split('\n').filter(Boolean);
+      const input = mktreeInput(built.writes);
+      const ids = git.mktree ? await git.mktree(input, built.writes.length) : (await git.run([mktreeStep(input)]))[0]!.stdout.split('\n').filter(Boolean);
       for (let i = 0; i < built.writes.length; i++) {
         const w = built.writes[i]!;
         if (ids[i] !== w.oid) return { fallback: `git wrote the tree of ${w.dir || 'the root'} as ${ids[i] ?? 'nothing'}, not ${w.oid}` };
@@ -231,6 +214,6 @@ export function batchUpdateStep(at: PrivateIndexAt, file: string, paths: readonl
 }
 
 /** Writes trees (`mktreeInput`, children first: git needs each child tree to exist before its parent is read). */
-export function mktreeStep(): GitStep {
-  return { args: ['mktree', '-z', '--batch'] };
+export function mktreeStep(input: Buffer): GitStep {
+  return { args: ['mktree', '-z', '--batch'], stdin: input };
 }

@@ -1,9 +1,10 @@
 /**
- * A git command started before its input is known: the spawn and git's start-up (~12 ms each on
- * the development machine, more under load) overlap the steps before it, and the step itself then
- * costs a pipe write. Only for commands that take nothing until they read stdin and do nothing
- * on an empty one: `mktree --batch`, `diff-tree --stdin`, `update-ref --stdin` (its refs are
- * locked when stdin ends, not before). Never for `update-index`, which locks the index at start.
+ * A git command started before its input is known, so that git's start-up overlaps the step before
+ * it and the step itself costs a pipe write: the compare-and-swap `update-ref --stdin`, started
+ * beside `commit-tree` (its refs are locked when stdin ends, not before; an empty stdin does
+ * nothing). Never for `update-index`, which locks the index at start. The spawn itself still
+ * costs the event loop its time: the commands a commit runs per tree are long-lived instead
+ * (adapters/git-session.ts).
  */
 import type { Git, GitStep } from '../../ports/index.js';
 

@@ -8,8 +8,8 @@ import type { Git, Logger, MessageCommand } from '../../ports/index.js';
 import type { Config } from '../../core/config/defaults.js';
 import { largeFileHold, parseLfsAttrs, type LfsState } from '../../core/commit/large.js';
 import { formatBody, messageFromCommand, parseNumstat, withBody } from '../../core/commit/body.js';
-import { lfsAttrStep, lfsFilterStep, noteStep, numstatInput, numstatOutput, numstatStdinStep, numstatStep, patchStep, NO_INDEX_FILE } from '../../core/commit/history-steps.js';
-import { prestart } from '../commit/prestart.js';
+import { lfsAttrStep, lfsFilterStep, noteStep, numstatStep, patchStep, NO_INDEX_FILE } from '../../core/commit/history-steps.js';
+import { emptyTreeOid, formatOfOid } from '../../core/git/object-format.js';
 import { entryFor, formatNote } from '../../core/history/note.js';
 import type { Decision } from '../../core/decision.js';
 
@@ -37,46 +37,37 @@ export async function largeFileHolds(git: Git, config: Config, sized: ReadonlyMa
   return out;
 }
 
-/** Writes a commit's message once its tree is known; started before (see `messageWriter`). */
-export interface MessageWriter {
-  write(old: string | null, tree: string, subject: string): Promise<string>;
-  /** No commit after all: what was started for it stops. */
-  cancel(): void;
-}
-
 /**
- * The message for a commit on HEAD's tree `oldTree`: the subject with a body listing each path's
- * line counts, or what `commit.messageCommand` prints for the diff. A failing or slow command
- * falls back to the template, logged. The line counts' diff-tree starts now, before the tree
- * exists (daemon/commit/prestart.ts), unless a message command writes the message.
+ * The message for a commit of `tree` on `old` (whose tree is `oldTree`): `subject` with a body
+ * listing each path's line counts, or what `commit.messageCommand` prints for the diff. A failing
+ * or slow command falls back to the template, logged.
  */
-export function messageWriter(
+export async function commitMessage(
   git: Git,
   deps: { config: Config; logger: Logger; root: string; stateDir?: string; messageCommand?: MessageCommand },
-  oldTree: string | null,
-): MessageWriter {
-  const cmd = deps.messageCommand ? deps.config.commit.messageCommand : undefined;
+  old: { commit: string; tree: string } | null,
+  tree: string,
+  subject: string,
+): Promise<string> {
+  const cmd = deps.config.commit.messageCommand;
   // Never created: the diffs below read no index (core/commit/history-steps.ts says why).
   const noIndex = deps.stateDir ? join(deps.stateDir, NO_INDEX_FILE) : undefined;
-  const numstat = cmd ? null : prestart(git, numstatStdinStep(noIndex));
-  const write = async (old: string | null, tree: string, subject: string): Promise<string> => {
-    if (cmd && deps.messageCommand) {
-      const patch = await git.run([patchStep(old, tree, noIndex)]).then((r) => r[0]!.stdout, () => '');
-      const input = patch.length > PATCH_MAX_BYTES ? patch.slice(0, PATCH_MAX_BYTES) + '\n[diff cut at 256 KiB]\n' : patch;
-      const r = await deps.messageCommand(cmd, input, { cwd: deps.root, timeoutMs: deps.config.commit.messageTimeoutMs });
-      const msg = r.ok ? messageFromCommand(r.stdout) : null;
-      if (msg) return msg;
-      deps.logger.log('warn', 'commit.messageCommand failed; the message template is used', {
-        command: cmd,
-        error: r.ok ? 'it printed no message' : r.error,
-      });
-    }
-    const out = numstat
-      ? numstat.run(numstatInput(oldTree, tree)).then((r) => numstatOutput(r.stdout))
-      : git.run([numstatStep(old, tree, noIndex)]).then((r) => r[0]!.stdout);
-    return withBody(subject, formatBody(await out.then(parseNumstat, () => [])));
-  };
-  return { write, cancel: () => numstat?.cancel() };
+  if (cmd && deps.messageCommand) {
+    const patch = await git.run([patchStep(old?.commit ?? null, tree, noIndex)]).then((r) => r[0]!.stdout, () => '');
+    const input = patch.length > PATCH_MAX_BYTES ? patch.slice(0, PATCH_MAX_BYTES) + '\n[diff cut at 256 KiB]\n' : patch;
+    const r = await deps.messageCommand(cmd, input, { cwd: deps.root, timeoutMs: deps.config.commit.messageTimeoutMs });
+    const msg = r.ok ? messageFromCommand(r.stdout) : null;
+    if (msg) return msg;
+    deps.logger.log('warn', 'commit.messageCommand failed; the message template is used', {
+      command: cmd,
+      error: r.ok ? 'it printed no message' : r.error,
+    });
+  }
+  // Through the adapter's long-lived diff-tree where it keeps one (an unborn branch: against the empty tree).
+  const out = git.numstat
+    ? git.numstat(old?.tree ?? emptyTreeOid(formatOfOid(tree)), tree)
+    : git.run([numstatStep(old?.commit ?? null, tree, noIndex)]).then((r) => r[0]!.stdout);
+  return withBody(subject, formatBody(await out.then(parseNumstat, () => [])));
 }
 
 /** Writes the commit's note: each path with its last accepting decision. A failure is logged, never fatal. */

@@ -1,8 +1,8 @@
 /**
  * Rescans: `git status` is the truth the watcher may have missed. One runs at start (catch-up),
  * after a burst, after watcher activity (core/watch/rescan-schedule.ts), every `rescanMs`, and on
- * request. Paths already accepted, staged by hand, or judged before and unchanged are not
- * classified again.
+ * request. Paths already accepted, staged by hand, blocked by a rule, or judged before and
+ * unchanged are not classified again.
  */
 import type { WatchEvent } from '../../core/event.js';
 import { BURST_QUIET_MS, reconcileDelayMs, type RescanHistory } from '../../core/watch/rescan-schedule.js';
@@ -26,6 +26,8 @@ export interface RescannerDeps {
   rescanMs: number;
   /** Accepted and not yet committed: no need to look again. */
   isAccepted(path: string): boolean;
+  /** A rule blocks it: judged again it is blocked again, whatever changed. */
+  blockedByRule(path: string): boolean;
   /** The file's identity now (size:mtime), for "unchanged since it was judged". */
   identity(path: string): Promise<string>;
   /** Classifies `events`; resolves when they have been. */
@@ -127,7 +129,9 @@ export class Rescanner {
     }
     const events: WatchEvent[] = [];
     for (const path of candidates) {
-      if (this.deps.isAccepted(path) || stagedByHand.has(path)) continue;
+      // A storm's 20k rule-blocked files are listed by `git status` when no .gitignore covers them:
+      // each would cost a stat and a decision that can only say BLOCK again.
+      if (this.deps.isAccepted(path) || stagedByHand.has(path) || this.deps.blockedByRule(path)) continue;
       if (await known.unchanged(path, () => this.deps.identity(path))) continue;
       events.push({ path, kind: 'update', stream: 'rescan', priority: 'normal', at: now, source });
     }
