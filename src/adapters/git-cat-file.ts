@@ -7,7 +7,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { LRUCache } from 'lru-cache';
 import type { GitRunner } from '../ports/index.js';
 import { chunkPaths } from '../core/commit/plumbing.js';
-import { GitError, KILL_GRACE_MS } from './git-spawn.js';
+import { GitError, KILL_GRACE_MS, awaitAnswer } from './git-spawn.js';
 
 /** Bytes of pathspec argv per spawn; far under Linux's 2 MiB ARG_MAX and Windows' 32 KiB command line. */
 export const ARGV_CHUNK_BYTES = 24 * 1024;
@@ -306,25 +306,14 @@ export class CatFile {
 
   private read(n: number | 'line'): Promise<Buffer> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        // No answer in time: the process is wedged. Kill it; the next request starts a new one.
+      const expired = () => {
         const proc = this.proc;
         this.proc = null;
         this.want = null;
         proc?.kill('SIGKILL');
-        reject(new GitError(['cat-file', '--batch'], null, '', true));
-      }, this.timeoutMs);
-      this.want = {
-        n,
-        resolve: (b) => {
-          clearTimeout(timer);
-          resolve(b);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
+        return new GitError(['cat-file', '--batch'], null, '', true);
       };
+      this.want = { n, ...awaitAnswer(this.timeoutMs, expired, { resolve, reject }) };
       this.pump();
     });
   }

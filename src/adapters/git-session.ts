@@ -8,7 +8,7 @@
  * started anew every REQUESTS_MAX requests, so what git keeps per object parsed stays bounded.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { GitError, KILL_GRACE_MS } from './git-spawn.js';
+import { GitError, KILL_GRACE_MS, awaitAnswer } from './git-spawn.js';
 
 const REQUESTS_MAX = 1_000;
 
@@ -51,23 +51,12 @@ export class GitSession {
     const proc = this.proc ?? this.start();
     this.served++;
     return new Promise<Buffer>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        // No answer in time: the process is wedged. Kill it; the next request starts a new one.
+      const expired = () => {
         this.waiting = null;
         this.stop();
-        reject(new GitError(this.args, null, this.err, true));
-      }, this.opts.timeoutMs);
-      this.waiting = {
-        end,
-        resolve: (b) => {
-          clearTimeout(timer);
-          resolve(b);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
+        return new GitError(this.args, null, this.err, true);
       };
+      this.waiting = { end, ...awaitAnswer(this.opts.timeoutMs, expired, { resolve, reject }) };
       proc.stdin.write(input);
       this.pump();
     });

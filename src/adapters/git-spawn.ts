@@ -48,6 +48,28 @@ function firstLines(s: string): string {
   return t || '(no message)';
 }
 
+/**
+ * A long-lived git's request (cat-file, mktree, diff-tree): its answer, or after `ms` the
+ * rejection `expired` builds (it also stops the wedged process; the next request starts a new one).
+ */
+export function awaitAnswer<T>(
+  ms: number,
+  expired: () => Error,
+  settle: { resolve(v: T): void; reject(e: Error): void },
+): { resolve(v: T): void; reject(e: Error): void } {
+  const timer = setTimeout(() => settle.reject(expired()), ms);
+  return {
+    resolve: (v) => {
+      clearTimeout(timer);
+      settle.resolve(v);
+    },
+    reject: (e) => {
+      clearTimeout(timer);
+      settle.reject(e);
+    },
+  };
+}
+
 /** After SIGTERM (git removes its lock files on SIGTERM), SIGKILL if it is still there. */
 export const KILL_GRACE_MS = 2_000;
 

@@ -289,8 +289,8 @@ export interface Git {
    * children first, separated by an empty record) through one long-lived git: their ids, in order.
    */
   mktree?(input: Buffer, count: number): Promise<string[]>;
-  /** `diff-tree -r -z --numstat --no-renames OLD NEW` of two trees, through one long-lived git: its output. */
-  numstat?(oldTree: string, tree: string): Promise<string>;
+  /** `diff-tree -r -z --numstat --no-renames OLD NEW` of two trees (null: the empty tree), through one long-lived git: its output. */
+  numstat?(oldTree: string | null, tree: string): Promise<string>;
   /** The blob id `git add` would give the work-tree file at `path` (clean filters applied); git reads it. */
   hashFile?(path: string): Promise<string>;
   headSha(): Promise<string | null>;

@@ -73,7 +73,7 @@ export async function attemptCommit(deps: AttemptDeps, work: InFlight, strategy:
       if (via === 'plumbing') {
         const template = plan.message;
         const head = prepared.head!;
-        const landed = await index.commit(plan, head, prepared.scanned, (p, r) => deps.hold(p, r), async (_old, tree) => {
+        const landed = await index.commit(plan, head, prepared.scanned, (p, r) => deps.hold(p, r), async (tree) => {
           message = await deps.message(head.head, tree, template);
           return message;
         });

@@ -76,7 +76,7 @@ export class DirectTree {
     hold: (path: string, reason: string) => void,
   ): Promise<DirectResult> {
     const { git } = this.deps;
-    if (!this.available) return { fallback: 'no long-lived cat-file to read HEAD\'s trees' };
+    if (!this.available || !git.mktree) return { fallback: 'no long-lived git to read HEAD\'s trees and write new ones' };
     const staged = await this.stage(plan.paths);
     if ('fallback' in staged) return staged;
     const refused = new Set(ignoredByUpdateIndex(staged.stderr, plan.paths));
@@ -108,8 +108,7 @@ export class DirectTree {
     const built = buildTrees(changes, (d) => (facts.head ? trees.get(d) : d === '' ? null : trees.get(d) ?? null), (body) => treeOid(format, body));
     if ('conflict' in built) return { fallback: built.conflict };
     if (built.writes.length) {
-      const input = mktreeInput(built.writes);
-      const ids = git.mktree ? await git.mktree(input, built.writes.length) : (await git.run([mktreeStep(input)]))[0]!.stdout.split('\n').filter(Boolean);
+      const ids = await git.mktree(mktreeInput(built.writes), built.writes.length);
       for (let i = 0; i < built.writes.length; i++) {
         const w = built.writes[i]!;
         if (ids[i] !== w.oid) return { fallback: `git wrote the tree of ${w.dir || 'the root'} as ${ids[i] ?? 'nothing'}, not ${w.oid}` };
@@ -211,9 +210,4 @@ export function batchUpdateStep(at: PrivateIndexAt, file: string, paths: readonl
     stdin: pathspecStdin(paths),
     env: { ...env, GIT_LITERAL_PATHSPECS: '1' },
   };
-}
-
-/** Writes trees (`mktreeInput`, children first: git needs each child tree to exist before its parent is read). */
-export function mktreeStep(input: Buffer): GitStep {
-  return { args: ['mktree', '-z', '--batch'], stdin: input };
 }

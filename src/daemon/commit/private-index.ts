@@ -225,7 +225,7 @@ export class PrivateIndex {
     facts: HeadFacts,
     scanned: ReadonlyMap<string, Scanned> = new Map(),
     hold: (path: string, reason: string) => void = () => undefined,
-    messageFor?: (old: string | null, tree: string) => Promise<string>,
+    messageFor?: (tree: string) => Promise<string>,
   ): Promise<(CommitJournal & { entries?: Map<string, Entry> }) | null> {
     const { fs, git, logger } = this.deps;
     const old = facts.head?.commit ?? null;
@@ -251,7 +251,7 @@ export class PrivateIndex {
       return null;
     }
     // The message may come from the tree (a body with line counts, or commit.messageCommand).
-    const message = messageFor ? await messageFor(old, tree) : plan.message;
+    const message = messageFor ? await messageFor(tree) : plan.message;
     // The reflog says "winnow…" (how `squash` knows winnow's commits when notes are off): the subject only.
     const subject = plan.message.split('\n')[0]!;
     // Started beside commit-tree: the compare-and-swap then costs a pipe write, not a spawn.

@@ -9,7 +9,6 @@ import type { Config } from '../../core/config/defaults.js';
 import { largeFileHold, parseLfsAttrs, type LfsState } from '../../core/commit/large.js';
 import { formatBody, messageFromCommand, parseNumstat, withBody } from '../../core/commit/body.js';
 import { lfsAttrStep, lfsFilterStep, noteStep, numstatStep, patchStep, NO_INDEX_FILE } from '../../core/commit/history-steps.js';
-import { emptyTreeOid, formatOfOid } from '../../core/git/object-format.js';
 import { entryFor, formatNote } from '../../core/history/note.js';
 import type { Decision } from '../../core/decision.js';
 
@@ -63,9 +62,9 @@ export async function commitMessage(
       error: r.ok ? 'it printed no message' : r.error,
     });
   }
-  // Through the adapter's long-lived diff-tree where it keeps one (an unborn branch: against the empty tree).
+  // Through the adapter's long-lived diff-tree where it keeps one.
   const out = git.numstat
-    ? git.numstat(old?.tree ?? emptyTreeOid(formatOfOid(tree)), tree)
+    ? git.numstat(old?.tree ?? null, tree)
     : git.run([numstatStep(old?.commit ?? null, tree, noIndex)]).then((r) => r[0]!.stdout);
   return withBody(subject, formatBody(await out.then(parseNumstat, () => [])));
 }
