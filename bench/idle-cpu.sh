@@ -24,7 +24,10 @@ git add -A
 git config gc.auto 0
 git -c user.name=idle -c user.email=idle@example.test commit -qm init
 echo "{\"autonomous\":{\"fanotify\":\"$mode\"}}" > "$cfg"
-node "$bin" start "$ws" --config "$cfg" 2>"$log" &
+# The daemon's own flags (bin/winnow.js's shebang), then NODE_FLAGS: more V8 or node flags to compare.
+own_flags=$(head -1 "$bin" | sed -n 's|^#!/usr/bin/env -S node||p')
+# shellcheck disable=SC2086 # flags are words
+node $own_flags ${NODE_FLAGS:-} "$bin" start "$ws" --config "$cfg" 2>"$log" &
 pid=$!
 until grep -qs '"ready"' "$log"; do kill -0 "$pid" || { cat "$log"; exit 1; }; sleep 0.2; done
 sleep "$skip_s"
@@ -42,3 +45,5 @@ kid_report=$(join <(echo "$ka" | sort) <(echo "$kb" | sort) | while read -r c x 
 awk -v a="$a" -v b="$b" -v ra="$ra" -v rb="$rb" -v t="$tck" -v r="$rss" -v m="$mode" -v n="$files" -v s="$idle_s" \
   'BEGIN { printf "files=%d fanotify=%s idle cpu %.2f%% over %d s (reaped children %.2f%%), rss %.1f MB\n", n, m, (b-a)*100/t/s, s, (rb-ra)*100/t/s, r/1024 }'
 echo "live children: ${kid_report:-none}"
+[ -n "${KEEP_LOG:-}" ] && cp "$log" "$KEEP_LOG"
+true

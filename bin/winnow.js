@@ -1,5 +1,6 @@
-#!/usr/bin/env node
-// Thin bin: everything lives in the compiled CLI (STYLE.md habit 10).
+#!/usr/bin/env -S node --no-memory-reducer
+// Thin bin: everything lives in the compiled CLI (STYLE.md habit 10). The shebang's flags are
+// the daemon's (src/cli/daemon-flags.ts says why).
 import { main } from '../dist/cli/main.js';
 
 main(process.argv.slice(2)).then(

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { gitEnv } from './workspace.js';
+import { DAEMON_NODE_FLAGS } from '../cli/daemon-flags.js';
 
 const execFileP = promisify(execFile);
 const READY_TIMEOUT_MS = 60_000;
@@ -25,9 +26,9 @@ export class Daemon {
   readonly spawnedAt = Date.now();
 
   constructor(bin: string, root: string, configFile: string, env: NodeJS.ProcessEnv) {
-    // WINNOW_BENCH_NODE_FLAGS: node/V8 flags for the daemon only (e.g. --lite-mode), to measure
-    // them against latency before adopting any.
-    const flags = (process.env.WINNOW_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+    // The daemon's own flags, as `winnow start` has them; WINNOW_BENCH_NODE_FLAGS adds node/V8
+    // flags for the daemon only (e.g. --lite-mode), to measure them before adopting any.
+    const flags = [...DAEMON_NODE_FLAGS, ...(process.env.WINNOW_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
     this.child = spawn(process.execPath, [...flags, bin, 'start', root, '--config', configFile], {
       cwd: root,
       env,

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tempRepo, GIT_ENV } from '../helpers/repo.js';
 import { BIN, DaemonProcess, winnow, fastConfig, status } from '../helpers/daemon.js';
+import { DAEMON_NODE_FLAGS } from '../../src/cli/daemon-flags.js';
 
 /** The process is gone: no /proc entry, or a zombie waiting to be reaped (it holds nothing). */
 async function gone(pid: number): Promise<boolean> {
@@ -62,6 +63,9 @@ test('stop returns only once the daemon process has exited', { timeout: 90_000 }
     assert.equal(s.code, 0, s.stderr);
     const pid = Number((await status(repo.root)).pid);
     assert.ok(pid > 0 && !(await gone(pid)), `daemon pid ${pid} is running`);
+    // The detached daemon runs with its V8 flags (cli/daemon-flags.ts), as the bin's shebang gives them.
+    const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
+    for (const f of DAEMON_NODE_FLAGS) assert.ok(argv.includes(f), `${f} in ${argv.join(' ')}`);
     const r = await winnow(['stop', repo.root], repo.root);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, new RegExp(`stopped \\(pid ${pid}\\)`));

@@ -108,3 +108,10 @@ test('status: the evidence modes in words, tracing and lineage included', async 
     'fanotify unavailable (needs root); tracing active (cannot attach: Yama ptrace_scope 1); lineage off; open handles yes; write counters yes; process table yes',
   );
 });
+
+test("bin/winnow.js's shebang gives node the daemon's flags (cli/daemon-flags.ts), so `winnow start` run as a command has them", async () => {
+  const { readFile } = await import('node:fs/promises');
+  const { DAEMON_NODE_FLAGS } = await import('../../src/cli/daemon-flags.js');
+  const first = (await readFile(new URL('../../bin/winnow.js', import.meta.url), 'utf8')).split('\n')[0]!;
+  assert.equal(first, `#!/usr/bin/env -S node ${DAEMON_NODE_FLAGS.join(' ')}`);
+});

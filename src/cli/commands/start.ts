@@ -8,6 +8,7 @@ import { formatLogLine } from '../format.js';
 import { messages } from '../messages.js';
 import { runningDaemon } from '../daemon-info.js';
 import { DIR_HELP, DIR_OPTION, workspaceDir } from '../args.js';
+import { DAEMON_NODE_FLAGS } from '../daemon-flags.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/winnow.js', import.meta.url));
 
@@ -108,7 +109,7 @@ async function foreground(loaded: LoadedWorkspace, configPath: string | undefine
 /** Starts a detached copy of the foreground service and waits for it to say it is ready. */
 async function detach(root: string, configPath: string | undefined, io: CliIO): Promise<number> {
   const argv = [BIN, 'start', root, '--quiet', ...(configPath ? ['--config', configPath] : [])];
-  const child = spawn(process.execPath, argv, {
+  const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, ...argv], {
     cwd: root,
     detached: true,
     stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
