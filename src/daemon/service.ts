@@ -358,8 +358,7 @@ class DaemonService {
     if (!deps.dryRun) {
       this.stopStateWatch = deps.watchStateDir?.((name) => this.onStateDirChange(name)) ?? null;
       await this.store.flush();
-      // No committer.warm(): the private index serves only fallbacks since the direct-tree path; its
-      // read-tree at 100k files cost ~1 s of git after every start. The first fallback builds it.
+      this.committer?.warm(); // HEAD and the private git dir, not the private index (private-index.ts)
       void this.streams.writeSnapshots();
     }
     deps.logger.log('info', 'ready', {

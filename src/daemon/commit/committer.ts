@@ -84,7 +84,7 @@ export interface Committer {
   submit(paths: string[]): void;
   /** Re-check now (pause dropped, HEAD state changed). */
   kick(): void;
-  /** Builds the private index while nothing is due. Not asked at start-up: only a fallback needs it. */
+  /** Reads HEAD and sets up the private git dir while nothing is due (asked once `ready`). */
   warm(): void;
   /** Resolves when nothing is in flight and nothing is runnable right now. */
   onIdle(): Promise<void>;
@@ -125,7 +125,7 @@ class SingleFlightCommitter {
 
   private timer: unknown = null;
   private running = false;
-  /** warm() was asked for: the next pass with nothing due builds the private index. */
+  /** warm() was asked for: the next pass with nothing due reads what a first commit needs. */
   private warmWanted = false;
   private again = false;
   private closed = false;

@@ -108,6 +108,7 @@ export class PrivateIndex {
     } else {
       try {
         head = parseHead(await this.out([headStep()]));
+        if (head) this.known = { ...head };
       } catch (e) {
         // An unborn branch has no HEAD to parse; anything else is a real failure.
         if ((await this.deps.git.headSha()) !== null) throw e;
@@ -164,17 +165,17 @@ export class PrivateIndex {
   }
 
   /**
-   * Builds the private index from HEAD now, unless it is known to equal a commit already: at 100k
-   * files its read-tree (and the split index's shared half) took ~1–1.6 s, which the first commit
-   * after a start paid on top of its settle window. A failure is left to that commit to meet again.
+   * What a first commit would otherwise ask git for on its way (HEAD's commit and tree, the
+   * private git dir): two spawns, ~50 ms of the first commit after a start at 100k files. The
+   * private index itself is not built: its read-tree took ~1–1.6 s at 100k files, and since the
+   * direct-tree path only a fallback needs it (that fallback builds it). A failure is left to the
+   * first commit to meet again.
    */
   async warm(): Promise<void> {
-    if (this.privateHead !== undefined) return;
     try {
-      const { head } = await this.readHead([]);
-      if (this.privateHead === undefined) await this.rebuild(head?.commit ?? null, head?.tree ?? null);
+      await Promise.all([this.readHead([]), this.where()]);
     } catch {
-      this.privateHead = undefined;
+      // the commit asks again
     }
   }
 
