@@ -108,6 +108,8 @@ export async function createGit(root: string, opts: GitOptions): Promise<Git> {
       return parseLsFiles(out.toString('utf8'), want);
     },
 
+    prefetchIndex: (paths) => void person.scan(new Set(paths)),
+
     headBlob: (path) => blobs.headBlob(path, exec),
 
     headBlobInfo: (path) => blobs.headBlobInfo(path, exec),

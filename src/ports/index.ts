@@ -268,6 +268,11 @@ export interface Git {
    * allows, else through git. Never takes index.lock.
    */
   indexEntries?(paths: readonly string[]): Promise<Map<string, IndexEntry | 'conflict'>>;
+  /**
+   * Reads the person's index for `paths` now, ahead of the commit that will ask `blocked` and
+   * `indexEntries` about them: the answer is kept for that version of the file.
+   */
+  prefetchIndex?(paths: readonly string[]): void;
   /** Number of tracked files. */
   trackedCount(): Promise<number>;
   /** Content of `path` at HEAD with its blob id, or null when absent. Cached by blob id. */

@@ -81,6 +81,11 @@ class FakeGit implements Git {
   statusCalls = 0;
   /** Every git command run, as argv. */
   steps: string[][] = [];
+  /** The paths of each prefetchIndex call, with the commits made before it. */
+  prefetched: { paths: string[]; commitsBefore: number }[] = [];
+  prefetchIndex(paths: readonly string[]) {
+    this.prefetched.push({ paths: [...paths], commitsBefore: this.commits.length });
+  }
   async blocked() {
     return null;
   }
@@ -249,6 +254,25 @@ test('a save is committed once its quiet window closes, not before', async (t) =
   await r.svc.onIdle();
   assert.deepEqual(w.git.commits, [['notes/a.md']]);
   assert.equal(r.svc.status().pending.length, 0, 'nothing left pending');
+});
+
+test("the person's index is read for accepted paths while they settle, not after their window closes (issue 14: 10–30 ms of each commit at 100k files)", async (t) => {
+  const w = await world(t);
+  const r = service(w, t);
+  await r.svc.start();
+  await save(w, r, 'notes/a.md', 'one\n');
+  await w.clock.advance(0);
+  await save(w, r, 'notes/b.md', 'two\n');
+  await w.clock.advance(0);
+  assert.deepEqual(
+    w.git.prefetched.map((p) => p.paths.sort()),
+    [['notes/a.md'], ['notes/a.md', 'notes/b.md']],
+    'each read covers every path waiting, so the commit asks about none the read did not',
+  );
+  await w.clock.advance(1_100);
+  await r.svc.onIdle();
+  assert.deepEqual(w.git.commits, [['notes/a.md', 'notes/b.md']]);
+  assert.ok(w.git.prefetched.every((p) => p.commitsBefore === 0), 'read before the commit');
 });
 
 test('start subscribes the watcher before it reads the catch-up, and a save made during the catch-up is committed', async (t) => {
