@@ -144,12 +144,19 @@ export function spawnGit(args: string[], o: SpawnOptions): Promise<GitOut> {
         // Already gone.
       }
     };
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup('SIGTERM');
-      killTimer = setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS);
-      killTimer.unref();
-    }, o.timeoutMs);
+    let timer: NodeJS.Timeout | undefined;
+    const armTimeout = () => {
+      if (settled) return;
+      timer = setTimeout(() => {
+        timedOut = true;
+        killGroup('SIGTERM');
+        killTimer = setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS);
+        killTimer.unref();
+      }, o.timeoutMs);
+    };
+    // A command started ahead of its input (commit/prestart.ts) waits for it on its own time: its
+    // timeout counts from when the input is given.
+    if (!(o.input instanceof Promise)) armTimeout();
     const finish = (code: number | null) => {
       if (settled) return;
       settled = true;
@@ -182,7 +189,12 @@ export function spawnGit(args: string[], o: SpawnOptions): Promise<GitOut> {
       if (timedOut) finish(code);
     });
     child.on('close', (code) => finish(code));
-    if (o.input instanceof Promise) o.input.then((b) => child.stdin.end(b), () => child.stdin.end());
+    if (o.input instanceof Promise) {
+      o.input.then(
+        (b) => (armTimeout(), child.stdin.end(b)),
+        () => (armTimeout(), child.stdin.end()),
+      );
+    }
     else if (o.input !== undefined) child.stdin.end(o.input);
     else child.stdin.end();
   });

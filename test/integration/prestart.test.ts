@@ -71,3 +71,17 @@ test('long-lived mktree and diff-tree: each request answers as the command run a
   assert.match(first, /1\t0\ta\.md\0/);
   assert.match(first, /1\t0\td\/b\.md\0/);
 });
+
+test('a command started ahead of its input is timed from when the input comes, not from its start', async (t) => {
+  const { createGitRunner } = await import('../../src/adapters/git-spawn.js');
+  const r = await tempRepo();
+  t.after(() => r.cleanup());
+  const run = createGitRunner(r.root, { timeoutMs: 200 });
+  // The input comes after twice the timeout (a batch settling after update-index was prestarted):
+  // git waited for it, it did not take that long to run.
+  let give!: (b: string) => void;
+  const out = run(['hash-object', '--stdin'], { input: new Promise<string>((resolve) => (give = resolve)) });
+  await new Promise<void>((resolve) => setTimeout(resolve, 400));
+  give('x\n');
+  assert.equal((await out).stdout.toString('utf8').trim(), execFileSync('git', ['hash-object', '--stdin'], { input: 'x\n' }).toString().trim());
+});

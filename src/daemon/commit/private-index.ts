@@ -166,7 +166,8 @@ export class PrivateIndex {
 
   /**
    * What a first commit would otherwise ask git for on its way (HEAD's commit and tree, the
-   * private git dir): two spawns, ~50 ms of the first commit after a start at 100k files. The
+   * private git dir): two spawns, ~50 ms of the first commit after a start at 100k files; and the
+   * batch index's update-index, started to wait for the first batch (batch-stage.ts). The
    * private index itself is not built: its read-tree took ~1–1.6 s at 100k files, and since the
    * direct-tree path only a fallback needs it (that fallback builds it). A failure is left to the
    * first commit to meet again.
@@ -174,9 +175,14 @@ export class PrivateIndex {
   async warm(): Promise<void> {
     try {
       await Promise.all([this.readHead([]), this.where()]);
+      await this.direct.prestage();
     } catch {
       // the commit asks again
     }
+  }
+
+  close(): Promise<void> {
+    return this.direct.close();
   }
 
   /** Rebuilds the private index from `head`, and drops the shared index half it no longer uses. */
@@ -341,6 +347,7 @@ export class PrivateIndex {
    * entry, so `git status` shows no staged reversal of winnow's commit. What they staged by hand stays.
    */
   async syncRealIndex(j: CommitJournal, oldEntries?: Map<string, Entry>, newEntries?: Map<string, Entry>): Promise<void> {
+    const next = this.direct.prestage(); // the next batch's update-index, beside this one (batch-stage.ts)
     const want = new Set(j.paths);
     const [oldE, newE, realE] = await Promise.all([
       oldEntries ?? (j.old ? this.entriesOf(j.old, j.paths) : new Map<string, Entry>()),
@@ -350,7 +357,7 @@ export class PrivateIndex {
     const u = realIndexUpdate(j.paths, oldE, newE, realE);
     if (u.stdin) await this.deps.git.run([indexInfoStep(u.stdin)]);
     if (u.kept.length) this.deps.logger.log('info', 'index entries staged by hand left as they are', { paths: u.kept });
-    await this.dropJournal();
+    await Promise.all([this.dropJournal(), next]);
   }
 
   /**
