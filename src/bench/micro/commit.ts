@@ -239,7 +239,18 @@ function stepTimer() {
           k === 'run'
             ? async (steps: GitStep[]) => {
                 const results: { stdout: string; stderr: string }[] = [];
-                for (const st of steps) results.push(...(await time(`git ${stepName(st)}`, fn)([st]) as { stdout: string; stderr: string }[]));
+                for (const st of steps) {
+                  // A command started before its input (commit/prestart.ts) is timed from the input on:
+                  // its wait belongs to whatever came before it, often another commit.
+                  let from = performance.now();
+                  const pre = st.stdin instanceof Promise;
+                  if (pre) void (st.stdin as Promise<unknown>).then(() => (from = performance.now()), () => undefined);
+                  try {
+                    results.push(...((await fn([st])) as { stdout: string; stderr: string }[]));
+                  } finally {
+                    add(`git ${stepName(st)}${pre ? ' (prestarted)' : ''}`, performance.now() - from);
+                  }
+                }
                 return results;
               }
             : time(`git.${k}()`, fn);

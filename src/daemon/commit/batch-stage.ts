@@ -2,7 +2,7 @@
  * The batch index's `update-index` (direct-tree.ts), started before the batch is known. Node's
  * spawn forks the whole daemon on its event loop: ~10–20 ms of the time between a settle window
  * closing and HEAD moving at 100k files (docs/benchmarks.md). The next batch's update-index is
- * started once a commit has landed (and after `ready`), and waits on its stdin for the paths; it locks
+ * started once a commit is recorded (and after `ready`), and waits on its stdin for the paths; it locks
  * the batch index at start, which is winnow's own file, used by nothing else.
  *
  * git reads its configuration when it starts; filters, eol and mode rules would then be those of

@@ -352,6 +352,7 @@ class SingleFlightCommitter {
       });
       await Promise.all([sync, this.note(done.landed.new, plan.paths)]); // different files: side by side
       this.succeeded(done.landed.new, done.message ? { ...plan, message: done.message } : plan, via, landedAt);
+      await this.index.warm(); // once recorded: the next batch's update-index (batch-stage.ts)
       return;
     }
     const sha = await git.headSha().catch(() => null);

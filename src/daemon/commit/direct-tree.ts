@@ -138,7 +138,7 @@ export class DirectTree {
     }
   }
 
-  /** Starts the next batch's update-index now (batch-stage.ts): after `ready`, and once a commit has landed. */
+  /** Starts the next batch's update-index now (batch-stage.ts): after `ready`, and once a commit is recorded. */
   prestage(): Promise<void> {
     return this.available && this.deps.git.mktree ? this.stager.prestart() : Promise.resolve();
   }

@@ -347,7 +347,6 @@ export class PrivateIndex {
    * entry, so `git status` shows no staged reversal of winnow's commit. What they staged by hand stays.
    */
   async syncRealIndex(j: CommitJournal, oldEntries?: Map<string, Entry>, newEntries?: Map<string, Entry>): Promise<void> {
-    const next = this.direct.prestage(); // the next batch's update-index, beside this one (batch-stage.ts)
     const want = new Set(j.paths);
     const [oldE, newE, realE] = await Promise.all([
       oldEntries ?? (j.old ? this.entriesOf(j.old, j.paths) : new Map<string, Entry>()),
@@ -357,7 +356,7 @@ export class PrivateIndex {
     const u = realIndexUpdate(j.paths, oldE, newE, realE);
     if (u.stdin) await this.deps.git.run([indexInfoStep(u.stdin)]);
     if (u.kept.length) this.deps.logger.log('info', 'index entries staged by hand left as they are', { paths: u.kept });
-    await Promise.all([this.dropJournal(), next]);
+    await this.dropJournal();
   }
 
   /**
