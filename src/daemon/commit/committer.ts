@@ -6,9 +6,10 @@
  * scheduler and never sleeps. Nothing submitted is dropped: a batch that cannot be committed now
  * (paused, rate limited, blocked, failing) goes back to the queue with its first-seen time.
  *
- * Its parts: waits.ts (why due paths wait), prepare.ts (guards → plan), attempt.ts (a batch's way
- * into git: plumbing through private-index.ts, `git commit --only` with hooks or as the fallback,
- * replans), staged.ts (paths staged by hand), ledger.ts (rate limit, breaker, last commits).
+ * Its parts: waits.ts (why due paths wait), prepare.ts (guards → plan), attempt.ts (one batch's
+ * way into git: plumbing through private-index.ts, `git commit --only` with hooks or as the
+ * fallback, replans), staged.ts (paths the person staged by hand), ledger.ts (rate limit,
+ * breaker, last commits).
  */
 import { join } from 'node:path';
 import type { Clock, Fs, Git, Logger, MessageCommand, Scheduler } from '../../ports/index.js';
@@ -160,7 +161,7 @@ class SingleFlightCommitter {
     this.disarm();
     await this.loopDone;
     this.disarm();
-    await Promise.all([this.ledger.saved(), this.index.close()]);
+    await this.ledger.saved();
   }
 
   status(): CommitterStatus {
@@ -352,7 +353,6 @@ class SingleFlightCommitter {
       });
       await Promise.all([sync, this.note(done.landed.new, plan.paths)]); // different files: side by side
       this.succeeded(done.landed.new, done.message ? { ...plan, message: done.message } : plan, via, landedAt);
-      await this.index.warm(); // once recorded: the next batch's update-index (batch-stage.ts)
       return;
     }
     const sha = await git.headSha().catch(() => null);

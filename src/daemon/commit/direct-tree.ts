@@ -18,13 +18,13 @@
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import type { Fs, Git, Logger } from '../../ports/index.js';
+import type { Fs, Git, GitStep, Logger } from '../../ports/index.js';
 import type { CommitPlan } from '../../core/commit/plan.js';
 import type { Entry, PrivateIndexAt } from '../../core/commit/plumbing.js';
 import { scanIndex } from '../../core/commit/index-file.js';
 import { ignoredByUpdateIndex } from '../../core/commit/names.js';
 import { buildTrees, entriesAt, foldersOf, isTreeMode, mktreeInput, parseRawTree, type OldTree } from '../../core/commit/trees.js';
-import { BatchStager } from './batch-stage.js';
+import { pathspecStdin } from '../../core/commit/plan.js';
 import type { HeadFacts } from './private-index.js';
 import { scannedCorrections } from './scanned-bytes.js';
 import type { Scanned } from './scan.js';
@@ -40,7 +40,6 @@ export class DirectTree {
   private readonly cache = new Map<string, { entries: OldTree['entries']; bytes: number }>();
   private cached = 0;
   private readonly batchIndex: string;
-  private readonly stager: BatchStager;
 
   constructor(
     private readonly deps: {
@@ -53,7 +52,6 @@ export class DirectTree {
     },
   ) {
     this.batchIndex = join(deps.stateDir, BATCH_INDEX_FILE);
-    this.stager = new BatchStager({ git: deps.git, fs: deps.fs, file: this.batchIndex, where: deps.where });
   }
 
   /** True when HEAD's trees can be read here (the git adapter keeps a cat-file). */
@@ -122,9 +120,15 @@ export class DirectTree {
 
   /** `update-index` of `paths` on an empty batch index, its entries read back in-process. */
   private async stage(paths: readonly string[]): Promise<{ entries: Map<string, Entry | 'conflict'>; stderr: string } | { fallback: string }> {
-    const { fs } = this.deps;
+    const { fs, git } = this.deps;
+    const at = await this.deps.where();
+    // Only this daemon (it holds daemon.lock) uses the batch index: a lock left there belongs to a
+    // git it started and lost (a timeout's SIGKILL), and would send every later batch the slow way.
+    await fs.remove(`${this.batchIndex}.lock`);
+    await fs.remove(this.batchIndex);
+    let stderr = '';
     try {
-      const { stderr } = await this.stager.stage(paths);
+      [{ stderr }] = (await git.run([batchUpdateStep(at, this.batchIndex, paths)])) as [{ stdout: string; stderr: string }];
       // Nothing staged (deletions only): git writes no index at all.
       const buf = await fs.readFile(this.batchIndex).catch(() => null);
       if (!buf) return { entries: new Map(), stderr };
@@ -136,15 +140,6 @@ export class DirectTree {
     } finally {
       await fs.remove(this.batchIndex).catch(() => undefined);
     }
-  }
-
-  /** Starts the next batch's update-index now (batch-stage.ts): after `ready`, and once a commit is recorded. */
-  prestage(): Promise<void> {
-    return this.available && this.deps.git.mktree ? this.stager.prestart() : Promise.resolve();
-  }
-
-  close(): Promise<void> {
-    return this.stager.close();
   }
 
   /** HEAD's trees of `dirs` under root tree `root` (null: the folder is not in it); null when one cannot be read. */
@@ -201,4 +196,18 @@ export class DirectTree {
 /** A tree object's id: git's hash of `tree <size>\0<body>`. */
 export function treeOid(format: 'sha1' | 'sha256', body: Buffer): string {
   return createHash(format === 'sha256' ? 'sha256' : 'sha1').update(`tree ${body.length}\0`).update(body).digest('hex');
+}
+
+/**
+ * Stages exactly `paths` into the batch index (`file`, absent before: empty), in the private
+ * index's git directory. Never split (its entries are read here), whatever the repository says.
+ */
+export function batchUpdateStep(at: PrivateIndexAt, file: string, paths: readonly string[]): GitStep {
+  const env: Record<string, string> =
+    typeof at === 'string' ? { GIT_INDEX_FILE: file } : { GIT_INDEX_FILE: file, GIT_DIR: at.gitDir, GIT_WORK_TREE: at.workTree };
+  return {
+    args: ['-c', 'core.splitIndex=false', 'update-index', '--add', '--remove', '-z', '--stdin'],
+    stdin: pathspecStdin(paths),
+    env: { ...env, GIT_LITERAL_PATHSPECS: '1' },
+  };
 }

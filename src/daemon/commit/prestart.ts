@@ -2,8 +2,9 @@
  * A git command started before its input is known, so that git's start-up overlaps the step before
  * it and the step itself costs a pipe write: the compare-and-swap `update-ref --stdin`, started
  * beside `commit-tree` (its refs are locked when stdin ends, not before; an empty stdin does
- * nothing), and the batch index's `update-index` (batch-stage.ts; it locks that index, winnow's
- * own, at start: never the person's). Its timeout counts from when the input is given.
+ * nothing). Never for `update-index`, which locks the index at start. The spawn itself still
+ * costs the event loop its time: the commands a commit runs per tree are long-lived instead
+ * (adapters/git-session.ts). Its timeout counts from when the input is given (git-spawn.ts).
  */
 import type { Git, GitStep } from '../../ports/index.js';
 
@@ -12,8 +13,6 @@ export interface Prestarted {
   run(input: string | Buffer): Promise<{ stdout: string; stderr: string }>;
   /** Not needed after all: stdin ends empty and the command exits without doing anything. */
   cancel(): void;
-  /** Settles (never rejects) once the command has exited. */
-  readonly done: Promise<unknown>;
 }
 
 export function prestart(git: Git, step: Omit<GitStep, 'stdin'>): Prestarted {
@@ -30,6 +29,5 @@ export function prestart(git: Git, step: Omit<GitStep, 'stdin'>): Prestarted {
     cancel() {
       feed('');
     },
-    done: done.catch(() => undefined),
   };
 }

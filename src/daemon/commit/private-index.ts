@@ -143,10 +143,14 @@ export class PrivateIndex {
     try {
       const common = (await this.out([{ args: ['rev-parse', '--path-format=absolute', '--git-common-dir'], env: { GIT_OPTIONAL_LOCKS: '0' } }])).trim();
       if (!common) throw new Error('git rev-parse --git-common-dir printed nothing');
-      await mkdir(dir, { recursive: true, mode: 0o700 });
-      await fs.writeFileAtomic(join(dir, 'commondir'), `${common}\n`);
+      // Not recursive: the state dir (daemon.lock's) exists unless the workspace moved away, and then
+      // nothing may be made at the old place (the first step after `ready` gets here).
+      await mkdir(dir, { mode: 0o700 }).catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== 'EEXIST') throw e;
+      });
+      await fs.writeFileAtomic(join(dir, 'commondir'), `${common}\n`, { createDir: false });
       // Any valid HEAD makes it a git directory; no command run here reads it.
-      await fs.writeFileAtomic(join(dir, 'HEAD'), 'ref: refs/heads/winnow-private-index\n');
+      await fs.writeFileAtomic(join(dir, 'HEAD'), 'ref: refs/heads/winnow-private-index\n', { createDir: false });
       this.at = { file: this.indexFile, gitDir: dir, workTree: git.root };
     } catch (e) {
       logger.log('warn', 'the private index keeps its shared half in the git dir (its own directory could not be set up)', { error: (e as Error).message });
@@ -166,8 +170,7 @@ export class PrivateIndex {
 
   /**
    * What a first commit would otherwise ask git for on its way (HEAD's commit and tree, the
-   * private git dir): two spawns, ~50 ms of the first commit after a start at 100k files; and the
-   * batch index's update-index, started to wait for the first batch (batch-stage.ts). The
+   * private git dir): two spawns, ~50 ms of the first commit after a start at 100k files. The
    * private index itself is not built: its read-tree took ~1–1.6 s at 100k files, and since the
    * direct-tree path only a fallback needs it (that fallback builds it). A failure is left to the
    * first commit to meet again.
@@ -175,14 +178,9 @@ export class PrivateIndex {
   async warm(): Promise<void> {
     try {
       await Promise.all([this.readHead([]), this.where()]);
-      await this.direct.prestage();
     } catch {
       // the commit asks again
     }
-  }
-
-  close(): Promise<void> {
-    return this.direct.close();
   }
 
   /** Rebuilds the private index from `head`, and drops the shared index half it no longer uses. */
