@@ -45,5 +45,4 @@ kid_report=$(join <(echo "$ka" | sort) <(echo "$kb" | sort) | while read -r c x 
 awk -v a="$a" -v b="$b" -v ra="$ra" -v rb="$rb" -v t="$tck" -v r="$rss" -v m="$mode" -v n="$files" -v s="$idle_s" \
   'BEGIN { printf "files=%d fanotify=%s idle cpu %.2f%% over %d s (reaped children %.2f%%), rss %.1f MB\n", n, m, (b-a)*100/t/s, s, (rb-ra)*100/t/s, r/1024 }'
 echo "live children: ${kid_report:-none}"
-[ -n "${KEEP_LOG:-}" ] && cp "$log" "$KEEP_LOG"
-true
+if [ -n "${KEEP_LOG:-}" ]; then cp "$log" "$KEEP_LOG"; fi

@@ -190,12 +190,12 @@ export function spawnGit(args: string[], o: SpawnOptions): Promise<GitOut> {
     });
     child.on('close', (code) => finish(code));
     if (o.input instanceof Promise) {
-      o.input.then(
-        (b) => (armTimeout(), child.stdin.end(b)),
-        () => (armTimeout(), child.stdin.end()),
-      );
-    }
-    else if (o.input !== undefined) child.stdin.end(o.input);
+      const give = (b?: string | Buffer) => {
+        armTimeout();
+        child.stdin.end(b);
+      };
+      o.input.then(give, () => give());
+    } else if (o.input !== undefined) child.stdin.end(o.input);
     else child.stdin.end();
   });
 }

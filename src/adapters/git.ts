@@ -108,7 +108,7 @@ export async function createGit(root: string, opts: GitOptions): Promise<Git> {
       return parseLsFiles(out.toString('utf8'), want);
     },
 
-    prefetchIndex: (paths) => void person.scan(new Set(paths)),
+    prefetchIndex: (paths) => person.prefetch(paths),
 
     headBlob: (path) => blobs.headBlob(path, exec),
 
@@ -210,6 +210,8 @@ class PersonIndex {
   private readonly reader: IndexReader;
   /** The index file's identity when git was last asked about it, and the answer. */
   private unmergedSeen: { key: string; answer: boolean } | null = null;
+  /** Paths of a prefetch scan not yet run. */
+  private prefetching: Set<string> | null = null;
 
   constructor(
     private readonly gitDir: string,
@@ -220,6 +222,19 @@ class PersonIndex {
 
   scan(want: ReadonlySet<string>) {
     return this.reader.scan(want);
+  }
+
+  /** Scans for `paths` soon: off the caller's turn, one scan for the calls made in the meantime. */
+  prefetch(paths: readonly string[]): void {
+    if (this.prefetching) {
+      for (const p of paths) this.prefetching.add(p);
+      return;
+    }
+    const want = (this.prefetching = new Set(paths));
+    setImmediate(() => {
+      this.prefetching = null;
+      this.reader.scan(want);
+    });
   }
 
   async unmerged(paths: readonly string[]): Promise<boolean> {

@@ -184,7 +184,7 @@ class DaemonService {
     if (r.dirAppeared) this.rescanner.scheduleBurst();
     this.settler.arm();
     // The commit's read of the person's index (~10–30 ms at 100k files) happens while the batch settles.
-    if (decisions.some((d) => d.decision === 'ALLOW')) deps.scheduler.setTimeout(() => deps.git.prefetchIndex?.(this.settler.pendingList().map((p) => p.path)), 0);
+    if (decisions.some((d) => d.decision === 'ALLOW')) deps.git.prefetchIndex?.(this.settler.pendingList().map((p) => p.path));
     this.store.schedule();
   }
 

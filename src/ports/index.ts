@@ -269,8 +269,9 @@ export interface Git {
    */
   indexEntries?(paths: readonly string[]): Promise<Map<string, IndexEntry | 'conflict'>>;
   /**
-   * Reads the person's index for `paths` now, ahead of the commit that will ask `blocked` and
-   * `indexEntries` about them: the answer is kept for that version of the file.
+   * Reads the person's index for `paths` soon (not in the caller's turn; calls meanwhile share one
+   * read), ahead of the commit that will ask `blocked` and `indexEntries` about them: the answer
+   * is kept for that version of the file.
    */
   prefetchIndex?(paths: readonly string[]): void;
   /** Number of tracked files. */
