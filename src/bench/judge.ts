@@ -36,7 +36,7 @@ export interface Played {
 
 /** Reads the run back and judges it. */
 export async function judge(p: Played): Promise<ScenarioRun> {
-  const { s, opts, root, notes, sessions } = p;
+  const { s, root, notes, sessions } = p;
   const { cpu, readyMs } = sessions;
   const { idleCpuPercent, idleRssMb } = p.idle;
   const atMsBySha = new Map<string, number>();
@@ -96,7 +96,6 @@ export async function judge(p: Played): Promise<ScenarioRun> {
   if ((s.writers?.length ?? 0) > 0 && layerCount('2') + layerCount('3') === 0) {
     notes.push('no decision was made by layer 2 or 3: every path was settled by a rule.');
   }
-  if (opts.keep) notes.push(`workspace kept at ${root}`);
 
   const cpuPercent = cpu.measured && cpu.wallMs > 0 ? round1((cpu.ticks / (await clockTicks()) / (cpu.wallMs / 1000)) * 100) : null;
   if (cpuPercent === null) notes.push('CPU and RSS need /proc (Linux); left null.');

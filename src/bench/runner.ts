@@ -88,6 +88,12 @@ export interface RunOptions {
   onProgress?: (p: Progress) => void;
   /** Keep temp workspaces (their paths go into the notes). */
   keep?: boolean;
+  /**
+   * Keep the workspace, winnow's log and the players' truth of a run that missed a person's
+   * change, committed churn or looped, or could not finish: a failure seen once in many runs can
+   * then be read afterwards.
+   */
+  keepFailed?: boolean;
   bin?: string;
   /** Overrides every scenario's `autonomous.fanotify` (measure with and without exact attribution). */
   fanotify?: 'auto' | 'on' | 'off';
@@ -135,6 +141,14 @@ export async function runScenario(s: Scenario, opts: RunOptions, layers: BenchRe
   const ev = evidenceSetup(opts.evidence);
   const sessions = new DaemonSessions(() => new Daemon(bin, root, configFile, { ...gitEnv(), ...ev.env }), notes);
   const players: Player[] = [];
+  let keep = Boolean(opts.keep);
+  const keepRecords = async (truth: unknown[]) => {
+    for (const [i, d] of sessions.all.entries()) {
+      await writeFile(join(dir, `winnow-${i + 1}.log`), d.lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    }
+    await writeFile(join(dir, 'truth.json'), JSON.stringify(truth, null, 1));
+    return `workspace kept at ${root}; winnow's log and the players' truth beside it`;
+  };
   try {
     progress({ phase: 'setup' });
     const { base, initial } = await setupWorkspace(s, root);
@@ -205,11 +219,20 @@ export async function runScenario(s: Scenario, opts: RunOptions, layers: BenchRe
 
     progress({ phase: 'judging' });
     const truth = players.flatMap((p) => p.truth);
-    return await judge({ s, opts, layers, root, base, initial, sessions, truth, t0, durationMs, idle, notes, started });
+    const run = await judge({ s, opts, layers, root, base, initial, sessions, truth, t0, durationMs, idle, notes, started });
+    keep ||= Boolean(opts.keepFailed) && run.detail.checks.some((c) => c.ok === false && (c.column === 'FP' || c.column === 'FN' || c.column === 'loops'));
+    if (keep) run.detail.notes.push(await keepRecords(truth));
+    return run;
+  } catch (e) {
+    if (!opts.keepFailed || !(e instanceof Error)) throw e;
+    keep = true;
+    await sessions.stopAll();
+    e.message += ` (${await keepRecords(players.flatMap((p) => p.truth))})`;
+    throw e;
   } finally {
     for (const p of players) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
     await sessions.stopAll();
-    if (!opts.keep) await rm(dir, { recursive: true, force: true }).catch(() => {});
+    if (!keep) await rm(dir, { recursive: true, force: true }).catch(() => {});
   }
 }
 

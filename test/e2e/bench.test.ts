@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { winnow } from '../helpers/daemon.js';
@@ -96,6 +96,34 @@ test('a failed check makes bench exit 1 and says which, so CI can use it', async
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /winnow bench: \d+ checks? failed: .*strict: ≤ 0 commits in the first 600 s \(1 commit\(s\)\)/);
     assert.match(r.stdout, /strict: \d check\(s\) failed/, 'the table still prints');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('--keep-failed keeps the workspace, winnow\'s log and the truth of a run that committed churn, and removes a run that passed', async () => {
+  const dir = await mkdtemp(join(await realpath(tmpdir()), 'winnow-bench-e2e-'));
+  const tmp = join(dir, 'tmp');
+  try {
+    await mkdir(tmp);
+    // A rule that lets an agent's log through: its appends are committed, so "no churn committed" fails.
+    const leaky = { ...tiny, config: { ...FAST, rules: ['ALLOW:logs/**'] }, writers: [{ player: 'claude-autonomous', tasks: [{ path: 'logs/agent.log', kind: 'append-log', every: 400, start: 0 }] }] };
+    await writeFile(join(dir, 'leaky.json'), JSON.stringify(leaky));
+    await writeFile(join(dir, 'tiny.json'), JSON.stringify(tiny));
+    const r = await winnow(['bench', '--scenario', 'leaky.json,tiny.json', '--keep-failed', '--skip-micro'], dir, { TMPDIR: tmp });
+    assert.equal(r.code, 1, r.stderr);
+    const kept = await readdir(tmp);
+    assert.equal(kept.filter((n) => n.startsWith('winnow-bench-tiny-')).length, 0, `the passing run is removed: ${kept.join(' ')}`);
+    const leakyDirs = kept.filter((n) => n.startsWith('winnow-bench-leaky-'));
+    assert.equal(leakyDirs.length, 1, kept.join(' '));
+    const k = join(tmp, leakyDirs[0]!);
+    assert.match(r.stdout, new RegExp(`note: workspace kept at ${join(k, 'ws').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')};`));
+    const log = (await readFile(join(k, 'winnow-1.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { msg: string; path?: string });
+    assert.ok(log.some((l) => l.msg === 'ready'), 'the log holds the session from its start');
+    assert.ok(log.some((l) => l.msg === 'decision' && l.path === 'logs/agent.log'), 'and the decision that let the churn through');
+    const truth = JSON.parse(await readFile(join(k, 'truth.json'), 'utf8')) as { path: string }[];
+    assert.ok(truth.some((t) => t.path === 'logs/agent.log'), 'the writers\' ground truth is kept');
+    assert.ok((await stat(join(k, 'ws', '.git'))).isDirectory(), 'the workspace and its history are kept');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

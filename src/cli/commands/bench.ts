@@ -7,7 +7,7 @@ import { messages } from '../messages.js';
 export const command: CommandSpec = {
   name: 'bench',
   summary: 'Run the accuracy and latency benchmark: scenarios of people and autonomous writers sharing a workspace, judged from git history.',
-  usage: 'bench [--scenario NAME|FILE]... [--repeat N] [--json] [--out DIR] [--quick] [--fanotify auto|on|off] [--evidence fanotify|trace|exec|heuristic] [--commit-bench] [--skip-micro]',
+  usage: 'bench [--scenario NAME|FILE]... [--repeat N] [--json] [--out DIR] [--quick] [--fanotify auto|on|off] [--evidence fanotify|trace|exec|heuristic] [--commit-bench] [--skip-micro] [--keep] [--keep-failed]',
   options: {
     scenario: { type: 'string', multiple: true, short: 's' },
     json: { type: 'boolean' },
@@ -17,6 +17,7 @@ export const command: CommandSpec = {
     'commit-bench': { type: 'boolean' },
     'skip-micro': { type: 'boolean' },
     keep: { type: 'boolean' },
+    'keep-failed': { type: 'boolean' },
     fanotify: { type: 'string' },
     evidence: { type: 'string' },
   },
@@ -29,6 +30,7 @@ export const command: CommandSpec = {
     'commit-bench': 'also measure commit cost with 50k tracked files (slow)',
     'skip-micro': 'skip the per-layer micro-benchmarks (their figures stay null)',
     keep: 'keep the temp workspaces and print where they are',
+    'keep-failed': 'keep the workspace, winnow\'s log and the players\' truth of a run that missed a change, committed churn or looped',
     fanotify: 'auto | on | off: override autonomous.fanotify in every scenario',
     evidence: 'fanotify | trace | exec | heuristic: put every agent on this evidence rung (exec: agents run under winnow exec, attaching refused)',
   },
@@ -64,6 +66,7 @@ export const command: CommandSpec = {
       commitBench: Boolean(args.values['commit-bench']),
       skipMicro: Boolean(args.values['skip-micro']),
       keep: Boolean(args.values.keep),
+      keepFailed: Boolean(args.values['keep-failed']),
       repeat,
       ...(fan ? { fanotify: fan as 'auto' | 'on' | 'off' } : {}),
       ...(evidence ? { evidence: evidence as 'fanotify' | 'trace' | 'exec' | 'heuristic' } : {}),
