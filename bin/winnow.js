@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --no-memory-reducer
+#!/usr/bin/env -S node --no-memory-reducer --max-semi-space-size=1 --optimize-for-size
 // Thin bin: everything lives in the compiled CLI (STYLE.md habit 10). The shebang's flags are
 // the daemon's (src/cli/daemon-flags.ts says why).
 import { main } from '../dist/cli/main.js';
