@@ -55,3 +55,23 @@ test('mktree input: one NUL-terminated record per entry, an empty record between
   const input = mktreeInput([w('a', [e('100644', 'x', B(1)), e('160000', 'sub', B(2))]), w('', [e('40000', 'a', B(3))])]);
   assert.equal(input.toString('latin1'), `100644 blob ${B(1)}\tx\x00160000 commit ${B(2)}\tsub\x00\x0040000 tree ${B(3)}\ta\x00`);
 });
+
+test("a folder's entries replaced in place keep git's order without a sort; a new name is sorted in; sha256 ids fit", () => {
+  // git's order, with the folder `a` after `a.b` (compared as `a/`).
+  const old: OldTree = { oid: B(9), entries: [e('100644', 'a.b', B(1)), e('40000', 'a', B(2)), e('100644', 'a0', B(3)), e('100644', 'z', B(4))] };
+  const sub: OldTree = { oid: B(2), entries: [e('100644', 'in', B(5))] };
+  const trees = new Map<string, OldTree | null>([['', old], ['a', sub]]);
+  const expect = (entries: RawTreeEntry[]) => treeBody([...entries].sort(compareEntries));
+  const replaced = buildTrees(new Map([['a0', { mode: '100755', oid: B(6) }], ['a/in', { mode: '100644', oid: B(7) }]]), (d) => trees.get(d), sha1);
+  assert.ok('root' in replaced);
+  const top = replaced.writes.find((w) => w.dir === '')!;
+  assert.deepEqual(top.body, expect(top.entries));
+  assert.deepEqual(top.entries.map((x) => x.name.toString()), ['a.b', 'a', 'a0', 'z']);
+  const added = buildTrees(new Map([['a-', { mode: '100644', oid: B(8) }], ['z', null]]), (d) => trees.get(d), sha1);
+  assert.ok('root' in added);
+  assert.deepEqual(added.writes[0]!.entries.map((x) => x.name.toString()), ['a-', 'a.b', 'a', 'a0']);
+  assert.deepEqual(added.writes[0]!.body, expect(added.writes[0]!.entries));
+  const long = [e('100644', 'x', 'ab'.repeat(32)), { mode: '40000', name: Buffer.from([0xff, 0x41]), oid: 'cd'.repeat(32) }];
+  assert.deepEqual(parseRawTree(treeBody(long), 32), long);
+  assert.equal(mktreeInput([{ dir: '', oid: '', entries: long, body: Buffer.alloc(0) }]).toString('latin1'), `100644 blob ${'ab'.repeat(32)}\tx\x0040000 tree ${'cd'.repeat(32)}\t\xffA\x00`);
+});

@@ -64,11 +64,23 @@ export function compareEntries(a: RawTreeEntry, b: RawTreeEntry): number {
   return ca - cb;
 }
 
-/** The body of a tree object of `entries` (already in git's order). */
+/**
+ * The body of a tree object of `entries` (already in git's order), written into one buffer: a
+ * folder of 1,000 entries is rebuilt on the commit's way, where a buffer per part cost ~5 ms.
+ */
 export function treeBody(entries: readonly RawTreeEntry[]): Buffer {
-  const parts: Buffer[] = [];
-  for (const e of entries) parts.push(Buffer.from(`${e.mode} `, 'latin1'), e.name, Buffer.from([0]), Buffer.from(e.oid, 'hex'));
-  return Buffer.concat(parts);
+  let size = 0;
+  for (const e of entries) size += e.mode.length + 2 + e.name.length + e.oid.length / 2;
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const e of entries) {
+    at += out.write(e.mode, at, 'latin1');
+    out[at++] = 0x20;
+    at += e.name.copy(out, at);
+    out[at++] = 0;
+    at += out.write(e.oid, at, 'hex');
+  }
+  return out;
 }
 
 /** Every folder above `paths` (`''` is the root), each once. */
@@ -111,14 +123,18 @@ export function buildTrees(
   for (const dir of dirs) {
     const was = old(dir);
     if (was === undefined) return { conflict: `the tree of ${dir || 'the root'} was not read` };
+    // HEAD's entries are in git's order, and a Map keeps that order when an entry is replaced or
+    // removed: only a new name needs a sort (git checks the order: mktree names the tree).
     const entries = new Map<string, RawTreeEntry>();
     for (const e of was?.entries ?? []) entries.set(e.name.toString('latin1'), e);
+    let added = false;
     for (const [name, entry] of byDir.get(dir) ?? []) {
       const key = Buffer.from(name, 'utf8').toString('latin1');
       const cur = entries.get(key);
       if (cur && isTreeMode(cur.mode)) return { conflict: `${join(dir, name)} is a folder in HEAD` };
       if (entry === null) entries.delete(key);
       else entries.set(key, { mode: entry.mode, name: Buffer.from(name, 'utf8'), oid: entry.oid });
+      added ||= entry !== null && !cur;
     }
     for (const [child, oid] of built) {
       if (parentOf(child) !== dir) continue;
@@ -128,13 +144,14 @@ export function buildTrees(
       if (cur && !isTreeMode(cur.mode)) return { conflict: `${child} is a file in HEAD and a folder now` };
       if (oid === null) entries.delete(key);
       else entries.set(key, { mode: '40000', name: Buffer.from(name, 'utf8'), oid });
+      added ||= oid !== null && !cur;
     }
     if (entries.size === 0) {
       if (dir === '') return { conflict: 'the commit would leave the root empty' };
       built.set(dir, null);
       continue;
     }
-    const sorted = [...entries.values()].sort(compareEntries);
+    const sorted = added ? [...entries.values()].sort(compareEntries) : [...entries.values()];
     const body = treeBody(sorted);
     const oid = hash(body);
     built.set(dir, oid);
@@ -145,15 +162,20 @@ export function buildTrees(
 
 /** `git mktree -z --batch` input for `writes`: one record per entry, an empty record between trees. */
 export function mktreeInput(writes: readonly TreeWrite[]): Buffer {
-  const parts: Buffer[] = [];
+  const typeOf = (mode: string) => (isTreeMode(mode) ? 'tree' : mode === '160000' ? 'commit' : 'blob');
+  let size = Math.max(0, writes.length - 1);
+  for (const w of writes) for (const e of w.entries) size += e.mode.length + typeOf(e.mode).length + e.oid.length + 4 + e.name.length;
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
   writes.forEach((w, i) => {
-    if (i > 0) parts.push(Buffer.from([0]));
+    if (i > 0) out[at++] = 0;
     for (const e of w.entries) {
-      const type = isTreeMode(e.mode) ? 'tree' : e.mode === '160000' ? 'commit' : 'blob';
-      parts.push(Buffer.from(`${e.mode} ${type} ${e.oid}\t`, 'latin1'), e.name, Buffer.from([0]));
+      at += out.write(`${e.mode} ${typeOf(e.mode)} ${e.oid}\t`, at, 'latin1');
+      at += e.name.copy(out, at);
+      out[at++] = 0;
     }
   });
-  return Buffer.concat(parts);
+  return out;
 }
 
 /** The entries of `paths` in a tree, walked from the root through `tree(dir)` (folders and absent paths left out). */
