@@ -16,7 +16,7 @@ import { createService, type Service } from './daemon/service.js';
 import { loadWorkspaceConfig } from './adapters/config-file.js';
 import { createGit } from './adapters/git.js';
 import { runMessageCommand } from './adapters/message-command.js';
-import { createParcelWatcher } from './adapters/parcel-watcher.js';
+import { createWatcher, watcherKind } from './adapters/watchers.js';
 import { createProcessTable } from './adapters/process-table.js';
 import { createPersonGitCheck } from './adapters/git-processes.js';
 import { createProcProbe } from './adapters/proc-probe.js';
@@ -96,6 +96,8 @@ export async function createWinnow(opts: WinnowOptions = {}): Promise<Winnow> {
   const cwd = opts.cwd ?? process.cwd();
   const { workspace, config, rules, configFile } = opts.loaded ?? (await loadWorkspace(opts.dir, cwd, opts.configPath));
   const clock = opts.clock ?? systemClock;
+  // A WINNOW_WATCHER it does not know stops here, before anything is made (exit 2).
+  const kind = watcherKind();
   if (!opts.noLogFile) await mkdir(workspace.stateDir, { recursive: true, mode: 0o700 });
   const logger = createJsonLogger({
     file: opts.noLogFile ? undefined : join(workspace.stateDir, 'winnow.log'),
@@ -127,6 +129,7 @@ export async function createWinnow(opts: WinnowOptions = {}): Promise<Winnow> {
     }
   }
   let stateWatcher: FSWatcher | null = null;
+  const watcher = await createWatcher(workspace.root, clock, kind);
   const service = createService({
     workspace,
     config,
@@ -137,7 +140,7 @@ export async function createWinnow(opts: WinnowOptions = {}): Promise<Winnow> {
     logger,
     fs: nodeFs,
     git,
-    watcher: createParcelWatcher(workspace.root, clock),
+    watcher,
     processes: createProcessTable({ ttlMs: config.autonomous.cacheTtlMs }),
     trace,
     tracer,

@@ -2,10 +2,12 @@ import watcher from '@parcel/watcher';
 import { chmod } from 'node:fs/promises';
 import type { Clock, StreamSpec, Watcher, WatcherSubscription } from '../ports/index.js';
 import { normalisePath, type WatchEvent } from '../core/event.js';
+import { explainWatchError as explain } from './watch-limit.js';
 
 /**
- * The only module that sees @parcel/watcher (STYLE.md habit 1): events leave it as WatchEvents
- * with workspace-relative posix paths. `.git` directories are not watched at all — winnow's own
+ * The only module that sees @parcel/watcher (STYLE.md habit 1), the watcher off Linux and with
+ * `WINNOW_WATCHER=parcel` (watchers.ts): events leave it as WatchEvents with workspace-relative
+ * posix paths. `.git` directories are not watched at all — winnow's own
  * commits must never come back as events (the loop the product exists to prevent).
  */
 const IGNORE = ['.git', '**/.git'];
@@ -20,23 +22,6 @@ const OPTS: { ignore: string[]; backend?: watcher.BackendType } = process.platfo
 
 /** The options for one stream: its ignored folders besides `.git`. */
 const optsFor = (stream: StreamSpec): typeof OPTS => (stream.ignore?.length ? { ...OPTS, ignore: [...IGNORE, ...stream.ignore] } : OPTS);
-
-/** An inotify watch-limit failure, with the sysctl to raise in the message. */
-export class WatchLimitError extends Error {
-  override name = 'WatchLimitError';
-}
-
-function explain(err: Error): Error {
-  const msg = err.message ?? String(err);
-  if (/ENOSPC|No space left on device|inotify_add_watch|too many open files|EMFILE/i.test(msg)) {
-    return new WatchLimitError(
-      `the kernel's inotify limit was reached (${msg.trim()}). winnow falls back to rescans with \`git status\`; ` +
-        'raise the limit with `sudo sysctl fs.inotify.max_user_watches=524288` (and fs.inotify.max_user_instances=512), ' +
-        'persisted in /etc/sysctl.d/90-winnow.conf.',
-    );
-  }
-  return err;
-}
 
 export function createParcelWatcher(root: string, clock: Clock): Watcher {
   const toEvents = (stream: StreamSpec, raw: watcher.Event[], source: WatchEvent['source']): WatchEvent[] => {

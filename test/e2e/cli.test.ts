@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { writeFile, mkdir, mkdtemp, realpath, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +26,20 @@ test('start outside a work tree is a clear error with exit 2', { timeout: 60_000
   assert.equal(r.code, 2);
   assert.match(r.stderr, /not inside a git work tree/);
   assert.doesNotMatch(r.stderr, /\n\s+at /);
+});
+
+test('a WINNOW_WATCHER winnow does not have is named, exits 2 and makes nothing', { timeout: 60_000 }, async () => {
+  const repo = await tempRepo();
+  try {
+    const r = await winnow(['start', repo.root], repo.root, { WINNOW_WATCHER: 'watchman' });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /WINNOW_WATCHER/);
+    assert.match(r.stderr, /"watchman"/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+    assert.equal(existsSync(join(repo.root, '.git', 'winnow')), false, 'no state dir was made');
+  } finally {
+    await repo.cleanup();
+  }
 });
 
 test('a bad config names the file and key, exits 2 and changes nothing', { timeout: 60_000 }, async () => {

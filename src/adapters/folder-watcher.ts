@@ -1,0 +1,242 @@
+/**
+ * The Linux watcher: one inotify watch per folder through node's `fs.watch`, and nothing kept per
+ * file. Written by hand because no library does this at scale: @parcel/watcher keeps every file's
+ * absolute path twice in its tree (218–346 bytes a file, +22 to +33 MB at 100k files) and stats
+ * every file when it subscribes; chokidar 4 took 24 s and 378 MB on the same 100k files
+ * (docs/benchmarks.md). Events leave as WatchEvents, like the parcel adapter's (STYLE.md habit 1).
+ *
+ * `fs.watch` reports `rename` or `change` and a name, not inotify's mask, so a `rename` is told
+ * apart by an `lstat` when its batch is delivered: gone is a delete, a new folder is watched and
+ * walked (its files reported as created: they may have been written before its watch existed).
+ * libuv drops inotify's queue-overflow event, like @parcel/watcher does: the daemon's reconciling
+ * rescans with `git status` (SPEC, Coordination) are what make a lost event harmless.
+ *
+ * There is no snapshot: on start, `git status` and the persisted decisions' file identities
+ * (known-decisions.ts) find what changed while winnow was down.
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import { lstat, readdir, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { Clock, StreamSpec, Watcher, WatcherSubscription } from '../ports/index.js';
+import { normalisePath, type WatchEvent } from '../core/event.js';
+import { explainWatchError } from './watch-limit.js';
+
+type Found = { path: string; kind: WatchEvent['kind'] };
+
+/** Errors that mean "this folder is not there to watch (any more)": it is skipped, not fatal. */
+const GONE = new Set(['ENOENT', 'ENOTDIR', 'EACCES', 'EPERM', 'ELOOP']);
+const code = (e: unknown) => (e as NodeJS.ErrnoException).code ?? '';
+
+/** The folders of one subscription, their watches, and the changes waiting for delivery. */
+export class FolderTree {
+  /** Watched folder → its watch and the inode it was made on (a folder replaced at its path is watched anew). */
+  private readonly watched = new Map<string, { w: FSWatcher; ino: number }>();
+  /**
+   * Changed path → whether a `rename` was seen (its kind needs an lstat), and the name's bytes when
+   * they are not valid UTF-8 (the string holds U+FFFD, which names no file; the pipeline holds such
+   * files by that string: unnamable.ts).
+   */
+  private pending = new Map<string, { renamed: boolean; raw?: Buffer }>();
+  private scheduled = false;
+  private draining: Promise<void> | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly opts: {
+      /** Absolute folders not to watch (wholly git-ignored ones). */
+      ignore: ReadonlySet<string>;
+      onChanges(found: Found[]): void;
+      onError(err: Error): void;
+    },
+  ) {}
+
+  /** Folders watched now (for tests). */
+  get size(): number {
+    return this.watched.size;
+  }
+
+  /** Watches `dir` and every folder under it. A top folder that cannot be watched throws. */
+  async watchTop(dir: string): Promise<void> {
+    await this.add(dir, null, true);
+  }
+
+  /** Drains what is waiting: resolves once every change seen so far has been delivered. */
+  async settled(): Promise<void> {
+    while (this.draining || this.pending.size) await (this.draining ?? this.drain());
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const { w } of this.watched.values()) w.close();
+    this.watched.clear();
+    this.pending.clear();
+  }
+
+  /**
+   * Watches `dir` (before reading it, so nothing made meanwhile falls between), then the folders in
+   * it. `found` collects the files and folders seen, for a folder that appeared while watching.
+   */
+  private async add(dir: string, found: Found[] | null, top = false): Promise<void> {
+    if (this.closed || this.watched.has(dir)) return;
+    let w: FSWatcher;
+    try {
+      w = watch(dir, { persistent: true, encoding: 'buffer' }, (type, name) => this.raw(dir, type, name));
+    } catch (e) {
+      if (!top && GONE.has(code(e))) return;
+      throw explainWatchError(e as Error);
+    }
+    w.on('error', (e) => {
+      this.drop(dir);
+      this.opts.onError(e);
+    });
+    // In the map at once (inode -1 until known): a change seen meanwhile must not watch it twice.
+    const entry = { w, ino: -1 };
+    this.watched.set(dir, entry);
+    let entries;
+    try {
+      entry.ino = (await lstat(dir)).ino;
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (e) {
+      this.drop(dir);
+      if (top) throw e;
+      return;
+    }
+    const subdirs: string[] = [];
+    for (const e of entries) {
+      if (e.name === '.git') continue;
+      const p = join(dir, e.name);
+      if (this.opts.ignore.has(p)) continue;
+      if (e.isDirectory()) subdirs.push(p);
+      found?.push({ path: p, kind: 'create' });
+    }
+    await Promise.all(subdirs.map((d) => this.add(d, found)));
+  }
+
+  /** Stops watching `dir` and every folder under it (it was deleted, moved away or replaced). */
+  private drop(dir: string): void {
+    const w = this.watched.get(dir);
+    if (!w) return;
+    w.w.close();
+    this.watched.delete(dir);
+    const under = `${dir}/`;
+    for (const [d, x] of this.watched) {
+      if (d.startsWith(under)) {
+        x.w.close();
+        this.watched.delete(d);
+      }
+    }
+  }
+
+  private raw(dir: string, type: string, name: Buffer | null): void {
+    if (this.closed || name === null) return;
+    const n = name.toString();
+    if (n === '.git') return;
+    const path = join(dir, n);
+    if (this.opts.ignore.has(path)) return;
+    // A folder's own deletion or move arrives under its own name (libuv's basename): checked by lstat.
+    const renamed = type === 'rename' || n === basename(dir);
+    const raw = n.includes('\uFFFD') ? Buffer.concat([Buffer.from(`${dir}/`), name]) : undefined;
+    this.pending.set(path, { renamed: this.pending.get(path)?.renamed === true || renamed, ...(raw ? { raw } : {}) });
+    if (this.scheduled) return;
+    this.scheduled = true;
+    // Everything one read of the inotify queue brought is delivered together.
+    setImmediate(() => {
+      this.scheduled = false;
+      if (!this.draining) void this.drain();
+    });
+  }
+
+  /** Delivers the waiting changes, one batch at a time and in order; what arrives meanwhile goes next. */
+  private drain(): Promise<void> {
+    this.draining = (async () => {
+      while (this.pending.size && !this.closed) {
+        const batch = [...this.pending];
+        this.pending = new Map();
+        let failed: Error | null = null;
+        const out = await Promise.all(
+          batch.map(([path, { renamed, raw }]) =>
+            renamed
+              ? this.resolve(path, raw).catch((e: Error) => {
+                  failed ??= e;
+                  return [];
+                })
+              : [{ path, kind: 'update' as const }],
+          ),
+        );
+        const flat = out.flat();
+        if (flat.length && !this.closed) this.opts.onChanges(flat);
+        // A folder that could not be watched (the inotify limit): the daemon falls back to rescans.
+        if (failed) this.opts.onError(explainWatchError(failed));
+      }
+    })().finally(() => {
+        this.draining = null;
+      });
+    return this.draining;
+  }
+
+  /** What a `rename` of `path` was: a delete, a file made, or a folder made (watched and walked). */
+  private async resolve(path: string, raw?: Buffer): Promise<Found[]> {
+    const st = await lstat(raw ?? path).catch(() => null);
+    if (!st) {
+      const parent = dirname(path);
+      if (basename(path) === basename(parent) && !(await lstat(parent).catch(() => null))) {
+        // The watched folder itself went (deleted or moved): its parent's watch reports it.
+        this.drop(parent);
+        return [];
+      }
+      this.drop(path);
+      return [{ path, kind: 'delete' }];
+    }
+    if (!st.isDirectory()) return [{ path, kind: 'create' }];
+    const known = this.watched.get(path);
+    if (known && (known.ino === st.ino || known.ino === -1)) return [{ path, kind: 'update' }];
+    if (known) this.drop(path);
+    const found: Found[] = [{ path, kind: 'create' }];
+    await this.add(path, found);
+    return found;
+  }
+}
+
+export function createFolderWatcher(root: string, clock: Clock): Watcher {
+  return {
+    async subscribe(stream: StreamSpec, onEvents, onError): Promise<WatcherSubscription> {
+      const toEvents = (found: Found[]): WatchEvent[] => {
+        const at = clock.now();
+        const out: WatchEvent[] = [];
+        for (const f of found) {
+          const path = normalisePath(root, f.path);
+          if (path !== null) out.push({ path, kind: f.kind, stream: stream.name, priority: stream.priority, at, source: 'watch' });
+        }
+        return out;
+      };
+      const tree = new FolderTree({
+        ignore: new Set(stream.ignore ?? []),
+        onChanges: (found) => {
+          const events = toEvents(found);
+          if (events.length) onEvents(events);
+        },
+        onError,
+      });
+      try {
+        for (const dir of stream.dirs) await tree.watchTop(dir);
+      } catch (e) {
+        tree.close();
+        throw explainWatchError(e as Error);
+      }
+      return {
+        async close() {
+          tree.close();
+        },
+      };
+    },
+
+    async writeSnapshot(_stream, snapshotFile) {
+      // A snapshot an earlier version wrote with @parcel/watcher would only go stale.
+      await rm(snapshotFile, { force: true });
+    },
+
+    async eventsSince() {
+      return [];
+    },
+  };
+}
