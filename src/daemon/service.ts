@@ -351,7 +351,8 @@ class DaemonService {
         await recheckRestored({ classifier, settler, known, clock: deps.clock, logger: deps.logger, announce, changed: () => store.schedule() });
       },
       ingest: (events) => this.intake.ingest(events),
-      // The snapshot is diffed against the live watch's tree (subscribed first), not a second crawl.
+      // With @parcel/watcher the snapshot is diffed against the live watch's tree (subscribed first),
+      // not a second crawl; the per-folder watcher has none, and git status finds it all.
       catchUp: async () => this.rescanner.rescan('start', 'catchup', await this.streams.eventsSince()),
     });
     this.settler.arm();

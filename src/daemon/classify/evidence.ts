@@ -16,7 +16,8 @@ import type { PathStats } from './path-stats.js';
 const FLUSH_WAIT_MS = 50;
 /**
  * How long before its event a write may have happened: @parcel/watcher batches events for up to
- * ~500 ms under continuous writes. A process traced since less than this is not yet trusted to
+ * ~500 ms under continuous writes (the per-folder watcher delivers each read of the inotify queue
+ * at once, but a busy event loop can hold it as long). A process traced since less than this is not yet trusted to
  * have seen a write reported now.
  */
 const WATCH_LAG_MS = 500;

@@ -11,7 +11,7 @@
  */
 import type { GitRunner } from '../../ports/index.js';
 
-/** More ignore paths make the watcher's per-path check slower (a linear scan in @parcel/watcher). */
+/** More ignore paths make @parcel/watcher's per-path check slower (a linear scan); the per-folder watcher's is a Set. */
 export const IGNORED_DIRS_MAX = 500;
 
 /**
