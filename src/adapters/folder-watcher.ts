@@ -14,7 +14,7 @@
  * There is no snapshot: on start, `git status` and the persisted decisions' file identities
  * (known-decisions.ts) find what changed while winnow was down.
  */
-import { watch, type FSWatcher } from 'node:fs';
+import { lstatSync, watch, type FSWatcher, type Stats } from 'node:fs';
 import { lstat, readdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Clock, StreamSpec, Watcher, WatcherSubscription } from '../ports/index.js';
@@ -184,18 +184,17 @@ export class FolderTree {
         const batch = [...this.pending];
         this.pending = new Map();
         let failed: Error | null = null;
-        const out = await Promise.all(
-          batch.map(([path, { renamed, raw }]) =>
-            renamed
-              ? this.resolve(path, raw).catch((e: Error) => {
-                  failed ??= e;
-                  return [];
-                })
-              : [{ path, kind: 'update' as const }],
-          ),
-        );
-        const flat = out.flat();
-        if (flat.length && !this.closed) this.opts.onChanges(flat);
+        const out: Found[] = [];
+        for (const [path, { renamed, raw }] of batch) {
+          if (!renamed) {
+            out.push({ path, kind: 'update' });
+            continue;
+          }
+          const made = this.resolve(path, raw, out);
+          // Only a new folder waits (its watch and walk); a file's kind was known at once.
+          if (made) await made.catch((e: Error) => void (failed ??= e));
+        }
+        if (out.length && !this.closed) this.opts.onChanges(out);
         // A folder that could not be watched (the inotify limit): the daemon falls back to rescans.
         if (failed) this.opts.onError(explainWatchError(failed));
       }
@@ -205,26 +204,45 @@ export class FolderTree {
     return this.draining;
   }
 
-  /** What a `rename` of `path` was: a delete, a file made, or a folder made (watched and walked). */
-  private async resolve(path: string, raw?: Buffer): Promise<Found[]> {
-    const st = await lstat(raw ?? path).catch(() => null);
+  /**
+   * What a `rename` of `path` was, into `out`: a delete, a file made, or a folder made (the promise
+   * of its watch and walk). A synchronous lstat: ~3 µs against ~15 µs of the event loop's time for
+   * a promised one, 20k times in an event storm.
+   */
+  private resolve(path: string, raw: Buffer | undefined, out: Found[]): Promise<void> | null {
+    const st = lstatOrNull(raw ?? path);
     if (!st) {
       const parent = dirname(path);
-      if (basename(path) === basename(parent) && !(await lstat(parent).catch(() => null))) {
+      if (basename(path) === basename(parent) && !lstatOrNull(parent)) {
         // The watched folder itself went (deleted or moved): its parent's watch reports it.
         this.drop(parent);
-        return [];
+        return null;
       }
       this.drop(path);
-      return [{ path, kind: 'delete' }];
+      out.push({ path, kind: 'delete' });
+      return null;
     }
-    if (!st.isDirectory()) return [{ path, kind: 'create' }];
+    if (!st.isDirectory()) {
+      out.push({ path, kind: 'create' });
+      return null;
+    }
     const known = this.watched.get(path);
-    if (known && (known.ino === st.ino || known.ino === -1)) return [{ path, kind: 'update' }];
+    if (known && (known.ino === st.ino || known.ino === -1)) {
+      out.push({ path, kind: 'update' });
+      return null;
+    }
     if (known) this.drop(path);
-    const found: Found[] = [{ path, kind: 'create' }];
-    await this.add(path, found);
-    return found;
+    out.push({ path, kind: 'create' });
+    return this.add(path, out);
+  }
+}
+
+/** lstat, or null when the path is not there (or cannot be looked at). */
+function lstatOrNull(p: string | Buffer): Stats | null {
+  try {
+    return lstatSync(p, { throwIfNoEntry: false }) ?? null;
+  } catch {
+    return null;
   }
 }
 
