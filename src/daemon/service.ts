@@ -351,8 +351,7 @@ class DaemonService {
         await recheckRestored({ classifier, settler, known, clock: deps.clock, logger: deps.logger, announce, changed: () => store.schedule() });
       },
       ingest: (events) => this.intake.ingest(events),
-      // With @parcel/watcher the snapshot is diffed against the live watch's tree (subscribed first),
-      // not a second crawl; the per-folder watcher has none, and git status finds it all.
+      // @parcel/watcher diffs its snapshot with the live tree; the per-folder watcher has none.
       catchUp: async () => this.rescanner.rescan('start', 'catchup', await this.streams.eventsSince()),
     });
     this.settler.arm();

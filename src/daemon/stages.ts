@@ -5,6 +5,7 @@
  * settle hands due paths to them through `hooks.submit`. The lifecycle's root guard and state
  * store are built here too. service.ts starts and stops them.
  */
+import { AutoMaintenance } from './commit/maintenance.js';
 import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PauseSignal } from './lifecycle/pause.js';
@@ -163,6 +164,7 @@ export interface CommitStages {
 export async function openCommitStages(deps: ServiceDeps, savedRateLimit: unknown, hooks: CommitHooks): Promise<CommitStages> {
   const { workspace, config, clock } = deps;
   const { root, stateDir } = workspace;
+  const maintenance = new AutoMaintenance({ git: deps.git.raw, clock, logger: deps.logger });
   const committer = createCommitter({
     git: deps.git,
     fs: deps.fs,
@@ -173,7 +175,10 @@ export async function openCommitStages(deps: ServiceDeps, savedRateLimit: unknow
     root,
     stateDir,
     isPaused: () => hooks.isPaused(),
-    onCommitted: (c) => hooks.onCommitted(c),
+    onCommitted: (c) => {
+      hooks.onCommitted(c);
+      maintenance.afterCommit();
+    },
     onDiscarded: (c) => hooks.onDiscarded(c),
     // A commit's onCommitted comes while its paths are still in flight: idle is known only here.
     onPassEnd: () => hooks.checkIdle(),
