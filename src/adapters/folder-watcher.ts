@@ -15,7 +15,7 @@
  * (known-decisions.ts) find what changed while winnow was down.
  */
 import { lstatSync, watch, type FSWatcher, type Stats } from 'node:fs';
-import { lstat, readdir, rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Clock, StreamSpec, Watcher, WatcherSubscription } from '../ports/index.js';
 import { normalisePath, type WatchEvent } from '../core/event.js';
@@ -39,8 +39,8 @@ const code = (e: unknown) => (e as NodeJS.ErrnoException).code ?? '';
 
 /** The folders of one subscription, their watches, and the changes waiting for delivery. */
 export class FolderTree {
-  /** Watched folder → its watch and the inode it was made on (a folder replaced at its path is watched anew). */
-  private readonly watched = new Map<string, { w: FSWatcher; ino: number }>();
+  /** Watched folder → its watch. */
+  private readonly watched = new Map<string, FSWatcher>();
   /**
    * Changed path → whether a `rename` was seen (its kind needs an lstat), and the name's bytes when
    * they are not valid UTF-8 (the string holds U+FFFD, which names no file; the pipeline holds such
@@ -73,7 +73,7 @@ export class FolderTree {
   close(): void {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
-    for (const { w } of this.watched.values()) w.close();
+    for (const w of this.watched.values()) w.close();
     this.watched.clear();
     this.pending.clear();
   }
@@ -92,21 +92,21 @@ export class FolderTree {
       throw explainWatchError(e as Error);
     }
     w.on('error', (e) => {
-      this.drop(dir);
+      if (this.watched.get(dir) === w) this.drop(dir);
       this.opts.onError(e);
     });
-    // In the map at once (inode -1 until known): a change seen meanwhile must not watch it twice.
-    const entry = { w, ino: -1 };
-    this.watched.set(dir, entry);
+    // In the map at once: a change seen meanwhile must not watch it twice.
+    this.watched.set(dir, w);
     let entries;
     try {
-      entry.ino = (await lstat(dir)).ino;
       entries = await readdir(dir, { withFileTypes: true });
     } catch (e) {
-      this.drop(dir);
+      if (this.watched.get(dir) === w) this.drop(dir);
       if (top) throw e;
       return;
     }
+    // Dropped meanwhile (deleted, moved, replaced): whoever watches it anew walks it.
+    if (this.watched.get(dir) !== w) return;
     const subdirs: string[] = [];
     for (const e of entries) {
       if (e.name === '.git') continue;
@@ -122,12 +122,12 @@ export class FolderTree {
   private drop(dir: string): void {
     const w = this.watched.get(dir);
     if (!w) return;
-    w.w.close();
+    w.close();
     this.watched.delete(dir);
     const under = `${dir}/`;
     for (const [d, x] of this.watched) {
       if (d.startsWith(under)) {
-        x.w.close();
+        x.close();
         this.watched.delete(d);
       }
     }
@@ -226,12 +226,9 @@ export class FolderTree {
       out.push({ path, kind: 'create' });
       return null;
     }
-    const known = this.watched.get(path);
-    if (known && (known.ino === st.ino || known.ino === -1)) {
-      out.push({ path, kind: 'update' });
-      return null;
-    }
-    if (known) this.drop(path);
+    // A folder's name renamed in its parent is a folder made, moved in or replaced, never the same
+    // one: it is watched anew (a replaced folder's watch is gone, and its inode number may be reused).
+    this.drop(path);
     out.push({ path, kind: 'create' });
     return this.add(path, out);
   }

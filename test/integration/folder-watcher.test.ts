@@ -50,7 +50,7 @@ async function watching(setup: (root: string) => Promise<void>, body: (root: str
   }
 }
 
-test('a save deep in the tree arrives with its workspace path; nothing under .git or an ignored folder does', async () => {
+test('a save deep in the tree arrives with its workspace path; nothing under .git or an ignored folder does', { timeout: 30_000 }, async () => {
   await watching(
     async (root) => {
       await mkdir(join(root, 'src', 'a', 'b'), { recursive: true });
@@ -77,7 +77,7 @@ test('a save deep in the tree arrives with its workspace path; nothing under .gi
   );
 });
 
-test('a folder made and filled at once: its files arrive, and later writes in it too', async () => {
+test('a folder made and filled at once: its files arrive, and later writes in it too', { timeout: 30_000 }, async () => {
   await watching(
     async () => undefined,
     async (root, seen) => {
@@ -92,7 +92,7 @@ test('a folder made and filled at once: its files arrive, and later writes in it
   );
 });
 
-test('deletes: a file, then a whole folder (its name only, and no event named after itself)', async () => {
+test('deletes: a file, then a whole folder (its name only, and no event named after itself)', { timeout: 30_000 }, async () => {
   await watching(
     async (root) => {
       await mkdir(join(root, 'old', 'inner'), { recursive: true });
@@ -112,7 +112,7 @@ test('deletes: a file, then a whole folder (its name only, and no event named af
   );
 });
 
-test('a folder renamed: writes in it arrive under the new name, never the old', async () => {
+test('a folder renamed: writes in it arrive under the new name, never the old', { timeout: 30_000 }, async () => {
   await watching(
     async (root) => {
       await mkdir(join(root, 'src', 'before', 'sub'), { recursive: true });
@@ -128,23 +128,25 @@ test('a folder renamed: writes in it arrive under the new name, never the old', 
   );
 });
 
-test('a folder replaced at the same path (removed and made again) is watched anew', async () => {
+test('a folder replaced at the same path (removed and made again, its inode number often reused) is watched anew', { timeout: 30_000 }, async () => {
   await watching(
     async (root) => {
       await mkdir(join(root, 'out'));
     },
     async (root, seen) => {
-      await rm(join(root, 'out'), { recursive: true });
-      await mkdir(join(root, 'out'));
-      await writeFile(join(root, 'out', 'fresh.txt'), 'f');
-      await seen.until('out/fresh.txt');
-      await writeFile(join(root, 'out', 'later.txt'), 'l');
-      await seen.until('out/later.txt');
+      for (let i = 0; i < 5; i++) {
+        await rm(join(root, 'out'), { recursive: true });
+        await mkdir(join(root, 'out'));
+        await writeFile(join(root, 'out', `fresh-${i}.txt`), 'f');
+        await seen.until(`out/fresh-${i}.txt`);
+        await writeFile(join(root, 'out', `later-${i}.txt`), 'l');
+        await seen.until(`out/later-${i}.txt`);
+      }
     },
   );
 });
 
-test('a file named like its folder (src/src) is a file, not the folder going', async () => {
+test('a file named like its folder (src/src) is a file, not the folder going', { timeout: 30_000 }, async () => {
   await watching(
     async (root) => {
       await mkdir(join(root, 'src'));
@@ -160,7 +162,7 @@ test('a file named like its folder (src/src) is a file, not the folder going', a
   );
 });
 
-test("an editor's atomic save (temp file renamed over) arrives as the file; odd names arrive intact", async () => {
+test("an editor's atomic save (temp file renamed over) arrives as the file; odd names arrive intact", { timeout: 30_000 }, async () => {
   await watching(
     async (root) => {
       await writeFile(join(root, 'doc.md'), 'v1\n');
@@ -177,7 +179,7 @@ test("an editor's atomic save (temp file renamed over) arrives as the file; odd 
   );
 });
 
-test('a name that is not valid UTF-8 arrives as made, with U+FFFD, not as a delete of a name that names nothing', async () => {
+test('a name that is not valid UTF-8 arrives as made, with U+FFFD, not as a delete of a name that names nothing', { timeout: 30_000 }, async () => {
   await watching(
     async () => undefined,
     async (root, seen) => {
@@ -191,7 +193,7 @@ test('a name that is not valid UTF-8 arrives as made, with U+FFFD, not as a dele
   );
 });
 
-test('a symlinked folder is not followed out of the workspace', async () => {
+test('a symlinked folder is not followed out of the workspace', { timeout: 30_000 }, async () => {
   const outside = await mkdtemp(join(tmpdir(), 'winnow-fw-out-'));
   try {
     await watching(
@@ -210,7 +212,7 @@ test('a symlinked folder is not followed out of the workspace', async () => {
   }
 });
 
-test('a stream folder that does not exist cannot be subscribed', async () => {
+test('a stream folder that does not exist cannot be subscribed', { timeout: 30_000 }, async () => {
   const root = await mkdtemp(join(tmpdir(), 'winnow-fw-'));
   try {
     const w = createFolderWatcher(root, systemClock);
