@@ -65,6 +65,7 @@ test("personGitCommand: a writing git command in this repo that is not winnow's 
     ["a grandchild of winnow's", [p(202, 201, ['git', 'commit'], root)], null],
     ['a pager (git log) is read-only', [p(301, 300, ['git', 'log'], root)], null],
     ["a background gc's repack (git gc --auto after a large commit)", [p(301, 1, ['/usr/lib/git-core/git', 'repack', '-d', '-l', '-q', '--no-write-bitmap-index'], root)], null],
+    ["a detached gc's `reflog expire` (after winnow's own auto maintenance)", [p(301, 1, ['git', 'reflog', 'expire', '--all'], root)], null],
     ['another repository', [p(301, 300, ['git', 'commit'], '/w/other')], null],
     ['a sibling whose name starts the same', [p(301, 300, ['git', 'commit'], '/w/repo2')], null],
     ['GIT_DIR pointing here from elsewhere', [p(301, 300, ['git', 'rebase', '-i'], '/tmp', gitDir)], 301],

@@ -84,7 +84,7 @@ const READ_ONLY = new Set([
   'remote-https', 'http-fetch', 'index-pack', 'pack-objects', 'unpack-objects', 'gc', 'maintenance',
   // What `git gc --auto` runs, detached, after a commit that left many loose objects: on a 100k-file
   // repository its repack takes minutes, and HEAD never moves under it.
-  'repack', 'prune', 'prune-packed', 'pack-refs', 'commit-graph', 'multi-pack-index',
+  'repack', 'prune', 'prune-packed', 'pack-refs', 'commit-graph', 'multi-pack-index', 'reflog',
 ]);
 
 /** Options of `git` itself that take a separate value (`git -C dir commit`). */
