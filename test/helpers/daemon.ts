@@ -78,7 +78,7 @@ export class DaemonProcess {
     return this.waitFor((l) => l.msg === 'ready');
   }
 
-  /** Next commit whose paths include `path`. */
+  /** The first commit (already seen or future) whose paths include `path`; for a later one, `next()`. */
   commitOf(path: string): Promise<LogLine> {
     return this.waitFor((l) => l.msg === 'commit' && Array.isArray(l.paths) && (l.paths as string[]).includes(path));
   }

@@ -138,7 +138,9 @@ test('restore with the daemon running: paused meanwhile, and the daemon does not
     let c = d.commitOf('a.md');
     await repo.write('a.md', 'v1\n');
     const first = (await c) as unknown as { sha: string };
-    c = d.commitOf('a.md');
+    // next(), not commitOf(): that would answer at once with v1's commit line, and the restore
+    // would run while the daemon commits v2 (HEAD moved, the person's index not yet).
+    c = d.next((l) => l.msg === 'commit' && Array.isArray(l.paths) && (l.paths as string[]).includes('a.md'));
     await repo.write('a.md', 'v2\n');
     await c;
     const r = await winnow(['restore', 'a.md', '--rev', first.sha], repo.root);
