@@ -39,7 +39,7 @@ const GONE = new Set(['ENOENT', 'ENOTDIR', 'EACCES', 'EPERM', 'ELOOP']);
 const code = (e: unknown) => (e as NodeJS.ErrnoException).code ?? '';
 
 /** The folders of one subscription, their watches, and the changes waiting for delivery. */
-export class FolderTree {
+class FolderTree {
   /** Watched folder → its watch. */
   private readonly watched = new Map<string, FSWatcher>();
   /**
@@ -87,7 +87,8 @@ export class FolderTree {
     if (this.closed || this.watched.has(dir)) return;
     let w: FSWatcher;
     try {
-      w = watch(dir, { persistent: true, encoding: 'buffer' }, (type, name) => this.raw(dir, type, name));
+      const base = basename(dir);
+      w = watch(dir, { persistent: true, encoding: 'buffer' }, (type, name) => this.raw(dir, base, type, name));
     } catch (e) {
       if (!top && GONE.has(code(e))) return;
       throw explainWatchError(e as Error);
@@ -134,14 +135,15 @@ export class FolderTree {
     }
   }
 
-  private raw(dir: string, type: string, name: Buffer | null): void {
+  /** One inotify event of the folder `dir` (named `base`): runs for every write, so no path parsing. */
+  private raw(dir: string, base: string, type: string, name: Buffer | null): void {
     if (this.closed || name === null) return;
     const n = name.toString();
     if (n === '.git') return;
-    const path = join(dir, n);
+    const path = `${dir}/${n}`;
     if (this.opts.ignore.has(path)) return;
     // A folder's own deletion or move arrives under its own name (libuv's basename): checked by lstat.
-    const renamed = type === 'rename' || n === basename(dir);
+    const renamed = type === 'rename' || n === base;
     const raw = n.includes('\uFFFD') ? Buffer.concat([Buffer.from(`${dir}/`), name]) : undefined;
     this.pending.set(path, { renamed: this.pending.get(path)?.renamed === true || renamed, ...(raw ? { raw } : {}) });
     this.schedule();

@@ -5,7 +5,6 @@
  * settle hands due paths to them through `hooks.submit`. The lifecycle's root guard and state
  * store are built here too. service.ts starts and stops them.
  */
-import { AutoMaintenance } from './commit/maintenance.js';
 import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PauseSignal } from './lifecycle/pause.js';
@@ -13,6 +12,7 @@ import type { Decision } from '../core/decision.js';
 import type { WatchEvent } from '../core/event.js';
 import type { ServiceStatus } from '../core/status.js';
 import { createClassifier, type Classifier } from './classify/classifier.js';
+import { AutoMaintenance } from './commit/maintenance.js';
 import { createCommitter, type Committer, type CommitterDeps } from './commit/committer.js';
 import { fileIdentity, type KnownDecisions } from './classify/known-decisions.js';
 import { ClassifyQueue } from './classify/queue.js';
