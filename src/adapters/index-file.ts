@@ -3,8 +3,12 @@
  * positional reads: a 100k-entry index is ~8 MB and is never held whole. git replaces the index by
  * renaming `index.lock` over it, so an open file is one whole version of it.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, type BigIntStats } from 'node:fs';
+import { chmod, link, open, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { scanIndex, type IndexScan } from '../core/commit/index-file.js';
+import { patchIndex, readIndexForPatch, type Digest } from '../core/commit/index-patch.js';
+import type { Entry, IndexEntry } from '../core/commit/plumbing.js';
 
 /** `scanIndex` of the index at `file`; null when it is absent, unreadable or not understood here. */
 export function readIndexScan(file: string, want: ReadonlySet<string>): IndexScan | null {
@@ -63,4 +67,77 @@ function subset(scan: IndexScan, want: ReadonlySet<string>): IndexScan {
     if (e !== undefined) entries.set(p, typeof e === 'string' ? e : { ...e });
   }
   return { entries, unmerged: scan.unmerged };
+}
+
+const digest: Digest = (algorithm, parts) => {
+  const h = createHash(algorithm);
+  for (const p of parts) h.update(p);
+  return h.digest();
+};
+
+/**
+ * Replaces entries of the index `file` in-process (core/commit/index-patch.ts), as `git update-index
+ * --index-info` would. The new file is written to `scratch` (same file system) first; index.lock is
+ * then taken the way git takes it (created exclusively) only to check that nobody wrote the index
+ * since it was read and to rename: the person's git meets the lock for a rename, not for a rewrite.
+ * The old file keeps a link (`scratch.prev`) until after the rename: freeing its blocks (~4 ms
+ * for 4 MB on ext4) happens off the commit's path.
+ *
+ * `decide` gets the current entries of `paths` and returns the replacements (empty: nothing to do),
+ * or null. Resolves false, having changed nothing, when git must do it: the file is not one
+ * index-patch.ts handles, `decide` said null, the lock is held or the file changed (git then
+ * waits or fails as usual), a write failed.
+ */
+export async function replaceIndexEntries(
+  file: string,
+  scratch: string,
+  paths: readonly string[],
+  decide: (real: Map<string, IndexEntry | 'conflict'>) => Map<string, Entry> | null,
+): Promise<boolean> {
+  let st: BigIntStats;
+  let buf: Buffer;
+  try {
+    const h = await open(file, 'r');
+    try {
+      st = await h.stat({ bigint: true });
+      buf = await h.readFile();
+    } finally {
+      await h.close();
+    }
+  } catch {
+    return false;
+  }
+  const read = readIndexForPatch(buf, new Set(paths), Number(st.mtimeNs / 1_000_000_000n), digest);
+  if (!read) return false;
+  const changes = decide(read.entries);
+  if (!changes) return false;
+  if (!changes.size) return true;
+  const out = patchIndex(read, changes, digest);
+  if (!out) return false;
+  const mode = Number(st.mode & 0o777n);
+  const lockFile = `${file}.lock`;
+  const prev = `${scratch}.prev`;
+  let lock: FileHandle | null = null;
+  let linked = false;
+  try {
+    await writeFile(scratch, out, { mode });
+    await chmod(scratch, mode); // the umask narrowed it; the index keeps its own mode (core.sharedRepository)
+    lock = await open(lockFile, 'wx');
+    const now = await stat(file, { bigint: true });
+    // Someone's git wrote it since it was read: git does the update from the new version.
+    if (now.ino !== st.ino || now.size !== st.size || now.mtimeNs !== st.mtimeNs || now.ctimeNs !== st.ctimeNs) return false;
+    await unlink(prev).catch(() => undefined);
+    linked = await link(file, prev).then(() => true, () => false);
+    await rename(scratch, file);
+    return true;
+  } catch {
+    return false; // a full disk, a held lock, another file system: git does it, and says what failed
+  } finally {
+    if (lock !== null) {
+      await lock.close();
+      await unlink(lockFile);
+    }
+    await unlink(scratch).catch(() => undefined); // renamed into place, or left behind by a failure
+    if (linked) void unlink(prev).catch(() => undefined);
+  }
 }

@@ -3,7 +3,7 @@
  * `adapters/` provides the real ones and tests provide fakes.
  */
 import type { WatchEvent, Priority } from '../core/event.js';
-import type { IndexEntry } from '../core/commit/plumbing.js';
+import type { Entry, IndexEntry } from '../core/commit/plumbing.js';
 import type { ObjectFormat } from '../core/git/object-format.js';
 
 export type { ObjectFormat };
@@ -268,6 +268,13 @@ export interface Git {
    * allows, else through git. Never takes index.lock.
    */
   indexEntries?(paths: readonly string[]): Promise<Map<string, IndexEntry | 'conflict'>>;
+  /**
+   * Replaces entries of the person's index in-process, as `update-index --index-info` would, where
+   * the file's format allows (adapters/index-file.ts). `decide` gets the current entries of `paths`
+   * and returns the replacements, or null. False, with nothing changed: git must do it (an
+   * addition or removal, a format not handled here, the lock held, the file written meanwhile).
+   */
+  replaceIndexEntries?(paths: readonly string[], decide: (real: Map<string, IndexEntry | 'conflict'>) => Map<string, Entry> | null): Promise<boolean>;
   /**
    * Reads the person's index for `paths` soon (not in the caller's turn; calls meanwhile share one
    * read), ahead of the commit that will ask `blocked` and `indexEntries` about them: the answer

@@ -219,15 +219,18 @@ export function updateRefInput(newSha: string, old: string | null): string {
  * counts as absent, so it takes winnow's commit instead of staying as an empty placeholder that the
  * person's next commit would turn into a deletion.
  *
- * @returns `--index-info -z` input (null when nothing changes) and the paths left alone
+ * @returns `--index-info -z` input (null when nothing changes), the same as replacements of
+ *   entries (`removes`: some entry is removed instead) and the paths left alone
  */
 export function realIndexUpdate(
   paths: readonly string[],
   oldHead: ReadonlyMap<string, Entry>,
   newHead: ReadonlyMap<string, Entry>,
   real: ReadonlyMap<string, IndexEntry | 'conflict'>,
-): { stdin: string | null; updated: string[]; kept: string[] } {
+): { stdin: string | null; updated: string[]; kept: string[]; replacements: Map<string, Entry>; removes: boolean } {
   const lines: string[] = [];
+  const replacements = new Map<string, Entry>();
+  let removes = false;
   const updated: string[] = [];
   const kept: string[] = [];
   for (const p of [...new Set(paths)].sort()) {
@@ -244,9 +247,11 @@ export function realIndexUpdate(
     // Mode 0 with an all-zero id removes the entry (git update-index --index-info). `o` is set
     // here: the index held `r`, which equals `o`.
     lines.push(n ? `${n.mode} ${n.oid} 0\t${p}\0` : `0 ${nullOid(formatOfOid(o!.oid))}\t${p}\0`);
+    if (n) replacements.set(p, n);
+    else removes = true;
     updated.push(p);
   }
-  return { stdin: lines.length ? lines.join('') : null, updated, kept };
+  return { stdin: lines.length ? lines.join('') : null, updated, kept, replacements, removes };
 }
 
 function same(a: Entry | 'conflict' | undefined, b: Entry | undefined): boolean {

@@ -13,16 +13,12 @@ import {
   parseHead,
   lsTreeSteps,
   parseLsTree,
-  lsFilesSteps,
-  parseLsFiles,
   readTreeStep,
   updatePrivateStep,
   writeTreeStep,
   commitTreeStep,
   updateRefStep,
   updateRefInput,
-  realIndexUpdate,
-  indexInfoStep,
   formatJournal,
   parseJournal,
   EMPTY_TREES,
@@ -41,6 +37,7 @@ import type { Scanned } from './scan.js';
 import { DirectTree } from './direct-tree.js';
 import { prestart } from './prestart.js';
 import { scannedCorrections } from './scanned-bytes.js';
+import { updatePersonIndex } from './person-index.js';
 
 /** What HEAD was when a batch was prepared, and its entries for the batch's paths. */
 export interface HeadFacts {
@@ -345,15 +342,12 @@ export class PrivateIndex {
    * entry, so `git status` shows no staged reversal of winnow's commit. What they staged by hand stays.
    */
   async syncRealIndex(j: CommitJournal, oldEntries?: Map<string, Entry>, newEntries?: Map<string, Entry>): Promise<void> {
-    const want = new Set(j.paths);
-    const [oldE, newE, realE] = await Promise.all([
+    const [oldE, newE] = await Promise.all([
       oldEntries ?? (j.old ? this.entriesOf(j.old, j.paths) : new Map<string, Entry>()),
       newEntries ?? this.entriesOf(j.new, j.paths),
-      this.deps.git.indexEntries ? this.deps.git.indexEntries(j.paths) : this.out(lsFilesSteps(j.paths)).then((o) => parseLsFiles(o, want)),
     ]);
-    const u = realIndexUpdate(j.paths, oldE, newE, realE);
-    if (u.stdin) await this.deps.git.run([indexInfoStep(u.stdin)]);
-    if (u.kept.length) this.deps.logger.log('info', 'index entries staged by hand left as they are', { paths: u.kept });
+    const kept = await updatePersonIndex(this.deps.git, j.paths, oldE, newE);
+    if (kept.length) this.deps.logger.log('info', 'index entries staged by hand left as they are', { paths: kept });
     await this.dropJournal();
   }
 
