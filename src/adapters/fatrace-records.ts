@@ -18,7 +18,10 @@ const KEEP_MS = 60_000;
 export interface WriteLog {
   /** Records one parsed event: `types` are fatrace's (W, `<`, `>`, D), `rel` workspace-relative. */
   record(rec: WriteRecord, types: string, dirEvent: boolean): void;
-  /** Who wrote `path` since `since` (never older than a minute before `now`). */
+  /**
+   * Who wrote `path` since `since` (never older than a minute before `now`), each with its
+   * ancestors from /proc and, when `lineage` is active, from its fork records too.
+   */
   writersOf(path: string, since: number, now: number, lineage?: Lineage): WriteRecord[];
   /** The PID's parents, nearest first (cached for 10 s). */
   ancestorsOf(pid: number): number[];
@@ -34,6 +37,39 @@ function remember(map: LRUCache<string, WriteRecord[]>, key: string, rec: WriteR
   if (list.length > PER_PATH) list.splice(0, list.length - PER_PATH);
 }
 
+/**
+ * The writer's ancestors from both sources, nearest first. /proc, read when the write was seen,
+ * stops at a parent that exited meanwhile (`find` reaped between two reads) and names init or a
+ * subreaper for an orphan; the lineage keeps each process's parent at fork. Each step takes the
+ * lineage's parent, else the recorded one, else /proc now (`procChain`, cached); the recorded
+ * parents not reached that way follow. Mostly map lookups: this runs per writer per decision.
+ */
+export function mergeAncestors(pid: number, recorded: readonly number[], lineage: Pick<Lineage, 'entry'>, procChain: (pid: number) => number[]): number[] {
+  const procParent = new Map<number, number>();
+  const learn = (from: number, chain: readonly number[]) => {
+    for (const a of chain) {
+      if (!procParent.has(from)) procParent.set(from, a);
+      from = a;
+    }
+  };
+  learn(pid, recorded);
+  const out: number[] = [];
+  const seen = new Set<number>([pid]);
+  for (let p = pid, i = 0; i < 64 && p > 1; i++) {
+    // The writer's own /proc chain is `recorded`; past it, a live process the lineage never saw
+    // fork (older than forkstat) is read from /proc.
+    const forked = lineage.entry(p);
+    if (!forked && !procParent.has(p) && p !== pid) learn(p, procChain(p));
+    const parent = forked?.ppid ?? procParent.get(p);
+    if (parent === undefined || parent <= 0 || seen.has(parent)) break;
+    seen.add(parent);
+    out.push(parent);
+    p = parent;
+  }
+  for (const a of recorded) if (!seen.has(a)) out.push(a);
+  return out;
+}
+
 export function createWriteLog(parentOf: (pid: number) => number | null = (pid) => readStat(pid)?.ppid ?? null): WriteLog {
   const writes = new LRUCache<string, WriteRecord[]>(growingBound(PATHS_MAX));
   // Renames into a directory ('>') and removals from it ('<', 'D'), by workspace-relative dir.
@@ -41,26 +77,27 @@ export function createWriteLog(parentOf: (pid: number) => number | null = (pid) 
   const removed = new LRUCache<string, WriteRecord[]>(growingBound(DIRS_MAX));
   const ancestry = new LRUCache<number, number[]>({ ...growingBound(4096), ttl: 10_000 });
 
+  const ancestorsOf = (pid: number): number[] => {
+    const hit = ancestry.get(pid);
+    if (hit) return hit;
+    const chain: number[] = [];
+    let p: number | null = pid;
+    for (let i = 0; i < 64 && p !== null && p > 1; i++) {
+      p = parentOf(p);
+      if (p !== null && p > 0) chain.push(p);
+    }
+    ancestry.set(pid, chain);
+    return chain;
+  };
+
   return {
+    ancestorsOf,
     record(rec, types, dirEvent) {
       if (dirEvent) {
         if (types.includes('>')) remember(movedIn, rec.path, rec);
         if (types.includes('<') || types.includes('D')) remember(removed, rec.path, rec);
       }
       if (types.includes('W')) remember(writes, rec.path, rec);
-    },
-
-    ancestorsOf(pid) {
-      const hit = ancestry.get(pid);
-      if (hit) return hit;
-      const chain: number[] = [];
-      let p: number | null = pid;
-      for (let i = 0; i < 64 && p !== null && p > 1; i++) {
-        p = parentOf(p);
-        if (p !== null && p > 0) chain.push(p);
-      }
-      ancestry.set(pid, chain);
-      return chain;
     },
 
     writersOf(path, since, now, lineage) {
@@ -77,15 +114,15 @@ export function createWriteLog(parentOf: (pid: number) => number | null = (pid) 
         out = moved.length ? moved : recent(removed.get(dir));
       }
       if (lineage?.active()) {
-        // A writer reaped before /proc could be read: its fork was recorded by the lineage
-        // (read now, as forkstat's line may have come after fatrace's).
+        // Read now, as forkstat's line may have come after fatrace's.
         for (const w of out) {
-          if (w.ancestors?.length) continue;
-          const chain = lineage.ancestorsOf(w.pid);
+          const had = w.ancestors?.length ?? 0;
+          const chain = mergeAncestors(w.pid, w.ancestors ?? [], lineage, ancestorsOf);
           if (!chain.length) continue;
           w.ancestors = chain;
           w.ancestorCommands = chain.map((p) => lineage.entry(p)?.cmd ?? '');
-          const own = lineage.entry(w.pid);
+          // A writer reaped before /proc could be read is named by its command line at exec.
+          const own = had ? undefined : lineage.entry(w.pid);
           if (own?.cmd) w.command = own.cmd;
         }
       }
