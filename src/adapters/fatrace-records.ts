@@ -6,7 +6,7 @@
 import { LRUCache } from 'lru-cache';
 import { growingBound } from '../util/lru.js';
 import type { WriteRecord } from '../ports/index.js';
-import type { Lineage } from './forkstat.js';
+import type { Lineage, LineageEntry } from './forkstat.js';
 import { readStat } from './procfs.js';
 
 const PATHS_MAX = 10_000;
@@ -44,7 +44,13 @@ function remember(map: LRUCache<string, WriteRecord[]>, key: string, rec: WriteR
  * lineage's parent, else the recorded one, else /proc now (`procChain`, cached); the recorded
  * parents not reached that way follow. Mostly map lookups: this runs per writer per decision.
  */
-export function mergeAncestors(pid: number, recorded: readonly number[], lineage: Pick<Lineage, 'entry'>, procChain: (pid: number) => number[]): number[] {
+export function mergeAncestors(
+  pid: number,
+  recorded: readonly number[],
+  lineage: Pick<Lineage, 'entry'>,
+  procChain: (pid: number) => number[],
+  alive: (pid: number) => boolean = (p) => procChain(p).length > 0,
+): number[] {
   const procParent = new Map<number, number>();
   const learn = (from: number, chain: readonly number[]) => {
     for (const a of chain) {
@@ -60,7 +66,7 @@ export function mergeAncestors(pid: number, recorded: readonly number[], lineage
     // fork (older than forkstat) is read from /proc.
     const forked = lineage.entry(p);
     if (!forked && !procParent.has(p) && p !== pid) learn(p, procChain(p));
-    const parent = forked?.ppid ?? procParent.get(p);
+    const parent = parentOf(forked, procParent.get(p));
     if (parent === undefined || parent <= 0 || seen.has(parent)) break;
     seen.add(parent);
     out.push(parent);
@@ -68,6 +74,18 @@ export function mergeAncestors(pid: number, recorded: readonly number[], lineage
   }
   for (const a of recorded) if (!seen.has(a)) out.push(a);
   return out;
+
+  /**
+   * Where the two disagree, the lineage's parent counts only if it is gone: the process was orphaned
+   * (/proc then names init or a subreaper). A living one means the lineage missed the fork of a
+   * reused PID, and its parent would pin a person's write on an old agent.
+   */
+  function parentOf(forked: LineageEntry | undefined, fromProc: number | undefined): number | undefined {
+    if (!forked || fromProc === undefined || forked.ppid === fromProc || fromProc === 1) return forked?.ppid ?? fromProc;
+    // forkstat's exit line may come after fatrace's write: /proc, read now, says whether it is gone too.
+    const gone = lineage.entry(forked.ppid)?.exited || !alive(forked.ppid);
+    return gone ? forked.ppid : fromProc;
+  }
 }
 
 export function createWriteLog(parentOf: (pid: number) => number | null = (pid) => readStat(pid)?.ppid ?? null): WriteLog {
@@ -117,7 +135,7 @@ export function createWriteLog(parentOf: (pid: number) => number | null = (pid) 
         // Read now, as forkstat's line may have come after fatrace's.
         for (const w of out) {
           const had = w.ancestors?.length ?? 0;
-          const chain = mergeAncestors(w.pid, w.ancestors ?? [], lineage, ancestorsOf);
+          const chain = mergeAncestors(w.pid, w.ancestors ?? [], lineage, ancestorsOf, (p) => parentOf(p) !== null);
           if (!chain.length) continue;
           w.ancestors = chain;
           w.ancestorCommands = chain.map((p) => lineage.entry(p)?.cmd ?? '');

@@ -83,3 +83,19 @@ test('a complete /proc chain the lineage does not know is kept as it is, without
   // Without a lineage (forkstat not running) the recorded chain is all there is.
   assert.deepEqual(log.writersOf('notes.md', 0, 1_000)[0]!.ancestors, [BASH, RUNNER, 1]);
 });
+
+test("a reused PID whose new fork the lineage missed keeps /proc's living parent: a person's write is not pinned on an old agent", () => {
+  const VIM = 4242;
+  const BASH = 4000;
+  // Read at the write: the person's vim under their shell.
+  const { log, write } = logWith({ [VIM]: BASH, [BASH]: RUNNER, [RUNNER]: 1, [AGENT]: RUNNER });
+  write(VIM, 'vim', 'notes.md', 1_000);
+  // The lineage still holds an earlier process with the same PID, forked by the agent, which is alive.
+  const lineage = lineageOf([
+    [RUNNER, AGENT, 'node claude-autonomous-driven.mjs'],
+    [AGENT, VIM, 'sh -c printf x > x.json'],
+  ]);
+  lineage.feed(`13:35:15 exit  ${VIM}      0   0.017s sh -c printf x > x.json`);
+  const [w] = log.writersOf('notes.md', 0, 1_000, lineage);
+  assert.deepEqual(w!.ancestors, [BASH, RUNNER, 1]);
+});
