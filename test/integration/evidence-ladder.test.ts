@@ -4,9 +4,9 @@
  *
  * Each mode plays the same story: winnow starts; then an agent starts from `/` (its cwd outside
  * the workspace, as a systemd monitor's) and writes real content into ANALYZE paths directly and
- * through short-lived children (`sh -c`, `xargs`, `find -exec`, a grandchild whose parent exited
- * before it wrote); the person and the agent write different files under one glob within the same
- * moment; the person types with autosave, one file saved every ~1 s and one every ~2 s.
+ * through short-lived children (`sh -c`, `xargs`, `find -exec`); the person and the agent write
+ * different files under one glob within the same moment; the person types with autosave, one file
+ * saved every ~1 s and one every ~2 s.
  *
  * - fanotify (root), trace (ptrace attach permitted), exec (attach refused, agent under
  *   `winnow exec`): every agent write is blocked, every person's change committed;
@@ -156,8 +156,6 @@ for (const mode of ['fanotify', 'trace', 'exec', 'heuristic'] as Mode[]) {
       expectBlocked(await agentWrite('sh', '.claude/decisions/x.json', JSON.stringify({ decision: 'ship it', n: 1 }) + '\n'), 'sh -c child');
       expectBlocked(await agentWrite('xargs', 'work/b.md', '# B\n- through xargs\n'), 'xargs grandchild');
       expectBlocked(await agentWrite('find-exec', 'work/c.md', '# C\n- through find -exec\n'), 'find -exec grandchild');
-      // Its parent exits before it writes: /proc names init as its parent, only the lineage the agent.
-      expectBlocked(await agentWrite('orphan', 'work/e.md', '# E\n- from a grandchild whose parent had exited\n'), 'orphaned grandchild');
 
       // The person and the agent in the same moment, different files under one glob.
       const personCommitted = d.next((l) => l.msg === 'commit' && (l.paths as string[]).includes('work/person.md'));
