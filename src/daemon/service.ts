@@ -26,7 +26,7 @@ import { UnnamableFiles } from './commit/unnamable.js';
 import { reportConfigChange } from './lifecycle/config-change.js';
 import { tryAcquireLock, releaseLock, AlreadyRunningError } from './lifecycle/lock.js';
 import { IdleWaiters } from './lifecycle/idle.js';
-import { PauseGate } from './lifecycle/pause-gate.js';
+import { PauseGate, HELD_LOCK_FIELDS } from './lifecycle/pause-gate.js';
 import { recheckRestored } from './lifecycle/restored.js';
 import type { ServiceDeps } from './service-deps.js';
 import type { RootGuard } from './lifecycle/root-guard.js';
@@ -115,7 +115,7 @@ class DaemonService {
     this.stateDir = workspace.stateDir;
     this.startedAt = clock.now();
     this.unnamable = new UnnamableFiles(workspace.root);
-    this.pause = new PauseGate({ stateDir: this.stateDir, clock, fs, maxMs: config.pause.maxMs, pid: process.pid });
+    this.pause = new PauseGate({ stateDir: this.stateDir, clock, fs, maxMs: config.pause.maxMs, pid: process.pid, logger: deps.logger, settled: async () => this.committer?.onIdle() });
     ({
       streams: this.streams,
       guard: this.guard,
@@ -281,7 +281,7 @@ class DaemonService {
     const { deps, root, stateDir } = this;
     const { clock } = deps;
     await deps.fs.mkdirp(stateDir);
-    const got = await tryAcquireLock(join(stateDir, 'daemon.lock'), { root });
+    const got = await tryAcquireLock(join(stateDir, 'daemon.lock'), { root, ...HELD_LOCK_FIELDS });
     if (!got.ok) throw new AlreadyRunningError(got.holder, root);
     this.lockHeld = true;
     this.store.start();

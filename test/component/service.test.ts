@@ -48,6 +48,8 @@ class FakeFs implements Fs {
     this.files.set(`${ROOT}/${rel}`, { content: Buffer.from(content), mtimeMs: this.clock.now() });
   }
   async readFile(abs: string): Promise<Buffer> {
+    this.waiters.filter((w) => w.op === 'read' && w.abs === abs).forEach((w) => w.resolve());
+    this.waiters = this.waiters.filter((w) => !(w.op === 'read' && w.abs === abs));
     const e = this.files.get(abs);
     if (!e) throw Object.assign(new Error(`ENOENT: ${abs}`), { code: 'ENOENT' });
     return e.content;
@@ -59,6 +61,13 @@ class FakeFs implements Fs {
   }
   async writeFileAtomic(abs: string, data: string | Buffer): Promise<void> {
     this.files.set(abs, { content: Buffer.from(data), mtimeMs: this.clock.now() });
+    this.waiters.filter((w) => w.op === 'write' && w.abs === abs).forEach((w) => w.resolve());
+    this.waiters = this.waiters.filter((w) => !(w.op === 'write' && w.abs === abs));
+  }
+  private waiters: { op: 'read' | 'write'; abs: string; resolve: () => void }[] = [];
+  /** Resolves at the next write (or read) of `abs` (make it before the action). */
+  next(op: 'read' | 'write', abs: string): Promise<void> {
+    return new Promise((resolve) => this.waiters.push({ op, abs, resolve }));
   }
   async mkdirp(): Promise<void> {}
   async remove(abs: string): Promise<void> {
@@ -109,10 +118,22 @@ class FakeGit implements Git {
   async headSha() {
     return this.commits.length ? `sha${this.commits.length}` : null;
   }
+  private held: { until: Promise<void>; reached: () => void } | null = null;
+  /** The next commit lands (HEAD moves), then waits for `until` before it returns; resolves when it has landed. */
+  holdNextCommit(until: Promise<void>): Promise<void> {
+    return new Promise((reached) => (this.held = { until, reached }));
+  }
   async run(steps: GitStep[]) {
     for (const s of steps) {
       this.steps.push(s.args);
-      if (s.args.includes('commit')) this.commits.push(String(s.stdin ?? '').split('\0').filter(Boolean).sort());
+      if (!s.args.includes('commit')) continue;
+      this.commits.push(String(s.stdin ?? '').split('\0').filter(Boolean).sort());
+      const held = this.held;
+      this.held = null;
+      if (held) {
+        held.reached();
+        await held.until;
+      }
     }
     return steps.map(() => ({ stdout: '', stderr: '' }));
   }
@@ -458,6 +479,51 @@ test('a pause signal in the state dir holds commits until it is dropped', async 
   await w.clock.advance(5_000);
   await r.svc.onIdle();
   assert.deepEqual(w.git.commits, [['notes/a.md']], 'committed once the pause is gone');
+});
+
+// `winnow restore` once looked at HEAD and the person's index while the daemon's commit had moved
+// the one and not yet the other. It now waits for held.json to name its pause: written only once
+// the commit in flight is done, and never taken from an earlier pause.
+test('a pause raised while a commit is in flight is acknowledged in held.json once that commit is done, naming that pause', async (t) => {
+  const w = await world(t);
+  let stateDirEvent!: (name: string) => void;
+  const r = service(w, t, {}, { watchStateDir: (on) => ((stateDirEvent = on), () => undefined) });
+  await r.svc.start();
+  const pauseFile = `${w.stateDir}/pause`;
+  const heldFile = `${w.stateDir}/held.json`;
+  const release = gate();
+  const landed = w.git.holdNextCommit(release.promise);
+  await save(w, r, 'notes/a.md', 'one\n');
+  await w.clock.advance(1_100);
+  await landed;
+
+  const first = { pid: 4242, at: w.clock.now(), reason: 'winnow restore notes/a.md' };
+  const read = w.fs.next('read', pauseFile);
+  let acked = w.fs.next('write', heldFile);
+  await w.fs.writeFileAtomic(pauseFile, formatPause(first));
+  stateDirEvent('pause');
+  await read;
+  await flushMicrotasks();
+  assert.equal(await w.fs.stat(heldFile), null, 'no answer while the commit is in flight');
+  release.resolve();
+  await acked;
+  assert.ok(w.logs.some((l) => l.msg === 'commit'), 'the commit was done and logged first');
+  await flushMicrotasks();
+  assert.ok(w.logs.some((l) => l.msg === 'pause acknowledged'));
+  const ack = JSON.parse((await w.fs.readFile(heldFile)).toString('utf8')) as { pause: unknown; daemon: number };
+  assert.deepEqual(ack.pause, { pid: 4242, at: first.at });
+  assert.equal(ack.daemon, process.pid);
+
+  // The next pause is answered for itself, at once: nothing is in flight.
+  await w.fs.remove(pauseFile);
+  stateDirEvent('pause');
+  await w.clock.advance(10);
+  const second = { pid: 4243, at: w.clock.now(), reason: 'winnow squash' };
+  acked = w.fs.next('write', heldFile);
+  await w.fs.writeFileAtomic(pauseFile, formatPause(second));
+  stateDirEvent('pause');
+  await acked;
+  assert.deepEqual((JSON.parse((await w.fs.readFile(heldFile)).toString('utf8')) as { pause: unknown }).pause, { pid: 4243, at: second.at });
 });
 
 /** A promise the test settles, and whether it has been asked for. */
