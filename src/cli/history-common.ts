@@ -1,11 +1,12 @@
 import { join, relative, resolve, sep, isAbsolute } from 'node:path';
 import { mkdir, realpath } from 'node:fs/promises';
-import { UsageError, RuntimeError } from './types.js';
+import { UsageError, RuntimeError, type CliIO } from './types.js';
 import { messages } from './messages.js';
 import type { Workspace } from '../core/workspace.js';
 import { readPause, raisePause, dropPause } from '../daemon/lifecycle/pause.js';
 import { withLock, LockTimeoutError } from '../daemon/lifecycle/lock-manager.js';
 import type { Config } from '../core/config/defaults.js';
+import { awaitDaemonHeld, holdBoundMs } from './daemon-hold.js';
 
 /**
  * PATH arguments (relative to the current directory) as workspace-relative posix paths. A path
@@ -29,10 +30,11 @@ export async function workspacePaths(root: string, cwd: string, args: readonly s
 
 /**
  * Runs `fn` with the daemon held still: the sync lock (no sync moves the branch) and the pause
- * signal (no commit starts), unless someone else already paused it. A commit already in flight
- * may still land: the history commands move the branch with a compare-and-swap and try again.
+ * signal (no commit starts), unless someone else already paused it; then, with a daemon running,
+ * its answer that a commit it had under way is done, the person's index included (daemon-hold.ts).
+ * Without that answer in time, `fn` runs anyway: it moves the branch with a compare-and-swap.
  */
-export async function withDaemonHeld<T>(ws: Workspace, config: Config, reason: string, fn: () => Promise<T>): Promise<T> {
+export async function withDaemonHeld<T>(ws: Workspace, config: Config, reason: string, io: Pick<CliIO, 'stderr'>, fn: () => Promise<T>): Promise<T> {
   await mkdir(ws.stateDir, { recursive: true, mode: 0o700 });
   try {
     return await withLock(join(ws.stateDir, 'sync.lock'), { timeoutMs: 30_000, extra: { reason } }, async () => {
@@ -40,6 +42,8 @@ export async function withDaemonHeld<T>(ws: Workspace, config: Config, reason: s
       const existing = await readPause(ws.stateDir, now, config.pause.maxMs).catch(() => null);
       if (!existing) await raisePause(ws.stateDir, { pid: process.pid, at: now, reason, until: now + config.pause.maxMs });
       try {
+        const say = (line: string) => io.stderr(`winnow: ${line}\n`);
+        await awaitDaemonHeld(ws.stateDir, existing ?? { pid: process.pid, at: now }, { boundMs: holdBoundMs(config), say });
         return await fn();
       } finally {
         if (!existing) await dropPause(ws.stateDir, process.pid).catch(() => undefined);

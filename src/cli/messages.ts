@@ -52,6 +52,11 @@ export const messages = {
   noEditor: () => 'no editor is configured (git var GIT_EDITOR); use -m MSG.',
   editorFailed: (editor: string, how: string | number) => `the editor (${editor}) exited with ${how}; nothing was changed.`,
   emptyMessage: () => 'the message is empty; nothing was changed.',
+  waitingForDaemon: (pid: number) => `waiting for the daemon (pid ${pid}) to finish the commit it has under way…`,
+  daemonNotHeld: (pid: number, ms: number) =>
+    `the daemon (pid ${pid}) did not confirm the pause within ${humanMs(ms)}; going on. If a path is refused as staged, run the command again.`,
+  daemonTooOldToHold: (pid: number) =>
+    `the daemon (pid ${pid}) is from an older winnow and does not confirm a pause, so a commit it has under way may still land; restart it (\`winnow stop\`, \`winnow start\`).`,
   daemonStoppedBeforeSync: (pid: number) => `the daemon (PID ${pid}) stopped before answering the sync request. Run \`winnow sync\` again.`,
   daemonSyncTimeout: (pid: number, minutes: number, log: string) => `the daemon (PID ${pid}) did not answer the sync request within ${minutes} minutes; see ${log}.`,
   /** Appended to a `filter test` explanation the daemon's overrides could have changed. */

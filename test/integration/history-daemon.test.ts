@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { writeFile, unlink, truncate, rm, mkdtemp, realpath } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { tempRepo, GIT_ENV, type TempRepo } from '../helpers/repo.js';
-import { DaemonProcess, fastConfig, statusUntil, winnow } from '../helpers/daemon.js';
+import { BIN, DaemonProcess, fastConfig, statusUntil, winnow } from '../helpers/daemon.js';
 
 async function withDaemon(config: string, fn: (repo: TempRepo, d: DaemonProcess) => Promise<void>, setup?: (repo: TempRepo) => Promise<void>): Promise<void> {
   const repo = await tempRepo();
@@ -155,6 +155,54 @@ test('restore with the daemon running: paused meanwhile, and the daemon does not
     assert.equal(repo.git('rev-parse', `${k.sha}~1`).trim(), head);
     assert.equal(repo.git('status', '--porcelain'), '');
   }));
+
+// The restore once ran while the daemon's commit had moved HEAD but not yet the person's index, and
+// refused a.md as staged. The daemon is frozen in that window (WINNOW_FAULT=stop:…) and let go once
+// the restore says it waits for it; a restore that does not wait has refused a.md by then.
+test('restore waits for the daemon to finish the commit in flight (HEAD moved, the index not yet) before it looks at the index', { timeout: 90_000 }, async () => {
+  const repo = await tempRepo();
+  await repo.write('a.md', 'v1\n');
+  repo.git('add', 'a.md');
+  repo.git('commit', '-q', '-m', 'v1');
+  const v1 = repo.git('rev-parse', 'HEAD').trim();
+  const cfg = `${repo.root}.winnow.json`;
+  await writeFile(cfg, fastConfig());
+  const d = new DaemonProcess(repo.root, ['--config', cfg], { WINNOW_FAULT: 'stop:after-ref-update' });
+  try {
+    await d.ready();
+    const frozen = d.waitFor((l) => l.msg === 'fault' && l.stop === true);
+    await repo.write('a.md', 'v2\n');
+    await frozen;
+    assert.match(repo.git('diff', '--cached', '--name-only'), /a\.md/, 'frozen between the ref update and the index update');
+    const restore = run(['restore', 'a.md', '--rev', v1], repo.root, /waiting for the daemon/);
+    const first = await Promise.race([restore.matched.then(() => 'waits'), restore.done.then(() => 'finished')]);
+    process.kill(d.child.pid!, 'SIGCONT');
+    const r = await restore.done;
+    assert.equal(first, 'waits', `the restore did not wait for the daemon:\n${r.stderr}`);
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /did not confirm/);
+    assert.equal(repo.git('show', 'HEAD:a.md'), 'v1\n');
+    assert.ok(d.lines.some((l) => l.msg === 'pause acknowledged'), 'the daemon said it was held');
+  } finally {
+    await d.kill();
+    await repo.cleanup();
+    await unlink(cfg).catch(() => undefined);
+  }
+});
+
+/** The built CLI, with a promise for the first stderr text matching `line` (made before it runs). */
+function run(args: string[], cwd: string, line: RegExp): { matched: Promise<void>; done: Promise<{ code: number | null; stderr: string }> } {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: GIT_ENV, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  let seen!: () => void;
+  const matched = new Promise<void>((r) => (seen = r));
+  child.stderr.on('data', (b: Buffer) => {
+    stderr += b.toString('utf8');
+    if (line.test(stderr)) seen();
+  });
+  const done = new Promise<{ code: number | null; stderr: string }>((r) => child.on('close', (code) => r({ code, stderr })));
+  return { matched, done };
+}
 
 test('remote.pullIntervalMs brings another machine\'s commits in while the workspace is quiet', { timeout: 90_000 }, async (t) => {
   const remote = await mkdtemp(join(await realpath(tmpdir()), 'winnow-remote-'));

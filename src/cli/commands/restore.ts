@@ -29,7 +29,7 @@ export const command: CommandSpec = {
     'A PATH may be a folder: files added since are removed, deleted ones come back. Uncommitted content the restore\n' +
     'replaces is committed first ("winnow: before restore: …"); the restore is a commit of its own, so\n' +
     '`winnow restore PATH --rev <that commit>` undoes it. Paths you have staged are refused; the running daemon is\n' +
-    'paused meanwhile.',
+    'paused meanwhile, and a commit it has under way finishes first.',
   async run(args, io) {
     const at = args.values.at as string | undefined;
     const rev = args.values.rev as string | undefined;
@@ -49,7 +49,7 @@ export const command: CommandSpec = {
     const go = () => restorePaths({ root: workspace.root, stateDir: workspace.stateDir, git, config, now }, { paths, target, dryRun });
     let res: RestoreResult;
     try {
-      res = dryRun ? await go() : await withDaemonHeld(workspace, config, `winnow restore ${paths.join(' ')}`, go);
+      res = dryRun ? await go() : await withDaemonHeld(workspace, config, `winnow restore ${paths.join(' ')}`, io, go);
     } catch (e) {
       if (e instanceof RestoreRefusal) throw new UsageError(e.message);
       throw e;

@@ -56,7 +56,7 @@ export const command: CommandSpec = {
         message = await editMessage(git, workspace.root, preview);
       }
       const go = () => squash(git, config, { since, message, dryRun }, now);
-      res = dryRun ? await go() : await withDaemonHeld(workspace, config, 'winnow squash', go);
+      res = dryRun ? await go() : await withDaemonHeld(workspace, config, 'winnow squash', io, go);
     } catch (e) {
       if (e instanceof SquashRefusal) throw new UsageError(e.message);
       throw e;
