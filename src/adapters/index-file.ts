@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { scanIndex, type IndexScan } from '../core/commit/index-file.js';
 import { patchIndex, readIndexForPatch, type Digest } from '../core/commit/index-patch.js';
 import type { Entry, IndexEntry } from '../core/commit/plumbing.js';
+import type { IndexPatch } from '../ports/index.js';
 
 /** `scanIndex` of the index at `file`; null when it is absent, unreadable or not understood here. */
 export function readIndexScan(file: string, want: ReadonlySet<string>): IndexScan | null {
@@ -76,24 +77,24 @@ const digest: Digest = (algorithm, parts) => {
 };
 
 /**
- * Replaces entries of the index `file` in-process (core/commit/index-patch.ts), as `git update-index
- * --index-info` would. The new file is written to `scratch` (same file system) first; index.lock is
- * then taken the way git takes it (created exclusively) only to check that nobody wrote the index
- * since it was read and to rename: the person's git meets the lock for a rename, not for a rewrite.
- * The old file keeps a link (`scratch.prev`) until after the rename: freeing its blocks (~4 ms
- * for 4 MB on ext4) happens off the commit's path.
+ * Prepares entries of the index `file` replaced in-process (core/commit/index-patch.ts), as `git
+ * update-index --index-info` would, in `scratch` (same file system): the read, the patch and the
+ * write can run beside the commit that makes them right, and only `commit()` follows it.
+ * `commit()` takes index.lock the way git takes it (created exclusively) only to check that nobody
+ * wrote the index since it was read and to rename: the person's git meets the lock for a rename,
+ * not for a 4 MB rewrite. The old file keeps a link (`scratch.prev`) until after the rename:
+ * freeing its blocks (~4 ms for 4 MB on ext4) happens off the commit's path.
  *
- * `decide` gets the current entries of `paths` and returns the replacements (empty: nothing to do),
- * or null. Resolves false, having changed nothing, when git must do it: the file is not one
- * index-patch.ts handles, `decide` said null, the lock is held or the file changed (git then
- * waits or fails as usual), a write failed.
+ * `decide` gets the current entries of `paths` and returns the replacements (empty: nothing to
+ * do), or null. Null when git must do it: the file is not one index-patch.ts handles, `decide`
+ * said null, the file beside could not be written.
  */
-export async function replaceIndexEntries(
+export async function prepareIndexEntries(
   file: string,
   scratch: string,
   paths: readonly string[],
   decide: (real: Map<string, IndexEntry | 'conflict'>) => Map<string, Entry> | null,
-): Promise<boolean> {
+): Promise<IndexPatch | null> {
   let st: BigIntStats;
   let buf: Buffer;
   try {
@@ -105,39 +106,55 @@ export async function replaceIndexEntries(
       await h.close();
     }
   } catch {
-    return false;
+    return null;
   }
   const read = readIndexForPatch(buf, new Set(paths), Number(st.mtimeNs / 1_000_000_000n), digest);
-  if (!read) return false;
+  if (!read) return null;
   const changes = decide(read.entries);
-  if (!changes) return false;
-  if (!changes.size) return true;
+  if (!changes) return null;
+  if (!changes.size) return { commit: async () => true, discard: async () => undefined };
   const out = patchIndex(read, changes, digest);
-  if (!out) return false;
+  if (!out) return null;
   const mode = Number(st.mode & 0o777n);
+  try {
+    await writeFile(scratch, out, { mode });
+    await chmod(scratch, mode); // the umask narrowed it; the index keeps its own mode (core.sharedRepository)
+  } catch {
+    await unlink(scratch).catch(() => undefined);
+    return null;
+  }
+  const discard = () => unlink(scratch).catch(() => undefined);
+  return { commit: () => swapIn(file, scratch, st).finally(discard), discard };
+}
+
+/** `scratch` renamed over `file` under index.lock, if `file` is still the version `was`. */
+async function swapIn(file: string, scratch: string, was: BigIntStats): Promise<boolean> {
   const lockFile = `${file}.lock`;
   const prev = `${scratch}.prev`;
   let lock: FileHandle | null = null;
   let linked = false;
   try {
-    await writeFile(scratch, out, { mode });
-    await chmod(scratch, mode); // the umask narrowed it; the index keeps its own mode (core.sharedRepository)
     lock = await open(lockFile, 'wx');
     const now = await stat(file, { bigint: true });
     // Someone's git wrote it since it was read: git does the update from the new version.
-    if (now.ino !== st.ino || now.size !== st.size || now.mtimeNs !== st.mtimeNs || now.ctimeNs !== st.ctimeNs) return false;
+    if (now.ino !== was.ino || now.size !== was.size || now.mtimeNs !== was.mtimeNs || now.ctimeNs !== was.ctimeNs) return false;
     await unlink(prev).catch(() => undefined);
     linked = await link(file, prev).then(() => true, () => false);
     await rename(scratch, file);
     return true;
   } catch {
-    return false; // a full disk, a held lock, another file system: git does it, and says what failed
+    return false; // a held lock, another file system: git does it, and says what failed
   } finally {
     if (lock !== null) {
       await lock.close();
       await unlink(lockFile);
     }
-    await unlink(scratch).catch(() => undefined); // renamed into place, or left behind by a failure
     if (linked) void unlink(prev).catch(() => undefined);
   }
+}
+
+/** `prepareIndexEntries` and its `commit()` at once; false: git must do it. */
+export async function replaceIndexEntries(...args: Parameters<typeof prepareIndexEntries>): Promise<boolean> {
+  const patch = await prepareIndexEntries(...args);
+  return patch ? patch.commit() : false;
 }

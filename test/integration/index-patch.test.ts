@@ -6,10 +6,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, statSync, utimesSync, writeFileSync, openSync, closeSync, unlinkSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, utimesSync, writeFileSync, openSync, closeSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { replaceIndexEntries } from '../../src/adapters/index-file.js';
+import { prepareIndexEntries, replaceIndexEntries } from '../../src/adapters/index-file.js';
 import type { Entry } from '../../src/core/commit/plumbing.js';
 import { tempRepo, GIT_ENV, type TempRepo } from '../helpers/repo.js';
 
@@ -198,6 +198,30 @@ test('an entry racily clean in the old index is smudged, so a same-size edit in 
     assert.equal(await replaceIndexEntries(file, join(repo.root, '.git', 'index.next'), ['a.md'], () => changes), true);
     assert.ok(statSync(file).mtimeMs > PAST * 1000 + 60_000, 'the new index is not from the racy second');
     assert.match(status(), /^ M racy\.md$/m, 'the edit is still seen');
+  } finally {
+    await repo.cleanup();
+  }
+});
+
+test('prepared beside the commit: discarded, it leaves nothing; committed after the index changed, it changes nothing', { timeout: 60_000 }, async () => {
+  const repo = await repoWith(['a.md', 'b.md']);
+  try {
+    const file = join(repo.root, '.git', 'index');
+    const scratch = join(repo.root, '.git', 'index.next');
+    const changes = new Map([['a.md', { mode: '100644', oid: blob(repo, 'x\n') }]]);
+    const before = readFileSync(file);
+    const dropped = await prepareIndexEntries(file, scratch, ['a.md'], () => changes);
+    assert.ok(dropped && existsSync(scratch), 'written beside');
+    await dropped.discard();
+    assert.equal(existsSync(scratch), false);
+    assert.ok(readFileSync(file).equals(before));
+
+    const late = await prepareIndexEntries(file, scratch, ['a.md'], () => changes);
+    repo.git('update-index', '--chmod=+x', 'b.md'); // the person's git, after the read
+    assert.equal(await late!.commit(), false);
+    assert.equal(existsSync(scratch), false, 'nothing left beside');
+    assert.match(repo.git('ls-files', '-s', 'b.md'), /^100755 /, 'their change is in the index');
+    assert.doesNotMatch(repo.git('ls-files', '-s', 'a.md'), new RegExp(changes.get('a.md')!.oid));
   } finally {
     await repo.cleanup();
   }

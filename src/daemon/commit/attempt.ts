@@ -7,12 +7,12 @@
  */
 import type { Git, Logger } from '../../ports/index.js';
 import type { CommitPlan } from '../../core/commit/plan.js';
-import type { CommitJournal, Entry } from '../../core/commit/plumbing.js';
+import type { Entry } from '../../core/commit/plumbing.js';
 import { nextMove, startFallback } from '../../core/commit/fallback.js';
 import { faultPoint } from '../../util/fault.js';
 import { failureInfo } from './failure.js';
 import type { Prepared, Via } from './prepare.js';
-import { HeadMoved, PrivateIndexError, type PrivateIndex } from './private-index.js';
+import { HeadMoved, PrivateIndexError, type Landed, type PrivateIndex } from './private-index.js';
 
 export interface AttemptDeps {
   git: Git;
@@ -45,7 +45,7 @@ export type Attempt =
   /** Every path is as in HEAD: no commit was needed. */
   | { outcome: 'unchanged'; plan: CommitPlan; via: Via }
   /** A plumbing commit landed; the person's index is not yet brought up to date. */
-  | { outcome: 'landed'; plan: CommitPlan; via: Via; landed: CommitJournal & { entries?: Map<string, Entry> }; oldEntries: Map<string, Entry> | undefined; message: string | null }
+  | { outcome: 'landed'; plan: CommitPlan; via: Via; landed: Landed; oldEntries: Map<string, Entry> | undefined; message: string | null }
   /** `git commit --only` committed the plan. */
   | { outcome: 'committed'; plan: CommitPlan; via: Via };
 

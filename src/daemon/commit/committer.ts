@@ -348,7 +348,7 @@ class SingleFlightCommitter {
       // Bring the person's index up to date first, then record it, so that nobody (status, a test, their
       // `git status`) sees winnow's commit as a staged reversal. A failure here (their git holds
       // index.lock) does not undo the commit: the journal stays and the next pass finishes it.
-      const sync = this.index.syncRealIndex(done.landed, done.oldEntries, done.landed.entries).catch((e: unknown) => {
+      const sync = this.index.syncRealIndex(done.landed, done.oldEntries).catch((e: unknown) => {
         logger.log('warn', 'commit landed; index update deferred', { error: failureInfo(e).stderr.trim().split('\n')[0] ?? '' });
       });
       await Promise.all([sync, this.note(done.landed.new, plan.paths)]); // different files: side by side

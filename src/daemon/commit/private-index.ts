@@ -37,7 +37,9 @@ import type { Scanned } from './scan.js';
 import { DirectTree } from './direct-tree.js';
 import { prestart } from './prestart.js';
 import { scannedCorrections } from './scanned-bytes.js';
-import { updatePersonIndex } from './person-index.js';
+import { discardPrepared as discard, preparePersonIndex, updatePersonIndex, type Landed } from './person-index.js';
+
+export type { Landed } from './person-index.js';
 
 /** What HEAD was when a batch was prepared, and its entries for the batch's paths. */
 export interface HeadFacts {
@@ -228,7 +230,7 @@ export class PrivateIndex {
     scanned: ReadonlyMap<string, Scanned> = new Map(),
     hold: (path: string, reason: string) => void = () => undefined,
     messageFor?: (tree: string) => Promise<string>,
-  ): Promise<(CommitJournal & { entries?: Map<string, Entry> }) | null> {
+  ): Promise<Landed | null> {
     const { fs, git, logger } = this.deps;
     const old = facts.head?.commit ?? null;
     faultPoint('before-add');
@@ -252,8 +254,10 @@ export class PrivateIndex {
       if (facts.head) this.known = { ...facts.head };
       return null;
     }
+    // The person's index, read and patched beside while the commit is made; put in place once it landed.
+    const person = entries ? preparePersonIndex(git, plan.paths, facts.entries, entries).catch(() => null) : undefined;
     // The message may come from the tree (a body with line counts, or commit.messageCommand).
-    const message = messageFor ? await messageFor(tree) : plan.message;
+    const message = messageFor ? await messageFor(tree).catch((e: unknown) => discard(person, e)) : plan.message;
     // The reflog says "winnow…" (how `squash` knows winnow's commits when notes are off): the subject only.
     const subject = plan.message.split('\n')[0]!;
     // Started beside commit-tree: the compare-and-swap then costs a pipe write, not a spawn.
@@ -273,6 +277,8 @@ export class PrivateIndex {
         if (now !== undefined && now !== old) throw new HeadMoved(`HEAD moved from ${old ?? '(unborn)'} to ${now ?? '(unborn)'}`);
         throw e;
       });
+    } catch (e) {
+      return discard(person, e);
     } finally {
       ref.cancel(); // a no-op once it ran; else its stdin ends empty and it exits
     }
@@ -281,7 +287,7 @@ export class PrivateIndex {
     if (!entries) this.privateHead = sha;
     this.known = { commit: sha, tree };
     faultPoint('after-ref-update');
-    return entries ? { ...j, entries } : j;
+    return entries ? { ...j, entries, person } : j;
   }
 
   /** The batch's tree through the private index: `update-index` of its paths, `write-tree`. */
@@ -341,12 +347,12 @@ export class PrivateIndex {
    * Brings the person's index up to date with `j` for its paths, where it still holds the old HEAD
    * entry, so `git status` shows no staged reversal of winnow's commit. What they staged by hand stays.
    */
-  async syncRealIndex(j: CommitJournal, oldEntries?: Map<string, Entry>, newEntries?: Map<string, Entry>): Promise<void> {
+  async syncRealIndex(j: Landed, oldEntries?: Map<string, Entry>): Promise<void> {
     const [oldE, newE] = await Promise.all([
       oldEntries ?? (j.old ? this.entriesOf(j.old, j.paths) : new Map<string, Entry>()),
-      newEntries ?? this.entriesOf(j.new, j.paths),
+      j.entries ?? this.entriesOf(j.new, j.paths),
     ]);
-    const kept = await updatePersonIndex(this.deps.git, j.paths, oldE, newE);
+    const kept = await updatePersonIndex(this.deps.git, j.paths, oldE, newE, j.person);
     if (kept.length) this.deps.logger.log('info', 'index entries staged by hand left as they are', { paths: kept });
     await this.dropJournal();
   }
@@ -388,3 +394,4 @@ export class PrivateIndex {
     }
   }
 }
+
