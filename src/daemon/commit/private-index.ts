@@ -37,7 +37,7 @@ import type { Scanned } from './scan.js';
 import { DirectTree } from './direct-tree.js';
 import { prestart } from './prestart.js';
 import { scannedCorrections } from './scanned-bytes.js';
-import { discardPrepared as discard, preparePersonIndex, updatePersonIndex, type Landed } from './person-index.js';
+import { updatePersonIndex, type Landed } from './person-index.js';
 
 export type { Landed } from './person-index.js';
 
@@ -254,10 +254,8 @@ export class PrivateIndex {
       if (facts.head) this.known = { ...facts.head };
       return null;
     }
-    // The person's index, read and patched beside while the commit is made; put in place once it landed.
-    const person = entries ? preparePersonIndex(git, plan.paths, facts.entries, entries).catch(() => null) : undefined;
     // The message may come from the tree (a body with line counts, or commit.messageCommand).
-    const message = messageFor ? await messageFor(tree).catch((e: unknown) => discard(person, e)) : plan.message;
+    const message = messageFor ? await messageFor(tree) : plan.message;
     // The reflog says "winnow…" (how `squash` knows winnow's commits when notes are off): the subject only.
     const subject = plan.message.split('\n')[0]!;
     // Started beside commit-tree: the compare-and-swap then costs a pipe write, not a spawn.
@@ -277,8 +275,6 @@ export class PrivateIndex {
         if (now !== undefined && now !== old) throw new HeadMoved(`HEAD moved from ${old ?? '(unborn)'} to ${now ?? '(unborn)'}`);
         throw e;
       });
-    } catch (e) {
-      return discard(person, e);
     } finally {
       ref.cancel(); // a no-op once it ran; else its stdin ends empty and it exits
     }
@@ -287,7 +283,7 @@ export class PrivateIndex {
     if (!entries) this.privateHead = sha;
     this.known = { commit: sha, tree };
     faultPoint('after-ref-update');
-    return entries ? { ...j, entries, person } : j;
+    return entries ? { ...j, entries } : j;
   }
 
   /** The batch's tree through the private index: `update-index` of its paths, `write-tree`. */
@@ -352,7 +348,7 @@ export class PrivateIndex {
       oldEntries ?? (j.old ? this.entriesOf(j.old, j.paths) : new Map<string, Entry>()),
       j.entries ?? this.entriesOf(j.new, j.paths),
     ]);
-    const kept = await updatePersonIndex(this.deps.git, j.paths, oldE, newE, j.person);
+    const kept = await updatePersonIndex(this.deps.git, j.paths, oldE, newE);
     if (kept.length) this.deps.logger.log('info', 'index entries staged by hand left as they are', { paths: kept });
     await this.dropJournal();
   }
