@@ -3,11 +3,11 @@
  * positional reads: a 100k-entry index is ~8 MB and is never held whole. git replaces the index by
  * renaming `index.lock` over it, so an open file is one whole version of it.
  */
-import { closeSync, fstatSync, openSync, readSync, type BigIntStats } from 'node:fs';
-import { chmod, link, open, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { closeSync, fchmodSync, fstatSync, openSync, readSync, writeSync, type BigIntStats } from 'node:fs';
+import { link, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { scanIndex, type IndexScan } from '../core/commit/index-file.js';
-import { patchIndex, readIndexForPatch, type Digest } from '../core/commit/index-patch.js';
+import { readIndexForPatch, writePatchedIndex, type Hasher } from '../core/commit/index-patch.js';
 import type { Entry, IndexEntry } from '../core/commit/plumbing.js';
 import type { IndexPatch } from '../ports/index.js';
 
@@ -70,20 +70,16 @@ function subset(scan: IndexScan, want: ReadonlySet<string>): IndexScan {
   return { entries, unmerged: scan.unmerged };
 }
 
-const digest: Digest = (algorithm, parts) => {
-  const h = createHash(algorithm);
-  for (const p of parts) h.update(p);
-  return h.digest();
-};
+const hasher: Hasher = (algorithm) => createHash(algorithm);
 
 /**
  * Prepares entries of the index `file` replaced in-process (core/commit/index-patch.ts), as `git
- * update-index --index-info` would, in `scratch` (same file system): the read, the patch and the
- * write can run beside the commit that makes them right, and only `commit()` follows it.
- * `commit()` takes index.lock the way git takes it (created exclusively) only to check that nobody
- * wrote the index since it was read and to rename: the person's git meets the lock for a rename,
- * not for a 4 MB rewrite. The old file keeps a link (`scratch.prev`) until after the rename:
- * freeing its blocks (~4 ms for 4 MB on ext4) happens off the commit's path.
+ * update-index --index-info` would, in `scratch` (same file system), through a window of reads:
+ * the file is never held whole. `commit()` takes index.lock the way git takes it (created
+ * exclusively) only to check that nobody wrote the index since it was read and to rename: the
+ * person's git meets the lock for a rename, not for a rewrite. The old file keeps a link
+ * (`scratch.prev`) until after the rename: freeing its blocks (~4 ms for 4 MB on ext4) happens
+ * off the commit's path.
  *
  * `decide` gets the current entries of `paths` and returns the replacements (empty: nothing to
  * do), or null. Null when git must do it: the file is not one index-patch.ts handles, `decide`
@@ -95,35 +91,45 @@ export async function prepareIndexEntries(
   paths: readonly string[],
   decide: (real: Map<string, IndexEntry | 'conflict'>) => Map<string, Entry> | null,
 ): Promise<IndexPatch | null> {
-  let st: BigIntStats;
-  let buf: Buffer;
+  let fd: number;
   try {
-    const h = await open(file, 'r');
+    fd = openSync(file, 'r');
+  } catch {
+    return null;
+  }
+  let st: BigIntStats;
+  let done = false;
+  try {
+    st = fstatSync(fd, { bigint: true });
+    let buf = Buffer.alloc(0);
+    const read = (position: number, length: number) => {
+      if (buf.length < length) buf = Buffer.allocUnsafe(length);
+      return buf.subarray(0, readSync(fd, buf, 0, length, position));
+    };
+    const r = readIndexForPatch(read, Number(st.size), new Set(paths), Number(st.mtimeNs / 1_000_000_000n), hasher);
+    const changes = r && decide(r.entries);
+    if (!r || !changes) return null;
+    if (!changes.size) return { commit: async () => true, discard: async () => undefined };
+    const mode = Number(st.mode & 0o777n);
+    const out = openSync(scratch, 'w', mode);
     try {
-      st = await h.stat({ bigint: true });
-      buf = await h.readFile();
+      fchmodSync(out, mode); // the umask narrowed it; the index keeps its own mode (core.sharedRepository)
+      done = writePatchedIndex(read, r, changes, hasher, (chunk) => {
+        for (let at = 0; at < chunk.length; ) at += writeSync(out, chunk, at);
+      });
     } finally {
-      await h.close();
+      closeSync(out);
     }
   } catch {
-    return null;
-  }
-  const read = readIndexForPatch(buf, new Set(paths), Number(st.mtimeNs / 1_000_000_000n), digest);
-  if (!read) return null;
-  const changes = decide(read.entries);
-  if (!changes) return null;
-  if (!changes.size) return { commit: async () => true, discard: async () => undefined };
-  const out = patchIndex(read, changes, digest);
-  if (!out) return null;
-  const mode = Number(st.mode & 0o777n);
-  try {
-    await writeFile(scratch, out, { mode });
-    await chmod(scratch, mode); // the umask narrowed it; the index keeps its own mode (core.sharedRepository)
-  } catch {
-    await unlink(scratch).catch(() => undefined);
-    return null;
+    done = false;
+  } finally {
+    closeSync(fd);
   }
   const discard = () => unlink(scratch).catch(() => undefined);
+  if (!done) {
+    await discard();
+    return null;
+  }
   return { commit: () => swapIn(file, scratch, st).finally(discard), discard };
 }
 

@@ -9,7 +9,9 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync, utimesSync, writeFileSync, openSync, closeSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { prepareIndexEntries, replaceIndexEntries } from '../../src/adapters/index-file.js';
+import { readIndexForPatch, writePatchedIndex } from '../../src/core/commit/index-patch.js';
 import type { Entry } from '../../src/core/commit/plumbing.js';
 import { tempRepo, GIT_ENV, type TempRepo } from '../helpers/repo.js';
 
@@ -222,6 +224,30 @@ test('prepared beside the commit: discarded, it leaves nothing; committed after 
     assert.equal(existsSync(scratch), false, 'nothing left beside');
     assert.match(repo.git('ls-files', '-s', 'b.md'), /^100755 /, 'their change is in the index');
     assert.doesNotMatch(repo.git('ls-files', '-s', 'a.md'), new RegExp(changes.get('a.md')!.oid));
+  } finally {
+    await repo.cleanup();
+  }
+});
+
+test('read and written through windows whose edges cut a changed entry: the same bytes as git', { timeout: 60_000 }, async () => {
+  const paths = Array.from({ length: 1200 }, (_, i) => `d${i % 7}/f${i}.txt`);
+  const repo = await repoWith(paths);
+  try {
+    const file = join(repo.root, '.git', 'index');
+    const changes = new Map<string, Entry>(['d6/f1000.txt', 'd1/f1.txt'].map((p) => [p, { mode: '100644', oid: blob(repo, `w ${p}\n`) }]));
+    const buf = readFileSync(file);
+    const hasher = (a: 'sha1' | 'sha256') => createHash(a);
+    const mtime = Math.floor(statSync(file).mtimeMs / 1000);
+    const whole = readIndexForPatch((p, l) => buf.subarray(p, p + l), buf.length, new Set(changes.keys()), mtime, hasher)!;
+    // A window that ends 20 bytes into the later changed entry's stat data.
+    const cut = Math.max(...[...whole.at.targets.values()].map((t) => t.offset)) + 20;
+    assert.ok(cut > 4224 && cut < buf.length - 1000, `a window of ${cut} bytes is a real window here`);
+    const read = (p: number, l: number) => buf.subarray(p, p + Math.min(l, cut));
+    const r = readIndexForPatch(read, buf.length, new Set(changes.keys()), mtime, hasher)!;
+    const out: Buffer[] = [];
+    assert.equal(writePatchedIndex(read, r, changes, hasher, (c) => out.push(Buffer.from(c))), true);
+    const { git } = await bothWays(repo, changes);
+    assert.ok(Buffer.concat(out).equals(git), 'the same bytes as git update-index --index-info');
   } finally {
     await repo.cleanup();
   }

@@ -4,36 +4,41 @@
  * data zeroed so that git compares the content next time, the cache tree invalidated along the
  * path), without a git that reads and rewrites the whole file. At 50k tracked files that spawn was
  * ~35 ms of every commit (git 2.39 hashes the 4 MB file with its collision-detecting SHA-1); here
- * the file is walked once and hashed by OpenSSL.
+ * the file is walked once to find the entries and once to copy it, through a window, and hashed
+ * by OpenSSL.
  *
  * Everything else answers null and git does it: an addition or a removal (the entry list and the
  * untracked cache change), an entry with extended flags (intent-to-add, skip-worktree), a conflict,
  * a split or sparse index, an fsmonitor extension or one this code does not know, a file that does
  * not parse to its end. Pure: hashing is passed in. Format: git's Documentation/gitformat-index.txt;
- * the result is checked byte for byte against git's own in test/unit/index-patch.test.ts.
+ * the result is checked byte for byte against git's own in test/integration/index-patch.test.ts.
  */
 import type { Entry, IndexEntry } from './plumbing.js';
 
-/** A hash over `parts` (SHA-1 or SHA-256, by the repository's object format). */
-export type Digest = (algorithm: 'sha1' | 'sha256', parts: Uint8Array[]) => Uint8Array;
+/** Reads up to `length` bytes at `position` (fewer at the end of the file); the view is valid until the next read. */
+export type ReadAt = (position: number, length: number) => Uint8Array;
+
+/** An incremental hash (SHA-1 or SHA-256, by the repository's object format). */
+export type Hasher = (algorithm: 'sha1' | 'sha256') => { update(data: Uint8Array): void; digest(): Uint8Array };
 
 /** An index file read for a patch: the wanted paths' entries, and where they are. */
 export interface ReadIndex {
   /** The wanted paths present in the index; a path with entries at stages 1–3 maps to 'conflict'. */
   entries: Map<string, IndexEntry | 'conflict'>;
-  /** @internal what `patchIndex` needs */
+  /** @internal what `writePatchedIndex` needs */
   at: Parsed;
 }
 
 interface Parsed {
-  buf: Uint8Array;
+  size: number;
   hashLen: number;
-  /** Offset of a wanted path's stage-0 entry, and whether it carries extended flags. */
-  offsets: Map<string, { offset: number; extended: boolean }>;
+  /** A wanted path's stage-0 entry: where it is, whether it has extended flags, its flags' first byte; offset -1: in conflict. */
+  targets: Map<string, { offset: number; extended: boolean; flagsHigh: number; entry?: IndexEntry }>;
   /** Entries stat-clean in the same second as the index was written (git's "racily clean"). */
   racy: number[];
   entriesEnd: number;
-  extensions: { sig: string; start: number; size: number }[];
+  /** Each extension after the entries, its body copied (TREE and UNTR are small beside the entries). */
+  extensions: { sig: string; data: Uint8Array }[];
 }
 
 const CE_STAGEMASK = 0x3000;
@@ -48,160 +53,186 @@ const CE_EXT_INTENT_TO_ADD = 0x2000;
  * update to git.
  */
 const KEPT = new Set(['TREE', 'REUC', 'UNTR', 'EOIE', 'IEOT']);
+/**
+ * Bytes read at a time: the file is never held whole (8 MB at 100k files, twice over with the
+ * patched copy, put the daemon's peak 30–40 MB higher in scale-100k).
+ */
+const WINDOW = 256 * 1024;
+/** An entry's fixed part (≤ 40 + 32 + 4) plus a name (git allows PATH_MAX, 4096) and a v4 varint. */
+const MAX_ENTRY = 4096 + 128;
 
 /**
- * Reads a whole index file for `want`, checking its trailing hash; null when it is not one this
- * code patches.
+ * Reads an index file of `size` bytes for `want`; null when it is not one this code patches. Its
+ * trailing hash is checked as the patched copy is written (`writePatchedIndex`).
  *
  * @param indexMtime the file's mtime in whole seconds, for git's racy-clean check
  */
-export function readIndexForPatch(buf: Uint8Array, want: ReadonlySet<string>, indexMtime: number, digest: Digest): ReadIndex | null {
-  if (buf.length < 12 + 20 || str(buf, 0, 4) !== 'DIRC') return null;
-  const version = u32(buf, 4);
+export function readIndexForPatch(read: ReadAt, size: number, want: ReadonlySet<string>, indexMtime: number, hasher: Hasher): ReadIndex | null {
+  if (size < 12 + 20) return null;
+  const head = read(0, 12);
+  if (head.length < 12 || str(head, 0, 4) !== 'DIRC') return null;
+  const version = u32(head, 4);
+  const count = u32(head, 8);
   if (version < 2 || version > 4) return null;
   for (const hashLen of [20, 32]) {
-    const at = parse(buf, want, version, hashLen, indexMtime);
+    const at = parse(read, size, want, version, count, hashLen, indexMtime);
     if (!at) continue;
-    const sum = digest(hashLen === 20 ? 'sha1' : 'sha256', [buf.subarray(0, buf.length - hashLen)]);
-    if (!equal(sum, buf.subarray(buf.length - hashLen))) return null;
     const eoie = at.extensions.find((e) => e.sig === 'EOIE');
-    if (eoie && !equal(eoieData(at, digest), buf.subarray(eoie.start + 8, eoie.start + 8 + eoie.size))) return null;
-    return { entries: entriesOf(at, want), at };
+    if (eoie && !equal(eoieData(at, hasher, at.extensions), eoie.data)) return null;
+    return { entries: entriesOf(at), at };
   }
   return null;
 }
 
 /**
- * The index after replacing the entries of `changes` (each path's stage-0 entry), with its
- * trailing hash; null when one of them is not a plain stage-0 entry of the file.
+ * Writes the index after replacing the entries of `changes` (each path's stage-0 entry) through
+ * `write` (which must take each chunk before the next read), with its trailing hash. False, with
+ * what was written to be thrown away: one of them is not a plain stage-0 entry, or the file does
+ * not match its own trailing hash.
  */
-export function patchIndex(read: ReadIndex, changes: ReadonlyMap<string, Entry>, digest: Digest): Uint8Array | null {
-  const { buf, hashLen, offsets, racy, entriesEnd, extensions } = read.at;
-  const targets: [number, Entry][] = [];
+export function writePatchedIndex(read: ReadAt, r: ReadIndex, changes: ReadonlyMap<string, Entry>, hasher: Hasher, write: (chunk: Uint8Array) => void): boolean {
+  const { size, hashLen, targets, racy, entriesEnd, extensions } = r.at;
+  const patches: { at: number; bytes: Uint8Array }[] = [];
+  // git smudges a racily clean entry (size 0: compare the content next time) when it writes the
+  // index; it checks the content first, this does not: a needless compare later, never a miss.
+  for (const o of racy) patches.push({ at: o + 36, bytes: new Uint8Array(4) });
   for (const [path, e] of changes) {
-    const at = offsets.get(path);
-    if (!at || at.extended || e.oid.length !== hashLen * 2) return null;
-    targets.push([at.offset, e]);
+    const t = targets.get(path);
+    if (!t || t.offset < 0 || t.extended || e.oid.length !== hashLen * 2) return false;
+    const stat = new Uint8Array(40); // ctime … size: never looked at, as after --index-info
+    put32(stat, 24, parseInt(e.mode, 8));
+    patches.push({ at: t.offset, bytes: stat }, { at: t.offset + 40, bytes: Buffer.from(e.oid, 'hex') });
+    patches.push({ at: t.offset + 40 + hashLen, bytes: Uint8Array.of(t.flagsHigh & ~(CE_VALID >> 8)) }); // assume-unchanged is cleared
   }
+  patches.sort((a, b) => a.at - b.at);
   const exts: { sig: string; data: Uint8Array }[] = [];
   for (const x of extensions) {
-    let data = buf.subarray(x.start + 8, x.start + 8 + x.size);
-    if (x.sig === 'TREE') {
-      const tree = invalidateTree(data, [...changes.keys()], hashLen);
-      if (!tree) return null;
-      data = tree;
-    }
+    const data = x.sig === 'TREE' ? invalidateTree(x.data, [...changes.keys()], hashLen) : x.data;
+    if (!data) return false;
     exts.push({ sig: x.sig, data });
   }
   // EOIE: the offset of the extensions and a hash of the headers of those before it.
-  for (const x of exts) if (x.sig === 'EOIE') x.data = eoieData({ buf, entriesEnd, hashLen, extensions: [] }, digest, exts);
-  // One buffer, written in place: the file is 4 MB at 50k entries, and each copy of it counts.
-  const out = Buffer.allocUnsafe(exts.reduce((n, x) => n + 8 + x.data.length, entriesEnd + hashLen));
-  out.set(buf.subarray(0, entriesEnd));
-  // git smudges a racily clean entry (size 0: compare the content next time) when it writes the
-  // index; it checks the content first, this does not: a needless compare later, never a miss.
-  for (const o of racy) put32(out, o + 36, 0);
-  for (const [o, e] of targets) {
-    out.fill(0, o, o + 40); // ctime … size: never looked at, as after --index-info
-    put32(out, o + 24, parseInt(e.mode, 8));
-    out.write(e.oid, o + 40, 'hex');
-    out[o + 40 + hashLen] = out[o + 40 + hashLen]! & ~(CE_VALID >> 8); // assume-unchanged is cleared
+  for (const x of exts) if (x.sig === 'EOIE') x.data = eoieData(r.at, hasher, exts);
+  const algorithm = hashLen === 20 ? 'sha1' : 'sha256';
+  const old = hasher(algorithm);
+  const out = hasher(algorithm);
+  const emit = (b: Uint8Array) => {
+    out.update(b);
+    write(b);
+  };
+  const body = size - hashLen;
+  let p = 0;
+  for (let pos = 0; pos < body; ) {
+    const chunk = read(pos, Math.min(WINDOW, body - pos));
+    if (!chunk.length) return false;
+    old.update(chunk);
+    const n = Math.min(chunk.length, Math.max(0, entriesEnd - pos)); // the part that is entries
+    for (; p < patches.length && patches[p]!.at < pos + n; p++) {
+      const { at, bytes } = patches[p]!;
+      for (let i = Math.max(at, pos); i < Math.min(at + bytes.length, pos + n); i++) chunk[i - pos] = bytes[i - at]!;
+      if (at + bytes.length > pos + n) break; // goes on in the next chunk
+    }
+    if (n) emit(chunk.subarray(0, n));
+    pos += chunk.length;
   }
-  let at = entriesEnd;
+  if (!equal(old.digest(), read(body, hashLen))) return false;
   for (const x of exts) {
-    out.set(header(x.sig, x.data.length), at);
-    out.set(x.data, at + 8);
-    at += 8 + x.data.length;
+    emit(header(x.sig, x.data.length));
+    emit(x.data);
   }
-  out.set(digest(hashLen === 20 ? 'sha1' : 'sha256', [out.subarray(0, at)]), at);
-  return out;
+  write(out.digest());
+  return true;
 }
 
-function parse(buf: Uint8Array, want: ReadonlySet<string>, version: number, hashLen: number, indexMtime: number): Parsed | null {
+function parse(read: ReadAt, size: number, want: ReadonlySet<string>, version: number, count: number, hashLen: number, indexMtime: number): Parsed | null {
   // Wanted names by byte length: most entries are skipped on their length alone.
   const wanted: (Buffer[] | undefined)[] = [];
   for (const p of want) {
     const b = Buffer.from(p, 'utf8');
     (wanted[b.length] ??= []).push(b);
   }
-  const offsets: Parsed['offsets'] = new Map();
+  const targets: Parsed['targets'] = new Map();
   const conflicts = new Set<string>();
   const racy: number[] = [];
-  const count = u32(buf, 8);
-  const end = buf.length - hashLen;
+  const end = size - hashLen;
   const fixed = 40 + hashLen;
-  let prev = Buffer.alloc(0);
+  // The window: bytes [winPos, winPos + win.length) of the file.
+  let win: Uint8Array = new Uint8Array(0);
+  let winPos = 12;
   let pos = 12;
+  const ensure = (need: number): boolean => {
+    if (pos - winPos + need <= win.length) return true;
+    win = read(pos, Math.max(WINDOW, need));
+    winPos = pos;
+    return win.length >= Math.min(need, size - pos);
+  };
+  let prev = Buffer.alloc(0);
   for (let n = 0; n < count; n++) {
-    if (pos + fixed + 2 > end) return null;
-    const flags = (buf[pos + fixed]! << 8) | buf[pos + fixed + 1]!;
-    let nameAt = pos + fixed + 2;
+    if (pos + fixed + 2 > end || !ensure(Math.min(MAX_ENTRY, size - pos))) return null;
+    const o = pos - winPos;
+    const flags = (win[o + fixed]! << 8) | win[o + fixed + 1]!;
+    let nameAt = o + fixed + 2;
     let ext = 0;
     if (flags & CE_EXTENDED) {
       if (version < 3) return null;
-      ext = (buf[nameAt]! << 8) | buf[nameAt + 1]!;
+      ext = (win[nameAt]! << 8) | win[nameAt + 1]!;
       nameAt += 2;
     }
     let name: Buffer | null = null;
     let next: number;
     if (version === 4) {
-      const v = varint(buf, nameAt);
-      const stop = buf.indexOf(0, v.next);
-      if (stop < 0 || stop >= end || v.value > prev.length) return null;
-      prev = Buffer.concat([prev.subarray(0, prev.length - v.value), buf.subarray(v.next, stop)]);
+      const v = varint(win, nameAt);
+      const stop = win.indexOf(0, v.next);
+      if (stop < 0 || winPos + stop >= end || v.value > prev.length) return null;
+      prev = Buffer.concat([prev.subarray(0, prev.length - v.value), win.subarray(v.next, stop)]);
       const cands = wanted[prev.length];
       if (cands) for (const w of cands) if (sameBytes(w, prev, 0)) name = w;
       next = stop + 1;
     } else {
       let len = flags & CE_NAMEMASK;
-      if (len === CE_NAMEMASK) len = buf.indexOf(0, nameAt) - nameAt;
-      if (len < 0 || nameAt + len >= end || buf[nameAt + len] !== 0) return null;
+      if (len === CE_NAMEMASK) len = win.indexOf(0, nameAt) - nameAt;
+      if (len < 0 || winPos + nameAt + len >= end || win[nameAt + len] !== 0) return null;
       const cands = wanted[len];
-      if (cands) for (const w of cands) if (sameBytes(w, buf, nameAt)) name = w;
-      next = pos + ((nameAt - pos + len + 8) & ~7);
+      if (cands) for (const w of cands) if (sameBytes(w, win, nameAt)) name = w;
+      next = o + ((nameAt - o + len + 8) & ~7);
     }
     // Stat-clean entries from the index's own second may hide a later change of the same size.
-    if (u32(buf, pos + 8) >= indexMtime && u32(buf, pos + 36) !== 0) racy.push(pos);
+    if (u32(win, o + 8) >= indexMtime && u32(win, o + 36) !== 0) racy.push(pos);
     if (name) {
       const path = name.toString('utf8');
       if (flags & CE_STAGEMASK) conflicts.add(path);
-      else offsets.set(path, { offset: pos, extended: ext !== 0 });
+      else {
+        targets.set(path, { offset: pos, extended: ext !== 0, flagsHigh: flags >> 8, entry: entryAt(win, o, hashLen, flags, ext) });
+      }
     }
-    pos = next;
+    pos = winPos + next;
   }
-  for (const p of conflicts) offsets.set(p, { offset: -1, extended: true });
+  for (const p of conflicts) targets.set(p, { offset: -1, extended: true, flagsHigh: 0 });
   const extensions: Parsed['extensions'] = [];
   const entriesEnd = pos;
   while (pos < end) {
-    if (pos + 8 > end) return null;
-    const sig = str(buf, pos, 4);
-    const size = u32(buf, pos + 4);
-    if (!KEPT.has(sig)) return null;
-    extensions.push({ sig, start: pos, size });
-    pos += 8 + size;
+    const h = read(pos, 8);
+    if (pos + 8 > end || h.length < 8) return null;
+    const sig = str(h, 0, 4);
+    const len = u32(h, 4);
+    if (!KEPT.has(sig) || pos + 8 + len > end) return null;
+    extensions.push({ sig, data: Buffer.from(read(pos + 8, len)) });
+    pos += 8 + len;
   }
-  return pos === end ? { buf, hashLen, offsets, racy, entriesEnd, extensions } : null;
+  return pos === end ? { size, hashLen, targets, racy, entriesEnd, extensions } : null;
 }
 
-function entriesOf(at: Parsed, want: ReadonlySet<string>): Map<string, IndexEntry | 'conflict'> {
+function entryAt(win: Uint8Array, o: number, hashLen: number, flags: number, ext: number): IndexEntry {
+  const e: IndexEntry = { mode: u32(win, o + 24).toString(8), oid: Buffer.from(win.buffer, win.byteOffset + o + 40, hashLen).toString('hex') };
+  if (ext & CE_EXT_INTENT_TO_ADD) e.intentToAdd = true;
+  if (ext & CE_EXT_SKIP_WORKTREE) e.skipWorktree = true;
+  if (flags & CE_VALID) e.assumeUnchanged = true;
+  return e;
+}
+
+function entriesOf(at: Parsed): Map<string, IndexEntry | 'conflict'> {
   const out = new Map<string, IndexEntry | 'conflict'>();
-  const { buf, hashLen } = at;
-  for (const p of want) {
-    const e = at.offsets.get(p);
-    if (!e) continue;
-    if (e.offset < 0) {
-      out.set(p, 'conflict');
-      continue;
-    }
-    const o = e.offset;
-    const flags = (buf[o + 40 + hashLen]! << 8) | buf[o + 41 + hashLen]!;
-    const ext = flags & CE_EXTENDED ? (buf[o + 42 + hashLen]! << 8) | buf[o + 43 + hashLen]! : 0;
-    const entry: IndexEntry = { mode: u32(buf, o + 24).toString(8), oid: Buffer.from(buf.buffer, buf.byteOffset + o + 40, hashLen).toString('hex') };
-    if (ext & CE_EXT_INTENT_TO_ADD) entry.intentToAdd = true;
-    if (ext & CE_EXT_SKIP_WORKTREE) entry.skipWorktree = true;
-    if (flags & CE_VALID) entry.assumeUnchanged = true;
-    out.set(p, entry);
-  }
+  for (const [p, t] of at.targets) out.set(p, t.entry ?? 'conflict');
   return out;
 }
 
@@ -266,12 +297,12 @@ function invalidateTree(data: Uint8Array, paths: string[], hashLen: number): Uin
 }
 
 /** EOIE's body: the offset where the extensions start, and a hash of each header before EOIE. */
-function eoieData(at: Pick<Parsed, 'buf' | 'entriesEnd' | 'hashLen' | 'extensions'>, digest: Digest, exts?: { sig: string; data: Uint8Array }[]): Uint8Array {
-  const list = exts ?? at.extensions.map((x) => ({ sig: x.sig, data: { length: x.size } as Uint8Array }));
-  const headers = list.filter((x) => x.sig !== 'EOIE').map((x) => header(x.sig, x.data.length));
+function eoieData(at: Pick<Parsed, 'entriesEnd' | 'hashLen'>, hasher: Hasher, exts: { sig: string; data: Uint8Array }[]): Uint8Array {
+  const h = hasher(at.hashLen === 20 ? 'sha1' : 'sha256');
+  for (const x of exts) if (x.sig !== 'EOIE') h.update(header(x.sig, x.data.length));
   const offset = new Uint8Array(4);
   put32(offset, 0, at.entriesEnd);
-  return Buffer.concat([offset, digest(at.hashLen === 20 ? 'sha1' : 'sha256', headers)]);
+  return Buffer.concat([offset, h.digest()]);
 }
 
 function header(sig: string, size: number): Uint8Array {
