@@ -64,96 +64,17 @@ export function scanIndex(read: ReadAt, size: number, want: ReadonlySet<string>)
 }
 
 function scanWith(read: ReadAt, size: number, want: ReadonlySet<string>, version: number, count: number, hashLen: number): IndexScan | null {
-  const wanted = new Map<number, Buffer[]>();
-  for (const p of want) {
-    const b = Buffer.from(p, 'utf8');
-    const list = wanted.get(b.length);
-    if (list) list.push(b);
-    else wanted.set(b.length, [b]);
-  }
   const entries = new Map<string, IndexEntry | 'conflict'>();
   let unmerged = false;
-  // The window: bytes [winPos, winPos + win.length) of the file.
-  let win: Uint8Array = new Uint8Array(0);
-  let winPos = 12;
-  let pos = 12;
-  const ensure = (need: number): boolean => {
-    if (pos - winPos + need <= win.length) return true;
-    win = read(pos, Math.max(WINDOW, need));
-    winPos = pos;
-    return win.length >= Math.min(need, size - pos);
-  };
-  // v4 names: each is the previous one with `strip` bytes cut from its end and a suffix added.
-  let prev: Buffer<ArrayBufferLike> = Buffer.alloc(0);
-  const fixed = 40 + hashLen; // ctime … size, then the object id
-  for (let n = 0; n < count; n++) {
-    if (pos >= size || !ensure(Math.min(MAX_ENTRY, size - pos))) return null;
-    const o = pos - winPos;
-    if (o + fixed + 2 > win.length) return null;
-    const mode = u32(win, o + 24);
-    const flags = (win[o + fixed]! << 8) | win[o + fixed + 1]!;
-    let nameAt = o + fixed + 2;
-    let ext = 0;
-    if (flags & CE_EXTENDED) {
-      if (version < 3) return null;
-      ext = (win[nameAt]! << 8) | win[nameAt + 1]!;
-      nameAt += 2;
-    }
-    let name: Buffer<ArrayBufferLike>;
-    let next: number;
-    if (version === 4) {
-      // git's offset varint (varint.c): 7 bits a byte, each continuation adding one.
-      let i = nameAt;
-      let c = win[i++]!;
-      let strip = c & 0x7f;
-      while (c & 0x80) {
-        if (i >= win.length) return null;
-        c = win[i++]!;
-        strip = ((strip + 1) << 7) | (c & 0x7f);
-      }
-      const end = win.indexOf(0, i);
-      if (end < 0 || strip > prev.length) return null;
-      name = Buffer.concat([prev.subarray(0, prev.length - strip), win.subarray(i, end)]) as Buffer;
-      prev = name;
-      next = end + 1;
-    } else {
-      let len = flags & CE_NAMEMASK;
-      if (len === CE_NAMEMASK) {
-        const end = win.indexOf(0, nameAt);
-        if (end < 0) return null;
-        len = end - nameAt;
-      } else if (win[nameAt + len] !== 0) return null;
-      // Only a name whose length is wanted is looked at, in place (no copy): most of 100k entries
-      // are skipped unread, and names of a wanted length cost a comparison, not an allocation.
-      name = EMPTY;
-      const cands = wanted.get(len);
-      if (cands) {
-        for (const w of cands) {
-          if (w[len - 1] === win[nameAt + len - 1] && w.compare(win, nameAt, nameAt + len) === 0) {
-            name = w;
-            break;
-          }
-        }
-      }
-      // ondisk_ce_size: the entry padded with 1–8 NULs to a multiple of 8 bytes.
-      next = o + ((nameAt - o + len + 8) & ~7);
-    }
+  let pos = walkEntries(read, size, want, version, count, hashLen, ({ win, o, flags, ext, name }) => {
     const stage = (flags & CE_STAGEMASK) >> 12;
     if (stage) unmerged = true;
-    const cands = name.length ? wanted.get(name.length) : undefined;
-    if (cands && (version !== 4 || cands.some((w) => w.equals(name)))) {
-      const path = name.toString('utf8');
-      if (stage) entries.set(path, 'conflict');
-      else if (entries.get(path) !== 'conflict') {
-        const e: IndexEntry = { mode: mode.toString(8), oid: hex(win, o + 40, hashLen) };
-        if (ext & CE_EXT_INTENT_TO_ADD) e.intentToAdd = true;
-        if (ext & CE_EXT_SKIP_WORKTREE) e.skipWorktree = true;
-        if (flags & CE_VALID) e.assumeUnchanged = true;
-        entries.set(path, e);
-      }
-    }
-    pos = winPos + next;
-  }
+    if (!name) return;
+    const path = name.toString('utf8');
+    if (stage) entries.set(path, 'conflict');
+    else if (entries.get(path) !== 'conflict') entries.set(path, entryAt(win, o, hashLen, flags, ext));
+  });
+  if (pos === null) return null;
   // Extensions until the trailing checksum: a split or sparse index is not read here.
   const end = size - hashLen;
   while (pos < end) {
@@ -167,7 +88,114 @@ function scanWith(read: ReadAt, size: number, want: ReadonlySet<string>, version
   return pos === end ? { entries, unmerged } : null;
 }
 
-const EMPTY = Buffer.alloc(0);
+/** One entry as `walkEntries` shows it: its bytes are `win[o…]`, valid during the call only. */
+export interface EntryAt {
+  /** Its offset in the file. */
+  pos: number;
+  win: Uint8Array;
+  o: number;
+  flags: number;
+  /** The extended flags (v3+), or 0. */
+  ext: number;
+  /** The wanted name it bears (one of `want`, as UTF-8 bytes), or null. */
+  name: Buffer | null;
+}
+
+/**
+ * Walks the `count` entries of an index through a window of reads, showing each to `visit` with
+ * its name if it is a wanted one. Returns where the entries end, or null where the file does not
+ * parse. Only a name of a wanted length is compared, in place (v2/v3: no copy): most of 100k
+ * entries are skipped on their length alone.
+ */
+export function walkEntries(
+  read: ReadAt,
+  size: number,
+  want: ReadonlySet<string>,
+  version: number,
+  count: number,
+  hashLen: number,
+  visit: (e: EntryAt) => void,
+): number | null {
+  const wanted: (Buffer[] | undefined)[] = [];
+  for (const p of want) {
+    const b = Buffer.from(p, 'utf8');
+    (wanted[b.length] ??= []).push(b);
+  }
+  // The window: bytes [winPos, winPos + win.length) of the file.
+  let win: Uint8Array = new Uint8Array(0);
+  let winPos = 12;
+  let pos = 12;
+  const ensure = (need: number): boolean => {
+    if (pos - winPos + need <= win.length) return true;
+    win = read(pos, Math.max(WINDOW, need));
+    winPos = pos;
+    return win.length >= Math.min(need, size - pos);
+  };
+  // v4 names: each is the previous one with `strip` bytes cut from its end and a suffix added.
+  let prev: Buffer = Buffer.alloc(0);
+  const fixed = 40 + hashLen; // ctime … size, then the object id
+  const end = size - hashLen;
+  for (let n = 0; n < count; n++) {
+    if (pos >= end || !ensure(Math.min(MAX_ENTRY, size - pos))) return null;
+    const o = pos - winPos;
+    if (o + fixed + 2 > win.length) return null;
+    const flags = (win[o + fixed]! << 8) | win[o + fixed + 1]!;
+    let nameAt = o + fixed + 2;
+    let ext = 0;
+    if (flags & CE_EXTENDED) {
+      if (version < 3) return null;
+      ext = (win[nameAt]! << 8) | win[nameAt + 1]!;
+      nameAt += 2;
+    }
+    let name: Buffer | null = null;
+    let next: number;
+    if (version === 4) {
+      // git's offset varint (varint.c): 7 bits a byte, each continuation adding one.
+      let i = nameAt;
+      let c = win[i++]!;
+      let strip = c & 0x7f;
+      while (c & 0x80) {
+        if (i >= win.length) return null;
+        c = win[i++]!;
+        strip = ((strip + 1) << 7) | (c & 0x7f);
+      }
+      const stop = win.indexOf(0, i);
+      if (stop < 0 || winPos + stop >= end || strip > prev.length) return null;
+      prev = Buffer.concat([prev.subarray(0, prev.length - strip), win.subarray(i, stop)]);
+      for (const w of wanted[prev.length] ?? []) if (sameBytes(w, prev, 0)) name = w;
+      next = stop + 1;
+    } else {
+      let len = flags & CE_NAMEMASK;
+      if (len === CE_NAMEMASK) len = win.indexOf(0, nameAt) - nameAt;
+      if (len < 0 || winPos + nameAt + len >= end || win[nameAt + len] !== 0) return null;
+      const cands = wanted[len];
+      if (cands) for (const w of cands) if (sameBytes(w, win, nameAt)) name = w;
+      // ondisk_ce_size: the entry padded with 1–8 NULs to a multiple of 8 bytes.
+      next = o + ((nameAt - o + len + 8) & ~7);
+    }
+    visit({ pos, win, o, flags, ext, name });
+    pos = winPos + next;
+  }
+  return pos;
+}
+
+/** The entry at `win[o…]` as the committer asks about it. */
+export function entryAt(win: Uint8Array, o: number, hashLen: number, flags: number, ext: number): IndexEntry {
+  const e: IndexEntry = { mode: u32(win, o + 24).toString(8), oid: hex(win, o + 40, hashLen) };
+  if (ext & CE_EXT_INTENT_TO_ADD) e.intentToAdd = true;
+  if (ext & CE_EXT_SKIP_WORKTREE) e.skipWorktree = true;
+  if (flags & CE_VALID) e.assumeUnchanged = true;
+  return e;
+}
+
+/**
+ * `w` equals `b` at `at`, compared from the end (where paths of a length usually differ) in JS: a
+ * native compare costs more than the loop for the ~40k same-length names of a 50k-file tree.
+ */
+function sameBytes(w: Uint8Array, b: Uint8Array, at: number): boolean {
+  for (let i = w.length - 1; i >= 0; i--) if (w[i] !== b[at + i]) return false;
+  return true;
+}
 
 function u32(b: Uint8Array, at: number): number {
   return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;

@@ -14,9 +14,8 @@
  * the result is checked byte for byte against git's own in test/integration/index-patch.test.ts.
  */
 import type { Entry, IndexEntry } from './plumbing.js';
+import { entryAt, walkEntries, type ReadAt } from './index-file.js';
 
-/** Reads up to `length` bytes at `position` (fewer at the end of the file); the view is valid until the next read. */
-export type ReadAt = (position: number, length: number) => Uint8Array;
 
 /** An incremental hash (SHA-1 or SHA-256, by the repository's object format). */
 export type Hasher = (algorithm: 'sha1' | 'sha256') => { update(data: Uint8Array): void; digest(): Uint8Array };
@@ -42,11 +41,7 @@ interface Parsed {
 }
 
 const CE_STAGEMASK = 0x3000;
-const CE_EXTENDED = 0x4000;
 const CE_VALID = 0x8000;
-const CE_NAMEMASK = 0x0fff;
-const CE_EXT_SKIP_WORKTREE = 0x4000;
-const CE_EXT_INTENT_TO_ADD = 0x2000;
 /**
  * Extensions kept as they are (TREE is rewritten, EOIE recomputed): replacing an entry in place
  * changes none of them in git either. Any other (`link`, `sdir`, `FSMN`, unknown) sends the
@@ -58,8 +53,6 @@ const KEPT = new Set(['TREE', 'REUC', 'UNTR', 'EOIE', 'IEOT']);
  * patched copy, put the daemon's peak 30–40 MB higher in scale-100k).
  */
 const WINDOW = 256 * 1024;
-/** An entry's fixed part (≤ 40 + 32 + 4) plus a name (git allows PATH_MAX, 4096) and a v4 varint. */
-const MAX_ENTRY = 4096 + 128;
 
 /**
  * Reads an index file of `size` bytes for `want`; null when it is not one this code patches. Its
@@ -145,71 +138,22 @@ export function writePatchedIndex(read: ReadAt, r: ReadIndex, changes: ReadonlyM
 }
 
 function parse(read: ReadAt, size: number, want: ReadonlySet<string>, version: number, count: number, hashLen: number, indexMtime: number): Parsed | null {
-  // Wanted names by byte length: most entries are skipped on their length alone.
-  const wanted: (Buffer[] | undefined)[] = [];
-  for (const p of want) {
-    const b = Buffer.from(p, 'utf8');
-    (wanted[b.length] ??= []).push(b);
-  }
   const targets: Parsed['targets'] = new Map();
   const conflicts = new Set<string>();
   const racy: number[] = [];
-  const end = size - hashLen;
-  const fixed = 40 + hashLen;
-  // The window: bytes [winPos, winPos + win.length) of the file.
-  let win: Uint8Array = new Uint8Array(0);
-  let winPos = 12;
-  let pos = 12;
-  const ensure = (need: number): boolean => {
-    if (pos - winPos + need <= win.length) return true;
-    win = read(pos, Math.max(WINDOW, need));
-    winPos = pos;
-    return win.length >= Math.min(need, size - pos);
-  };
-  let prev = Buffer.alloc(0);
-  for (let n = 0; n < count; n++) {
-    if (pos + fixed + 2 > end || !ensure(Math.min(MAX_ENTRY, size - pos))) return null;
-    const o = pos - winPos;
-    const flags = (win[o + fixed]! << 8) | win[o + fixed + 1]!;
-    let nameAt = o + fixed + 2;
-    let ext = 0;
-    if (flags & CE_EXTENDED) {
-      if (version < 3) return null;
-      ext = (win[nameAt]! << 8) | win[nameAt + 1]!;
-      nameAt += 2;
-    }
-    let name: Buffer | null = null;
-    let next: number;
-    if (version === 4) {
-      const v = varint(win, nameAt);
-      const stop = win.indexOf(0, v.next);
-      if (stop < 0 || winPos + stop >= end || v.value > prev.length) return null;
-      prev = Buffer.concat([prev.subarray(0, prev.length - v.value), win.subarray(v.next, stop)]);
-      const cands = wanted[prev.length];
-      if (cands) for (const w of cands) if (sameBytes(w, prev, 0)) name = w;
-      next = stop + 1;
-    } else {
-      let len = flags & CE_NAMEMASK;
-      if (len === CE_NAMEMASK) len = win.indexOf(0, nameAt) - nameAt;
-      if (len < 0 || winPos + nameAt + len >= end || win[nameAt + len] !== 0) return null;
-      const cands = wanted[len];
-      if (cands) for (const w of cands) if (sameBytes(w, win, nameAt)) name = w;
-      next = o + ((nameAt - o + len + 8) & ~7);
-    }
+  let pos = walkEntries(read, size, want, version, count, hashLen, ({ pos, win, o, flags, ext, name }) => {
     // Stat-clean entries from the index's own second may hide a later change of the same size.
     if (u32(win, o + 8) >= indexMtime && u32(win, o + 36) !== 0) racy.push(pos);
-    if (name) {
-      const path = name.toString('utf8');
-      if (flags & CE_STAGEMASK) conflicts.add(path);
-      else {
-        targets.set(path, { offset: pos, extended: ext !== 0, flagsHigh: flags >> 8, entry: entryAt(win, o, hashLen, flags, ext) });
-      }
-    }
-    pos = winPos + next;
-  }
+    if (!name) return;
+    const path = name.toString('utf8');
+    if (flags & CE_STAGEMASK) conflicts.add(path);
+    else targets.set(path, { offset: pos, extended: ext !== 0, flagsHigh: flags >> 8, entry: entryAt(win, o, hashLen, flags, ext) });
+  });
+  if (pos === null) return null;
   for (const p of conflicts) targets.set(p, { offset: -1, extended: true, flagsHigh: 0 });
   const extensions: Parsed['extensions'] = [];
   const entriesEnd = pos;
+  const end = size - hashLen;
   while (pos < end) {
     const h = read(pos, 8);
     if (pos + 8 > end || h.length < 8) return null;
@@ -220,14 +164,6 @@ function parse(read: ReadAt, size: number, want: ReadonlySet<string>, version: n
     pos += 8 + len;
   }
   return pos === end ? { size, hashLen, targets, racy, entriesEnd, extensions } : null;
-}
-
-function entryAt(win: Uint8Array, o: number, hashLen: number, flags: number, ext: number): IndexEntry {
-  const e: IndexEntry = { mode: u32(win, o + 24).toString(8), oid: Buffer.from(win.buffer, win.byteOffset + o + 40, hashLen).toString('hex') };
-  if (ext & CE_EXT_INTENT_TO_ADD) e.intentToAdd = true;
-  if (ext & CE_EXT_SKIP_WORKTREE) e.skipWorktree = true;
-  if (flags & CE_VALID) e.assumeUnchanged = true;
-  return e;
 }
 
 function entriesOf(at: Parsed): Map<string, IndexEntry | 'conflict'> {
@@ -310,26 +246,6 @@ function header(sig: string, size: number): Uint8Array {
   h.write(sig, 0, 'latin1');
   h.writeUInt32BE(size, 4);
   return h;
-}
-
-/** git's offset varint (varint.c): 7 bits a byte, each continuation adding one. */
-function varint(b: Uint8Array, at: number): { value: number; next: number } {
-  let c = b[at++]!;
-  let value = c & 0x7f;
-  while (c & 0x80 && at < b.length) {
-    c = b[at++]!;
-    value = ((value + 1) << 7) | (c & 0x7f);
-  }
-  return { value, next: at };
-}
-
-/**
- * `w` equals `b` at `at`, compared from the end (where paths of a length usually differ) in JS: a
- * native compare costs more than the loop for the ~40k same-length names of a 50k-file tree.
- */
-function sameBytes(w: Uint8Array, b: Uint8Array, at: number): boolean {
-  for (let i = w.length - 1; i >= 0; i--) if (w[i] !== b[at + i]) return false;
-  return true;
 }
 
 function u32(b: Uint8Array, at: number): number {
