@@ -41,8 +41,9 @@ function remember(map: LRUCache<string, WriteRecord[]>, key: string, rec: WriteR
  * The writer's ancestors from both sources, nearest first. /proc, read when the write was seen,
  * stops at a parent that exited meanwhile (`find` reaped between two reads) and names init or a
  * subreaper for an orphan; the lineage keeps each process's parent at fork. Each step takes the
- * lineage's parent, else the recorded one, else /proc now (`procChain`, cached); the recorded
- * parents not reached that way follow. Mostly map lookups: this runs per writer per decision.
+ * lineage's parent (unless /proc names a living other one: `parentOf` below), else the recorded
+ * one, else /proc now (`procChain`, cached); the recorded parents not reached that way follow.
+ * Mostly map lookups: this runs per writer per decision.
  */
 export function mergeAncestors(
   pid: number,

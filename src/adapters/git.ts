@@ -16,7 +16,7 @@ import { GitError, createGitRunner, gitEnv } from './git-spawn.js';
 import { ARGV_CHUNK_BYTES, CatFile } from './git-cat-file.js';
 import { GitSession, afterLines, afterMarker } from './git-session.js';
 import { NO_INDEX_FILE, numstatInput, numstatOutput, numstatStdinStep } from '../core/commit/history-steps.js';
-import { IndexReader, prepareIndexEntries } from './index-file.js';
+import { IndexReader, replaceIndexEntries } from './index-file.js';
 
 export { GitError, createGitRunner, chunkPaths };
 
@@ -109,7 +109,7 @@ export async function createGit(root: string, opts: GitOptions): Promise<Git> {
     },
 
     prefetchIndex: (paths) => person.prefetch(paths),
-    prepareIndexEntries: (paths, decide) => prepareIndexEntries(join(opts.gitDir, 'index'), join(opts.stateDir, 'index.next'), paths, decide),
+    replaceIndexEntries: (paths, decide) => replaceIndexEntries(join(opts.gitDir, 'index'), join(opts.stateDir, 'index.next'), paths, decide),
 
     headBlob: (path) => blobs.headBlob(path, exec),
 

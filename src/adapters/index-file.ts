@@ -9,7 +9,6 @@ import { createHash } from 'node:crypto';
 import { scanIndex, type IndexScan } from '../core/commit/index-file.js';
 import { readIndexForPatch, writePatchedIndex, type Hasher } from '../core/commit/index-patch.js';
 import type { Entry, IndexEntry } from '../core/commit/plumbing.js';
-import type { IndexPatch } from '../ports/index.js';
 
 /** `scanIndex` of the index at `file`; null when it is absent, unreadable or not understood here. */
 export function readIndexScan(file: string, want: ReadonlySet<string>): IndexScan | null {
@@ -71,6 +70,14 @@ function subset(scan: IndexScan, want: ReadonlySet<string>): IndexScan {
 }
 
 const hasher: Hasher = (algorithm) => createHash(algorithm);
+
+/** A patched index written beside the person's, not yet in place. */
+export interface IndexPatch {
+  /** Renames it over the index if nobody wrote the index since it was read; false: nothing changed. */
+  commit(): Promise<boolean>;
+  /** Not wanted after all: the file beside is removed. */
+  discard(): Promise<void>;
+}
 
 /**
  * Prepares entries of the index `file` replaced in-process (core/commit/index-patch.ts), as `git

@@ -244,14 +244,6 @@ export interface GitOut {
  */
 export type GitRunner = (args: string[], call?: GitCall) => Promise<GitOut>;
 
-/** A patched person's index, written beside it (adapters/index-file.ts). */
-export interface IndexPatch {
-  /** Puts it in place if nobody wrote the index since it was read; false: nothing changed. */
-  commit(): Promise<boolean>;
-  /** Not wanted after all: removed. */
-  discard(): Promise<void>;
-}
-
 export interface Git {
   readonly root: string;
   readonly gitDir: string;
@@ -277,13 +269,12 @@ export interface Git {
    */
   indexEntries?(paths: readonly string[]): Promise<Map<string, IndexEntry | 'conflict'>>;
   /**
-   * Entries of the person's index replaced in-process, as `update-index --index-info` would, where
-   * the file's format allows (adapters/index-file.ts): prepared now (read, patched, written beside),
-   * put in place by `commit()`, which answers false, with nothing changed, if the index was
-   * written meanwhile or its lock is held. `decide` gets the current entries of `paths` and returns
-   * the replacements, or null. Null: git must do it (an addition or removal, a format not handled).
+   * Replaces entries of the person's index in-process, as `update-index --index-info` would, where
+   * the file's format allows (adapters/index-file.ts). `decide` gets the current entries of `paths`
+   * and returns the replacements, or null. False, with nothing changed: git must do it (an
+   * addition or removal, a format not handled here, the lock held, the file written meanwhile).
    */
-  prepareIndexEntries?(paths: readonly string[], decide: (real: Map<string, IndexEntry | 'conflict'>) => Map<string, Entry> | null): Promise<IndexPatch | null>;
+  replaceIndexEntries?(paths: readonly string[], decide: (real: Map<string, IndexEntry | 'conflict'>) => Map<string, Entry> | null): Promise<boolean>;
   /**
    * Reads the person's index for `paths` soon (not in the caller's turn; calls meanwhile share one
    * read), ahead of the commit that will ask `blocked` and `indexEntries` about them: the answer

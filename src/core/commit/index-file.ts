@@ -197,7 +197,7 @@ function sameBytes(w: Uint8Array, b: Uint8Array, at: number): boolean {
   return true;
 }
 
-function u32(b: Uint8Array, at: number): number {
+export function u32(b: Uint8Array, at: number): number {
   return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
 }
 

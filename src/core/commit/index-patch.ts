@@ -14,8 +14,7 @@
  * the result is checked byte for byte against git's own in test/integration/index-patch.test.ts.
  */
 import type { Entry, IndexEntry } from './plumbing.js';
-import { entryAt, walkEntries, type ReadAt } from './index-file.js';
-
+import { entryAt, u32, walkEntries, type ReadAt } from './index-file.js';
 
 /** An incremental hash (SHA-1 or SHA-256, by the repository's object format). */
 export type Hasher = (algorithm: 'sha1' | 'sha256') => { update(data: Uint8Array): void; digest(): Uint8Array };
@@ -246,10 +245,6 @@ function header(sig: string, size: number): Uint8Array {
   h.write(sig, 0, 'latin1');
   h.writeUInt32BE(size, 4);
   return h;
-}
-
-function u32(b: Uint8Array, at: number): number {
-  return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
 }
 
 function put32(b: Uint8Array, at: number, v: number): void {

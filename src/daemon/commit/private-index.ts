@@ -37,9 +37,10 @@ import type { Scanned } from './scan.js';
 import { DirectTree } from './direct-tree.js';
 import { prestart } from './prestart.js';
 import { scannedCorrections } from './scanned-bytes.js';
-import { updatePersonIndex, type Landed } from './person-index.js';
+import { updatePersonIndex } from './person-index.js';
 
-export type { Landed } from './person-index.js';
+/** A commit in git: its journal, and its entries for the batch when it was built directly. */
+export type Landed = CommitJournal & { entries?: Map<string, Entry> };
 
 /** What HEAD was when a batch was prepared, and its entries for the batch's paths. */
 export interface HeadFacts {
@@ -390,4 +391,3 @@ export class PrivateIndex {
     }
   }
 }
-
