@@ -6,13 +6,14 @@
  * whole cycle (submit → idle), which adds bringing the person's index up to date for the path.
  *
  * The 50k-file repo is generated in one `git fast-import` stream and checked out once — never
- * 50k spawns. Also printed (stderr, when `WINNOW_BENCH_VERBOSE` is set) is the bare
+ * 50k spawns. The commits are made in a node of their own (commit-child.ts), as the daemon's are. Also printed (stderr, when `WINNOW_BENCH_VERBOSE` is set) is the bare
  * `git commit --only` step, to tell git's cost from the committer's own.
  */
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, execFile, execFileSync } from 'node:child_process';
 import { mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createGit } from '../../adapters/git.js';
 import { nodeFs } from '../../adapters/node-fs.js';
 import { systemClock } from '../../adapters/system-clock.js';
@@ -43,6 +44,8 @@ export interface CommitFigures {
   cycleMsSmall: number;
   cycleMs50k: number;
   files: number;
+  /** Peak RSS of the node that made the commits (a fork's cost grows with it, as in the daemon). */
+  rssMb: number;
   /** Where one commit's time goes at `files` tracked files: each git call and check, median ms per commit. */
   steps50k: CommitStep[];
 }
@@ -65,11 +68,10 @@ export async function measureCommit(opts: { files?: number; runs?: number } = {}
   try {
     await makeRepo(small, 5);
     await makeRepo(large, files);
-    const s = await measureRepo(small, runs);
-    const l = await measureRepo(large, runs);
+    const { s, l, rssMb } = await inOwnProcess(small, large, runs);
     if (process.env.WINNOW_BENCH_VERBOSE) {
       process.stderr.write(
-        `commit: small ${s.committer.toFixed(2)} ms landed, ${s.cycle.toFixed(2)} ms with the index update ` +
+        `commit (measured in a node of its own, peak RSS ${rssMb.toFixed(1)} MB): small ${s.committer.toFixed(2)} ms landed, ${s.cycle.toFixed(2)} ms with the index update ` +
           `(bare commit --only ${s.bare.toFixed(2)} ms); ${files} files ${l.committer.toFixed(2)} ms landed, ` +
           `${l.cycle.toFixed(2)} ms with the index update (bare commit --only ${l.bare.toFixed(2)} ms); in the history after ${s.inHistory.toFixed(2)} / ${l.inHistory.toFixed(2)} ms\n` +
           `commit steps at ${files} files (median ms per commit, in order):\n` +
@@ -84,6 +86,7 @@ export async function measureCommit(opts: { files?: number; runs?: number } = {}
       cycleMsSmall: round(s.cycle),
       cycleMs50k: round(l.cycle),
       files,
+      rssMb: round(rssMb),
       steps50k: l.steps.map((x) => ({ step: x.step, ms: round(x.ms) })),
     };
   } finally {
@@ -129,7 +132,27 @@ function pipeTo(cwd: string, args: string[], input: string): Promise<void> {
   });
 }
 
-async function measureRepo(root: string, runs: number): Promise<{ committer: number; cycle: number; inHistory: number; bare: number; steps: CommitStep[] }> {
+type RepoFigures = { committer: number; cycle: number; inHistory: number; bare: number; steps: CommitStep[] };
+
+/**
+ * Both repos measured in a node of their own (commit-child.ts), as the daemon commits in its own
+ * process. Node 20's libuv forks to spawn, and a fork costs with the caller's memory: /bin/true
+ * took 1.5 ms from a 44 MB node and 10.6 ms from a 154 MB one. In the bench's process, which had
+ * built the fast-import streams and run other benchmarks, every git spawn of a commit measured the
+ * bench's memory, and grew run after run (docs/benchmarks.md).
+ */
+function inOwnProcess(small: string, large: string, runs: number): Promise<{ s: RepoFigures; l: RepoFigures; rssMb: number }> {
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  const child = fileURLToPath(new URL(`./commit-child${ext}`, import.meta.url));
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [...process.execArgv, child, small, large, String(runs)], { env: { ...process.env, ...ENV }, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
+      if (err) return reject(new Error(`commit micro-benchmark failed: ${stderr.trim().split('\n').pop() || err.message}`));
+      resolve(JSON.parse(stdout) as { s: RepoFigures; l: RepoFigures; rssMb: number });
+    });
+  });
+}
+
+export async function measureRepo(root: string, runs: number): Promise<RepoFigures> {
   const gitDir = join(root, '.git');
   const stateDir = join(gitDir, 'winnow');
   const saved = { ...process.env };
