@@ -215,6 +215,11 @@ export class CatFile {
    * missing or not a tree: the committer builds a commit's trees from HEAD's (core/commit/trees.ts).
    */
   tree(spec: string, exec: GitRunner): Promise<Buffer | null> {
+    return this.object(spec, exec).then((o) => (o?.type === 'tree' ? o.body : null));
+  }
+
+  /** The object `spec` names (an id, a ref, `<rev>:<path>`): its id, type and raw body; null when missing. */
+  object(spec: string, exec: GitRunner): Promise<{ id: string; type: string; body: Buffer } | null> {
     return this.serial(async () => {
       if (/[\n\r]/.test(spec)) return null;
       const mode = await this.ensure(exec);
@@ -222,7 +227,7 @@ export class CatFile {
       const m = /^([0-9a-f]+) (\S+) (\d+)$/.exec(header);
       if (!m) return null; // missing
       const body = await this.read(Number(m[3]) + 1);
-      return m[2] === 'tree' ? body.subarray(0, Number(m[3])) : null;
+      return { id: m[1]!, type: m[2]!, body: body.subarray(0, Number(m[3])) };
     });
   }
 

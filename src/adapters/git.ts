@@ -13,6 +13,7 @@ import type { Git, GitCall, GitRunner, GitStep, Logger, ObjectFormat, RepoBlock,
 import { chunkPaths, parseLsFiles } from '../core/commit/plumbing.js';
 import { OBJECT_FORMAT_ARGS, parseObjectFormat } from '../core/git/object-format.js';
 import { GitError, createGitRunner, gitEnv } from './git-spawn.js';
+import { looseObjectWriter, type ObjectWriter } from './loose-objects.js';
 import { ARGV_CHUNK_BYTES, CatFile } from './git-cat-file.js';
 import { GitSession, afterLines, afterMarker } from './git-session.js';
 import { NO_INDEX_FILE, numstatInput, numstatOutput, numstatStdinStep } from '../core/commit/history-steps.js';
@@ -32,20 +33,19 @@ export interface GitOptions {
 
 const IDENTITY = ['-c', 'user.name=winnow', '-c', 'user.email=winnow@localhost'];
 
+/** Runs `args -- <chunk>` for each argv chunk of `paths`, concatenating stdout. */
+async function runChunked(exec: GitRunner, args: string[], paths: readonly string[], o: GitCall): Promise<Buffer> {
+  const outs: Buffer[] = [];
+  for (const chunk of chunkPaths(paths, ARGV_CHUNK_BYTES)) outs.push((await exec([...args, '--', ...chunk], o)).stdout);
+  return Buffer.concat(outs);
+}
+
 export async function createGit(root: string, opts: GitOptions): Promise<Git> {
   const env = gitEnv();
   const timeoutMs = opts.timeoutMs;
   const exec = createGitRunner(root, { timeoutMs });
 
-  /** Runs `args -- <chunk>` for each argv chunk of `paths`, concatenating stdout. */
-  async function execChunked(args: string[], paths: readonly string[], o: GitCall): Promise<Buffer> {
-    const outs: Buffer[] = [];
-    for (const chunk of chunkPaths(paths, ARGV_CHUNK_BYTES)) {
-      outs.push((await exec([...args, '--', ...chunk], o)).stdout);
-    }
-    return Buffer.concat(outs);
-  }
-
+  const execChunked = (args: string[], paths: readonly string[], o: GitCall) => runChunked(exec, args, paths, o);
   const identityMissing = !(await hasIdentity(exec, env));
   if (!opts.hooks) await mkdir(join(opts.stateDir, 'hooks-empty'), { recursive: true, mode: 0o700 });
 
@@ -59,6 +59,7 @@ export async function createGit(root: string, opts: GitOptions): Promise<Git> {
   const person = new PersonIndex(opts.gitDir, exec);
 
   let format: Promise<ObjectFormat> | null = null;
+  let writer: Promise<ObjectWriter> | null = null;
 
   const git: Git = {
     root,
@@ -118,6 +119,10 @@ export async function createGit(root: string, opts: GitOptions): Promise<Git> {
     treeEntries: (treeish, paths) => blobs.treeEntries(treeish, paths, exec),
 
     readTree: (spec) => blobs.tree(spec, exec),
+
+    readObject: (spec) => blobs.object(spec, exec),
+
+    writeObject: (type, body) => (writer ??= git.objectFormat().then((f) => looseObjectWriter(exec, root, f))).then((w) => w.write(type, body)),
 
     async hashFile(path) {
       // git's own hash of the work-tree file, with the path's clean filters (autocrlf, LFS): what

@@ -297,6 +297,13 @@ export interface Git {
    * cat-file; null when it is missing or not a tree.
    */
   readTree?(spec: string): Promise<Buffer | null>;
+  /** The object `spec` names (an id, a ref): its id, type and raw body, through the long-lived cat-file; null when missing. */
+  readObject?(spec: string): Promise<{ id: string; type: string; body: Buffer } | null>;
+  /**
+   * Writes one object from node (adapters/loose-objects.ts): its id. Rejects where the repository
+   * wants git to write its objects (shared permissions, fsync).
+   */
+  writeObject?(type: 'blob' | 'tree' | 'commit', body: Buffer): Promise<string>;
   /**
    * Writes `count` trees (`mktree -z --batch` input as core/commit/trees.ts `mktreeInput` makes it:
    * children first, separated by an empty record) through one long-lived git: their ids, in order.

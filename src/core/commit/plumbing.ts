@@ -207,9 +207,19 @@ export function updateRefStep(message: string): GitStep {
   return { args: ['update-ref', '-m', message, '--stdin', '-z'] };
 }
 
-/** `updateRefStep`'s input: started before the new commit exists, it reads the update from stdin. */
-export function updateRefInput(newSha: string, old: string | null): string {
-  return `update HEAD\0${newSha}\0${old ?? nullOid(formatOfOid(newSha))}\0`;
+/** A ref's compare-and-swap: from `old` (null: must not exist) to `new`. */
+export interface RefUpdate {
+  ref: string;
+  new: string;
+  old: string | null;
+}
+
+/**
+ * `updateRefStep`'s input: started before the new commit exists, it reads the update from stdin.
+ * Several updates are one transaction: all move or none.
+ */
+export function updateRefInput(newSha: string, old: string | null, ref = 'HEAD'): string {
+  return `update ${ref}\0${newSha}\0${old ?? nullOid(formatOfOid(newSha))}\0`;
 }
 
 /**

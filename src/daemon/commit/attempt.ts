@@ -13,6 +13,7 @@ import { faultPoint } from '../../util/fault.js';
 import { failureInfo } from './failure.js';
 import type { Prepared, Via } from './prepare.js';
 import { HeadMoved, PrivateIndexError, type Landed, type PrivateIndex } from './private-index.js';
+import type { RefUpdate } from '../../core/commit/plumbing.js';
 
 export interface AttemptDeps {
   git: Git;
@@ -28,6 +29,8 @@ export interface AttemptDeps {
   discard(paths: string[], reason: 'vanished' | 'unchanged'): void;
   /** The commit message for a plumbing commit (template subject, body, or messageCommand's). */
   message(old: { commit: string; tree: string } | null, tree: string, template: string): Promise<string>;
+  /** The commit's note as a ref update for HEAD's transaction (its objects written), or null: written after, through git. */
+  note?(sha: string, paths: string[]): Promise<RefUpdate | null>;
 }
 
 /**
@@ -76,7 +79,7 @@ export async function attemptCommit(deps: AttemptDeps, work: InFlight, strategy:
         const landed = await index.commit(plan, head, prepared.scanned, (p, r) => deps.hold(p, r), async (tree) => {
           message = await deps.message(head.head, tree, template);
           return message;
-        });
+        }, deps.note && ((sha) => deps.note!(sha, plan.paths)));
         if (!landed) return { outcome: 'unchanged', plan, via };
         return { outcome: 'landed', plan, via, landed, oldEntries: prepared.head!.entries, message };
       }

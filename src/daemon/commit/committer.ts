@@ -14,7 +14,7 @@
 import { join } from 'node:path';
 import type { Clock, Fs, Git, Logger, MessageCommand, Scheduler } from '../../ports/index.js';
 import type { Decision } from '../../core/decision.js';
-import { commitMessage, writeCommitNote } from '../history/commit-extras.js';
+import { commitMessage, prepareCommitNote, writeCommitNote } from '../history/commit-extras.js';
 import type { Config } from '../../core/config/defaults.js';
 import type { CommitPlan } from '../../core/commit/plan.js';
 import { waitingSentence } from '../../core/commit/guards.js';
@@ -315,6 +315,7 @@ class SingleFlightCommitter {
           leaveToPerson: (staged) => this.staged.leave(staged),
           discard: (paths, reason) => this.deps.onDiscarded?.({ paths, reason }),
           message: (old, tree, template) => commitMessage(git, this.deps, old, tree, template),
+          note: (sha, paths) => (this.deps.config.commit.notes ? prepareCommitNote(git, sha, paths, (p) => this.deps.decisionFor?.(p), this.deps.clock.now()) : Promise.resolve(null)),
         },
         work,
         this.strategy,
@@ -345,13 +346,12 @@ class SingleFlightCommitter {
     if (done.outcome === 'landed') {
       // In git since update-ref: its time (`atMs`); `followMs` is what the index and note took after.
       const landedAt = this.deps.clock.now();
-      // Bring the person's index up to date first, then record it, so that nobody (status, a test, their
-      // `git status`) sees winnow's commit as a staged reversal. A failure here (their git holds
-      // index.lock) does not undo the commit: the journal stays and the next pass finishes it.
+      // The person's index first, then record it: nobody (status, their `git status`) sees a staged reversal.
+      // A failure here (their git holds index.lock) does not undo the commit: the journal stays for the next pass.
       const sync = this.index.syncRealIndex(done.landed, done.oldEntries).catch((e: unknown) => {
         logger.log('warn', 'commit landed; index update deferred', { error: failureInfo(e).stderr.trim().split('\n')[0] ?? '' });
       });
-      await Promise.all([sync, this.note(done.landed.new, plan.paths)]); // different files: side by side
+      await Promise.all([sync, done.landed.noted || this.note(done.landed.new, plan.paths)]); // different files: side by side
       this.succeeded(done.landed.new, done.message ? { ...plan, message: done.message } : plan, via, landedAt);
       return;
     }

@@ -18,7 +18,6 @@ import {
   writeTreeStep,
   commitTreeStep,
   updateRefStep,
-  updateRefInput,
   formatJournal,
   parseJournal,
   EMPTY_TREES,
@@ -27,6 +26,7 @@ import {
   type PrivateIndexAt,
   type CommitJournal,
   type Entry,
+  type RefUpdate,
 } from '../../core/commit/plumbing.js';
 import type { Fs, Git, GitStep, Logger } from '../../ports/index.js';
 import { nullOid } from '../../core/git/object-format.js';
@@ -36,11 +36,12 @@ import { ignoredByUpdateIndex } from '../../core/commit/names.js';
 import type { Scanned } from './scan.js';
 import { DirectTree } from './direct-tree.js';
 import { prestart } from './prestart.js';
+import { moveHead } from './move-head.js';
 import { scannedCorrections } from './scanned-bytes.js';
 import { updatePersonIndex } from './person-index.js';
 
-/** A commit in git: its journal, and its entries for the batch when it was built directly. */
-export type Landed = CommitJournal & { entries?: Map<string, Entry> };
+/** A commit in git: its journal, its entries for the batch when it was built directly, and whether its note moved with it. */
+export type Landed = CommitJournal & { entries?: Map<string, Entry>; noted?: boolean };
 
 /** What HEAD was when a batch was prepared, and its entries for the batch's paths. */
 export interface HeadFacts {
@@ -48,8 +49,7 @@ export interface HeadFacts {
   entries: Map<string, Entry>;
 }
 
-/** Thrown when HEAD moved between reading it and the compare-and-swap: plan again from the new HEAD. */
-export class HeadMoved extends Error {}
+export { HeadMoved } from './move-head.js';
 /** The private index cannot be built: this batch goes through `git commit --only` instead. */
 export class PrivateIndexError extends Error {}
 
@@ -223,7 +223,8 @@ export class PrivateIndex {
    * One commit of `plan` on HEAD (`facts`). Its tree is built from HEAD's trees and the batch's own
    * tiny index where that is safe (direct-tree.ts), else through the private index. Returns the
    * new commit (HEAD now points at it and the journal is written) or null when the tree equals
-   * HEAD's (nothing to commit). `messageFor` writes the message once the tree is known.
+   * HEAD's (nothing to commit). `messageFor` writes the message once the tree is known; `noteFor`
+   * the note's objects once the commit is, for HEAD's transaction (null: written after, through git).
    */
   async commit(
     plan: CommitPlan,
@@ -231,6 +232,7 @@ export class PrivateIndex {
     scanned: ReadonlyMap<string, Scanned> = new Map(),
     hold: (path: string, reason: string) => void = () => undefined,
     messageFor?: (tree: string) => Promise<string>,
+    noteFor?: (sha: string) => Promise<RefUpdate | null>,
   ): Promise<Landed | null> {
     const { fs, git, logger } = this.deps;
     const old = facts.head?.commit ?? null;
@@ -260,20 +262,19 @@ export class PrivateIndex {
     // The reflog says "winnow…" (how `squash` knows winnow's commits when notes are off): the subject only.
     const subject = plan.message.split('\n')[0]!;
     // Started beside commit-tree: the compare-and-swap then costs a pipe write, not a spawn.
-    const ref = prestart(git, updateRefStep(subject.startsWith('winnow') ? subject : `winnow: ${subject}`));
+    const step = updateRefStep(subject.startsWith('winnow') ? subject : `winnow: ${subject}`);
+    const ref = prestart(git, step);
     let sha: string;
-    let j: CommitJournal;
+    let j: Landed;
     try {
       sha = (await this.out([commitTreeStep(tree, old, message)])).trim();
       j = { version: 1, old, new: sha, paths: plan.paths };
       await fs.writeFileAtomic(this.journalFile, formatJournal(j));
       this.journal = j;
+      const note = noteFor ? await noteFor(sha) : null;
       faultPoint('during-commit');
-      await ref.run(updateRefInput(sha, old)).catch(async (e: unknown) => {
-        const now = await git.headSha().catch(() => undefined);
-        if (now === sha) return; // the ref did move (the failure came after): carry on as committed
+      j.noted = await moveHead(git, ref, step, sha, old, note).catch(async (e: unknown) => {
         await this.dropJournal();
-        if (now !== undefined && now !== old) throw new HeadMoved(`HEAD moved from ${old ?? '(unborn)'} to ${now ?? '(unborn)'}`);
         throw e;
       });
     } finally {

@@ -8,8 +8,12 @@ import type { Git, Logger, MessageCommand } from '../../ports/index.js';
 import type { Config } from '../../core/config/defaults.js';
 import { largeFileHold, parseLfsAttrs, type LfsState } from '../../core/commit/large.js';
 import { formatBody, messageFromCommand, parseNumstat, withBody } from '../../core/commit/body.js';
-import { lfsAttrStep, lfsFilterStep, noteStep, numstatStep, patchStep, NO_INDEX_FILE } from '../../core/commit/history-steps.js';
+import { lfsAttrStep, lfsFilterStep, noteStep, numstatStep, patchStep, NO_INDEX_FILE, NOTES_IDENT, NOTES_REF } from '../../core/commit/history-steps.js';
 import { entryFor, formatNote } from '../../core/history/note.js';
+import { addNote, notesCommitBody, stripspace } from '../../core/history/notes-tree.js';
+import type { RefUpdate } from '../../core/commit/plumbing.js';
+
+const NOTES_AUTHOR = `${NOTES_IDENT.GIT_AUTHOR_NAME} <${NOTES_IDENT.GIT_AUTHOR_EMAIL}>`;
 import type { Decision } from '../../core/decision.js';
 
 /** The diff a message command reads is capped: an LLM prompt, not an archive. */
@@ -67,6 +71,40 @@ export async function commitMessage(
     ? git.numstat(old?.tree ?? null, tree)
     : git.run([numstatStep(old?.commit ?? null, tree, noIndex)]).then((r) => r[0]!.stdout);
   return withBody(subject, formatBody(await out.then(parseNumstat, () => [])));
+}
+
+/**
+ * The commit's note (each path with its last accepting decision) written from node as git would
+ * (core/history/notes-tree.ts), as the update of refs/notes/winnow for HEAD's own transaction;
+ * null where `git notes add` must write it after: no object writer (shared permissions, fsync), a
+ * notes tree git must lay out again, or anything that failed on the way.
+ */
+export async function prepareCommitNote(
+  git: Git,
+  sha: string,
+  paths: readonly string[],
+  decisionFor: (path: string) => (Decision & { at?: number }) | undefined,
+  now: number,
+): Promise<RefUpdate | null> {
+  const { readObject, writeObject } = git;
+  if (!readObject || !writeObject) return null;
+  const text = stripspace(formatNote({ kind: 'commit', at: now }, paths.map((p) => entryFor(p, decisionFor(p)))));
+  try {
+    const tip = await readObject(NOTES_REF);
+    const oldTree = tip?.type === 'commit' ? /^tree ([0-9a-f]+)\n/.exec(tip.body.toString('latin1'))?.[1] : null;
+    if (tip && !oldTree) return null;
+    const io = {
+      oidBytes: sha.length / 2,
+      read: async (id: string) => ((o) => (o?.type === 'tree' ? o.body : null))(await readObject(id)),
+      write: (body: Buffer) => writeObject('tree', body),
+    };
+    const tree = await addNote(oldTree ?? null, sha, await writeObject('blob', Buffer.from(text, 'utf8')), io);
+    if (!tree) return null;
+    const commit = await writeObject('commit', notesCommitBody(tree, tip?.id ?? null, NOTES_AUTHOR, now, new Date(now).getTimezoneOffset()));
+    return { ref: NOTES_REF, new: commit, old: tip?.id ?? null };
+  } catch {
+    return null;
+  }
 }
 
 /** Writes the commit's note: each path with its last accepting decision. A failure is logged, never fatal. */
