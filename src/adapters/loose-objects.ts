@@ -1,6 +1,6 @@
 /**
  * Writes git objects as loose objects from node, the way git does (`objects/ab/cdef…`: the type,
- * size and body deflated, written to a temporary file, linked into place, read-only): the commit's
+ * size and body deflated, written read-only to a temporary file, moved into place): the commit's
  * note (a blob, a tree or two, a commit) without `git notes add`. Each spawn costs the daemon a
  * fork of its own memory (5–10 ms at ~75 MB); writing three small files costs well under one.
  * No library does only this: isomorphic-git writes objects but knows no SHA-256 repository.
@@ -10,7 +10,7 @@
  * and git writes them.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { access, link, mkdir, rename, unlink, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import type { ObjectFormat } from '../core/git/object-format.js';
@@ -19,7 +19,7 @@ import type { GitRunner } from '../ports/index.js';
 export type ObjectType = 'blob' | 'tree' | 'commit';
 
 export interface ObjectWriter {
-  /** Writes the object (or freshens it when it is there already): its id. */
+  /** Writes the object (again, when it is there already): its id. */
   write(type: ObjectType, body: Buffer): Promise<string>;
 }
 
@@ -43,24 +43,20 @@ export async function looseObjectWriter(exec: GitRunner, root: string, format: O
       const header = Buffer.from(`${type} ${body.length}\0`, 'latin1');
       const id = createHash(algorithm).update(header).update(body).digest('hex');
       const folder = join(objects, id.slice(0, 2));
-      const file = join(folder, id.slice(2));
-      if (await access(file).then(() => true, () => false)) {
-        // git freshens an object it would have written, so that a prune keeps it.
-        const now = new Date();
-        await utimes(file, now, now).catch(() => undefined);
-        return id;
-      }
-      await mkdir(folder, { recursive: true });
       const tmp = join(folder, `tmp_obj_${randomBytes(6).toString('hex')}`);
-      await writeFile(tmp, deflateSync(Buffer.concat([header, body]), { level }), { mode: 0o444, flag: 'wx' });
-      try {
-        await link(tmp, file);
-      } catch (e) {
-        // Another writer was first (the same bytes), or the file system has no hard links.
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') await rename(tmp, file);
-      } finally {
+      const data = deflateSync(Buffer.concat([header, body]), { level });
+      // Four calls on the way (open, write, close, rename): the folder is made only when missing.
+      await writeFile(tmp, data, { mode: 0o444, flag: 'wx' }).catch(async (e: NodeJS.ErrnoException) => {
+        if (e.code !== 'ENOENT') throw e;
+        await mkdir(folder, { recursive: true });
+        await writeFile(tmp, data, { mode: 0o444, flag: 'wx' });
+      });
+      // An object already there has these very bytes (its name is their hash): replacing it changes
+      // nothing, and leaves it as fresh as git's own write would (a prune keeps it).
+      await rename(tmp, join(folder, id.slice(2))).catch(async (e: unknown) => {
         await unlink(tmp).catch(() => undefined);
-      }
+        throw e;
+      });
       return id;
     },
   };

@@ -145,11 +145,22 @@ function inOwnProcess(small: string, large: string, runs: number): Promise<{ s: 
   const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
   const child = fileURLToPath(new URL(`./commit-child${ext}`, import.meta.url));
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [...process.execArgv, child, small, large, String(runs)], { env: { ...process.env, ...ENV }, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [...loaderArgs(process.execArgv), child, small, large, String(runs)], { env: { ...process.env, ...ENV }, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`commit micro-benchmark failed: ${stderr.trim().split('\n').pop() || err.message}`));
       resolve(JSON.parse(stdout) as { s: RepoFigures; l: RepoFigures; rssMb: number });
     });
   });
+}
+
+/** node's own flags (`--import tsx` under the tests), without a script given inline (`-e`), which the child would run instead. */
+function loaderArgs(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (['-e', '--eval', '-p', '--print'].includes(a)) i++;
+    else if (!a.startsWith('--input-type') && !a.startsWith('--eval=') && !a.startsWith('--print=')) out.push(a);
+  }
+  return out;
 }
 
 export async function measureRepo(root: string, runs: number): Promise<RepoFigures> {

@@ -29,8 +29,8 @@ export interface AttemptDeps {
   discard(paths: string[], reason: 'vanished' | 'unchanged'): void;
   /** The commit message for a plumbing commit (template subject, body, or messageCommand's). */
   message(old: { commit: string; tree: string } | null, tree: string, template: string): Promise<string>;
-  /** The commit's note as a ref update for HEAD's transaction (its objects written), or null: written after, through git. */
-  note?(sha: string, paths: string[]): Promise<RefUpdate | null>;
+  /** Starts the commit's note for `paths`; given the commit, its ref update for HEAD's transaction, or null: written after, through git. */
+  note?(paths: string[]): ((sha: string) => Promise<RefUpdate | null>) | undefined;
 }
 
 /**
@@ -79,7 +79,7 @@ export async function attemptCommit(deps: AttemptDeps, work: InFlight, strategy:
         const landed = await index.commit(plan, head, prepared.scanned, (p, r) => deps.hold(p, r), async (tree) => {
           message = await deps.message(head.head, tree, template);
           return message;
-        }, deps.note && ((sha) => deps.note!(sha, plan.paths)));
+        }, deps.note?.(plan.paths));
         if (!landed) return { outcome: 'unchanged', plan, via };
         return { outcome: 'landed', plan, via, landed, oldEntries: prepared.head!.entries, message };
       }

@@ -14,7 +14,7 @@
 import { join } from 'node:path';
 import type { Clock, Fs, Git, Logger, MessageCommand, Scheduler } from '../../ports/index.js';
 import type { Decision } from '../../core/decision.js';
-import { commitMessage, prepareCommitNote, writeCommitNote } from '../history/commit-extras.js';
+import { commitMessage, startCommitNote, writeCommitNote } from '../history/commit-extras.js';
 import type { Config } from '../../core/config/defaults.js';
 import type { CommitPlan } from '../../core/commit/plan.js';
 import { waitingSentence } from '../../core/commit/guards.js';
@@ -315,7 +315,7 @@ class SingleFlightCommitter {
           leaveToPerson: (staged) => this.staged.leave(staged),
           discard: (paths, reason) => this.deps.onDiscarded?.({ paths, reason }),
           message: (old, tree, template) => commitMessage(git, this.deps, old, tree, template),
-          note: (sha, paths) => (this.deps.config.commit.notes ? prepareCommitNote(git, sha, paths, (p) => this.deps.decisionFor?.(p), this.deps.clock.now()) : Promise.resolve(null)),
+          note: (paths) => (this.deps.config.commit.notes ? startCommitNote(git, paths, (p) => this.deps.decisionFor?.(p), this.deps.clock.now()) : undefined),
         },
         work,
         this.strategy,

@@ -75,36 +75,41 @@ export async function commitMessage(
 
 /**
  * The commit's note (each path with its last accepting decision) written from node as git would
- * (core/history/notes-tree.ts), as the update of refs/notes/winnow for HEAD's own transaction;
- * null where `git notes add` must write it after: no object writer (shared permissions, fsync), a
- * notes tree git must lay out again, or anything that failed on the way.
+ * (core/history/notes-tree.ts), as the update of refs/notes/winnow for HEAD's own transaction.
+ * Started before the commit exists (the text and the notes tip do not depend on its id); the
+ * function returned finishes it for the commit. It gives null where `git notes add` must write the
+ * note after: no object writer (shared permissions, fsync), a notes tree git must lay out again,
+ * or anything that failed on the way. (A batch that needs no commit leaves the blob dangling.)
  */
-export async function prepareCommitNote(
+export function startCommitNote(
   git: Git,
-  sha: string,
   paths: readonly string[],
   decisionFor: (path: string) => (Decision & { at?: number }) | undefined,
   now: number,
-): Promise<RefUpdate | null> {
+): ((sha: string) => Promise<RefUpdate | null>) | undefined {
   const { readObject, writeObject } = git;
-  if (!readObject || !writeObject) return null;
+  if (!readObject || !writeObject) return undefined;
   const text = stripspace(formatNote({ kind: 'commit', at: now }, paths.map((p) => entryFor(p, decisionFor(p)))));
-  try {
-    const tip = await readObject(NOTES_REF);
-    const oldTree = tip?.type === 'commit' ? /^tree ([0-9a-f]+)\n/.exec(tip.body.toString('latin1'))?.[1] : null;
-    if (tip && !oldTree) return null;
-    const io = {
-      oidBytes: sha.length / 2,
-      read: async (id: string) => ((o) => (o?.type === 'tree' ? o.body : null))(await readObject(id)),
-      write: (body: Buffer) => writeObject('tree', body),
-    };
-    const tree = await addNote(oldTree ?? null, sha, await writeObject('blob', Buffer.from(text, 'utf8')), io);
-    if (!tree) return null;
-    const commit = await writeObject('commit', notesCommitBody(tree, tip?.id ?? null, NOTES_AUTHOR, now, new Date(now).getTimezoneOffset()));
-    return { ref: NOTES_REF, new: commit, old: tip?.id ?? null };
-  } catch {
-    return null;
-  }
+  const started = Promise.all([writeObject('blob', Buffer.from(text, 'utf8')), readObject(NOTES_REF)]);
+  started.catch(() => undefined);
+  return async (sha) => {
+    try {
+      const [blob, tip] = await started;
+      const oldTree = tip?.type === 'commit' ? /^tree ([0-9a-f]+)\n/.exec(tip.body.toString('latin1'))?.[1] : null;
+      if (tip && !oldTree) return null;
+      const io = {
+        oidBytes: sha.length / 2,
+        read: async (id: string) => ((o) => (o?.type === 'tree' ? o.body : null))(await readObject(id)),
+        write: (body: Buffer) => writeObject('tree', body),
+      };
+      const tree = await addNote(oldTree ?? null, sha, blob, io);
+      if (!tree) return null;
+      const commit = await writeObject('commit', notesCommitBody(tree, tip?.id ?? null, NOTES_AUTHOR, now, new Date(now).getTimezoneOffset()));
+      return { ref: NOTES_REF, new: commit, old: tip?.id ?? null };
+    } catch {
+      return null;
+    }
+  };
 }
 
 /** Writes the commit's note: each path with its last accepting decision. A failure is logged, never fatal. */
