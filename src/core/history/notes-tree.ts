@@ -8,7 +8,7 @@
  * layout puts it; anything else — a level grown past NOTES_LEVEL_MAX entries, the note already
  * stored at another depth — is left to `git notes add`, which lays the whole tree out again.
  *
- * Pure: reading and writing objects are the caller's.
+ * Pure: reading and writing objects, and hashing them, are the caller's.
  */
 import { compareEntries, isTreeMode, parseRawTree, treeBody, type RawTreeEntry } from '../commit/trees.js';
 
@@ -19,21 +19,23 @@ export interface NotesTreeIO {
   oidBytes: number;
   /** A tree's raw body, or null when it is missing. */
   read(oid: string): Promise<Buffer | null>;
-  /** Writes a tree object; its id. */
-  write(body: Buffer): Promise<string>;
+  /** A tree object's id (git's hash of it); the caller writes the trees afterwards, side by side. */
+  treeId(body: Buffer): string;
 }
 
 const HEX2 = /^[0-9a-f]{2}$/;
 
 /**
- * The id of the notes tree `tree` (null: no notes yet) with `blob` as the note of `target`, or
- * null when git must place it (see the module comment).
+ * The notes tree `tree` (null: no notes yet) with `blob` as the note of `target`: the new root's
+ * id and the bodies of the trees to write. Null when git must place it (see the module comment).
  */
-export async function addNote(tree: string | null, target: string, blob: string, io: NotesTreeIO): Promise<string | null> {
-  return place(tree, target, blob, io);
+export async function addNote(tree: string | null, target: string, blob: string, io: NotesTreeIO): Promise<{ tree: string; writes: Buffer[] } | null> {
+  const writes: Buffer[] = [];
+  const root = await place(tree, target, blob, io, (body) => (writes.push(body), io.treeId(body)));
+  return root ? { tree: root, writes } : null;
 }
 
-async function place(tree: string | null, rest: string, blob: string, io: NotesTreeIO): Promise<string | null> {
+async function place(tree: string | null, rest: string, blob: string, io: NotesTreeIO, write: (body: Buffer) => string): Promise<string | null> {
   let entries: RawTreeEntry[] = [];
   if (tree) {
     const body = await io.read(tree);
@@ -47,11 +49,11 @@ async function place(tree: string | null, rest: string, blob: string, io: NotesT
     if (rest.length <= 2 || entries.some((e) => name(e) === rest)) return null;
     const key = rest.slice(0, 2);
     const sub = entries.find((e) => isTreeMode(e.mode) && name(e) === key);
-    const id = await place(sub?.oid ?? null, rest.slice(2), blob, io);
-    return id && io.write(treeBody(withEntry(entries, { mode: '40000', name: Buffer.from(key, 'latin1'), oid: id })));
+    const id = await place(sub?.oid ?? null, rest.slice(2), blob, io, write);
+    return id && write(treeBody(withEntry(entries, { mode: '40000', name: Buffer.from(key, 'latin1'), oid: id })));
   }
   if (entries.filter((e) => !isTreeMode(e.mode)).length >= NOTES_LEVEL_MAX) return null;
-  return io.write(treeBody(withEntry(entries, { mode: '100644', name: Buffer.from(rest, 'latin1'), oid: blob })));
+  return write(treeBody(withEntry(entries, { mode: '100644', name: Buffer.from(rest, 'latin1'), oid: blob })));
 }
 
 /** `entries` with `e` in git's order, replacing the entry of that name. */

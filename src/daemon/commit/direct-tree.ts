@@ -195,7 +195,12 @@ export class DirectTree {
 
 /** A tree object's id: git's hash of `tree <size>\0<body>`. */
 export function treeOid(format: 'sha1' | 'sha256', body: Buffer): string {
-  return createHash(format === 'sha256' ? 'sha256' : 'sha1').update(`tree ${body.length}\0`).update(body).digest('hex');
+  return objectOid(format, 'tree', body);
+}
+
+/** An object's id: git's hash of `<type> <size>\0<body>`. */
+export function objectOid(format: 'sha1' | 'sha256', type: 'blob' | 'tree' | 'commit', body: Buffer): string {
+  return createHash(format === 'sha256' ? 'sha256' : 'sha1').update(`${type} ${body.length}\0`).update(body).digest('hex');
 }
 
 /**

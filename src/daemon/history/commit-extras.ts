@@ -12,6 +12,7 @@ import { lfsAttrStep, lfsFilterStep, noteStep, numstatStep, patchStep, NO_INDEX_
 import { entryFor, formatNote } from '../../core/history/note.js';
 import { addNote, notesCommitBody, stripspace } from '../../core/history/notes-tree.js';
 import type { RefUpdate } from '../../core/commit/plumbing.js';
+import { objectOid } from '../commit/direct-tree.js';
 
 const NOTES_AUTHOR = `${NOTES_IDENT.GIT_AUTHOR_NAME} <${NOTES_IDENT.GIT_AUTHOR_EMAIL}>`;
 import type { Decision } from '../../core/decision.js';
@@ -97,14 +98,20 @@ export function startCommitNote(
       const [blob, tip] = await started;
       const oldTree = tip?.type === 'commit' ? /^tree ([0-9a-f]+)\n/.exec(tip.body.toString('latin1'))?.[1] : null;
       if (tip && !oldTree) return null;
+      const format = sha.length === 64 ? 'sha256' : 'sha1';
       const io = {
         oidBytes: sha.length / 2,
         read: async (id: string) => ((o) => (o?.type === 'tree' ? o.body : null))(await readObject(id)),
-        write: (body: Buffer) => writeObject('tree', body),
+        treeId: (body: Buffer) => objectOid(format, 'tree', body),
       };
-      const tree = await addNote(oldTree ?? null, sha, blob, io);
-      if (!tree) return null;
-      const commit = await writeObject('commit', notesCommitBody(tree, tip?.id ?? null, NOTES_AUTHOR, now, new Date(now).getTimezoneOffset()));
+      const placed = await addNote(oldTree ?? null, sha, blob, io);
+      if (!placed) return null;
+      const body = notesCommitBody(placed.tree, tip?.id ?? null, NOTES_AUTHOR, now, new Date(now).getTimezoneOffset());
+      const commit = objectOid(format, 'commit', body);
+      // Ids known first, so the trees and the commit are written side by side (each file costs a few calls).
+      const written = await Promise.all([...placed.writes.map((b) => writeObject('tree', b)), writeObject('commit', body)]);
+      const expected = [...placed.writes.map((b) => io.treeId(b)), commit];
+      if (written.some((id, i) => id !== expected[i])) return null;
       return { ref: NOTES_REF, new: commit, old: tip?.id ?? null };
     } catch {
       return null;
