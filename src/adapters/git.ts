@@ -60,6 +60,7 @@ export async function createGit(root: string, opts: GitOptions): Promise<Git> {
 
   let format: Promise<ObjectFormat> | null = null;
   let writer: Promise<ObjectWriter> | null = null;
+  const objectWriter = () => (writer ??= git.objectFormat().then((f) => looseObjectWriter(exec, root, f)));
 
   const git: Git = {
     root,
@@ -122,7 +123,9 @@ export async function createGit(root: string, opts: GitOptions): Promise<Git> {
 
     readObject: (spec) => blobs.object(spec, exec),
 
-    writeObject: (type, body) => (writer ??= git.objectFormat().then((f) => looseObjectWriter(exec, root, f))).then((w) => w.write(type, body)),
+    writeObject: (type, body) => objectWriter().then((w) => w.write(type, body)),
+
+    prepareObjects: () => objectWriter().then(() => true, () => false),
 
     async hashFile(path) {
       // git's own hash of the work-tree file, with the path's clean filters (autocrlf, LFS): what

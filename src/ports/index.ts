@@ -304,6 +304,8 @@ export interface Git {
    * wants git to write its objects (shared permissions, fsync).
    */
   writeObject?(type: 'blob' | 'tree' | 'commit', body: Buffer): Promise<string>;
+  /** Asks git once what `writeObject` needs (the object format, the objects folder, the config): whether it can write. */
+  prepareObjects?(): Promise<boolean>;
   /**
    * Writes `count` trees (`mktree -z --batch` input as core/commit/trees.ts `mktreeInput` makes it:
    * children first, separated by an empty record) through one long-lived git: their ids, in order.

@@ -170,14 +170,14 @@ export class PrivateIndex {
 
   /**
    * What a first commit would otherwise ask git for on its way (HEAD's commit and tree, the
-   * private git dir): two spawns, ~50 ms of the first commit after a start at 100k files. The
-   * private index itself is not built: its read-tree took ~1–1.6 s at 100k files, and since the
-   * direct-tree path only a fallback needs it (that fallback builds it). A failure is left to the
-   * first commit to meet again.
+   * private git dir, what the note's objects need): spawns, ~50 ms of the first commit after a
+   * start at 100k files. The private index itself is not built: its read-tree took ~1–1.6 s at
+   * 100k files, and since the direct-tree path only a fallback needs it (that fallback builds it).
+   * A failure is left to the first commit to meet again.
    */
   async warm(): Promise<void> {
     try {
-      await Promise.all([this.readHead([]), this.where()]);
+      await Promise.all([this.readHead([]), this.where(), this.deps.git.prepareObjects?.()]);
     } catch {
       // the commit asks again
     }
