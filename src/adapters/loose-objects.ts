@@ -1,8 +1,8 @@
 /**
  * Writes git objects as loose objects from node, the way git does (`objects/ab/cdef…`: the type,
  * size and body deflated, written read-only to a temporary file, moved into place): the commit's
- * note (a blob, a tree or two, a commit) without `git notes add`. Each spawn costs the daemon a
- * fork of its own memory (5–10 ms at ~75 MB); writing three small files costs well under one.
+ * note (a blob, a tree or two, a commit) without `git notes add`, whose spawn forks the daemon's
+ * memory (node 20 spawns with fork: 1.5 ms from a 44 MB node, 4.7 ms at 98 MB) before git starts.
  * No library does only this: isomorphic-git writes objects but knows no SHA-256 repository.
  *
  * Where the repository asks more of its objects than this does — group-shared permissions
