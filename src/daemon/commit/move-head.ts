@@ -1,7 +1,7 @@
 /**
  * The compare-and-swap that puts a commit in the history: HEAD, and the commit's note
  * (refs/notes/winnow) where its objects were written from node (history/commit-extras.ts
- * `prepareCommitNote`), in one `update-ref` transaction: the note costs no spawn, and no crash
+ * `startCommitNote`), in one `update-ref` transaction: the note costs no spawn, and no crash
  * leaves the commit without it. When the notes ref moved since it was read (a restore, a sync's
  * notes merge), HEAD moves alone and the caller writes the note through git.
  */
@@ -11,7 +11,6 @@ import type { Prestarted } from './prestart.js';
 
 /** Thrown when HEAD moved between reading it and the compare-and-swap: plan again from the new HEAD. */
 export class HeadMoved extends Error {}
-
 
 /**
  * Moves HEAD from `old` to `sha` through `ref` (`step` started early), with `note` in the same
