@@ -13,6 +13,7 @@ import { entryFor, formatNote } from '../../core/history/note.js';
 import { addNote, notesCommitBody, stripspace } from '../../core/history/notes-tree.js';
 import type { RefUpdate } from '../../core/commit/plumbing.js';
 import { objectOid } from '../commit/direct-tree.js';
+import { formatOfOid } from '../../core/git/object-format.js';
 
 const NOTES_AUTHOR = `${NOTES_IDENT.GIT_AUTHOR_NAME} <${NOTES_IDENT.GIT_AUTHOR_EMAIL}>`;
 import type { Decision } from '../../core/decision.js';
@@ -88,8 +89,8 @@ export function startCommitNote(
   decisionFor: (path: string) => (Decision & { at?: number }) | undefined,
   now: number,
 ): ((sha: string) => Promise<RefUpdate | null>) | undefined {
-  const { readObject, writeObject } = git;
-  if (!readObject || !writeObject) return undefined;
+  const { readObject, readTree, writeObject } = git;
+  if (!readObject || !readTree || !writeObject) return undefined;
   const text = stripspace(formatNote({ kind: 'commit', at: now }, paths.map((p) => entryFor(p, decisionFor(p)))));
   const started = Promise.all([writeObject('blob', Buffer.from(text, 'utf8')), readObject(NOTES_REF)]);
   started.catch(() => undefined);
@@ -98,12 +99,8 @@ export function startCommitNote(
       const [blob, tip] = await started;
       const oldTree = tip?.type === 'commit' ? /^tree ([0-9a-f]+)\n/.exec(tip.body.toString('latin1'))?.[1] : null;
       if (tip && !oldTree) return null;
-      const format = sha.length === 64 ? 'sha256' : 'sha1';
-      const io = {
-        oidBytes: sha.length / 2,
-        read: async (id: string) => ((o) => (o?.type === 'tree' ? o.body : null))(await readObject(id)),
-        treeId: (body: Buffer) => objectOid(format, 'tree', body),
-      };
+      const format = formatOfOid(sha);
+      const io = { oidBytes: sha.length / 2, read: readTree, treeId: (body: Buffer) => objectOid(format, 'tree', body) };
       const placed = await addNote(oldTree ?? null, sha, blob, io);
       if (!placed) return null;
       const body = notesCommitBody(placed.tree, tip?.id ?? null, NOTES_AUTHOR, now, new Date(now).getTimezoneOffset());
