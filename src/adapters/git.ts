@@ -111,7 +111,7 @@ export async function createGit(root: string, opts: GitOptions): Promise<Git> {
     },
 
     prefetchIndex: (paths) => person.prefetch(paths),
-    replaceIndexEntries: (paths, decide) => replaceIndexEntries(join(opts.gitDir, 'index'), join(opts.stateDir, 'index.next'), paths, decide),
+    replaceIndexEntries: (paths, decide) => replaceIndexEntries(join(opts.gitDir, 'index'), join(opts.stateDir, 'index.next'), paths, decide, person.reader),
 
     headBlob: (path) => blobs.headBlob(path, exec),
 
@@ -216,7 +216,7 @@ async function repoBlock(g: string, unmerged: () => Promise<boolean>): Promise<R
  * the batch's paths (one pass over a 100k-entry index per commit instead of two).
  */
 class PersonIndex {
-  private readonly reader: IndexReader;
+  readonly reader: IndexReader;
   /** The index file's identity when git was last asked about it, and the answer. */
   private unmergedSeen: { key: string; answer: boolean } | null = null;
   /** Paths of a prefetch scan not yet run. */
@@ -233,7 +233,10 @@ class PersonIndex {
     return this.reader.scan(want);
   }
 
-  /** Scans for `paths` soon: off the caller's turn, one scan for the calls made in the meantime. */
+  /**
+   * Scans for `paths` soon, and checks the file's hash: off the caller's turn, one scan for the
+   * calls made in the meantime, so that the commit after the batch finds both done.
+   */
   prefetch(paths: readonly string[]): void {
     if (this.prefetching) {
       for (const p of paths) this.prefetching.add(p);
@@ -243,6 +246,7 @@ class PersonIndex {
     setImmediate(() => {
       this.prefetching = null;
       this.reader.scan(want);
+      this.reader.verify();
     });
   }
 

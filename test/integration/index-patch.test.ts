@@ -10,7 +10,7 @@ import { existsSync, readFileSync, statSync, utimesSync, writeFileSync, openSync
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { prepareIndexEntries, replaceIndexEntries } from '../../src/adapters/index-file.js';
+import { IndexReader, prepareIndexEntries, replaceIndexEntries } from '../../src/adapters/index-file.js';
 import { readIndexForPatch, writePatchedIndex } from '../../src/core/commit/index-patch.js';
 import type { Entry } from '../../src/core/commit/plumbing.js';
 import { tempRepo, GIT_ENV, type TempRepo } from '../helpers/repo.js';
@@ -53,12 +53,24 @@ function extensions(file: string, hashLen: number): string[] {
   return out;
 }
 
-/** Ours on the index, then git's on the same bytes and mtime: both files. */
-async function bothWays(repo: TempRepo, changes: Map<string, Entry>): Promise<{ ours: Buffer; git: Buffer; done: boolean }> {
+/**
+ * Ours on the index, then git's on the same bytes and mtime: both files. `known`: ours from a
+ * reader that scanned the version and checked its hash before, as the daemon's does while a batch
+ * settles (the patch then neither walks the entries nor hashes the old file).
+ */
+async function bothWays(repo: TempRepo, changes: Map<string, Entry>, known = false): Promise<{ ours: Buffer; git: Buffer; done: boolean }> {
   const file = join(repo.root, '.git', 'index');
   const before = readFileSync(file);
   const mtime = statSync(file).mtime;
-  const done = await replaceIndexEntries(file, join(repo.root, '.git', 'index.next'), [...changes.keys()], () => changes);
+  const want = new Set(changes.keys());
+  let reader: IndexReader | undefined;
+  if (known) {
+    reader = new IndexReader(file);
+    reader.scan(want);
+    reader.verify();
+    assert.equal(reader.known(statSync(file, { bigint: true }), want)?.verified, true, 'the reader knows this version, hash checked');
+  }
+  const done = await replaceIndexEntries(file, join(repo.root, '.git', 'index.next'), [...want], () => changes, reader);
   const ours = readFileSync(file);
   writeFileSync(file, before);
   utimesSync(file, mtime, mtime);
@@ -116,9 +128,11 @@ for (const c of cases) {
       const hashLen = c.objectFormat === 'sha256' ? 32 : 20;
       assert.deepEqual(extensions(join(repo.root, '.git', 'index'), hashLen), c.exts);
       const changes = new Map<string, Entry>(c.change.map((p, i) => [p, { mode: i ? '100644' : '100755', oid: blob(repo, `new ${p}\n`) }]));
-      const { ours, git, done } = await bothWays(repo, changes);
-      assert.equal(done, true);
-      assert.ok(ours.equals(git), `ours (${ours.length} bytes) differs from git's (${git.length} bytes)`);
+      for (const known of [false, true]) {
+        const { ours, git, done } = await bothWays(repo, changes, known);
+        assert.equal(done, true);
+        assert.ok(ours.equals(git), `ours (${ours.length} bytes${known ? ', from a known scan' : ''}) differs from git's (${git.length} bytes)`);
+      }
       execFileSync('git', ['fsck', '--no-dangling', '--cache'], { cwd: repo.root, env: GIT_ENV });
     } finally {
       await repo.cleanup();
@@ -248,6 +262,43 @@ test('read and written through windows whose edges cut a changed entry: the same
     assert.equal(writePatchedIndex(read, r, changes, hasher, (c) => out.push(Buffer.from(c))), true);
     const { git } = await bothWays(repo, changes);
     assert.ok(Buffer.concat(out).equals(git), 'the same bytes as git update-index --index-info');
+  } finally {
+    await repo.cleanup();
+  }
+});
+
+test("an index whose bytes do not match its trailing hash: the reader's check does not pass it, and the patch leaves it to git", { timeout: 60_000 }, async () => {
+  const repo = await repoWith(['a.md', 'b.md']);
+  try {
+    const file = join(repo.root, '.git', 'index');
+    const bad = readFileSync(file);
+    bad.writeUInt8(bad.readUInt8(16) ^ 0xff, 16); // the first entry's ctime: still parses, no longer the hashed bytes
+    writeFileSync(file, bad);
+    const reader = new IndexReader(file);
+    const want = new Set(['b.md']);
+    assert.ok(reader.scan(want)?.layout, 'it parses');
+    reader.verify();
+    assert.equal(reader.known(statSync(file, { bigint: true }), want)?.verified, false);
+    const changes = new Map([['b.md', { mode: '100644', oid: blob(repo, 'x\n') }]]);
+    assert.equal(await replaceIndexEntries(file, join(repo.root, '.git', 'index.next'), ['b.md'], () => changes, reader), false);
+    assert.ok(readFileSync(file).equals(bad), 'unchanged');
+  } finally {
+    await repo.cleanup();
+  }
+});
+
+test('a link to the old index left by a crash (index.next.prev) is replaced, and removed after the swap', { timeout: 60_000 }, async () => {
+  const repo = await repoWith(['a.md']);
+  try {
+    const file = join(repo.root, '.git', 'index');
+    const scratch = join(repo.root, '.git', 'index.next');
+    writeFileSync(`${scratch}.prev`, 'left by a crash');
+    const changes = new Map([['a.md', { mode: '100644', oid: blob(repo, 'x\n') }]]);
+    assert.equal(await replaceIndexEntries(file, scratch, ['a.md'], () => changes), true);
+    assert.match(repo.git('ls-files', '-s', 'a.md'), new RegExp(changes.get('a.md')!.oid));
+    // Its removal is not awaited by the swap: wait for the state, a turn of the loop at a time.
+    for (let turns = 0; turns < 10_000 && existsSync(`${scratch}.prev`); turns++) await new Promise((r) => setImmediate(r));
+    assert.equal(existsSync(`${scratch}.prev`), false, 'no second name of any index is left behind');
   } finally {
     await repo.cleanup();
   }

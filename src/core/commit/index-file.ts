@@ -19,7 +19,32 @@ export interface IndexScan {
   entries: Map<string, IndexEntry | 'conflict'>;
   /** Some entry (any path) is at stage 1–3: a merge's conflict is in the index. */
   unmerged: boolean;
+  /**
+   * Where things are, for replacing wanted entries in place (index-patch.ts): present when the
+   * index's mtime was given and every extension is one that patching keeps.
+   */
+  layout?: IndexLayout;
 }
+
+/** The file's layout as index-patch.ts needs it: the wanted entries' places, the racy ones, the extensions. */
+export interface IndexLayout {
+  size: number;
+  hashLen: number;
+  /** A wanted path's stage-0 entry: where it is, whether it has extended flags, its flags' first byte; offset -1: in conflict. */
+  targets: Map<string, { offset: number; extended: boolean; flagsHigh: number }>;
+  /** Entries stat-clean in the same second as the index was written (git's "racily clean"). */
+  racy: number[];
+  entriesEnd: number;
+  /** Each extension after the entries, its body copied (TREE and UNTR are small beside the entries). */
+  extensions: { sig: string; data: Uint8Array }[];
+}
+
+/**
+ * Extensions a patch keeps as they are (TREE is rewritten, EOIE recomputed): replacing an entry in
+ * place changes none of them in git either. Any other (`link`, `sdir`, `FSMN`, unknown) leaves
+ * the scan without a layout, and the update to git.
+ */
+const KEPT = new Set(['TREE', 'REUC', 'UNTR', 'EOIE', 'IEOT']);
 
 /** Reads up to `length` bytes at `position` (fewer at the end of the file). */
 export type ReadAt = (position: number, length: number) => Uint8Array;
@@ -42,12 +67,13 @@ const CE_EXT_INTENT_TO_ADD = 0x2000;
  * cannot answer (the caller then asks git).
  *
  * @param size the file's size in bytes
+ * @param indexMtime the file's mtime in whole seconds, for git's racy-clean check: asks for the layout
  * @example
  *   const buf = readFileSync('.git/index');
  *   scanIndex((pos, len) => buf.subarray(pos, pos + len), buf.length, new Set(['docs/a.md']));
  *   // { entries: Map { 'docs/a.md' => { mode: '100644', oid: '…' } }, unmerged: false }
  */
-export function scanIndex(read: ReadAt, size: number, want: ReadonlySet<string>): IndexScan | null {
+export function scanIndex(read: ReadAt, size: number, want: ReadonlySet<string>, indexMtime?: number): IndexScan | null {
   if (size < 12 + 20) return null;
   const head = read(0, 12);
   if (head.length < 12 || head[0] !== 0x44 || head[1] !== 0x49 || head[2] !== 0x52 || head[3] !== 0x43) return null; // DIRC
@@ -57,35 +83,52 @@ export function scanIndex(read: ReadAt, size: number, want: ReadonlySet<string>)
   // The hash length is not in the file: a SHA-1 or SHA-256 repository. The one whose entries and
   // extensions end exactly at the trailing checksum is the right one.
   for (const hashLen of [20, 32]) {
-    const r = scanWith(read, size, want, version, count, hashLen);
+    const r = scanWith(read, size, want, version, count, hashLen, indexMtime);
     if (r) return r;
   }
   return null;
 }
 
-function scanWith(read: ReadAt, size: number, want: ReadonlySet<string>, version: number, count: number, hashLen: number): IndexScan | null {
+function scanWith(read: ReadAt, size: number, want: ReadonlySet<string>, version: number, count: number, hashLen: number, indexMtime?: number): IndexScan | null {
   const entries = new Map<string, IndexEntry | 'conflict'>();
+  const targets: IndexLayout['targets'] = new Map();
+  const racy: number[] = [];
+  const withLayout = indexMtime !== undefined;
   let unmerged = false;
-  let pos = walkEntries(read, size, want, version, count, hashLen, ({ win, o, flags, ext, name }) => {
+  let pos = walkEntries(read, size, want, version, count, hashLen, ({ pos, win, o, flags, ext, name }) => {
     const stage = (flags & CE_STAGEMASK) >> 12;
     if (stage) unmerged = true;
+    // Stat-clean entries from the index's own second may hide a later change of the same size.
+    if (withLayout && u32(win, o + 8) >= indexMtime && u32(win, o + 36) !== 0) racy.push(pos);
     if (!name) return;
     const path = name.toString('utf8');
-    if (stage) entries.set(path, 'conflict');
-    else if (entries.get(path) !== 'conflict') entries.set(path, entryAt(win, o, hashLen, flags, ext));
+    if (stage) {
+      entries.set(path, 'conflict');
+      targets.set(path, { offset: -1, extended: true, flagsHigh: 0 });
+    } else if (entries.get(path) !== 'conflict') {
+      entries.set(path, entryAt(win, o, hashLen, flags, ext));
+      targets.set(path, { offset: pos, extended: ext !== 0, flagsHigh: flags >> 8 });
+    }
   });
   if (pos === null) return null;
   // Extensions until the trailing checksum: a split or sparse index is not read here.
+  const entriesEnd = pos;
   const end = size - hashLen;
+  let extensions: IndexLayout['extensions'] | null = withLayout ? [] : null;
   while (pos < end) {
     if (pos + 8 > end) return null;
     const h = read(pos, 8);
     if (h.length < 8) return null;
     const sig = String.fromCharCode(h[0]!, h[1]!, h[2]!, h[3]!);
     if (sig === 'link' || sig === 'sdir') return null;
-    pos += 8 + u32(h, 4);
+    const len = u32(h, 4);
+    if (pos + 8 + len > end) return null;
+    if (extensions && KEPT.has(sig)) extensions.push({ sig, data: Buffer.from(read(pos + 8, len)) });
+    else extensions = null;
+    pos += 8 + len;
   }
-  return pos === end ? { entries, unmerged } : null;
+  if (pos !== end) return null;
+  return extensions ? { entries, unmerged, layout: { size, hashLen, targets, racy, entriesEnd, extensions } } : { entries, unmerged };
 }
 
 /** One entry as `walkEntries` shows it: its bytes are `win[o…]`, valid during the call only. */

@@ -4,8 +4,8 @@
  * data zeroed so that git compares the content next time, the cache tree invalidated along the
  * path), without a git that reads and rewrites the whole file. At 50k tracked files that spawn was
  * ~35 ms of every commit (git 2.39 hashes the 4 MB file with its collision-detecting SHA-1); here
- * the file is walked once to find the entries and once to copy it, through a window, and hashed
- * by OpenSSL.
+ * the file is walked once to find the entries (index-file.ts's scan, usually made while the batch
+ * settled) and once to copy it, through a window, and hashed by OpenSSL.
  *
  * Everything else answers null and git does it: an addition or a removal (the entry list and the
  * untracked cache change), an entry with extended flags (intent-to-add, skip-worktree), a conflict,
@@ -14,7 +14,7 @@
  * the result is checked byte for byte against git's own in test/integration/index-patch.test.ts.
  */
 import type { Entry, IndexEntry } from './plumbing.js';
-import { entryAt, u32, walkEntries, type ReadAt } from './index-file.js';
+import { scanIndex, type IndexLayout, type IndexScan, type ReadAt } from './index-file.js';
 
 /** An incremental hash (SHA-1 or SHA-256, by the repository's object format). */
 export type Hasher = (algorithm: 'sha1' | 'sha256') => { update(data: Uint8Array): void; digest(): Uint8Array };
@@ -24,29 +24,10 @@ export interface ReadIndex {
   /** The wanted paths present in the index; a path with entries at stages 1–3 maps to 'conflict'. */
   entries: Map<string, IndexEntry | 'conflict'>;
   /** @internal what `writePatchedIndex` needs */
-  at: Parsed;
+  at: IndexLayout;
 }
 
-interface Parsed {
-  size: number;
-  hashLen: number;
-  /** A wanted path's stage-0 entry: where it is, whether it has extended flags, its flags' first byte; offset -1: in conflict. */
-  targets: Map<string, { offset: number; extended: boolean; flagsHigh: number; entry?: IndexEntry }>;
-  /** Entries stat-clean in the same second as the index was written (git's "racily clean"). */
-  racy: number[];
-  entriesEnd: number;
-  /** Each extension after the entries, its body copied (TREE and UNTR are small beside the entries). */
-  extensions: { sig: string; data: Uint8Array }[];
-}
-
-const CE_STAGEMASK = 0x3000;
 const CE_VALID = 0x8000;
-/**
- * Extensions kept as they are (TREE is rewritten, EOIE recomputed): replacing an entry in place
- * changes none of them in git either. Any other (`link`, `sdir`, `FSMN`, unknown) sends the
- * update to git.
- */
-const KEPT = new Set(['TREE', 'REUC', 'UNTR', 'EOIE', 'IEOT']);
 /**
  * Bytes read at a time: the file is never held whole (8 MB at 100k files, twice over with the
  * patched copy, put the daemon's peak 30–40 MB higher in scale-100k).
@@ -60,20 +41,17 @@ const WINDOW = 256 * 1024;
  * @param indexMtime the file's mtime in whole seconds, for git's racy-clean check
  */
 export function readIndexForPatch(read: ReadAt, size: number, want: ReadonlySet<string>, indexMtime: number, hasher: Hasher): ReadIndex | null {
-  if (size < 12 + 20) return null;
-  const head = read(0, 12);
-  if (head.length < 12 || str(head, 0, 4) !== 'DIRC') return null;
-  const version = u32(head, 4);
-  const count = u32(head, 8);
-  if (version < 2 || version > 4) return null;
-  for (const hashLen of [20, 32]) {
-    const at = parse(read, size, want, version, count, hashLen, indexMtime);
-    if (!at) continue;
-    const eoie = at.extensions.find((e) => e.sig === 'EOIE');
-    if (eoie && !equal(eoieData(at, hasher, at.extensions), eoie.data)) return null;
-    return { entries: entriesOf(at), at };
-  }
-  return null;
+  const scan = scanIndex(read, size, want, indexMtime);
+  return scan && patchable(scan, hasher);
+}
+
+/** A scan made with the index's mtime (`scanIndex`) as a read for a patch; null when it is not one this code patches. */
+export function patchable(scan: IndexScan, hasher: Hasher): ReadIndex | null {
+  const at = scan.layout;
+  if (!at) return null;
+  const eoie = at.extensions.find((e) => e.sig === 'EOIE');
+  if (eoie && !equal(eoieData(at, hasher, at.extensions), eoie.data)) return null;
+  return { entries: scan.entries, at };
 }
 
 /**
@@ -81,8 +59,17 @@ export function readIndexForPatch(read: ReadAt, size: number, want: ReadonlySet<
  * `write` (which must take each chunk before the next read), with its trailing hash. False, with
  * what was written to be thrown away: one of them is not a plain stage-0 entry, or the file does
  * not match its own trailing hash.
+ *
+ * @param verified this version's trailing hash was already checked: not hashed again (2 ms at 50k files)
  */
-export function writePatchedIndex(read: ReadAt, r: ReadIndex, changes: ReadonlyMap<string, Entry>, hasher: Hasher, write: (chunk: Uint8Array) => void): boolean {
+export function writePatchedIndex(
+  read: ReadAt,
+  r: ReadIndex,
+  changes: ReadonlyMap<string, Entry>,
+  hasher: Hasher,
+  write: (chunk: Uint8Array) => void,
+  verified = false,
+): boolean {
   const { size, hashLen, targets, racy, entriesEnd, extensions } = r.at;
   const patches: { at: number; bytes: Uint8Array }[] = [];
   // git smudges a racily clean entry (size 0: compare the content next time) when it writes the
@@ -106,7 +93,7 @@ export function writePatchedIndex(read: ReadAt, r: ReadIndex, changes: ReadonlyM
   // EOIE: the offset of the extensions and a hash of the headers of those before it.
   for (const x of exts) if (x.sig === 'EOIE') x.data = eoieData(r.at, hasher, exts);
   const algorithm = hashLen === 20 ? 'sha1' : 'sha256';
-  const old = hasher(algorithm);
+  const old = verified ? null : hasher(algorithm);
   const out = hasher(algorithm);
   const emit = (b: Uint8Array) => {
     out.update(b);
@@ -117,7 +104,7 @@ export function writePatchedIndex(read: ReadAt, r: ReadIndex, changes: ReadonlyM
   for (let pos = 0; pos < body; ) {
     const chunk = read(pos, Math.min(WINDOW, body - pos));
     if (!chunk.length) return false;
-    old.update(chunk);
+    old?.update(chunk);
     const n = Math.min(chunk.length, Math.max(0, entriesEnd - pos)); // the part that is entries
     for (; p < patches.length && patches[p]!.at < pos + n; p++) {
       const { at, bytes } = patches[p]!;
@@ -127,48 +114,13 @@ export function writePatchedIndex(read: ReadAt, r: ReadIndex, changes: ReadonlyM
     if (n) emit(chunk.subarray(0, n));
     pos += chunk.length;
   }
-  if (!equal(old.digest(), read(body, hashLen))) return false;
+  if (old && !equal(old.digest(), read(body, hashLen))) return false;
   for (const x of exts) {
     emit(header(x.sig, x.data.length));
     emit(x.data);
   }
   write(out.digest());
   return true;
-}
-
-function parse(read: ReadAt, size: number, want: ReadonlySet<string>, version: number, count: number, hashLen: number, indexMtime: number): Parsed | null {
-  const targets: Parsed['targets'] = new Map();
-  const conflicts = new Set<string>();
-  const racy: number[] = [];
-  let pos = walkEntries(read, size, want, version, count, hashLen, ({ pos, win, o, flags, ext, name }) => {
-    // Stat-clean entries from the index's own second may hide a later change of the same size.
-    if (u32(win, o + 8) >= indexMtime && u32(win, o + 36) !== 0) racy.push(pos);
-    if (!name) return;
-    const path = name.toString('utf8');
-    if (flags & CE_STAGEMASK) conflicts.add(path);
-    else targets.set(path, { offset: pos, extended: ext !== 0, flagsHigh: flags >> 8, entry: entryAt(win, o, hashLen, flags, ext) });
-  });
-  if (pos === null) return null;
-  for (const p of conflicts) targets.set(p, { offset: -1, extended: true, flagsHigh: 0 });
-  const extensions: Parsed['extensions'] = [];
-  const entriesEnd = pos;
-  const end = size - hashLen;
-  while (pos < end) {
-    const h = read(pos, 8);
-    if (pos + 8 > end || h.length < 8) return null;
-    const sig = str(h, 0, 4);
-    const len = u32(h, 4);
-    if (!KEPT.has(sig) || pos + 8 + len > end) return null;
-    extensions.push({ sig, data: Buffer.from(read(pos + 8, len)) });
-    pos += 8 + len;
-  }
-  return pos === end ? { size, hashLen, targets, racy, entriesEnd, extensions } : null;
-}
-
-function entriesOf(at: Parsed): Map<string, IndexEntry | 'conflict'> {
-  const out = new Map<string, IndexEntry | 'conflict'>();
-  for (const [p, t] of at.targets) out.set(p, t.entry ?? 'conflict');
-  return out;
 }
 
 interface TreeNode {
@@ -232,7 +184,7 @@ function invalidateTree(data: Uint8Array, paths: string[], hashLen: number): Uin
 }
 
 /** EOIE's body: the offset where the extensions start, and a hash of each header before EOIE. */
-function eoieData(at: Pick<Parsed, 'entriesEnd' | 'hashLen'>, hasher: Hasher, exts: { sig: string; data: Uint8Array }[]): Uint8Array {
+function eoieData(at: Pick<IndexLayout, 'entriesEnd' | 'hashLen'>, hasher: Hasher, exts: { sig: string; data: Uint8Array }[]): Uint8Array {
   const h = hasher(at.hashLen === 20 ? 'sha1' : 'sha256');
   for (const x of exts) if (x.sig !== 'EOIE') h.update(header(x.sig, x.data.length));
   const offset = new Uint8Array(4);
