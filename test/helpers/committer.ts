@@ -7,7 +7,7 @@ import { tempRepo, type TempRepo } from './repo.js';
 import { ManualClock } from './clock.js';
 import { createGit } from '../../src/adapters/git.js';
 import { nodeFs } from '../../src/adapters/node-fs.js';
-import { createCommitter, type Committer } from '../../src/daemon/commit/committer.js';
+import { createCommitter, type Committer, type CommitterDeps } from '../../src/daemon/commit/committer.js';
 import type { Config } from '../../src/core/config/defaults.js';
 import type { Git, Logger } from '../../src/ports/index.js';
 
@@ -28,6 +28,8 @@ export async function realCommitter(
     isPaused?: () => Promise<boolean>;
     /** The git port (default: createGit on the repository, hooks as the config says). */
     git?: (root: string, gitDir: string, stateDir: string) => Promise<Git>;
+    /** What the daemon hears of commits and of paths that needed none. */
+    on?: Pick<CommitterDeps, 'onCommitted' | 'onDiscarded'>;
   },
 ): Promise<RealCommitter> {
   const r = opts.repo ?? (await tempRepo());
@@ -48,6 +50,7 @@ export async function realCommitter(
     stateDir,
     isPaused: opts.isPaused ?? (async () => false),
     random: () => 0,
+    ...opts.on,
   });
   t.after(async () => {
     await committer.close();

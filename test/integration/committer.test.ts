@@ -227,6 +227,41 @@ test('content equal to HEAD: nothing to commit, not a failure', async (t) => {
   assert.equal(st.waiting, null);
 });
 
+for (const way of ['built from HEAD\'s trees', 'through the private index'] as const) {
+  test(`a path saved with the same bytes beside an edit (${way}): the commit names only the edit (subject, note, log, status); the other needed no commit`, async (t) => {
+    const r = await tempRepo();
+    await r.write('tool.sh', '#!/bin/sh\n');
+    await chmod(join(r.root, 'tool.sh'), 0o755);
+    r.git('add', 'tool.sh');
+    r.git('commit', '-qm', 'tool');
+    const heard: { committed: string[][]; unchanged: string[][] } = { committed: [], unchanged: [] };
+    const config = mergeConfig({ health: { minFreeBytes: 0 } });
+    const logs: H['logs'] = [];
+    const { committer } = await realCommitter(t, {
+      config,
+      repo: r,
+      logger: { log: (level, msg, fields) => logs.push({ level, msg, fields }) },
+      on: { onCommitted: (c) => heard.committed.push(c.paths), onDiscarded: (d) => d.reason === 'unchanged' && heard.unchanged.push(d.paths) },
+    });
+    // The edit: a new file, or (private index) an executable bit taken away. README.md: saved, same bytes.
+    const edit = way === 'through the private index' ? 'tool.sh' : 'new.md';
+    if (edit === 'tool.sh') await chmod(join(r.root, 'tool.sh'), 0o644);
+    else await r.write('new.md', 'new\n');
+    await r.write('README.md', await readFile(join(r.root, 'README.md'), 'utf8'));
+    committer.submit(['README.md', edit]);
+    await committer.onIdle();
+    assert.equal(logs.some((l) => l.msg === 'commit through the private index'), way === 'through the private index');
+    assert.equal(r.git('log', '-1', '--format=%s').trim(), `winnow: ${edit}`);
+    assert.deepEqual(r.git('show', '--format=', '--name-only', 'HEAD').trim().split('\n'), [edit]);
+    const note = r.git('notes', '--ref=winnow', 'show', 'HEAD');
+    assert.match(note, new RegExp(edit.replace('.', '\\.')));
+    assert.doesNotMatch(note, /README/, 'the note explains the paths of the commit');
+    assert.deepEqual(logs.find((l) => l.msg === 'commit')?.fields?.paths, [edit]);
+    assert.deepEqual(committer.status().lastCommits[0]!.paths, [edit]);
+    assert.deepEqual(heard, { committed: [[edit]], unchanged: [['README.md']] });
+  });
+}
+
 test('symlinks are committed as links, never followed; one pointing outside is held (judged at commit time); vanished temp files are dropped', async (t) => {
   const h = await setup(t);
   await symlink('/etc/hostname', join(h.r.root, 'out-link'));

@@ -38,7 +38,10 @@ export interface CommitPlan {
   intentToAdd: string[];
   /** Tracked paths that are gone from disk: the commit records their deletion. */
   deletions: string[];
+  /** `template` rendered for `paths`: the message of a `git commit --only`. */
   message: string;
+  /** `commit.message` as configured: a plumbing commit's subject names only the paths that changed. */
+  template: string;
   /** `add -N` (when needed), then `commit`. Empty when there is nothing to commit. */
   steps: GitStep[];
 }
@@ -101,5 +104,5 @@ export function planCommit(input: CommitPlanInput): CommitPlan {
       env: LITERAL,
     });
   }
-  return { paths, dropped, intentToAdd, deletions, message, steps };
+  return { paths, dropped, intentToAdd, deletions, message, template: input.messageTemplate, steps };
 }

@@ -111,6 +111,19 @@ export function parseLsTree(stdout: string, want?: ReadonlySet<string>): Map<str
  * checkout's skip-worktree entry (absent from disk by design), an assume-unchanged one, and an
  * intent-to-add placeholder (`git add -N`: the empty blob, standing for "not added yet").
  */
+/**
+ * The paths of `paths` whose entry in a commit (`after`) differs from its parent's (`before`):
+ * what the commit changed. A batch also holds paths saved with the same bytes (an editor's save
+ * without an edit, a `touch`); they are not named as the commit's.
+ */
+export function changedPaths(paths: readonly string[], before: ReadonlyMap<string, Entry>, after: ReadonlyMap<string, Entry>): string[] {
+  return paths.filter((p) => {
+    const a = before.get(p);
+    const b = after.get(p);
+    return a?.oid !== b?.oid || a?.mode !== b?.mode;
+  });
+}
+
 export interface IndexEntry extends Entry {
   intentToAdd?: boolean;
   skipWorktree?: boolean;

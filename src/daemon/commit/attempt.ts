@@ -27,9 +27,9 @@ export interface AttemptDeps {
   leaveToPerson(staged: { path: string; reason: string }[]): void;
   /** Paths that need no commit (gone and never tracked, or nobody's change). */
   discard(paths: string[], reason: 'vanished' | 'unchanged'): void;
-  /** The commit message for a plumbing commit (template subject, body, or messageCommand's). */
-  message(old: { commit: string; tree: string } | null, tree: string, template: string): Promise<string>;
-  /** Starts the commit's note for `paths`; given the commit, its ref update for HEAD's transaction, or null: written after, through git. */
+  /** The message for a plumbing commit: `subject` with a body, or messageCommand's. */
+  message(old: { commit: string; tree: string } | null, tree: string, subject: string): Promise<string>;
+  /** Starts the commit's note for the paths it changed; given the commit, its ref update for HEAD's transaction, or null: written after, through git. */
   note?(paths: string[]): ((sha: string) => Promise<RefUpdate | null>) | undefined;
 }
 
@@ -47,8 +47,11 @@ export type Attempt =
   | { outcome: 'empty' }
   /** Every path is as in HEAD: no commit was needed. */
   | { outcome: 'unchanged'; plan: CommitPlan; via: Via }
-  /** A plumbing commit landed; the person's index is not yet brought up to date. */
-  | { outcome: 'landed'; plan: CommitPlan; via: Via; landed: Landed; oldEntries: Map<string, Entry> | undefined; message: string | null }
+  /**
+   * A plumbing commit landed; the person's index is not yet brought up to date. `plan` holds the
+   * paths it changed and the message it got; `same`, the batch's paths saved with HEAD's bytes.
+   */
+  | { outcome: 'landed'; plan: CommitPlan; same: string[]; via: Via; landed: Landed; oldEntries: Map<string, Entry> | undefined }
   /** `git commit --only` committed the plan. */
   | { outcome: 'committed'; plan: CommitPlan; via: Via };
 
@@ -56,8 +59,6 @@ export type Attempt =
 export async function attemptCommit(deps: AttemptDeps, work: InFlight, strategy: Via): Promise<Attempt> {
   const { git, logger, index } = deps;
   const fallback = startFallback(strategy);
-  /** The message the commit got (the template's subject with a body, or messageCommand's). */
-  let message: string | null = null;
   // What to try after a failure (replan, leave refused paths out, fall back to porcelain):
   // core/commit/fallback.ts.
   for (;;) {
@@ -74,14 +75,14 @@ export async function attemptCommit(deps: AttemptDeps, work: InFlight, strategy:
     if (plan.steps.length === 0) return { outcome: 'empty' };
     try {
       if (via === 'plumbing') {
-        const template = plan.message;
         const head = prepared.head!;
-        const landed = await index.commit(plan, head, prepared.scanned, (p, r) => deps.hold(p, r), async (tree) => {
-          message = await deps.message(head.head, tree, template);
-          return message;
-        }, deps.note?.(plan.paths));
+        let message = plan.message; // then the one the commit got: its subject with a body, or messageCommand's
+        const messageFor = async (tree: string, subject: string) => (message = await deps.message(head.head, tree, subject));
+        const landed = await index.commit(plan, head, prepared.scanned, (p, r) => deps.hold(p, r), messageFor, (changed) => deps.note?.(changed));
         if (!landed) return { outcome: 'unchanged', plan, via };
-        return { outcome: 'landed', plan, via, landed, oldEntries: prepared.head!.entries, message };
+        const changed = new Set(landed.changed ?? plan.paths);
+        const same = plan.paths.filter((p) => !changed.has(p));
+        return { outcome: 'landed', plan: { ...plan, paths: [...changed], message }, same, via, landed, oldEntries: head.entries };
       }
       const add = plan.steps.length > 1 ? plan.steps.slice(0, -1) : [];
       const commit = plan.steps.slice(-1);

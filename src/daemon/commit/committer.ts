@@ -346,13 +346,13 @@ class SingleFlightCommitter {
     if (done.outcome === 'landed') {
       // In git since update-ref: its time (`atMs`); `followMs` is what the index and note took after.
       const landedAt = this.deps.clock.now();
-      // The person's index first, then record it: nobody (status, their `git status`) sees a staged reversal.
-      // A failure here (their git holds index.lock) does not undo the commit: the journal stays for the next pass.
+      // The person's index first, then record it: nobody sees a staged reversal. A failure (their git holds index.lock) keeps the journal for the next pass.
       const sync = this.index.syncRealIndex(done.landed, done.oldEntries).catch((e: unknown) => {
         logger.log('warn', 'commit landed; index update deferred', { error: failureInfo(e).stderr.trim().split('\n')[0] ?? '' });
       });
       await Promise.all([sync, done.landed.noted || this.note(done.landed.new, plan.paths)]); // different files: side by side
-      this.succeeded(done.landed.new, done.message ? { ...plan, message: done.message } : plan, via, landedAt);
+      if (done.same.length) this.deps.onDiscarded?.({ paths: done.same, reason: 'unchanged' });
+      this.succeeded(done.landed.new, plan, via, landedAt);
       return;
     }
     const sha = await git.headSha().catch(() => null);

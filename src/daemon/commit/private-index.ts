@@ -26,8 +26,10 @@ import {
   type PrivateIndexAt,
   type CommitJournal,
   type Entry,
+  changedPaths,
   type RefUpdate,
 } from '../../core/commit/plumbing.js';
+import { renderMessage } from '../../core/commit/summary.js';
 import type { Fs, Git, GitStep, Logger } from '../../ports/index.js';
 import { nullOid } from '../../core/git/object-format.js';
 import { faultPoint } from '../../util/fault.js';
@@ -40,8 +42,8 @@ import { moveHead } from './move-head.js';
 import { scannedCorrections } from './scanned-bytes.js';
 import { updatePersonIndex } from './person-index.js';
 
-/** A commit in git: its journal, its entries for the batch when it was built directly, and whether its note moved with it. */
-export type Landed = CommitJournal & { entries?: Map<string, Entry>; noted?: boolean };
+/** A commit in git: its journal, the batch's paths it changed, its entries when built directly, whether its note moved with it. */
+export type Landed = CommitJournal & { changed?: string[]; entries?: Map<string, Entry>; noted?: boolean };
 
 /** What HEAD was when a batch was prepared, and its entries for the batch's paths. */
 export interface HeadFacts {
@@ -82,8 +84,7 @@ export class PrivateIndex {
   }
 
   private async out(steps: GitStep[]): Promise<string> {
-    if (steps.length === 0) return '';
-    return (await this.deps.git.run(steps)).map((r) => r.stdout).join('');
+    return steps.length ? (await this.deps.git.run(steps)).map((r) => r.stdout).join('') : '';
   }
 
   /**
@@ -223,16 +224,18 @@ export class PrivateIndex {
    * One commit of `plan` on HEAD (`facts`). Its tree is built from HEAD's trees and the batch's own
    * tiny index where that is safe (direct-tree.ts), else through the private index. Returns the
    * new commit (HEAD now points at it and the journal is written) or null when the tree equals
-   * HEAD's (nothing to commit). `messageFor` writes the message once the tree is known; `noteFor`
-   * the note's objects once the commit is, for HEAD's transaction (null: written after, through git).
+   * HEAD's (nothing to commit). Once the tree is known, the paths it changed are: the subject names
+   * them (`plan.template`), `noteFor` starts the note for them (its ref update for HEAD's
+   * transaction; null: written after, through git), and `messageFor` turns the subject into the
+   * message (a body, or commit.messageCommand's).
    */
   async commit(
     plan: CommitPlan,
     facts: HeadFacts,
     scanned: ReadonlyMap<string, Scanned> = new Map(),
     hold: (path: string, reason: string) => void = () => undefined,
-    messageFor?: (tree: string) => Promise<string>,
-    noteFor?: (sha: string) => Promise<RefUpdate | null>,
+    messageFor?: (tree: string, subject: string) => Promise<string>,
+    noteFor?: (changed: string[]) => ((sha: string) => Promise<RefUpdate | null>) | undefined,
   ): Promise<Landed | null> {
     const { fs, git, logger } = this.deps;
     const old = facts.head?.commit ?? null;
@@ -257,11 +260,12 @@ export class PrivateIndex {
       if (facts.head) this.known = { ...facts.head };
       return null;
     }
-    // The message may come from the tree (a body with line counts, or commit.messageCommand).
-    const message = messageFor ? await messageFor(tree) : plan.message;
-    // The reflog says "winnow…" (how `squash` knows winnow's commits when notes are off): the subject only.
-    const subject = plan.message.split('\n')[0]!;
-    // Started beside commit-tree: the compare-and-swap then costs a pipe write, not a spawn.
+    const changed = changedPaths(plan.paths, facts.entries, entries ?? (await this.entriesOf(tree, plan.paths)));
+    const subject = renderMessage(plan.template, changed);
+    const noted = noteFor?.(changed);
+    const message = messageFor ? await messageFor(tree, subject) : subject;
+    // The reflog says "winnow…" (how `squash` knows winnow's commits when notes are off). Started
+    // beside commit-tree: the compare-and-swap then costs a pipe write, not a spawn.
     const step = updateRefStep(subject.startsWith('winnow') ? subject : `winnow: ${subject}`);
     const ref = prestart(git, step);
     let sha: string;
@@ -271,7 +275,7 @@ export class PrivateIndex {
       j = { version: 1, old, new: sha, paths: plan.paths };
       await fs.writeFileAtomic(this.journalFile, formatJournal(j));
       this.journal = j;
-      const note = noteFor ? await noteFor(sha) : null;
+      const note = noted ? await noted(sha) : null;
       faultPoint('during-commit');
       j.noted = await moveHead(git, ref, step, sha, old, note).catch(async (e: unknown) => {
         await this.dropJournal();
@@ -285,7 +289,7 @@ export class PrivateIndex {
     if (!entries) this.privateHead = sha;
     this.known = { commit: sha, tree };
     faultPoint('after-ref-update');
-    return entries ? { ...j, entries } : j;
+    return { ...j, changed, ...(entries ? { entries } : {}) };
   }
 
   /** The batch's tree through the private index: `update-index` of its paths, `write-tree`. */
