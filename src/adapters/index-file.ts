@@ -36,7 +36,7 @@ export class IndexReader {
     try {
       const st = fstatSync(fd, { bigint: true });
       const key = versionOf(st);
-      const known = this.known(st, want);
+      const known = this.knownAt(key, want);
       if (known) return known.scan;
       const scan = scanIndex(reader(fd), Number(st.size), want, Number(st.mtimeNs / 1_000_000_000n));
       this.last = scan ? { key, want: new Set(want), scan } : null;
@@ -50,7 +50,10 @@ export class IndexReader {
 
   /** The last scan's answer for `want`, if it was of the version `st` is (fstat of the open file) and looked for all of `want`. */
   known(st: BigIntStats, want: ReadonlySet<string>): { scan: IndexScan; verified: boolean } | null {
-    const key = versionOf(st);
+    return this.knownAt(versionOf(st), want);
+  }
+
+  private knownAt(key: string, want: ReadonlySet<string>): { scan: IndexScan; verified: boolean } | null {
     const last = this.last;
     if (last?.key !== key || ![...want].every((p) => last.want.has(p))) return null;
     return { scan: subset(last.scan, want), verified: this.verified === key };
