@@ -273,9 +273,11 @@ export class PrivateIndex {
     try {
       sha = (await this.out([commitTreeStep(tree, old, message)])).trim();
       j = { version: 1, old, new: sha, paths: plan.paths };
+      // The journal (fsynced) and the note's objects side by side, both before HEAD moves (`noted` never rejects).
+      const noting = noted ? noted(sha) : null;
       await fs.writeFileAtomic(this.journalFile, formatJournal(j));
       this.journal = j;
-      const note = noted ? await noted(sha) : null;
+      const note = await noting;
       faultPoint('during-commit');
       j.noted = await moveHead(git, ref, step, sha, old, note).catch(async (e: unknown) => {
         await this.dropJournal();
