@@ -216,6 +216,23 @@ test('with commit.hooks true, the failing pre-commit hook runs and the change st
   assert.ok(h.logs.some((l) => l.level === 'warn'));
 });
 
+test('commit.gpgSign in the person\'s config: a commit through git commit (commit.hooks) is not signed, as plumbing\'s are not; no signing program runs from the background', async (t) => {
+  const h = await setup(t, { commit: { hooks: true } });
+  // A signing program that leaves a marker and fails, as gpg does when no pinentry can ask.
+  const marker = join(h.r.root, '.git', 'signed-marker');
+  const signer = join(h.r.root, '.git', 'fake-gpg');
+  await writeFile(signer, `#!/bin/sh\necho ran > '${marker}'\nexit 1\n`, { mode: 0o755 });
+  h.r.git('config', 'commit.gpgSign', 'true');
+  h.r.git('config', 'gpg.program', signer);
+  await h.r.write('a.md', 'a\n');
+  h.committer.submit(['a.md']);
+  await h.committer.onIdle();
+  assert.deepEqual(h.headPaths(), ['a.md']);
+  assert.equal(h.logs.find((l) => l.msg === 'commit')!.fields!.via, 'porcelain');
+  assert.equal(h.r.git('cat-file', 'commit', 'HEAD').includes('gpgsig'), false);
+  await assert.rejects(stat(marker), 'the signing program never ran');
+});
+
 test('content equal to HEAD: nothing to commit, not a failure', async (t) => {
   const h = await setup(t);
   h.committer.submit(['README.md']);

@@ -92,6 +92,8 @@ export function planCommit(input: CommitPlanInput): CommitPlan {
         'commit',
         '--only',
         ...(input.hooks ? [] : ['--no-verify']),
+        // Unsigned, as plumbing's commits are: a signing prompt (commit.gpgSign) has nobody to ask.
+        '--no-gpg-sign',
         '-q',
         // A subject such as "#notes.md" must not be taken for a comment and stripped away.
         '--cleanup=whitespace',
