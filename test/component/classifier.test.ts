@@ -327,6 +327,19 @@ test('fanotify: a writer that exited is traced through its recorded ancestors; a
   assert.match(ds[0]!.evidence![0]!.detail!, /descendant of autonomous 21/);
 });
 
+test('fanotify: a one-shot autonomous job that exited with its child is known by the command lines the lineage recorded; an unmatched chain stays human', async () => {
+  const { c, fs, trace, clock, ev } = setup({ trace: true });
+  fs.set('report.md', 'r');
+  fs.set('mine.md', 'm');
+  // Neither 77 nor 78 is in the process table any more.
+  trace!.records.push({ pid: 997, command: 'sh -c echo > report.md', path: 'report.md', at: clock.now(), ancestors: [77, 1], ancestorCommands: ['bash claude-autonomous job.sh', '/sbin/init'] });
+  trace!.records.push({ pid: 996, command: 'cp a mine.md', path: 'mine.md', at: clock.now(), ancestors: [78, 1], ancestorCommands: ['bash', '/sbin/init'] });
+  const ds = await c.classify([ev('report.md'), ev('mine.md')]);
+  assert.deepEqual(ds.map((d) => [d.decision, d.layer]), [['BLOCK', 2], ['ALLOW', 3]]);
+  assert.equal(ds[0]!.evidence![0]!.detail, 'descendant of exited autonomous 77, command matches /claude-autonomous/');
+  assert.equal(ds[1]!.evidence![0]!.autonomous, false);
+});
+
 test('trace unavailable: open handles and temporal evidence still work, modes say so', async () => {
   const { c, fs, trace, probe, ev } = setup({ trace: true });
   trace!.st = { mode: 'unavailable', reason: 'fatrace is not installed' };

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { autonomousSet, judgeOwnership, pageRound, type OwnershipInput } from '../../src/core/classify/ownership.js';
+import { autonomousSet, exitedAutonomous, judgeOwnership, pageRound, type OwnershipInput } from '../../src/core/classify/ownership.js';
 import type { ProcInfo } from '../../src/ports/index.js';
 
 const P = (pid: number, ppid: number, cmd: string, user?: string): ProcInfo => ({ pid, ppid, name: cmd.split(' ')[0]!, cmd, ...(user ? { user, uid: 1000 + pid } : {}) });
@@ -169,4 +169,14 @@ test('declared writes block; a known fanotify writer outranks the weaker rungs',
   });
   assert.equal(human.verdict, 'CONTINUE');
   assert.equal(human.human, true);
+});
+
+test('exitedAutonomous: a writer gone from the table is autonomous by the command lines recorded at exec, its own or an ancestor\'s; winnow\'s own children never', () => {
+  const c = { commands: [/claude-autonomous/], users: [], execRoots: [], self: 7 };
+  const child = { command: 'sh -c echo x > report.md', ancestors: [41, 1], ancestorCommands: ['bash claude-autonomous job.sh', '/sbin/init'] };
+  assert.equal(exitedAutonomous(child, c), 'descendant of exited autonomous 41, command matches /claude-autonomous/');
+  assert.equal(exitedAutonomous({ command: 'claude-autonomous --once' }, c), 'exited autonomous process, command matches /claude-autonomous/');
+  assert.equal(exitedAutonomous({ ...child, ancestorCommands: ['bash', '/sbin/init'] }, c), null, 'no command matches');
+  assert.equal(exitedAutonomous({ command: 'sh', ancestors: [41, 1] }, c), null, 'no command lines recorded');
+  assert.equal(exitedAutonomous({ ...child, ancestors: [41, 7, 1], ancestorCommands: ['git gc', 'claude-autonomous winnow start', '/sbin/init'] }, c), null, 'under winnow itself');
 });

@@ -85,6 +85,34 @@ export function autonomousSet(procs: readonly ProcInfo[], c: AutonomousCriteria)
   return out;
 }
 
+/**
+ * Why a writer that is no longer in the process table is autonomous, from the command lines the
+ * lineage recorded at exec (its own, then its ancestors', nearest first): a one-shot job (a hook,
+ * a cron-run agent) and everything it started can exit before its write is classified. Null when
+ * none matches `commands`, or when winnow itself (`self`) is in the chain. Owners and `winnow
+ * exec` roots are not recorded there; those need the process alive.
+ *
+ * @example
+ * exitedAutonomous({ command: 'sh -c echo x > f', ancestors: [41, 1], ancestorCommands: ['claude-autonomous job.sh', 'init'] },
+ *                  { commands: [/claude-autonomous/], users: [], execRoots: [] })
+ * // → "descendant of exited autonomous 41, command matches /claude-autonomous/"
+ */
+export function exitedAutonomous(
+  w: { command: string; ancestors?: readonly number[]; ancestorCommands?: readonly string[] },
+  c: AutonomousCriteria,
+): string | null {
+  if (c.self !== undefined && w.ancestors?.includes(c.self)) return null;
+  const match = (cmd: string | undefined) => (cmd ? c.commands.find((re) => re.test(cmd)) : undefined);
+  const own = match(w.command);
+  if (own) return `exited autonomous process, command matches /${own.source}/`;
+  const cmds = w.ancestorCommands ?? [];
+  for (let i = 0; i < cmds.length; i++) {
+    const re = match(cmds[i]);
+    if (re) return `descendant of exited autonomous ${w.ancestors?.[i] ?? '?'}, command matches /${re.source}/`;
+  }
+  return null;
+}
+
 /** One writer seen by fanotify, already looked up in the autonomous set. */
 export interface WriterEvidence {
   pid: number;

@@ -3,7 +3,7 @@
  * `autonomous.commands`/`users` and the `winnow exec` roots (core/classify/ownership.ts decides).
  */
 import type { Config } from '../../core/config/defaults.js';
-import { autonomousSet, type AutonomousProc } from '../../core/classify/ownership.js';
+import { autonomousSet, exitedAutonomous, type AutonomousProc } from '../../core/classify/ownership.js';
 import type { Logger, ProcInfo, ProcessTable } from '../../ports/index.js';
 
 export interface AutonomousDeps {
@@ -43,6 +43,12 @@ export class AutonomousProcesses {
     const read = this.deps.processes.list();
     read.catch(() => undefined);
     return read;
+  }
+
+  /** Why a writer gone from the table is autonomous by the command lines recorded at exec (its own, its ancestors'); null if not. */
+  exited(w: { command: string; ancestors?: readonly number[]; ancestorCommands?: readonly string[] }): string | null {
+    const { selfPid } = this.deps;
+    return exitedAutonomous(w, { commands: this.commands, users: [], execRoots: [], ...(selfPid !== null ? { self: selfPid } : {}) });
   }
 
   /** The last process table read (for writers that are not autonomous). */

@@ -115,6 +115,10 @@ export class EvidenceGatherer {
         const anc = w.ancestors?.find((a) => set.has(a));
         if (anc !== undefined) return { pid: w.pid, command: w.command, autonomous: true, why: `descendant of autonomous ${anc}` };
         const entry = autonomous.table()?.find((x) => x.pid === w.pid);
+        // It or its autonomous ancestor is gone from the table (a one-shot job, an orphan): the
+        // command lines the lineage saw at exec decide.
+        const gone = autonomous.exited(w);
+        if (gone) return { pid: w.pid, command: w.command, autonomous: true, why: gone };
         if (!entry && !w.ancestors?.length) return { pid: w.pid, command: w.command, autonomous: false, unknown: true };
         return { pid: w.pid, command: entry?.cmd ?? w.command, autonomous: false };
       });
