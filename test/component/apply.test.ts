@@ -100,3 +100,39 @@ test('a block on timing alone is not kept over a later look (heuristics never ou
   await applyDecisions(deps, [ev('notes.md')], [{ ...noWriter, path: 'notes.md' }]);
   assert.equal(logged[1]!.decision, 'ALLOW');
 });
+
+test('a change accepted with no writer known is dropped when a traced or fanotify autonomous writer writes the path; a person\'s accepted save rides along; a declared write drops nothing', async () => {
+  const { clock, files, deps, settler, ev } = setup();
+  const logs: string[] = [];
+  deps.logger = { log: (_level, msg) => void logs.push(msg) };
+  const traced: Decision = { ...agentBlock, evidence: [{ kind: 'trace', pid: 42, autonomous: true, detail: 'openat traced' }] };
+  files.set('work/d.md', { size: 40, mtimeMs: clock.now() });
+  // Found at start-up (or before the tracer attached): nobody is known to have written it.
+  await applyDecisions(deps, [ev('work/d.md')], [noWriter]);
+  assert.equal(settler.isAccepted('work/d.md'), true);
+  await clock.advance(100);
+  files.set('work/d.md', { size: 44, mtimeMs: clock.now() });
+  await applyDecisions(deps, [ev('work/d.md')], [traced]);
+  assert.equal(settler.isAccepted('work/d.md'), false, 'the unproven acceptance is dropped');
+  assert.deepEqual(settler.pendingList().map((p) => p.path), []);
+  assert.ok(logs.includes('accepted change dropped: an autonomous process writes it, and no person was seen writing it'));
+
+  // A person's save (fanotify names them), then the agent: it rides along, nothing dropped.
+  const person: Decision = { ...noWriter, evidence: [{ kind: 'fanotify', pid: 77, command: 'vim', autonomous: false }] };
+  await clock.advance(100);
+  files.set('work/d.md', { size: 50, mtimeMs: clock.now() });
+  await applyDecisions(deps, [ev('work/d.md')], [person]);
+  await clock.advance(100);
+  files.set('work/d.md', { size: 54, mtimeMs: clock.now() });
+  await applyDecisions(deps, [ev('work/d.md')], [agentBlock]);
+  assert.equal(settler.isAccepted('work/d.md'), true, 'the person\'s save stays accepted');
+
+  // Unproven, then only a declared write (it says nothing of other writers): rides along.
+  files.set('other.md', { size: 5, mtimeMs: clock.now() });
+  await applyDecisions(deps, [ev('other.md')], [{ ...noWriter, path: 'other.md' }]);
+  const declared: Decision = { ...agentBlock, path: 'other.md', evidence: [{ kind: 'declared', pid: 42, autonomous: true }] };
+  await clock.advance(100);
+  files.set('other.md', { size: 9, mtimeMs: clock.now() });
+  await applyDecisions(deps, [ev('other.md')], [declared]);
+  assert.equal(settler.isAccepted('other.md'), true);
+});

@@ -29,6 +29,16 @@ export function humanEvidence(d: Decision): boolean {
   return ev.some((e) => e.kind === 'trace' && !e.autonomous && e.detail === TRACE_COVERED);
 }
 
+/**
+ * An autonomous writer seen by a rung that sees every writer it covers (fanotify, process
+ * tracing): there, a change accepted with no writer known was made before that rung could see it.
+ * Declared writes and `winnow exec` trees are exact too, but say nothing of the other writers.
+ */
+export function machineEvidence(d: Decision): boolean {
+  if (d.decision !== 'BLOCK' || d.layer !== 2) return false;
+  return (d.evidence ?? []).some((e) => e.autonomous === true && (e.kind === 'fanotify' || e.kind === 'trace'));
+}
+
 /** What the overrides know beyond the decision: the daemon's live state, or what it last wrote. */
 export interface FinalizeContext {
   /** Recent commits and the paths that changed right after them. Updated by each accepted change. */

@@ -32,6 +32,8 @@ export interface PendingPath {
 export class Settler {
   /** Accepted and not yet committed: path → first accepted time. */
   private readonly accepted = new Map<string, number>();
+  /** Accepted paths whose every acceptance had no writer known. */
+  private readonly unproven = new Set<string>();
   private readonly state: SettleState;
   private timer: unknown = null;
   private timerAt: number | null = null;
@@ -41,10 +43,28 @@ export class Settler {
     this.state = createSettle(deps.debounce);
   }
 
-  /** An accepted change of `path` at `now`; `writtenAt` (its mtime) starts the quiet window. */
-  accept(path: string, now: number, opts: { heat: boolean; writtenAt: number }): void {
-    if (!this.accepted.has(path)) this.accepted.set(path, now);
+  /**
+   * An accepted change of `path` at `now`; `writtenAt` (its mtime) starts the quiet window.
+   * `unproven`: accepted with no writer known (a change found at start-up, one seen before the
+   * tracer attached); a person's save later makes the path proven.
+   */
+  accept(path: string, now: number, opts: { heat: boolean; writtenAt: number; unproven?: boolean }): void {
+    if (!this.accepted.has(path)) {
+      this.accepted.set(path, now);
+      if (opts.unproven) this.unproven.add(path);
+    } else if (!opts.unproven) this.unproven.delete(path);
     addChange(this.state, path, now, opts);
+  }
+
+  /**
+   * An autonomous process wrote `path` (exact evidence). When it waits on an unproven acceptance
+   * only, that was most likely the same process's earlier write: it is no longer accepted (true).
+   * A path a person was seen saving rides along instead (`rideAlong`).
+   */
+  dropUnproven(path: string): boolean {
+    if (!this.unproven.has(path)) return false;
+    this.forget(path);
+    return true;
   }
 
   /**
@@ -64,6 +84,7 @@ export class Settler {
   /** No longer accepted at all (the current rules block a change accepted before a restart). */
   forget(path: string): void {
     this.accepted.delete(path);
+    this.unproven.delete(path);
     this.state.pending.delete(path);
   }
 
@@ -78,7 +99,11 @@ export class Settler {
 
   /** Committed or discarded: no longer accepted, unless it changed again meanwhile (then it waits again). */
   done(paths: readonly string[]): void {
-    for (const p of paths) if (!this.state.pending.has(p)) this.accepted.delete(p);
+    for (const p of paths) {
+      if (this.state.pending.has(p)) continue;
+      this.accepted.delete(p);
+      this.unproven.delete(p);
+    }
   }
 
   /** Takes every waiting path now, windows or not (sync, commit on request). */
