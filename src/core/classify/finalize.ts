@@ -29,6 +29,11 @@ export function humanEvidence(d: Decision): boolean {
   return ev.some((e) => e.kind === 'trace' && !e.autonomous && e.detail === TRACE_COVERED);
 }
 
+/** Accepted with no writer known at all: layer 2's evidence named nobody (not a rule, not a person). */
+export function noWriterKnown(d: Decision): boolean {
+  return d.layer === 3 && (d.evidence ?? []).every((e) => e.kind === 'none' || e.kind === 'unknown');
+}
+
 /**
  * An autonomous writer seen by a rung that sees every writer it covers (fanotify, process
  * tracing): there, a change accepted with no writer known was made before that rung could see it.

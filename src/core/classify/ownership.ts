@@ -59,13 +59,8 @@ export function autonomousSet(procs: readonly ProcInfo[], c: AutonomousCriteria)
     else if (users.size && ((p.user !== undefined && users.has(p.user)) || (p.uid !== undefined && users.has(String(p.uid))))) {
       why = `owned by autonomous user ${p.user ?? p.uid}`;
     } else {
-      const cmd = p.cmd || p.name;
-      for (const re of c.commands) {
-        if (re.test(cmd)) {
-          why = `command matches /${re.source}/`;
-          break;
-        }
-      }
+      const re = matchingCommand(p.cmd || p.name, c.commands);
+      if (re) why = `command matches /${re.source}/`;
     }
     if (why) {
       out.set(p.pid, { cmd: p.cmd || p.name, why });
@@ -94,23 +89,27 @@ export function autonomousSet(procs: readonly ProcInfo[], c: AutonomousCriteria)
  *
  * @example
  * exitedAutonomous({ command: 'sh -c echo x > f', ancestors: [41, 1], ancestorCommands: ['claude-autonomous job.sh', 'init'] },
- *                  { commands: [/claude-autonomous/], users: [], execRoots: [] })
+ *                  { commands: [/claude-autonomous/] })
  * // → "descendant of exited autonomous 41, command matches /claude-autonomous/"
  */
 export function exitedAutonomous(
   w: { command: string; ancestors?: readonly number[]; ancestorCommands?: readonly string[] },
-  c: AutonomousCriteria,
+  c: Pick<AutonomousCriteria, 'commands' | 'self'>,
 ): string | null {
   if (c.self !== undefined && w.ancestors?.includes(c.self)) return null;
-  const match = (cmd: string | undefined) => (cmd ? c.commands.find((re) => re.test(cmd)) : undefined);
-  const own = match(w.command);
+  const own = matchingCommand(w.command, c.commands);
   if (own) return `exited autonomous process, command matches /${own.source}/`;
   const cmds = w.ancestorCommands ?? [];
   for (let i = 0; i < cmds.length; i++) {
-    const re = match(cmds[i]);
+    const re = matchingCommand(cmds[i]!, c.commands);
     if (re) return `descendant of exited autonomous ${w.ancestors?.[i] ?? '?'}, command matches /${re.source}/`;
   }
   return null;
+}
+
+/** The first of `autonomous.commands` that matches the command line `cmd` (empty: none). */
+function matchingCommand(cmd: string, commands: readonly RegExp[]): RegExp | undefined {
+  return cmd ? commands.find((re) => re.test(cmd)) : undefined;
 }
 
 /** One writer seen by fanotify, already looked up in the autonomous set. */

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import type { Decision } from '../../core/decision.js';
 import type { WatchEvent } from '../../core/event.js';
-import { finalizeDecision, humanEvidence, machineEvidence } from '../../core/classify/finalize.js';
+import { finalizeDecision, humanEvidence, machineEvidence, noWriterKnown } from '../../core/classify/finalize.js';
 import type { ReactionState } from '../../core/classify/reaction.js';
 import type { QuarantinedPath } from '../../core/classify/churn.js';
 import type { Clock, Fs, Logger } from '../../ports/index.js';
@@ -70,7 +70,7 @@ export async function applyDecisions(deps: ApplyDeps, events: WatchEvent[], deci
     if (d.decision === 'ALLOW') {
       // A person's own saves keep the base window; only unexplained repeats stretch it.
       const human = humanEvidence(d);
-      const doubt = !human && unproven(d);
+      const doubt = !human && noWriterKnown(d);
       // With no writer known, the window counts from now, not from the write: a change found at
       // start-up gets a whole window in which an exact rung can catch its writer at it again.
       settler.accept(e.path, now, { heat: !human, writtenAt: doubt ? now : (stats[i]!.mtimeMs ?? e.at), unproven: doubt });
@@ -85,9 +85,4 @@ export async function applyDecisions(deps: ApplyDeps, events: WatchEvent[], deci
     }
   }
   return { dirAppeared };
-}
-
-/** Accepted with no writer known at all: layer 2's evidence named nobody (not a rule, not a person). */
-function unproven(d: Decision): boolean {
-  return d.layer === 3 && (d.evidence ?? []).every((e) => e.kind === 'none' || e.kind === 'unknown');
 }

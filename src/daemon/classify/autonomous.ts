@@ -48,7 +48,7 @@ export class AutonomousProcesses {
   /** Why a writer gone from the table is autonomous by the command lines recorded at exec (its own, its ancestors'); null if not. */
   exited(w: { command: string; ancestors?: readonly number[]; ancestorCommands?: readonly string[] }): string | null {
     const { selfPid } = this.deps;
-    return exitedAutonomous(w, { commands: this.commands, users: [], execRoots: [], ...(selfPid !== null ? { self: selfPid } : {}) });
+    return exitedAutonomous(w, { commands: this.commands, ...(selfPid !== null ? { self: selfPid } : {}) });
   }
 
   /** The last process table read (for writers that are not autonomous). */
